@@ -1,0 +1,61 @@
+"""ticketflow: the lifecycle of support tickets, embeddable.
+
+Legal transitions only (resolve before close), who may do what, an exact
+timestamped history, pluggable clock and storage.  Start with
+:class:`Helpdesk`; ``docs/`` has the guide.
+"""
+
+from ticketflow._actor import Actor, Role
+from ticketflow._clock import Clock, ManualClock, SystemClock
+from ticketflow._desk import Helpdesk, Hook
+from ticketflow._errors import (
+    ConcurrencyConflict,
+    HookFailed,
+    IllegalTransition,
+    InvalidInput,
+    InvalidWorkflow,
+    PermissionDenied,
+    TicketflowError,
+    TicketNotFound,
+)
+from ticketflow._history import HistoryEvent, replay
+from ticketflow._lifecycle import DefaultLifecycle
+from ticketflow._policy import Policy, Scope
+from ticketflow._status import Category, Status
+from ticketflow._ticket import Channel, Contact, Priority, Ticket
+from ticketflow._version import __version__
+from ticketflow._workflow import Guard, TicketState, Transition, Workflow
+
+__all__ = [
+    "Actor",
+    "Category",
+    "Channel",
+    "Clock",
+    "ConcurrencyConflict",
+    "Contact",
+    "DefaultLifecycle",
+    "Guard",
+    "Helpdesk",
+    "HistoryEvent",
+    "Hook",
+    "HookFailed",
+    "IllegalTransition",
+    "InvalidInput",
+    "InvalidWorkflow",
+    "ManualClock",
+    "PermissionDenied",
+    "Policy",
+    "Priority",
+    "Role",
+    "Scope",
+    "Status",
+    "SystemClock",
+    "Ticket",
+    "TicketNotFound",
+    "TicketState",
+    "TicketflowError",
+    "Transition",
+    "Workflow",
+    "__version__",
+    "replay",
+]

@@ -1,0 +1,452 @@
+"""The Helpdesk: the shell that runs commands against a store, a clock and a policy.
+
+Every command takes the same path: load the ticket, read the clock, check the
+policy, apply the workflow (pure), commit the new ticket and its history event
+in one compare-and-set step, then run the hooks.  A command refused at any
+step before the commit changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from ticketflow._actor import Actor, Role
+from ticketflow._clock import Clock, SystemClock, to_utc
+from ticketflow._errors import ConcurrencyConflict, HookFailed, IllegalTransition, InvalidInput
+from ticketflow._events import AGENT_REPLY, CUSTOMER_REPLY
+from ticketflow._history import HistoryEvent
+from ticketflow._policy import Policy
+from ticketflow._status import Category
+from ticketflow._ticket import Channel, Contact, Priority, Ticket, enum_value
+from ticketflow._workflow import Workflow
+from ticketflow.storage import MemoryStore, Store, TicketQuery
+
+Hook = Callable[[Ticket, HistoryEvent], None]
+"""Called after each commit with the committed ticket and its new history event."""
+
+
+class Helpdesk:
+    """Runs the ticket lifecycle for a host: the one object a host talks to.
+
+    Args:
+        store: where tickets live; defaults to a new ``MemoryStore``.
+        clock: where time comes from; defaults to ``SystemClock``.
+        workflow: the statuses and transitions; defaults to ``Workflow.default()``.
+        policy: who may do what; defaults to ``Policy.default()``.
+        hooks: called after every commit, in order (see :meth:`subscribe`).
+        retries: how many times a command is re-run from a fresh read when a
+            concurrent writer moved the ticket first.  Each retry re-checks the
+            policy and the workflow against the ticket as it now stands.
+
+    >>> from datetime import UTC, datetime
+    >>> from ticketflow import Helpdesk, ManualClock, Contact, Actor
+    >>> desk = Helpdesk(clock=ManualClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC)))
+    >>> ticket = desk.open(subject="Invoice", description="Charged twice.",
+    ...                    requester=Contact(name="Ana", email="ana@example.com"))
+    >>> ticket.status
+    'new'
+    >>> desk.reply(ticket.id, Actor.agent("a-1"), "Refunded.").status
+    'answered'
+    """
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        clock: Clock | None = None,
+        workflow: Workflow | None = None,
+        policy: Policy | None = None,
+        *,
+        hooks: Iterable[Hook] = (),
+        retries: int = 3,
+    ) -> None:
+        if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+            raise InvalidInput("retries", retries, "a whole number, zero or more")
+        self._store: Store = store if store is not None else MemoryStore()
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._workflow = workflow if workflow is not None else Workflow.default()
+        self._policy = policy if policy is not None else Policy.default()
+        self._hooks: list[Hook] = list(hooks)
+        self._retries = retries
+
+    @property
+    def store(self) -> Store:
+        """The store the desk reads and writes."""
+        return self._store
+
+    @property
+    def clock(self) -> Clock:
+        """The clock every timestamp comes from."""
+        return self._clock
+
+    @property
+    def workflow(self) -> Workflow:
+        """The workflow commands are applied with."""
+        return self._workflow
+
+    @property
+    def policy(self) -> Policy:
+        """The permissions commands are checked against."""
+        return self._policy
+
+    def subscribe(self, hook: Hook) -> Callable[[], None]:
+        """Call ``hook(ticket, event)`` after every commit; return a function that stops it.
+
+        Hooks run after the commit, so they see only what really happened.  If
+        hooks raise, the others still run and :class:`HookFailed` is raised
+        afterwards; the command has taken effect either way.
+        """
+        self._hooks.append(hook)
+        return lambda: self._hooks.remove(hook)
+
+    # -- reading ---------------------------------------------------------
+
+    def get(self, ticket_id: str) -> Ticket:
+        """Return the ticket as stored.
+
+        Raises:
+            TicketNotFound: no such ticket.
+        """
+        return self._store.get(ticket_id)
+
+    def history(self, ticket_id: str) -> list[HistoryEvent]:
+        """Return the ticket's history, oldest first."""
+        return self._store.history(ticket_id)
+
+    def allowed_events(self, ticket_id: str, actor: Actor) -> list[str]:
+        """Return the events ``actor`` may fire on the ticket now: legal and permitted."""
+        ticket = self._store.get(ticket_id)
+        return self._permitted(
+            ticket, actor, self._workflow.allowed(ticket, actor, self._now(ticket))
+        )
+
+    def _permitted(self, ticket: Ticket, actor: Actor, events: Iterable[str]) -> list[str]:
+        category = self._workflow.category(ticket.status)
+        return [
+            event
+            for event in events
+            if self._policy.denial(ticket, actor, event, category) is None
+        ]
+
+    def find(
+        self,
+        *,
+        status: str | Iterable[str] | None = None,
+        category: Category | str | Iterable[Category | str] | None = None,
+        assignee: str | None = None,
+        department: str | None = None,
+        requester: str | None = None,
+        tags: Iterable[str] = frozenset(),
+        order_by: str = "created_at",
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> list[Ticket]:
+        """List tickets matching every filter given.
+
+        Args:
+            status: a status name, or several.
+            category: a category, or several; combined with ``status`` by *and*.
+            assignee: actor id the ticket is assigned to.
+            department: the ticket's department.
+            requester: the requester's contact id.
+            tags: tags the ticket must all have.
+            order_by: a time field, such as ``"created_at"`` or ``"resolved_at"``.
+            descending: newest first.
+            limit: at most this many.
+
+        Raises:
+            InvalidInput: an unknown status, category or order field.
+        """
+        statuses = self._statuses(status, category)
+        return self._store.query(
+            TicketQuery(
+                statuses=statuses,
+                assignee=assignee,
+                department=department,
+                requester=requester,
+                tags=frozenset(tags),
+                order_by=order_by,
+                descending=descending,
+                limit=limit,
+            )
+        )
+
+    def _statuses(
+        self,
+        status: str | Iterable[str] | None,
+        category: Category | str | Iterable[Category | str] | None,
+    ) -> frozenset[str] | None:
+        names: frozenset[str] | None = None
+        if status is not None:
+            names = frozenset({status} if isinstance(status, str) else status)
+            for name in names:
+                self._workflow.category(name)  # raises InvalidInput for an unknown status
+        if category is not None:
+            wanted = {category} if isinstance(category, (str, Category)) else set(category)
+            kinds = {enum_value(Category, kind, "category") for kind in wanted}
+            in_kinds = frozenset(
+                name for name, found in self._workflow.statuses.items() if found.category in kinds
+            )
+            names = in_kinds if names is None else names & in_kinds
+        return names
+
+    # -- commands ----------------------------------------------------------
+
+    def open(
+        self,
+        *,
+        subject: str,
+        description: str,
+        requester: Contact,
+        priority: Priority | str = Priority.NORMAL,
+        channel: Channel | str = Channel.EMAIL,
+        tags: Iterable[str] = frozenset(),
+        assignee: str | None = None,
+        department: str | None = None,
+        fields: Mapping[str, Any] | None = None,
+        actor: Actor | None = None,
+    ) -> Ticket:
+        """Open a new ticket in the workflow's initial status.
+
+        Args:
+            subject: a one-line summary.
+            description: the problem, as the customer described it.
+            requester: the customer who asked.
+            priority: how urgent it is.
+            channel: how it came in (email, phone, chat, portal, api).
+            tags: labels for filtering and reports.
+            assignee: the agent it goes to, if known.
+            department: the department it goes to, if known.
+            fields: custom fields.
+            actor: who opens it; defaults to the requester, as a customer.
+
+        Raises:
+            InvalidInput: an argument is missing or malformed; it is named.
+            PermissionDenied: ``actor`` may not open tickets (for this requester).
+        """
+        return self._create(
+            actor if actor is not None else Actor.customer(_contact(requester).id),
+            subject=subject,
+            description=description,
+            requester=requester,
+            priority=priority,
+            channel=channel,
+            tags=tags,
+            assignee=assignee,
+            department=department,
+            fields=fields,
+        )
+
+    def fire(self, ticket_id: str, event: str, actor: Actor, **payload: Any) -> Ticket:
+        """Fire any workflow event on a ticket, as ``actor``; return the ticket after it.
+
+        The named commands below are shorthands for this.  If the event enters a
+        status that is final and of category ``removed``, the ticket and its
+        history are purged from the store, and the returned ticket is the last
+        state it had.
+
+        Raises:
+            TicketNotFound: no such ticket.
+            PermissionDenied: the policy does not let ``actor`` do it.
+            IllegalTransition: the workflow does not allow it now.
+            InvalidInput: the payload is wrong for the event.
+            ConcurrencyConflict: other writers kept moving the ticket, more
+                than ``retries`` times.
+        """
+        return self._run(ticket_id, event, actor, payload)
+
+    def reply(self, ticket_id: str, actor: Actor, body: str) -> Ticket:
+        """Add a reply: ``customer_reply`` from a customer, ``agent_reply`` from anyone else.
+
+        A customer reply to a closed ticket, where the workflow does not reopen
+        it, opens a new follow-up ticket whose ``parent_id`` is the closed one,
+        and returns that.
+        """
+        if actor.role is not Role.CUSTOMER:
+            return self._run(ticket_id, AGENT_REPLY, actor, {"body": body})
+        ticket = self._store.get(ticket_id)
+        category = self._workflow.category(ticket.status)
+        if category is Category.CLOSED and CUSTOMER_REPLY not in self._workflow.allowed(
+            ticket, actor, self._now(ticket)
+        ):
+            self._policy.check(ticket, actor, CUSTOMER_REPLY, category)
+            return self._create(
+                actor,
+                subject=ticket.subject,
+                description=body,
+                requester=ticket.requester,
+                priority=ticket.priority,
+                channel=ticket.channel,
+                tags=ticket.tags,
+                assignee=ticket.assignee,
+                department=ticket.department,
+                fields=ticket.fields,
+                parent_id=ticket.id,
+            )
+        return self._run(ticket_id, CUSTOMER_REPLY, actor, {"body": body})
+
+    def note(self, ticket_id: str, actor: Actor, body: str) -> Ticket:
+        """Add an internal note, which the customer does not see."""
+        return self._run(ticket_id, "note", actor, {"body": body})
+
+    def assign(
+        self, ticket_id: str, actor: Actor, to: str | None, *, body: str | None = None
+    ) -> Ticket:
+        """Assign the ticket to the agent with id ``to`` (None: unassign)."""
+        return self._run(ticket_id, "assign", actor, _with_body({"to": to}, body))
+
+    def set_priority(
+        self, ticket_id: str, actor: Actor, priority: Priority | str, *, body: str | None = None
+    ) -> Ticket:
+        """Change the ticket's priority."""
+        return self._run(
+            ticket_id, "set_priority", actor, _with_body({"priority": priority}, body)
+        )
+
+    def set_department(
+        self, ticket_id: str, actor: Actor, department: str | None, *, body: str | None = None
+    ) -> Ticket:
+        """Move the ticket to ``department`` (None: no department)."""
+        return self._run(
+            ticket_id, "set_department", actor, _with_body({"department": department}, body)
+        )
+
+    def update_tags(
+        self,
+        ticket_id: str,
+        actor: Actor,
+        *,
+        add: Iterable[str] = frozenset(),
+        remove: Iterable[str] = frozenset(),
+    ) -> Ticket:
+        """Add and remove tags in one step."""
+        return self._run(
+            ticket_id, "update_tags", actor, {"add": frozenset(add), "remove": frozenset(remove)}
+        )
+
+    def set_fields(
+        self,
+        ticket_id: str,
+        actor: Actor,
+        fields: Mapping[str, Any] | None = None,
+        *,
+        remove: Iterable[str] = frozenset(),
+    ) -> Ticket:
+        """Set custom fields (merged into the existing ones) and remove others."""
+        return self._run(
+            ticket_id, "set_fields", actor, {"fields": fields or {}, "remove": frozenset(remove)}
+        )
+
+    def postpone(
+        self, ticket_id: str, actor: Actor, until: datetime, *, body: str | None = None
+    ) -> Ticket:
+        """Set the ticket aside until ``until`` (aware, in the future)."""
+        return self._run(ticket_id, "postpone", actor, _with_body({"until": until}, body))
+
+    def wake(self, ticket_id: str, actor: Actor, *, body: str | None = None) -> Ticket:
+        """Bring a postponed ticket back: to open, or to new if it was never answered."""
+        return self._run(ticket_id, "wake", actor, _with_body({}, body))
+
+    def resolve(self, ticket_id: str, actor: Actor, *, body: str | None = None) -> Ticket:
+        """Mark the problem fixed; the ticket stays open to the customer's follow-up."""
+        return self._run(ticket_id, "resolve", actor, _with_body({}, body))
+
+    def close(self, ticket_id: str, actor: Actor, *, body: str | None = None) -> Ticket:
+        """Close a resolved ticket; closing is refused from any other status."""
+        return self._run(ticket_id, "close", actor, _with_body({}, body))
+
+    def reopen(self, ticket_id: str, actor: Actor, *, body: str | None = None) -> Ticket:
+        """Reopen a resolved or closed ticket; staff who reopen it become its assignee."""
+        return self._run(ticket_id, "reopen", actor, _with_body({}, body))
+
+    def mark_spam(self, ticket_id: str, actor: Actor, *, body: str | None = None) -> Ticket:
+        """Mark the ticket as spam."""
+        return self._run(ticket_id, "mark_spam", actor, _with_body({}, body))
+
+    def delete(self, ticket_id: str, actor: Actor, *, body: str | None = None) -> Ticket:
+        """Delete the ticket (it can still be restored until it is purged)."""
+        return self._run(ticket_id, "delete", actor, _with_body({}, body))
+
+    def restore(self, ticket_id: str, actor: Actor, *, body: str | None = None) -> Ticket:
+        """Bring back a spam or deleted ticket: to open, or to new if never answered."""
+        return self._run(ticket_id, "restore", actor, _with_body({}, body))
+
+    def purge(self, ticket_id: str, actor: Actor) -> Ticket:
+        """Remove a spam or deleted ticket and its history for good; return its last state."""
+        return self._run(ticket_id, "purge", actor, {})
+
+    # -- the path every command takes ---------------------------------------
+
+    def _now(self, ticket: Ticket | None = None) -> datetime:
+        now = to_utc(self._clock.now(), "clock.now()")
+        # Clocks of several hosts can disagree by a little; history must not go backwards.
+        if ticket is not None and now < ticket.updated_at:
+            return ticket.updated_at
+        return now
+
+    def _create(self, actor: Actor, **arguments: Any) -> Ticket:
+        ticket, event = self._workflow.create(
+            self._store.new_id(), actor, self._now(), **arguments
+        )
+        self._policy.check(ticket, actor, "create", self._workflow.category(ticket.status))
+        self._store.create(ticket, event)
+        self._notify(ticket, event)
+        return ticket
+
+    def _run(self, ticket_id: str, event: str, actor: Actor, payload: Mapping[str, Any]) -> Ticket:
+        if not isinstance(actor, Actor):
+            raise InvalidInput("actor", actor, "an Actor, such as Actor.agent('a-1')")
+        attempt = 0
+        while True:
+            ticket = self._store.get(ticket_id)
+            category = self._workflow.category(ticket.status)
+            self._policy.check(ticket, actor, event, category)
+            at = self._now(ticket)
+            try:
+                new, record = self._workflow.apply(ticket, event, actor, at, **payload)
+            except IllegalTransition as illegal:
+                # Tell the actor what *they* may do now, not what anyone could.
+                permitted = self._permitted(ticket, actor, illegal.allowed)
+                raise IllegalTransition(
+                    ticket.id, ticket.status, event, permitted, illegal.reason
+                ) from None
+            try:
+                if self._workflow.purges(new.status):
+                    self._store.purge(ticket.id, ticket.version)
+                else:
+                    self._store.commit(new, record, ticket.version)
+            except ConcurrencyConflict:
+                attempt += 1
+                if attempt > self._retries:
+                    raise
+                continue
+            self._notify(new, record)
+            return new
+
+    def _notify(self, ticket: Ticket, event: HistoryEvent) -> None:
+        errors: list[BaseException] = []
+        for hook in list(self._hooks):
+            try:
+                hook(ticket, event)
+            except Exception as error:  # noqa: BLE001 - every hook runs; all failures are reported together
+                errors.append(error)
+        if errors:
+            raise HookFailed(ticket, errors)
+
+    def __repr__(self) -> str:
+        return f"<Helpdesk {self._workflow.name!r} on {self._store!r}>"
+
+
+def _with_body(payload: dict[str, Any], body: str | None) -> dict[str, Any]:
+    if body is not None:
+        payload["body"] = body
+    return payload
+
+
+def _contact(requester: object) -> Contact:
+    if not isinstance(requester, Contact):
+        raise InvalidInput(
+            "requester", requester, "a Contact, such as Contact(name=..., email=...)"
+        )
+    return requester

@@ -1,0 +1,164 @@
+"""Every error ticketflow raises, under one base class.
+
+The hierarchy::
+
+    TicketflowError
+    ├── InvalidInput (ValueError)            a value the caller passed is not acceptable
+    ├── InvalidWorkflow (ValueError)         a workflow declaration breaks the rules
+    ├── TicketNotFound (LookupError)         no ticket with that id in the store
+    ├── IllegalTransition                    the workflow does not allow that event now
+    ├── PermissionDenied (PermissionError)   the policy does not allow that actor to do it
+    ├── ConcurrencyConflict                  the stored ticket moved since it was read
+    └── HookFailed                           the command was committed, but a hook raised
+
+Each error carries its context as attributes and reads as a sentence.  A command
+that raises any of them, except ``HookFailed``, has changed nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ticketflow._actor import Actor
+    from ticketflow._ticket import Ticket
+
+
+class TicketflowError(Exception):
+    """The base of every error ticketflow raises."""
+
+
+class InvalidInput(TicketflowError, ValueError):
+    """A value passed to ticketflow is not acceptable.
+
+    Attributes:
+        field: the name of the argument or field at fault.
+        value: the value that was refused.
+        expected: what would have been accepted, in words.
+    """
+
+    def __init__(self, field: str, value: object, expected: str) -> None:
+        self.field = field
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{field} must be {expected}, got {value!r}")
+
+
+class InvalidWorkflow(TicketflowError, ValueError):
+    """A workflow declaration breaks one or more rules; every problem is listed.
+
+    Attributes:
+        workflow: the name of the workflow.
+        problems: one sentence per problem, each naming the status or transition at fault.
+    """
+
+    def __init__(self, workflow: str, problems: Iterable[str]) -> None:
+        self.workflow = workflow
+        self.problems = tuple(problems)
+        listing = "\n".join(f"  - {problem}" for problem in self.problems)
+        super().__init__(
+            f"workflow {workflow!r} is invalid ({len(self.problems)} problems):\n{listing}"
+        )
+
+
+class TicketNotFound(TicketflowError, LookupError):
+    """No ticket with this id is stored (it never existed, or it was purged).
+
+    Attributes:
+        ticket_id: the id that was looked up.
+    """
+
+    def __init__(self, ticket_id: str) -> None:
+        self.ticket_id = ticket_id
+        super().__init__(f"no ticket with id {ticket_id!r}")
+
+
+class IllegalTransition(TicketflowError):
+    """The workflow does not allow this event on the ticket in its current status.
+
+    Attributes:
+        ticket_id: the ticket the event was fired on.
+        status: the ticket's status when the event was refused.
+        event: the event that was refused.
+        allowed: the events the workflow allows in that status, sorted.
+        reason: why it was refused, when there is more to say than the status.
+    """
+
+    def __init__(
+        self,
+        ticket_id: str,
+        status: str,
+        event: str,
+        allowed: Sequence[str],
+        reason: str | None = None,
+    ) -> None:
+        self.ticket_id = ticket_id
+        self.status = status
+        self.event = event
+        self.allowed = tuple(sorted(allowed))
+        self.reason = reason
+        why = f": {reason}" if reason else ""
+        allowed_text = ", ".join(self.allowed) if self.allowed else "none"
+        super().__init__(
+            f"cannot {event!r} ticket {ticket_id!r} in status {status!r}{why}; "
+            f"allowed now: {allowed_text}"
+        )
+
+
+class PermissionDenied(TicketflowError, PermissionError):
+    """The policy does not let this actor fire this event on this ticket.
+
+    Attributes:
+        actor: the actor who was refused.
+        event: the event they tried.
+        ticket_id: the ticket concerned.
+        reason: why, in words.
+    """
+
+    def __init__(self, actor: Actor, event: str, ticket_id: str, reason: str) -> None:
+        self.actor = actor
+        self.event = event
+        self.ticket_id = ticket_id
+        self.reason = reason
+        super().__init__(
+            f"{actor.role.value} {actor.id!r} may not {event!r} ticket {ticket_id!r}: {reason}"
+        )
+
+
+class ConcurrencyConflict(TicketflowError):
+    """The stored ticket's version moved since the caller read it; nothing was written.
+
+    Attributes:
+        ticket_id: the ticket concerned.
+        expected_version: the version the writer read.
+        actual_version: the version found in the store (None if the ticket is gone).
+    """
+
+    def __init__(self, ticket_id: str, expected_version: int, actual_version: int | None) -> None:
+        self.ticket_id = ticket_id
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+        found = "it is gone" if actual_version is None else f"found {actual_version}"
+        super().__init__(
+            f"ticket {ticket_id!r} changed concurrently: expected version "
+            f"{expected_version}, {found}"
+        )
+
+
+class HookFailed(TicketflowError):
+    """A hook raised after the command was committed; the command itself took effect.
+
+    Attributes:
+        ticket: the ticket as committed.
+        errors: the exceptions the hooks raised, in the order the hooks ran.
+    """
+
+    def __init__(self, ticket: Ticket, errors: Sequence[BaseException]) -> None:
+        self.ticket = ticket
+        self.errors = tuple(errors)
+        kinds = ", ".join(f"{type(error).__name__}: {error}" for error in self.errors)
+        super().__init__(
+            f"ticket {ticket.id!r} was committed at version {ticket.version}, "
+            f"but {len(self.errors)} hook(s) failed: {kinds}"
+        )

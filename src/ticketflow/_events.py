@@ -1,0 +1,230 @@
+"""What each event takes as payload, and what it does to a ticket's fields.
+
+The workflow decides *whether* an event may happen and which status follows;
+this module decides *what else changes*.  Events fall in two kinds:
+
+* transitions, declared in the workflow (``resolve``, ``close``, custom ones),
+  which may move the status and accept an optional ``body``;
+* updates (``note``, ``assign``, ``set_priority``, ...), which every workflow
+  has, never move the status, and are refused on closed and removed tickets.
+
+Replies are transitions with a required ``body`` and effects of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from ticketflow._actor import Actor, Role
+from ticketflow._clock import to_utc
+from ticketflow._errors import InvalidInput
+from ticketflow._status import Category
+from ticketflow._ticket import (
+    FieldValue,
+    Priority,
+    Ticket,
+    enum_value,
+    field_map,
+    optional_text,
+    tag_set,
+    text,
+)
+
+Check = Callable[[object, datetime], object]
+"""Validates one payload value at the command's time, returning it normalised."""
+
+AGENT_REPLY = "agent_reply"
+CUSTOMER_REPLY = "customer_reply"
+REOPEN = "reopen"
+POSTPONE = "postpone"
+
+
+def _body(value: object, _at: datetime) -> str:
+    return text(value, "body")
+
+
+def _optional_body(value: object, _at: datetime) -> str | None:
+    return optional_text(value, "body")
+
+
+def _until(value: object, at: datetime) -> datetime:
+    until = to_utc(value, "until")
+    if until <= at:
+        raise InvalidInput("until", value, f"later than the time of the command, {at.isoformat()}")
+    return until
+
+
+def _assignee(value: object, _at: datetime) -> str | None:
+    return optional_text(value, "to")
+
+
+def _priority(value: object, _at: datetime) -> Priority:
+    return enum_value(Priority, value, "priority")
+
+
+def _department(value: object, _at: datetime) -> str | None:
+    return optional_text(value, "department")
+
+
+def _tags(value: object, _at: datetime) -> frozenset[str]:
+    return tag_set(value, "add/remove")
+
+
+def _fields(value: object, _at: datetime) -> Mapping[str, FieldValue]:
+    return field_map(value, "fields")
+
+
+def _field_names(value: object, _at: datetime) -> frozenset[str]:
+    return tag_set(value, "remove")
+
+
+Effect = Callable[[Ticket, Mapping[str, Any]], dict[str, Any]]
+"""Returns the field changes an event makes, given the ticket and the checked payload."""
+
+
+def _no_effect(_ticket: Ticket, _payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+def _postpone(_ticket: Ticket, payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {"postponed_until": payload["until"]}
+
+
+def _assign(_ticket: Ticket, payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {"assignee": payload["to"]}
+
+
+def _set_priority(_ticket: Ticket, payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {"priority": payload["priority"]}
+
+
+def _set_department(_ticket: Ticket, payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {"department": payload["department"]}
+
+
+def _update_tags(ticket: Ticket, payload: Mapping[str, Any]) -> dict[str, Any]:
+    add: frozenset[str] = payload.get("add", frozenset())
+    remove: frozenset[str] = payload.get("remove", frozenset())
+    if not add and not remove:
+        raise InvalidInput("add/remove", payload, "at least one tag to add or remove")
+    if add & remove:
+        raise InvalidInput(
+            "add/remove", sorted(add & remove), "tags that are not both added and removed"
+        )
+    return {"tags": (ticket.tags | add) - remove}
+
+
+def _set_fields(ticket: Ticket, payload: Mapping[str, Any]) -> dict[str, Any]:
+    updates: Mapping[str, FieldValue] = payload.get("fields", {})
+    remove: frozenset[str] = payload.get("remove", frozenset())
+    if not updates and not remove:
+        raise InvalidInput("fields/remove", payload, "at least one field to set or remove")
+    unknown = sorted(remove - set(ticket.fields))
+    if unknown:
+        raise InvalidInput(
+            "remove", unknown, f"names of fields the ticket has: {sorted(ticket.fields)}"
+        )
+    merged = {name: value for name, value in ticket.fields.items() if name not in remove}
+    merged.update(updates)
+    return {"fields": MappingProxyType(merged)}
+
+
+@attrs.frozen
+class EventSpec:
+    """The payload an event takes and the field changes it makes."""
+
+    required: Mapping[str, Check] = attrs.field(factory=dict)
+    optional: Mapping[str, Check] = attrs.field(factory=dict)
+    effect: Effect = _no_effect
+    needs_one_of: bool = False
+
+    def check(self, event: str, payload: Mapping[str, Any], at: datetime) -> dict[str, Any]:
+        """Return the payload validated and normalised, or raise InvalidInput."""
+        accepted = {**self.required, **self.optional}
+        unknown = sorted(set(payload) - set(accepted))
+        if unknown:
+            expected = ", ".join(sorted(accepted)) or "no payload"
+            raise InvalidInput(f"{event} payload", unknown, f"among its keys: {expected}")
+        missing = sorted(set(self.required) - set(payload))
+        if missing:
+            raise InvalidInput(f"{event} payload", missing, f"given: {', '.join(self.required)}")
+        return {key: accepted[key](value, at) for key, value in payload.items()}
+
+
+TRANSITION = EventSpec(optional={"body": _optional_body})
+"""The spec of any declared event without one of its own: an optional body."""
+
+TRANSITION_SPECS: Mapping[str, EventSpec] = {
+    AGENT_REPLY: EventSpec(required={"body": _body}),
+    CUSTOMER_REPLY: EventSpec(required={"body": _body}),
+    POSTPONE: EventSpec(
+        required={"until": _until}, optional={"body": _optional_body}, effect=_postpone
+    ),
+}
+"""Declared events whose payload and effects are more than an optional body."""
+
+UPDATE_SPECS: Mapping[str, EventSpec] = {
+    "note": EventSpec(required={"body": _body}),
+    "assign": EventSpec(
+        required={"to": _assignee}, optional={"body": _optional_body}, effect=_assign
+    ),
+    "set_priority": EventSpec(
+        required={"priority": _priority}, optional={"body": _optional_body}, effect=_set_priority
+    ),
+    "set_department": EventSpec(
+        required={"department": _department},
+        optional={"body": _optional_body},
+        effect=_set_department,
+    ),
+    "update_tags": EventSpec(
+        optional={"add": _tags, "remove": _tags, "body": _optional_body}, effect=_update_tags
+    ),
+    "set_fields": EventSpec(
+        optional={"fields": _fields, "remove": _field_names, "body": _optional_body},
+        effect=_set_fields,
+    ),
+}
+"""Events every workflow has that change fields but never the status."""
+
+UPDATABLE = frozenset(
+    {Category.NEW, Category.OPEN, Category.PENDING, Category.ON_HOLD, Category.SOLVED}
+)
+"""Categories in which updates are accepted; closed and removed tickets are locked."""
+
+
+def activity(ticket: Ticket, event: str, actor: Actor, at: datetime) -> dict[str, Any]:
+    """Return the activity timestamps an event by ``actor`` at ``at`` sets."""
+    if actor.role is Role.CUSTOMER:
+        return {"last_customer_activity_at": at}
+    if not actor.role.is_staff:
+        return {}
+    changes: dict[str, Any] = {"last_agent_activity_at": at}
+    if event == AGENT_REPLY and ticket.first_response_at is None:
+        changes["first_response_at"] = at
+    if event == REOPEN:
+        changes["assignee"] = actor.id
+    return changes
+
+
+def status_effects(
+    ticket: Ticket, source: Category, target: Category, target_status: str, at: datetime
+) -> dict[str, Any]:
+    """Return the changes that moving from ``source`` to ``target`` category makes."""
+    changes: dict[str, Any] = {"status": target_status, "status_changed_at": at}
+    if target is Category.SOLVED:
+        changes["resolved_at"] = at
+    elif target is Category.CLOSED:
+        changes["closed_at"] = at
+    elif target.is_active:
+        if source in (Category.SOLVED, Category.CLOSED):
+            changes["reopen_count"] = ticket.reopen_count + 1
+        changes["resolved_at"] = None
+        changes["closed_at"] = None
+    if source is Category.ON_HOLD and target is not Category.ON_HOLD:
+        changes["postponed_until"] = None
+    return changes

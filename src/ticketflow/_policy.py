@@ -1,0 +1,213 @@
+"""Who may fire which event on which ticket.
+
+A policy is a matrix: for each role, the events it may fire and on which
+tickets (its :class:`Scope`).  It is a value: :meth:`Policy.grant` and
+:meth:`Policy.revoke` return a new policy.  The workflow decides whether an
+event can happen at all; the policy decides whether this actor may make it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+
+import attrs
+
+from ticketflow._actor import Actor, Role
+from ticketflow._errors import InvalidInput, PermissionDenied
+from ticketflow._status import Category
+from ticketflow._ticket import Ticket, enum_value
+
+ANY_EVENT = "*"
+"""Stands for every event in a role's grants."""
+
+
+class Scope(enum.Enum):
+    """Which tickets a grant covers."""
+
+    ALL = "all"
+    """Every ticket."""
+    DEPARTMENT = "department"
+    """Tickets of the actor's department, and tickets assigned to the actor."""
+    OWN = "own"
+    """For staff, tickets assigned to them; for customers, tickets they requested."""
+
+
+_STAFF_EDITS = ("note", "assign", "set_priority", "set_department", "update_tags", "set_fields")
+
+DEFAULT_GRANTS: Mapping[Role, Mapping[str, Scope]] = MappingProxyType(
+    {
+        Role.CUSTOMER: MappingProxyType(
+            {
+                "create": Scope.OWN,
+                "customer_reply": Scope.OWN,
+                "resolve": Scope.OWN,
+                "close": Scope.OWN,
+            }
+        ),
+        Role.AGENT: MappingProxyType(
+            {
+                "create": Scope.ALL,
+                "agent_reply": Scope.ALL,
+                **dict.fromkeys(_STAFF_EDITS, Scope.ALL),
+                "postpone": Scope.ALL,
+                "wake": Scope.ALL,
+                "resolve": Scope.OWN,
+                "close": Scope.OWN,
+                "mark_spam": Scope.ALL,
+                "delete": Scope.ALL,
+                "restore": Scope.ALL,
+            }
+        ),
+        Role.ADMIN: MappingProxyType({ANY_EVENT: Scope.ALL}),
+        Role.OWNER: MappingProxyType({ANY_EVENT: Scope.ALL}),
+        Role.SYSTEM: MappingProxyType({ANY_EVENT: Scope.ALL}),
+    }
+)
+"""The default matrix; ``docs/permissions.md`` shows it as a table."""
+
+
+def _freeze(grants: Mapping[Role, Mapping[str, Scope]]) -> Mapping[Role, Mapping[str, Scope]]:
+    return MappingProxyType(
+        {
+            enum_value(Role, role, "role"): MappingProxyType(
+                {
+                    event: enum_value(Scope, scope, f"scope of {event!r}")
+                    for event, scope in events.items()
+                }
+            )
+            for role, events in grants.items()
+        }
+    )
+
+
+@attrs.frozen
+class Policy:
+    """The permission matrix a Helpdesk checks before every command.
+
+    Args:
+        grants: for each role, the events it may fire and their scope; the
+            event ``"*"`` stands for every event.
+        lock_override: the roles that may act on a closed (locked) ticket
+            beyond the events in ``unlocking``.
+        unlocking: the events anyone granted them may fire on a closed ticket.
+
+    >>> policy = Policy.default().grant(Role.AGENT, "reopen")
+    >>> policy.denial(ticket=None, actor=Actor.agent("a-1"), event="purge")
+    "the agent role has no grant for 'purge'"
+    """
+
+    grants: Mapping[Role, Mapping[str, Scope]] = attrs.field(
+        default=DEFAULT_GRANTS, converter=_freeze
+    )
+    lock_override: frozenset[Role] = attrs.field(
+        default=frozenset({Role.ADMIN, Role.OWNER, Role.SYSTEM}), converter=frozenset
+    )
+    unlocking: frozenset[str] = attrs.field(
+        default=frozenset({"reopen", "customer_reply"}), converter=frozenset
+    )
+
+    @classmethod
+    def default(cls) -> Policy:
+        """The default matrix (see ``docs/permissions.md``)."""
+        return cls()
+
+    def grant(self, role: Role | str, event: str, scope: Scope | str = Scope.ALL) -> Policy:
+        """Return a policy in which ``role`` may also fire ``event`` within ``scope``."""
+        which = enum_value(Role, role, "role")
+        events = {**self.grants.get(which, {}), event: enum_value(Scope, scope, "scope")}
+        return attrs.evolve(self, grants={**self.grants, which: events})
+
+    def revoke(self, role: Role | str, event: str) -> Policy:
+        """Return a policy in which ``role`` may no longer fire ``event``.
+
+        Raises:
+            InvalidInput: ``role`` is the owner, who keeps every permission, or
+                ``role`` has no explicit grant for ``event`` to revoke.
+        """
+        which = enum_value(Role, role, "role")
+        if which is Role.OWNER:
+            raise InvalidInput(
+                "role", which, "a role other than the owner, who keeps every permission"
+            )
+        events = dict(self.grants.get(which, {}))
+        if event not in events:
+            raise InvalidInput(
+                "event", event, f"one of the {which.value} role's grants: {sorted(events)}"
+            )
+        del events[event]
+        return attrs.evolve(self, grants={**self.grants, which: events})
+
+    def scope(self, actor: Actor, event: str) -> Scope | None:
+        """Return the scope in which ``actor`` may fire ``event``, or None."""
+        events = self.grants.get(actor.role, {})
+        scope = events.get(event, events.get(ANY_EVENT))
+        if scope is None and event in actor.grants:
+            scope = Scope.ALL
+        if scope is not None and actor.role is Role.CUSTOMER:
+            return Scope.OWN  # customers act only on their own tickets, whatever the grant
+        return scope
+
+    def denial(
+        self,
+        ticket: Ticket | None,
+        actor: Actor,
+        event: str,
+        category: Category | None = None,
+    ) -> str | None:
+        """Return why ``actor`` may not fire ``event`` on ``ticket``, or None if they may.
+
+        ``ticket`` None asks about the role and grants alone; ``category`` is
+        the category of the ticket's status (for the closed-ticket lock).
+        """
+        scope = self.scope(actor, event)
+        if scope is None:
+            return f"the {actor.role.value} role has no grant for {event!r}"
+        if ticket is None:
+            return None
+        if (
+            category is Category.CLOSED
+            and event not in self.unlocking
+            and actor.role not in self.lock_override
+        ):
+            allowed = ", ".join(sorted(role.value for role in self.lock_override))
+            return (
+                f"the ticket is closed and locked; beyond reopening, only {allowed} may act on it"
+            )
+        return _scope_denial(scope, actor, ticket, event)
+
+    def check(self, ticket: Ticket, actor: Actor, event: str, category: Category) -> None:
+        """Raise PermissionDenied unless ``actor`` may fire ``event`` on ``ticket``."""
+        reason = self.denial(ticket, actor, event, category)
+        if reason is not None:
+            raise PermissionDenied(actor, event, ticket.id, reason)
+
+    def rows(self, events: list[str]) -> Iterator[tuple[str, dict[Role, Scope | None]]]:
+        """Yield ``(event, {role: scope or None})`` for each event, for tables."""
+        for event in events:
+            yield event, {role: self.scope(Actor("x", role), event) for role in Role}
+
+
+def _scope_denial(scope: Scope, actor: Actor, ticket: Ticket, event: str) -> str | None:
+    if scope is Scope.ALL or _owns(actor, ticket):
+        return None
+    if scope is Scope.OWN:
+        if actor.role is Role.CUSTOMER:
+            return "customers act only on tickets they requested"
+        return (
+            f"{event!r} is granted only on tickets assigned to them "
+            f"(assignee is {ticket.assignee!r})"
+        )
+    if actor.department is not None and actor.department == ticket.department:
+        return None
+    return (
+        f"{event!r} is granted only in department {actor.department!r} "
+        f"(the ticket is in {ticket.department!r})"
+    )
+
+
+def _owns(actor: Actor, ticket: Ticket) -> bool:
+    if actor.role is Role.CUSTOMER:
+        return ticket.requester.id == actor.id
+    return ticket.assignee == actor.id

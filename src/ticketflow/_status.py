@@ -1,0 +1,76 @@
+"""Statuses and the categories that give them meaning to the lifecycle's laws."""
+
+from __future__ import annotations
+
+import enum
+import re
+
+import attrs
+
+from ticketflow._errors import InvalidInput
+
+_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+
+
+class Category(enum.Enum):
+    """What a status means to the lifecycle, whatever a team calls it.
+
+    The laws are written against categories, so they hold for custom statuses:
+    a ``CLOSED`` status can be entered only from a ``SOLVED`` one.
+    """
+
+    NEW = "new"
+    """Logged, nobody has answered yet."""
+    OPEN = "open"
+    """The support team is working on it."""
+    PENDING = "pending"
+    """Waiting for the customer."""
+    ON_HOLD = "on_hold"
+    """Set aside until later, or waiting on a third party."""
+    SOLVED = "solved"
+    """Fixed, open for the customer's follow-up."""
+    CLOSED = "closed"
+    """Final for the customer; locked against further actions."""
+    REMOVED = "removed"
+    """Spam, deleted or purged: out of every queue."""
+
+    @property
+    def is_active(self) -> bool:
+        """Whether work is still expected on a ticket in this category."""
+        return self in _ACTIVE
+
+
+_ACTIVE = frozenset({Category.NEW, Category.OPEN, Category.PENDING, Category.ON_HOLD})
+
+
+def _check_name(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise InvalidInput(
+            f"Status.{attribute.name}",
+            value,
+            "a lower-case identifier such as 'waiting_on_vendor'",
+        )
+
+
+def _default_label(status: Status) -> str:
+    return status.name.replace("_", " ").capitalize()
+
+
+@attrs.frozen
+class Status:
+    """A status a ticket can be in.
+
+    Args:
+        name: the identifier stored on tickets, such as ``"resolved"``.
+        category: what the status means to the lifecycle.
+        label: the name people read; defaults to the name, capitalised.
+        sla_paused: whether SLA clocks stop while a ticket sits in this status.
+
+    >>> Status("waiting_on_vendor", Category.ON_HOLD, sla_paused=True).label
+    'Waiting on vendor'
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    category: Category = attrs.field(converter=Category)
+    label: str = attrs.field(default=attrs.Factory(_default_label, takes_self=True), kw_only=True)
+    sla_paused: bool = attrs.field(default=False, kw_only=True)

@@ -1,0 +1,217 @@
+"""The ticket and the values it holds: contact, priority, channel, custom fields."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+import attrs
+
+from ticketflow._clock import to_utc
+from ticketflow._errors import InvalidInput
+
+FieldValue = str | int | float | bool | None | tuple[str, ...]
+"""What a custom field may hold: a JSON scalar, or a tuple of strings (multi-select)."""
+
+E = TypeVar("E", bound=enum.Enum)
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+
+
+class Priority(enum.Enum):
+    """How urgent a ticket is; SLAs and queues read it."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+    @property
+    def rank(self) -> int:
+        """0 for LOW up to 3 for URGENT, for sorting."""
+        return _RANKS[self]
+
+
+_RANKS = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+
+class Channel(enum.Enum):
+    """How the request reached the help desk."""
+
+    EMAIL = "email"
+    PHONE = "phone"
+    CHAT = "chat"
+    PORTAL = "portal"
+    API = "api"
+
+
+def enum_value(kind: type[E], value: object, field: str) -> E:
+    """Return ``value`` as a member of ``kind``, accepting the member or its value.
+
+    Raises:
+        InvalidInput: ``value`` names no member; the message lists the members.
+    """
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(repr(member.value) for member in kind)
+        raise InvalidInput(field, value, f"one of {choices}") from None
+
+
+def text(value: object, field: str) -> str:
+    """Return ``value`` if it is a string with something in it besides white space."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(field, value, "a non-empty string")
+    return value
+
+
+def optional_text(value: object, field: str) -> str | None:
+    """Like :func:`text`, but None passes."""
+    return None if value is None else text(value, field)
+
+
+def tag_set(value: object, field: str = "tags") -> frozenset[str]:
+    """Return tags as a frozenset of non-empty strings without surrounding white space."""
+    if isinstance(value, str) or not isinstance(value, (set, frozenset, list, tuple)):
+        raise InvalidInput(field, value, "a set of strings such as {'billing'}")
+    for tag in value:
+        if not isinstance(tag, str) or not tag.strip() or tag != tag.strip():
+            raise InvalidInput(
+                field, value, "tags that are non-empty strings without spaces around"
+            )
+    return frozenset(value)
+
+
+def _field_value(name: str, value: object) -> FieldValue:
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise InvalidInput(
+        f"fields[{name!r}]", value, "a str, int, float, bool, None, or a list of str"
+    )
+
+
+def field_map(value: object, field: str = "fields") -> Mapping[str, FieldValue]:
+    """Return custom fields as a read-only mapping, checking every name and value."""
+    if not isinstance(value, Mapping):
+        raise InvalidInput(field, value, "a mapping of field names to values")
+    checked: dict[str, FieldValue] = {}
+    for name, item in value.items():
+        checked[text(name, f"{field} name")] = _field_value(name, item)
+    return MappingProxyType(checked)
+
+
+def _utc_or_none(value: object) -> datetime | None:
+    return None if value is None else to_utc(value, "timestamp")
+
+
+def _utc(value: object) -> datetime:
+    return to_utc(value, "timestamp")
+
+
+def _check_email(_instance: object, _attribute: object, value: str | None) -> None:
+    if value is not None and not _EMAIL.match(value):
+        raise InvalidInput("Contact.email", value, "an email address such as 'ana@example.com'")
+
+
+def _contact_name(value: object) -> str:
+    return text(value, "Contact.name")
+
+
+def _contact_phone(value: object) -> str | None:
+    return optional_text(value, "Contact.phone")
+
+
+def _contact_given_id(value: object) -> str:
+    return text(value, "Contact.id")
+
+
+def _contact_id(contact: Contact) -> str:
+    if contact.email is None:
+        raise InvalidInput("Contact.id", None, "given, or an email to default to")
+    return contact.email
+
+
+@attrs.frozen
+class Contact:
+    """The customer who asked for help.
+
+    Args:
+        name: their full name.
+        email: their email address.
+        phone: their phone number, as they gave it.
+        id: the host's customer id; defaults to the email.  The customer actor
+            whose id equals it owns the ticket.
+
+    >>> Contact(name="Ana Ozola", email="ana@example.com").id
+    'ana@example.com'
+    """
+
+    name: str = attrs.field(converter=_contact_name)
+    email: str | None = attrs.field(default=None, validator=_check_email)
+    phone: str | None = attrs.field(default=None, converter=_contact_phone)
+    id: str = attrs.field(
+        default=attrs.Factory(_contact_id, takes_self=True),
+        converter=_contact_given_id,
+        kw_only=True,
+    )
+
+
+@attrs.frozen
+class Ticket:
+    """One support request and its current state; history holds how it got here.
+
+    Tickets are values: every change makes a new one.  Hosts get them from a
+    ``Helpdesk`` and never build them by hand, but they compare, copy and
+    serialise like any attrs class.
+    """
+
+    id: str
+    subject: str
+    description: str
+    requester: Contact
+    status: str
+    created_at: datetime = attrs.field(converter=_utc)
+    updated_at: datetime = attrs.field(converter=_utc)
+    status_changed_at: datetime = attrs.field(converter=_utc)
+    priority: Priority = Priority.NORMAL
+    channel: Channel = Channel.EMAIL
+    assignee: str | None = None
+    department: str | None = None
+    tags: frozenset[str] = frozenset()
+    fields: Mapping[str, FieldValue] = attrs.field(
+        factory=lambda: MappingProxyType({}), converter=field_map, hash=False
+    )
+    first_response_at: datetime | None = attrs.field(default=None, converter=_utc_or_none)
+    last_customer_activity_at: datetime | None = attrs.field(default=None, converter=_utc_or_none)
+    last_agent_activity_at: datetime | None = attrs.field(default=None, converter=_utc_or_none)
+    resolved_at: datetime | None = attrs.field(default=None, converter=_utc_or_none)
+    closed_at: datetime | None = attrs.field(default=None, converter=_utc_or_none)
+    postponed_until: datetime | None = attrs.field(default=None, converter=_utc_or_none)
+    reopen_count: int = 0
+    parent_id: str | None = None
+    version: int = 1
+
+    @property
+    def answered(self) -> bool:
+        """Whether staff ever replied to the customer."""
+        return self.first_response_at is not None
+
+    def changes_from(self, before: Ticket) -> dict[str, Any]:
+        """Return the fields whose values differ from ``before``, with their new values."""
+        return {
+            name: getattr(self, name)
+            for name in TICKET_FIELDS
+            if getattr(self, name) != getattr(before, name)
+        }
+
+
+TICKET_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Ticket))
+"""The names of a ticket's fields, in declaration order."""

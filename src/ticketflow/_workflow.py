@@ -1,0 +1,556 @@
+"""Workflows: declared with python-statemachine, compiled to a table, applied purely.
+
+A workflow is declared as a ``statemachine.StateMachine`` subclass whose states
+are :class:`TicketState` (a state that knows its ticketflow category).  Reading
+the class once gives the statuses and transitions; they are checked against
+the lifecycle's laws and compiled to a dict keyed by ``(status, event)``.
+:meth:`Workflow.apply` then works on that dict alone: it never builds a
+state machine, reads a clock or touches a store.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+from statemachine import State, StateMachine
+
+from ticketflow._actor import Actor
+from ticketflow._clock import to_utc
+from ticketflow._errors import IllegalTransition, InvalidInput, InvalidWorkflow
+from ticketflow._events import (
+    TRANSITION,
+    TRANSITION_SPECS,
+    UPDATABLE,
+    UPDATE_SPECS,
+    activity,
+    status_effects,
+)
+from ticketflow._history import CREATE, HistoryEvent
+from ticketflow._status import Category, Status
+from ticketflow._ticket import (
+    Channel,
+    Contact,
+    Priority,
+    Ticket,
+    enum_value,
+    field_map,
+    optional_text,
+    tag_set,
+    text,
+)
+
+Guard = Callable[[Ticket, Actor, Mapping[str, Any]], bool]
+"""A condition on a transition: ``guard(ticket, actor, payload) -> bool``.
+
+``payload`` holds the command's checked keyword arguments and ``"at"``, the
+time of the command.  Guards must be pure: no clock, no store, no side effects.
+"""
+
+UPDATES: frozenset[str] = frozenset(UPDATE_SPECS)
+"""The events every workflow has that change fields but not the status."""
+
+
+class TicketState(State):
+    """A python-statemachine state that is also a ticketflow status.
+
+    Use it for every state of a workflow declaration:
+
+    >>> from statemachine import StateMachine
+    >>> class Tiny(StateMachine):
+    ...     new = TicketState(Category.NEW, initial=True)
+    ...     done = TicketState(Category.SOLVED)
+    ...     archived = TicketState(Category.CLOSED)
+    ...     resolve = new.to(done)
+    ...     close = done.to(archived)
+    ...     reopen = done.to(new) | archived.to(new)
+    >>> Workflow.from_statemachine(Tiny).statuses["done"].category
+    <Category.SOLVED: 'solved'>
+
+    Args:
+        category: what the status means to the lifecycle's laws.
+        label: the name people read; defaults to the state's name, capitalised.
+        sla_paused: whether SLA clocks stop while a ticket is in this status.
+        initial: whether tickets start here (exactly one state is initial).
+        final: whether the status is terminal; entering a final ``removed``
+            status purges the ticket.
+    """
+
+    def __init__(
+        self,
+        category: Category | str,
+        *,
+        label: str = "",
+        sla_paused: bool = False,
+        initial: bool = False,
+        final: bool = False,
+    ) -> None:
+        super().__init__(name=label, initial=initial, final=final)
+        self.category = enum_value(Category, category, "TicketState.category")
+        self.sla_paused = sla_paused
+
+
+@attrs.frozen
+class Transition:
+    """One row of a workflow's table: ``event`` moves ``source`` to ``target``.
+
+    Attributes:
+        event: the event name.
+        source: the status it starts from.
+        target: the status it leads to.
+        guards: ``(guard name, expected result)`` pairs; all must hold.
+    """
+
+    event: str
+    source: str
+    target: str
+    guards: tuple[tuple[str, bool], ...] = ()
+
+    def describe(self) -> str:
+        """Return the guards as text, such as ``"never_answered"`` or ``"not reopens"``."""
+        return " and ".join(name if expected else f"not {name}" for name, expected in self.guards)
+
+
+_Row = tuple[str, tuple[tuple[Guard, bool], ...]]
+
+
+class Workflow:
+    """A compiled, validated workflow: the statuses, their transitions, and ``apply``.
+
+    Build one with :meth:`default`, :meth:`from_statemachine`, or the constructor.
+    Building checks every law and raises :class:`InvalidWorkflow` listing every
+    problem at once.
+
+    Args:
+        name: a name for messages and diagrams.
+        statuses: every status, in the order to show them.
+        initial: the status tickets start in; its category must be ``new``.
+        transitions: the table rows, in priority order (the first row of a
+            ``(status, event)`` pair whose guards hold wins).
+        guards: the functions the transitions' guard names resolve to.
+        final: the statuses with no way out.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        statuses: Iterable[Status],
+        initial: str,
+        transitions: Iterable[Transition],
+        *,
+        guards: Mapping[str, Guard] | None = None,
+        final: Iterable[str] = (),
+    ) -> None:
+        status_list = list(statuses)
+        self._name = name
+        self._statuses: Mapping[str, Status] = MappingProxyType(
+            {status.name: status for status in status_list}
+        )
+        self._initial = initial
+        self._transitions = tuple(transitions)
+        self._guards: Mapping[str, Guard] = MappingProxyType(dict(guards or {}))
+        self._final = frozenset(final)
+        problems = _problems(
+            status_list, initial, self._transitions, guards=self._guards, final=self._final
+        )
+        if problems:
+            raise InvalidWorkflow(name, problems)
+        self._table = self._compile()
+        self._events = frozenset(row.event for row in self._transitions)
+
+    def _compile(self) -> Mapping[tuple[str, str], tuple[_Row, ...]]:
+        table: dict[tuple[str, str], list[_Row]] = {}
+        for row in self._transitions:
+            checks = tuple((self._guards[guard], expected) for guard, expected in row.guards)
+            table.setdefault((row.source, row.event), []).append((row.target, checks))
+        return MappingProxyType({key: tuple(rows) for key, rows in table.items()})
+
+    @classmethod
+    def from_statemachine(
+        cls,
+        machine: type[StateMachine],
+        *,
+        guards: Mapping[str, Guard] | None = None,
+        name: str | None = None,
+    ) -> Workflow:
+        """Read a python-statemachine declaration and compile it.
+
+        Args:
+            machine: a ``StateMachine`` subclass whose states are ``TicketState``.
+            guards: what the ``cond=``/``unless=`` names of its transitions mean.
+            name: the workflow's name; defaults to the class name.
+
+        Raises:
+            InvalidWorkflow: listing every problem, each naming its state or transition.
+        """
+        title = name or machine.__name__
+        problems: list[str] = []
+        statuses: list[Status] = []
+        final: list[str] = []
+        initial = ""
+        rows: list[Transition] = []
+        for state in machine.states:
+            if not isinstance(state, TicketState):
+                problems.append(
+                    f"state {state.id!r} is a plain State: declare it as TicketState(category)"
+                )
+                continue
+            statuses.append(
+                Status(state.id, state.category, label=state.name, sla_paused=state.sla_paused)
+            )
+            if state.initial:
+                initial = state.id
+            if state.final:
+                final.append(state.id)
+            for transition in state.transitions:
+                rows.extend(_rows_of(transition, state.id, problems))
+        if problems:
+            raise InvalidWorkflow(title, problems)
+        return cls(title, statuses, initial, rows, guards=guards, final=final)
+
+    @classmethod
+    def default(
+        cls, *, reopen_on_customer_reply: bool = True, reopen_window: Any = None
+    ) -> Workflow:
+        """The default lifecycle (see ``docs/lifecycle.md``).
+
+        Args:
+            reopen_on_customer_reply: whether a customer reply to a resolved
+                ticket reopens it (and counts as a reopen); if False the reply
+                is recorded and the ticket stays resolved.
+            reopen_window: a ``timedelta``; a customer reply to a ticket closed
+                less than this long ago reopens it.  None (the default): such a
+                reply opens a new follow-up ticket linked to the closed one.
+        """
+        from ticketflow._lifecycle import DefaultLifecycle, default_guards  # noqa: PLC0415
+
+        return cls.from_statemachine(
+            DefaultLifecycle,
+            guards=default_guards(
+                reopen_on_customer_reply=reopen_on_customer_reply, reopen_window=reopen_window
+            ),
+            name="default",
+        )
+
+    @property
+    def name(self) -> str:
+        """The workflow's name."""
+        return self._name
+
+    @property
+    def statuses(self) -> Mapping[str, Status]:
+        """Every status by name, in declaration order."""
+        return self._statuses
+
+    @property
+    def initial(self) -> str:
+        """The status new tickets start in."""
+        return self._initial
+
+    @property
+    def final(self) -> frozenset[str]:
+        """The statuses with no way out."""
+        return self._final
+
+    @property
+    def transitions(self) -> tuple[Transition, ...]:
+        """Every row of the table, in priority order."""
+        return self._transitions
+
+    @property
+    def events(self) -> frozenset[str]:
+        """Every event the workflow knows: its declared events and the updates."""
+        return self._events | UPDATES
+
+    def category(self, status: str) -> Category:
+        """Return the category of ``status``."""
+        return self._status(status).category
+
+    def purges(self, status: str) -> bool:
+        """Whether entering ``status`` removes the ticket for good (final and removed)."""
+        return status in self._final and self._status(status).category is Category.REMOVED
+
+    def _status(self, name: str) -> Status:
+        try:
+            return self._statuses[name]
+        except KeyError:
+            raise InvalidInput(
+                "status", name, f"a status of workflow {self._name!r}: {', '.join(self._statuses)}"
+            ) from None
+
+    def create(
+        self,
+        ticket_id: str,
+        actor: Actor,
+        at: datetime,
+        *,
+        subject: str,
+        description: str,
+        requester: Contact,
+        priority: Priority | str = Priority.NORMAL,
+        channel: Channel | str = Channel.EMAIL,
+        assignee: str | None = None,
+        department: str | None = None,
+        tags: Iterable[str] = frozenset(),
+        fields: Mapping[str, Any] | None = None,
+        parent_id: str | None = None,
+    ) -> tuple[Ticket, HistoryEvent]:
+        """Return a new ticket in the initial status, and its ``"create"`` event.
+
+        Every argument is checked here, at the boundary; a bad one raises
+        :class:`InvalidInput` naming it.
+        """
+        when = to_utc(at, "at")
+        if not isinstance(requester, Contact):
+            raise InvalidInput("requester", requester, "a Contact")
+        ticket = Ticket(
+            id=text(ticket_id, "id"),
+            subject=text(subject, "subject"),
+            description=text(description, "description"),
+            requester=requester,
+            status=self._initial,
+            created_at=when,
+            updated_at=when,
+            status_changed_at=when,
+            priority=enum_value(Priority, priority, "priority"),
+            channel=enum_value(Channel, channel, "channel"),
+            assignee=optional_text(assignee, "assignee"),
+            department=optional_text(department, "department"),
+            tags=tag_set(tags),
+            fields=field_map(fields if fields is not None else {}),
+            last_customer_activity_at=when,
+            parent_id=optional_text(parent_id, "parent_id"),
+        )
+        changes = {name: getattr(ticket, name) for name in attrs.fields_dict(Ticket)}
+        event = HistoryEvent(
+            ticket_id=ticket.id,
+            seq=1,
+            at=when,
+            actor=actor,
+            name=CREATE,
+            from_status=None,
+            to_status=ticket.status,
+            changes=changes,
+        )
+        return ticket, event
+
+    def allowed(self, ticket: Ticket, actor: Actor, at: datetime) -> list[str]:
+        """Return the events the workflow allows on ``ticket`` now, sorted.
+
+        Guards see ``actor`` and ``{"at": at}``; the policy is not consulted.
+        """
+        guard_payload = MappingProxyType({"at": at})
+        status = ticket.status
+        found = {
+            event
+            for (source, event), rows in self._table.items()
+            if source == status and _first_open(rows, ticket, actor, guard_payload) is not None
+        }
+        if self._status(status).category in UPDATABLE:
+            found |= UPDATES
+        return sorted(found)
+
+    def apply(
+        self, ticket: Ticket, event: str, actor: Actor, at: datetime, **payload: Any
+    ) -> tuple[Ticket, HistoryEvent]:
+        """Fire ``event`` on ``ticket``: return the new ticket and its history event.
+
+        Pure: the same arguments give the same result, and nothing is stored.
+
+        Raises:
+            IllegalTransition: the workflow does not allow ``event`` now.
+            InvalidInput: ``at`` is naive or earlier than the ticket's last
+                update, or the payload is wrong for the event.
+        """
+        when = to_utc(at, "at")
+        if when < ticket.updated_at:
+            raise InvalidInput(
+                "at",
+                at,
+                f"not earlier than the ticket's last update, {ticket.updated_at.isoformat()}",
+            )
+        status = self._status(ticket.status)
+        if event in UPDATES:
+            if status.category not in UPDATABLE:
+                raise self._illegal(
+                    ticket, event, actor, when, f"{status.category.value} tickets are locked"
+                )
+            spec = UPDATE_SPECS[event]
+            checked = spec.check(event, payload, when)
+            target = ticket.status
+        else:
+            rows = self._table.get((ticket.status, event))
+            if rows is None:
+                reason = (
+                    None if event in self._events else f"workflow {self._name!r} has no such event"
+                )
+                raise self._illegal(ticket, event, actor, when, reason)
+            spec = TRANSITION_SPECS.get(event, TRANSITION)
+            checked = spec.check(event, payload, when)
+            found = _first_open(rows, ticket, actor, MappingProxyType({**checked, "at": when}))
+            if found is None:
+                raise self._illegal(ticket, event, actor, when, "its conditions do not hold")
+            target = found
+        changes = spec.effect(ticket, checked)
+        changes.update(activity(ticket, event, actor, when))
+        if target != ticket.status:
+            changes.update(
+                status_effects(ticket, status.category, self.category(target), target, when)
+            )
+        changes["updated_at"] = when
+        changes["version"] = ticket.version + 1
+        new = attrs.evolve(ticket, **changes)
+        record = HistoryEvent(
+            ticket_id=ticket.id,
+            seq=new.version,
+            at=when,
+            actor=actor,
+            name=event,
+            from_status=ticket.status,
+            to_status=target,
+            body=checked.get("body"),
+            changes=new.changes_from(ticket),
+        )
+        return new, record
+
+    def _illegal(
+        self, ticket: Ticket, event: str, actor: Actor, at: datetime, reason: str | None
+    ) -> IllegalTransition:
+        return IllegalTransition(
+            ticket.id, ticket.status, event, self.allowed(ticket, actor, at), reason
+        )
+
+    def __repr__(self) -> str:
+        size = f"{len(self._statuses)} statuses, {len(self._transitions)} transitions"
+        return f"<Workflow {self._name!r}: {size}>"
+
+
+def _first_open(
+    rows: Sequence[_Row], ticket: Ticket, actor: Actor, payload: Mapping[str, Any]
+) -> str | None:
+    for target, checks in rows:
+        if all(bool(guard(ticket, actor, payload)) is expected for guard, expected in checks):
+            return target
+    return None
+
+
+def _rows_of(transition: Any, source: str, problems: list[str]) -> Iterable[Transition]:
+    guards: list[tuple[str, bool]] = []
+    for spec in transition.cond:
+        if not isinstance(spec.func, str):
+            problems.append(
+                f"a transition from {source!r} has guard {spec.func!r}: "
+                "give guards as names, resolved through Workflow guards="
+            )
+            continue
+        guards.append((spec.func, bool(spec.expected_value)))
+    target = transition.target
+    if target is None:
+        problems.append(f"a transition from {source!r} has no target status")
+        return []
+    return [
+        Transition(str(event), source, target.id, tuple(guards)) for event in transition.events
+    ]
+
+
+def _problems(
+    statuses: Sequence[Status],
+    initial: str,
+    transitions: Sequence[Transition],
+    *,
+    guards: Mapping[str, Guard],
+    final: frozenset[str],
+) -> list[str]:
+    """Return every way the declaration breaks the lifecycle's laws, as sentences."""
+    problems: list[str] = []
+    by_name: dict[str, Status] = {}
+    for status in statuses:
+        if status.name in by_name:
+            problems.append(f"status {status.name!r} is declared twice")
+        by_name[status.name] = status
+    if initial not in by_name:
+        problems.append(
+            f"the initial status {initial!r} is not declared"
+            if initial
+            else "no status is initial"
+        )
+    elif by_name[initial].category is not Category.NEW:
+        problems.append(
+            f"the initial status {initial!r} has category {by_name[initial].category.value!r}; "
+            "expected 'new'"
+        )
+    problems.extend(
+        f"the final status {name!r} is not declared" for name in sorted(final - set(by_name))
+    )
+    for row in transitions:
+        problems.extend(_row_problems(row, by_name, guards, final))
+    if initial in by_name:
+        problems.extend(_graph_problems(by_name, initial, transitions, final))
+    return problems
+
+
+def _row_problems(
+    row: Transition,
+    statuses: Mapping[str, Status],
+    guards: Mapping[str, Guard],
+    final: frozenset[str],
+) -> list[str]:
+    where = f"transition {row.event!r} from {row.source!r} to {row.target!r}"
+    problems: list[str] = []
+    if row.event in UPDATES or row.event == CREATE:
+        problems.append(f"{where}: the event name {row.event!r} is reserved")
+    problems.extend(
+        f"{where}: status {end!r} is not declared"
+        for end in (row.source, row.target)
+        if end not in statuses
+    )
+    if row.source in final:
+        problems.append(f"{where}: it leaves the final status {row.source!r}")
+    problems.extend(
+        f"{where}: guard {guard!r} is not among the guards given"
+        for guard, _expected in row.guards
+        if guard not in guards
+    )
+    if row.source in statuses and row.target in statuses:
+        source, target = statuses[row.source].category, statuses[row.target].category
+        if target is Category.CLOSED and source not in (Category.SOLVED, Category.CLOSED):
+            problems.append(
+                f"{where}: a closed status can be entered only from a solved one "
+                f"(resolve before close), but {row.source!r} is {source.value!r}"
+            )
+    return problems
+
+
+def _graph_problems(
+    statuses: Mapping[str, Status],
+    initial: str,
+    transitions: Sequence[Transition],
+    final: frozenset[str],
+) -> list[str]:
+    edges: dict[str, set[str]] = {status: set() for status in statuses}
+    for row in transitions:
+        if row.source in edges and row.target in statuses:
+            edges[row.source].add(row.target)
+    reached = {initial}
+    todo = deque([initial])
+    while todo:
+        for nxt in edges[todo.popleft()] - reached:
+            reached.add(nxt)
+            todo.append(nxt)
+    problems = [
+        f"status {status!r} cannot be reached from the initial status {initial!r}"
+        for status in statuses
+        if status not in reached
+    ]
+    problems += [
+        f"status {status!r} is not final but has no transition out of it"
+        for status, targets in edges.items()
+        if status not in final and not targets - {status}
+    ]
+    if not any(statuses[status].category is Category.CLOSED for status in reached):
+        problems.append(f"no closed status can be reached from the initial status {initial!r}")
+    return problems

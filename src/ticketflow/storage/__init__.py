@@ -1,0 +1,7 @@
+"""Where tickets live: the Store protocol, its query, and the stores ticketflow ships."""
+
+from ticketflow.storage._memory import MemoryStore
+from ticketflow.storage._protocol import Store
+from ticketflow.storage._query import ORDER_FIELDS, TicketQuery
+
+__all__ = ["ORDER_FIELDS", "MemoryStore", "Store", "TicketQuery"]

@@ -1,0 +1,77 @@
+"""The Store protocol: what a host's storage must do for a Helpdesk."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from ticketflow._history import HistoryEvent
+    from ticketflow._ticket import Ticket
+    from ticketflow.storage._query import TicketQuery
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where tickets and their histories live.  Hosts may supply their own.
+
+    A store keeps, for each ticket, its current state and its history, and
+    changes both together or not at all.  It never interprets statuses or
+    checks permissions: that is the Helpdesk's job.  Every method is safe to
+    call from several threads.
+    """
+
+    def new_id(self) -> str:
+        """Return a ticket id never returned before, even after a purge."""
+        ...
+
+    def get(self, ticket_id: str) -> Ticket:
+        """Return the ticket as last committed.
+
+        Raises:
+            TicketNotFound: no ticket has this id (never created, or purged).
+        """
+        ...
+
+    def create(self, ticket: Ticket, event: HistoryEvent) -> None:
+        """Store a new ticket (version 1) with its first event, atomically.
+
+        Raises:
+            ConcurrencyConflict: a ticket with this id exists (expected version 0).
+        """
+        ...
+
+    def commit(self, ticket: Ticket, event: HistoryEvent, expected_version: int) -> None:
+        """Replace the ticket and append ``event`` to its history, atomically.
+
+        Compare-and-set: the write happens only if the stored version equals
+        ``expected_version``; ``ticket.version`` and ``event.seq`` are then
+        ``expected_version + 1``.
+
+        Raises:
+            ConcurrencyConflict: the stored version is not ``expected_version``,
+                or the ticket is gone; nothing was written.
+            InvalidInput: the ticket and event do not follow on from
+                ``expected_version`` (a caller's bug); nothing was written.
+        """
+        ...
+
+    def history(self, ticket_id: str) -> list[HistoryEvent]:
+        """Return the ticket's events in order, oldest first.
+
+        Raises:
+            TicketNotFound: no ticket has this id.
+        """
+        ...
+
+    def query(self, query: TicketQuery) -> list[Ticket]:
+        """Return the tickets that match ``query``, ordered and limited as it says."""
+        ...
+
+    def purge(self, ticket_id: str, expected_version: int) -> None:
+        """Remove the ticket and its history for good, if its version is as expected.
+
+        Raises:
+            TicketNotFound: no ticket has this id.
+            ConcurrencyConflict: the stored version is not ``expected_version``.
+        """
+        ...

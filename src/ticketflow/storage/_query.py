@@ -1,0 +1,92 @@
+"""The questions a Helpdesk asks a store about its tickets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal, get_args
+
+import attrs
+
+from ticketflow._errors import InvalidInput
+from ticketflow._ticket import Ticket, tag_set
+
+OrderField = Literal[
+    "created_at",
+    "updated_at",
+    "status_changed_at",
+    "first_response_at",
+    "last_customer_activity_at",
+    "last_agent_activity_at",
+    "resolved_at",
+    "closed_at",
+    "postponed_until",
+]
+ORDER_FIELDS: tuple[str, ...] = get_args(OrderField)
+"""The fields a query can be ordered by: the ticket's time fields."""
+
+
+def _statuses(value: Iterable[str] | str | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return frozenset({value})
+    return frozenset(value)
+
+
+def _order(_instance: object, _attribute: object, value: str) -> None:
+    if value not in ORDER_FIELDS:
+        raise InvalidInput("order_by", value, f"one of {', '.join(ORDER_FIELDS)}")
+
+
+def _limit(_instance: object, _attribute: object, value: int | None) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        raise InvalidInput("limit", value, "None or a whole number, zero or more")
+
+
+@attrs.frozen
+class TicketQuery:
+    """Which tickets to list, in which order, and how many.
+
+    Every filter given must hold (they combine with *and*); a filter left at
+    None does not filter.  Ties in the order are broken by ticket id, so the
+    same query over the same tickets always gives the same list.
+
+    Attributes:
+        statuses: the ticket's status is one of these.
+        assignee: the ticket is assigned to this actor id.
+        department: the ticket belongs to this department.
+        requester: the ticket's requester has this contact id.
+        tags: the ticket has every one of these tags.
+        order_by: a time field; tickets where it is None come last.
+        descending: newest first instead of oldest first.
+        limit: at most this many tickets.
+    """
+
+    statuses: frozenset[str] | None = attrs.field(default=None, converter=_statuses)
+    assignee: str | None = None
+    department: str | None = None
+    requester: str | None = None
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=tag_set)
+    order_by: str = attrs.field(default="created_at", validator=_order)
+    descending: bool = False
+    limit: int | None = attrs.field(default=None, validator=_limit)
+
+    def matches(self, ticket: Ticket) -> bool:
+        """Whether ``ticket`` passes every filter (ordering and limit aside)."""
+        return (
+            (self.statuses is None or ticket.status in self.statuses)
+            and (self.assignee is None or ticket.assignee == self.assignee)
+            and (self.department is None or ticket.department == self.department)
+            and (self.requester is None or ticket.requester.id == self.requester)
+            and self.tags <= ticket.tags
+        )
+
+    def select(self, tickets: Iterable[Ticket]) -> list[Ticket]:
+        """Apply the whole query to ``tickets`` in memory: filter, order, limit."""
+        found = [ticket for ticket in tickets if self.matches(ticket)]
+        found.sort(key=lambda ticket: ticket.id, reverse=self.descending)
+        present = [ticket for ticket in found if getattr(ticket, self.order_by) is not None]
+        absent = [ticket for ticket in found if getattr(ticket, self.order_by) is None]
+        present.sort(key=lambda ticket: getattr(ticket, self.order_by), reverse=self.descending)
+        ordered = present + absent
+        return ordered if self.limit is None else ordered[: self.limit]
