@@ -9,7 +9,7 @@ event can happen at all; the policy decides whether this actor may make it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 
 import attrs
@@ -182,6 +182,18 @@ class Policy:
         reason = self.denial(ticket, actor, event, category)
         if reason is not None:
             raise PermissionDenied(actor, event, ticket.id, reason)
+
+    def to_markdown(self, events: Iterable[str]) -> str:
+        """Return the matrix as a Markdown table: a row per event, a column per role.
+
+        >>> print(Policy.default().to_markdown(["purge"]), end="")
+        | event | customer | agent | admin | owner | system |
+        |---|---|---|---|---|---|
+        | `purge` | — | — | all | all | all |
+        """
+        from ticketflow._render import permissions_table  # noqa: PLC0415 - _render imports us
+
+        return permissions_table(self, events)
 
     def rows(self, events: list[str]) -> Iterator[tuple[str, dict[Role, Scope | None]]]:
         """Yield ``(event, {role: scope or None})`` for each event, for tables."""

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 from statemachine import State, StateMachine
 
+from ticketflow import _render
 from ticketflow._actor import Actor
 from ticketflow._clock import to_utc
 from ticketflow._errors import IllegalTransition, InvalidInput, InvalidWorkflow
@@ -265,6 +266,14 @@ class Workflow:
     def events(self) -> frozenset[str]:
         """Every event the workflow knows: its declared events and the updates."""
         return self._events | UPDATES
+
+    def to_mermaid(self) -> str:
+        """Return a Mermaid state diagram of this workflow (see ``docs/lifecycle.md``)."""
+        return _render.mermaid(self)
+
+    def to_markdown(self) -> str:
+        """Return a Markdown table of this workflow's transitions, one row per event."""
+        return _render.markdown_table(self)
 
     def category(self, status: str) -> Category:
         """Return the category of ``status``."""
