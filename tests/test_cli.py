@@ -1,0 +1,77 @@
+"""The command line: the demo is deterministic and tells the lifecycle's story."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pytest
+
+from ticketflow._demo import run_demo
+from ticketflow.cli import main
+
+
+def test_the_demo_prints_the_same_story_for_the_same_seed() -> None:
+    first, second = io.StringIO(), io.StringIO()
+    run_demo(seed=3, days=5, out=first)
+    run_demo(seed=3, days=5, out=second)
+    assert first.getvalue() == second.getvalue()
+    assert first.getvalue() != _demo_output(seed=4, days=5)
+
+
+def _demo_output(**options: int) -> str:
+    out = io.StringIO()
+    run_demo(out=out, **options)
+    return out.getvalue()
+
+
+def test_the_demo_keeps_every_law_of_the_lifecycle() -> None:
+    report = run_demo(seed=7, days=14, quiet=True, out=io.StringIO())
+    assert report.tickets
+    for ticket in report.tickets:
+        history = report.histories[ticket.id]
+        assert history[-1].seq == ticket.version
+        for event in history:
+            if event.moved and event.to_status == "closed":
+                assert event.from_status == "resolved"
+    statuses = {ticket.status for ticket in report.tickets}
+    assert {"closed", "resolved"} <= statuses
+
+
+def test_the_demo_ends_with_a_summary_where_replay_equals_the_store() -> None:
+    output = _demo_output(seed=7, days=14)
+    summary = output.split("\nsummary\n")[1]
+    kept = int(summary.split("tickets kept:")[1].split()[0])
+    assert f"replay equals stored:   {kept} of {kept}" in summary
+    assert "Mon 05 Jan" in output
+
+
+def test_quiet_prints_only_the_summary() -> None:
+    out = io.StringIO()
+    run_demo(seed=7, days=3, quiet=True, out=out)
+    assert len(out.getvalue().splitlines()) == 12
+
+
+def test_the_command_line_runs_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--days", "2", "--quiet"]) == 0
+    assert "summary" in capsys.readouterr().out
+
+
+def test_the_command_line_refuses_a_bad_number_of_days(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["demo", "--days", "0"])
+    assert stopped.value.code == 2
+    assert "expected a whole number of 1 or more, got '0'" in capsys.readouterr().err
+
+
+def test_python_dash_m_ticketflow_demo_works() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ticketflow", "demo", "--days", "1", "--quiet"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert "summary" in done.stdout
