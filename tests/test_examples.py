@@ -1,0 +1,56 @@
+"""Every script in ``examples/`` runs as a user would run it, and tells the story it claims."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_example(name: str) -> str:
+    """Run ``examples/<name>`` in a fresh interpreter, warnings as errors; return its output."""
+    done = subprocess.run(
+        [sys.executable, "-W", "error", str(EXAMPLES / name)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, f"examples/{name} failed:\n{done.stderr}"
+    assert done.stderr == ""
+    return done.stdout
+
+
+@pytest.mark.parametrize("script", sorted(path.name for path in EXAMPLES.glob("*.py")))
+def test_every_example_runs_cleanly_and_prints_something(script: str) -> None:
+    assert run_example(script).strip()
+
+
+def test_the_quickstart_walks_one_ticket_from_new_to_a_follow_up() -> None:
+    out = run_example("quickstart.py")
+    assert "  T-1: new       priority=high   assignee=None v1" in out
+    assert "refused: cannot 'close' ticket 'T-1' in status 'open'" in out
+    assert "refused: customer 'c-2' may not 'customer_reply' ticket 'T-1'" in out
+    assert "  T-1: closed    priority=urgent assignee=a-1 v8" in out
+    assert "  T-2 follows up T-1" in out
+    assert "Replaying the history gives back the stored ticket: True" in out
+    assert "Closed tickets: ['T-1']; new tickets waiting for an answer: ['T-2']" in out
+    history = [line.split()[3] for line in out.splitlines() if line.startswith("  #")]
+    assert history == [
+        "create",
+        "assign",
+        "set_priority",
+        "agent_reply",
+        "note",
+        "customer_reply",
+        "resolve",
+        "close",
+    ]
+
+
+def test_the_quickstart_prints_the_same_story_every_time() -> None:
+    assert run_example("quickstart.py") == run_example("quickstart.py")
