@@ -5,6 +5,9 @@ After every step, for every stored ticket:
 - every status change has its history event, and the events chain;
 - replaying the history equals the stored ticket;
 - history times never go backwards, and sequence numbers have no gaps;
+- each event's changes hold exactly the fields that changed;
+- tickets and events built on the workflow's fast path equal what the checking
+  constructors build from the same values;
 and for every command: an accepted one raises the version by exactly one, a
 refused one changes nothing at all.
 """
@@ -13,8 +16,9 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+import attrs
 from conftest import START
 from hypothesis import event, note, settings
 from hypothesis import strategies as st
@@ -36,6 +40,14 @@ from ticketflow import (
     replay,
 )
 from ticketflow.storage import MemoryStore
+
+T = TypeVar("T", Ticket, HistoryEvent)
+
+
+def rebuilt(kind: type[T], value: T) -> T:
+    """Build ``value`` again through its class's checking constructor."""
+    return kind(**{field.name: getattr(value, field.name) for field in attrs.fields(kind)})
+
 
 REFUSALS = (IllegalTransition, PermissionDenied, InvalidInput, TicketNotFound)
 
@@ -129,11 +141,23 @@ class HelpdeskLaws(RuleBasedStateMachine):
             assert [event.seq for event in history] == list(range(1, ticket.version + 1))
             assert replay(history) == ticket
             assert history[-1].to_status == ticket.status
+            assert rebuilt(Ticket, ticket) == ticket
             for earlier, later in itertools.pairwise(history):
                 assert earlier.at <= later.at
                 assert later.from_status == earlier.to_status
                 if later.moved and self.workflow.category(later.to_status) is Category.CLOSED:
                     assert self.workflow.category(later.from_status or "") is Category.SOLVED
+            before = replay(history[:1])
+            for index, step in enumerate(history[1:], start=2):
+                assert rebuilt(HistoryEvent, step) == step
+                assert all(getattr(before, name) != value for name, value in step.changes.items())
+                after = replay(history[:index])
+                assert set(step.changes) == {
+                    field.name
+                    for field in attrs.fields(Ticket)
+                    if getattr(before, field.name) != getattr(after, field.name)
+                }
+                before = after
 
     @invariant()
     def purged_tickets_are_gone(self) -> None:

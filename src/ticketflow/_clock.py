@@ -22,6 +22,8 @@ def to_utc(value: object, field: str) -> datetime:
     >>> to_utc(datetime(2026, 1, 5, 9, 0, tzinfo=timezone(timedelta(hours=2))), "at")
     datetime.datetime(2026, 1, 5, 7, 0, tzinfo=datetime.timezone.utc)
     """
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value  # the common case, already right
     if not isinstance(value, datetime):
         raise InvalidInput(field, value, "an aware datetime")
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:

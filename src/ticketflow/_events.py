@@ -87,10 +87,6 @@ Effect = Callable[[Ticket, Mapping[str, Any]], dict[str, Any]]
 """Returns the field changes an event makes, given the ticket and the checked payload."""
 
 
-def _no_effect(_ticket: Ticket, _payload: Mapping[str, Any]) -> dict[str, Any]:
-    return {}
-
-
 def _postpone(_ticket: Ticket, payload: Mapping[str, Any]) -> dict[str, Any]:
     return {"postponed_until": payload["until"]}
 
@@ -134,26 +130,41 @@ def _set_fields(ticket: Ticket, payload: Mapping[str, Any]) -> dict[str, Any]:
     return {"fields": MappingProxyType(merged)}
 
 
+def _accepted(spec: EventSpec) -> dict[str, Check]:
+    return {**spec.required, **spec.optional}
+
+
 @attrs.frozen
 class EventSpec:
     """The payload an event takes and the field changes it makes."""
 
     required: Mapping[str, Check] = attrs.field(factory=dict)
     optional: Mapping[str, Check] = attrs.field(factory=dict)
-    effect: Effect = _no_effect
+    effect: Effect | None = None
+    """The field changes beyond the status and timestamps; None for none."""
     needs_one_of: bool = False
+    _accepted: dict[str, Check] = attrs.field(
+        init=False, default=attrs.Factory(_accepted, takes_self=True), eq=False, repr=False
+    )
+    """Every key the payload may have, required or optional, with its check."""
 
     def check(self, event: str, payload: Mapping[str, Any], at: datetime) -> dict[str, Any]:
         """Return the payload validated and normalised, or raise InvalidInput."""
-        accepted = {**self.required, **self.optional}
-        unknown = sorted(set(payload) - set(accepted))
-        if unknown:
-            expected = ", ".join(sorted(accepted)) or "no payload"
-            raise InvalidInput(f"{event} payload", unknown, f"among its keys: {expected}")
-        missing = sorted(set(self.required) - set(payload))
-        if missing:
-            raise InvalidInput(f"{event} payload", missing, f"given: {', '.join(self.required)}")
-        return {key: accepted[key](value, at) for key, value in payload.items()}
+        accepted = self._accepted
+        checked = {}
+        for key, value in payload.items():
+            check = accepted.get(key)
+            if check is None:
+                unknown = sorted(payload.keys() - accepted.keys())
+                expected = ", ".join(sorted(accepted)) or "no payload"
+                raise InvalidInput(f"{event} payload", unknown, f"among its keys: {expected}")
+            checked[key] = check(value, at)
+        for key in self.required:
+            if key not in checked:
+                missing = sorted(self.required.keys() - payload.keys())
+                given = ", ".join(self.required)
+                raise InvalidInput(f"{event} payload", missing, f"given: {given}")
+        return checked
 
 
 TRANSITION = EventSpec(optional={"body": _optional_body})
@@ -197,34 +208,75 @@ UPDATABLE = frozenset(
 """Categories in which updates are accepted; closed and removed tickets are locked."""
 
 
-def activity(ticket: Ticket, event: str, actor: Actor, at: datetime) -> dict[str, Any]:
-    """Return the activity timestamps an event by ``actor`` at ``at`` sets."""
-    if actor.role is Role.CUSTOMER:
-        return {"last_customer_activity_at": at}
-    if not actor.role.is_staff:
-        return {}
-    changes: dict[str, Any] = {"last_agent_activity_at": at}
-    if event == AGENT_REPLY and ticket.first_response_at is None:
-        changes["first_response_at"] = at
-    if event == REOPEN:
-        changes["assignee"] = actor.id
-    return changes
+_CUSTOMER = Role.CUSTOMER
+_STAFF = (Role.AGENT, Role.ADMIN, Role.OWNER)
 
 
-def status_effects(
-    ticket: Ticket, source: Category, target: Category, target_status: str, at: datetime
-) -> dict[str, Any]:
-    """Return the changes that moving from ``source`` to ``target`` category makes."""
-    changes: dict[str, Any] = {"status": target_status, "status_changed_at": at}
-    if target is Category.SOLVED:
-        changes["resolved_at"] = at
-    elif target is Category.CLOSED:
-        changes["closed_at"] = at
-    elif target.is_active:
-        if source in (Category.SOLVED, Category.CLOSED):
+def record_activity(
+    changes: dict[str, Any], ticket: Ticket, event: str, actor: Actor, at: datetime
+) -> None:
+    """Add to ``changes`` the activity timestamps an event by ``actor`` at ``at`` sets."""
+    role = actor.role
+    if role is _CUSTOMER:
+        changes["last_customer_activity_at"] = at
+    elif role in _STAFF:
+        changes["last_agent_activity_at"] = at
+        if event == AGENT_REPLY and ticket.first_response_at is None:
+            changes["first_response_at"] = at
+        elif event == REOPEN:
+            changes["assignee"] = actor.id
+
+
+@attrs.frozen
+class StatusMove:
+    """What moving a ticket from one status to another does to its fields.
+
+    Worked out once per table row when a workflow is compiled, from the two
+    statuses' categories, so that applying an event only copies values.
+
+    Attributes:
+        target: the status entered.
+        stamps: the fields set to the time of the move.
+        clears: the fields emptied (set to None).
+        reopens: whether the move counts as a reopen (out of solved or closed
+            into an active category).
+    """
+
+    target: str
+    stamps: tuple[str, ...]
+    clears: tuple[str, ...]
+    reopens: bool
+    _fixed: dict[str, Any] = attrs.field(
+        init=False,
+        default=attrs.Factory(
+            lambda move: {"status": move.target} | dict.fromkeys(move.clears), takes_self=True
+        ),
+        eq=False,
+        repr=False,
+    )
+    """The values that do not depend on the ticket or the time: the status and the clears."""
+
+    @classmethod
+    def between(cls, source: Category, target: Category, target_status: str) -> StatusMove:
+        """Return the move from a status of category ``source`` into ``target_status``."""
+        stamps = ["status_changed_at"]
+        clears = []
+        reopens = False
+        if target is Category.SOLVED:
+            stamps.append("resolved_at")
+        elif target is Category.CLOSED:
+            stamps.append("closed_at")
+        elif target.is_active:
+            reopens = source in (Category.SOLVED, Category.CLOSED)
+            clears += ["resolved_at", "closed_at"]
+        if source is Category.ON_HOLD and target is not Category.ON_HOLD:
+            clears.append("postponed_until")
+        return cls(target_status, tuple(stamps), tuple(clears), reopens)
+
+    def record(self, changes: dict[str, Any], ticket: Ticket, at: datetime) -> None:
+        """Add to ``changes`` the fields the move sets on ``ticket`` at ``at``."""
+        changes.update(self._fixed)
+        for name in self.stamps:
+            changes[name] = at
+        if self.reopens:
             changes["reopen_count"] = ticket.reopen_count + 1
-        changes["resolved_at"] = None
-        changes["closed_at"] = None
-    if source is Category.ON_HOLD and target is not Category.ON_HOLD:
-        changes["postponed_until"] = None
-    return changes

@@ -20,6 +20,8 @@ from ticketflow._clock import to_utc
 from ticketflow._errors import InvalidInput
 from ticketflow._ticket import TICKET_FIELDS, Ticket
 
+_new = object.__new__
+
 CREATE = "create"
 """The name of the first event of every ticket, which holds all its fields."""
 
@@ -35,7 +37,7 @@ def _read_only(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(value))
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class HistoryEvent:
     """One accepted command on one ticket.
 
@@ -62,6 +64,20 @@ class HistoryEvent:
     changes: Mapping[str, Any] = attrs.field(
         factory=lambda: MappingProxyType({}), converter=_read_only, hash=False
     )
+
+    @classmethod
+    def _trusted(cls, values: dict[str, Any]) -> HistoryEvent:
+        """Build an event from values the workflow has already checked, skipping the checks.
+
+        ``values`` holds every field; ``at`` must be aware UTC and ``changes`` a
+        fresh dict of ticket fields that nobody else holds: it is wrapped
+        read-only, not copied.
+        """
+        event = _new(cls)
+        fields = event.__dict__
+        fields.update(values)
+        fields["changes"] = MappingProxyType(values["changes"])
+        return event
 
     @property
     def moved(self) -> bool:

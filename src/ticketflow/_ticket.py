@@ -19,6 +19,8 @@ FieldValue = str | int | float | bool | None | tuple[str, ...]
 
 E = TypeVar("E", bound=enum.Enum)
 
+_new = object.__new__
+
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
 
@@ -66,7 +68,7 @@ def enum_value(kind: type[E], value: object, field: str) -> E:
 
 def text(value: object, field: str) -> str:
     """Return ``value`` if it is a string with something in it besides white space."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value or value.isspace():
         raise InvalidInput(field, value, "a non-empty string")
     return value
 
@@ -164,13 +166,17 @@ class Contact:
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Ticket:
     """One support request and its current state; history holds how it got here.
 
     Tickets are values: every change makes a new one.  Hosts get them from a
     ``Helpdesk`` and never build them by hand, but they compare, copy and
     serialise like any attrs class.
+
+    The class keeps its fields in a ``__dict__`` rather than slots so that the
+    workflow can derive the next ticket with one dict merge (:meth:`_derive`):
+    that copy is on the path of every command.
     """
 
     id: str
@@ -203,6 +209,18 @@ class Ticket:
     def answered(self) -> bool:
         """Whether staff ever replied to the customer."""
         return self.first_response_at is not None
+
+    def _derive(self, changes: Mapping[str, Any]) -> Ticket:
+        """Return a copy with ``changes`` applied, trusting them as they are.
+
+        Unlike ``attrs.evolve`` this runs no converter: only the workflow calls
+        it, with values it has already checked and normalised.
+        """
+        new = _new(Ticket)
+        fields = new.__dict__
+        fields.update(self.__dict__)
+        fields.update(changes)
+        return new
 
     def changes_from(self, before: Ticket) -> dict[str, Any]:
         """Return the fields whose values differ from ``before``, with their new values."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -28,8 +28,9 @@ from ticketflow._events import (
     TRANSITION_SPECS,
     UPDATABLE,
     UPDATE_SPECS,
-    activity,
-    status_effects,
+    EventSpec,
+    StatusMove,
+    record_activity,
 )
 from ticketflow._history import CREATE, HistoryEvent
 from ticketflow._status import Category, Status
@@ -116,7 +117,11 @@ class Transition:
         return " and ".join(name if expected else f"not {name}" for name, expected in self.guards)
 
 
-_Row = tuple[str, tuple[tuple[Guard, bool], ...]]
+_Row = tuple[str, tuple[tuple[Guard, bool], ...], StatusMove | None]
+"""A compiled row: the target status, its guard checks, and the move (None if it stays)."""
+
+_Step = tuple[EventSpec, tuple[_Row, ...]]
+"""What a ``(status, event)`` pair compiles to: the payload spec and the rows in order."""
 
 
 class Workflow:
@@ -163,12 +168,28 @@ class Workflow:
         self._table = self._compile()
         self._events = frozenset(row.event for row in self._transitions)
 
-    def _compile(self) -> Mapping[tuple[str, str], tuple[_Row, ...]]:
-        table: dict[tuple[str, str], list[_Row]] = {}
+    def _compile(self) -> dict[str, dict[str, _Step]]:
+        """Turn the rows into a lookup table, status then event, resolving guards and moves.
+
+        Plain dicts, private to the workflow and never changed after this: the
+        lookup is on the path of every command.
+        """
+        table: dict[str, dict[str, list[_Row]]] = {name: {} for name in self._statuses}
         for row in self._transitions:
             checks = tuple((self._guards[guard], expected) for guard, expected in row.guards)
-            table.setdefault((row.source, row.event), []).append((row.target, checks))
-        return MappingProxyType({key: tuple(rows) for key, rows in table.items()})
+            move = None
+            if row.target != row.source:
+                move = StatusMove.between(
+                    self.category(row.source), self.category(row.target), row.target
+                )
+            table[row.source].setdefault(row.event, []).append((row.target, checks, move))
+        return {
+            status: {
+                event: (TRANSITION_SPECS.get(event, TRANSITION), tuple(rows))
+                for event, rows in events.items()
+            }
+            for status, events in table.items()
+        }
 
     @classmethod
     def from_statemachine(
@@ -353,13 +374,13 @@ class Workflow:
         Guards see ``actor`` and ``{"at": at}``; the policy is not consulted.
         """
         guard_payload = MappingProxyType({"at": at})
-        status = ticket.status
+        category = self.category(ticket.status)  # refuses a status of another workflow
         found = {
             event
-            for (source, event), rows in self._table.items()
-            if source == status and _first_open(rows, ticket, actor, guard_payload) is not None
+            for event, (_spec, rows) in self._table[ticket.status].items()
+            if _first_open(rows, ticket, actor, guard_payload) is not None
         }
-        if self._status(status).category in UPDATABLE:
+        if category in UPDATABLE:
             found |= UPDATES
         return sorted(found)
 
@@ -375,56 +396,73 @@ class Workflow:
             InvalidInput: ``at`` is naive or earlier than the ticket's last
                 update, or the payload is wrong for the event.
         """
-        when = to_utc(at, "at")
+        when = at if at.__class__ is datetime and at.tzinfo is UTC else to_utc(at, "at")
         if when < ticket.updated_at:
             raise InvalidInput(
                 "at",
                 at,
                 f"not earlier than the ticket's last update, {ticket.updated_at.isoformat()}",
             )
-        status = self._status(ticket.status)
-        if event in UPDATES:
-            if status.category not in UPDATABLE:
+        events = self._table.get(ticket.status)
+        step = None if events is None else events.get(event)
+        if step is not None:
+            spec, rows = step
+            checked = spec.check(event, payload, when)
+            row = rows[0]
+            if row[1]:  # guarded: the first row whose checks hold wins
+                guard_payload = MappingProxyType({**checked, "at": when})
+                found = _first_open(rows, ticket, actor, guard_payload)
+                if found is None:
+                    raise self._illegal(ticket, event, actor, when, "its conditions do not hold")
+                row = found
+            target, _checks, move = row
+            effect = spec.effect
+            changes = {} if effect is None else effect(ticket, checked)
+            record_activity(changes, ticket, event, actor, when)
+            if move is not None:
+                move.record(changes, ticket, when)
+        elif event in UPDATES:
+            category = self.category(ticket.status)
+            if category not in UPDATABLE:
                 raise self._illegal(
-                    ticket, event, actor, when, f"{status.category.value} tickets are locked"
+                    ticket, event, actor, when, f"{category.value} tickets are locked"
                 )
             spec = UPDATE_SPECS[event]
             checked = spec.check(event, payload, when)
             target = ticket.status
+            changes = {} if spec.effect is None else spec.effect(ticket, checked)
+            record_activity(changes, ticket, event, actor, when)
         else:
-            rows = self._table.get((ticket.status, event))
-            if rows is None:
-                reason = (
-                    None if event in self._events else f"workflow {self._name!r} has no such event"
-                )
-                raise self._illegal(ticket, event, actor, when, reason)
-            spec = TRANSITION_SPECS.get(event, TRANSITION)
-            checked = spec.check(event, payload, when)
-            found = _first_open(rows, ticket, actor, MappingProxyType({**checked, "at": when}))
-            if found is None:
-                raise self._illegal(ticket, event, actor, when, "its conditions do not hold")
-            target = found
-        changes = spec.effect(ticket, checked)
-        changes.update(activity(ticket, event, actor, when))
-        if target != ticket.status:
-            changes.update(
-                status_effects(ticket, status.category, self.category(target), target, when)
+            self._status(ticket.status)  # a status from another workflow: say so
+            # An event of this workflow, just not from this status, needs no reason.
+            reason = (
+                None if event in self._events else f"workflow {self._name!r} has no such event"
             )
+            raise self._illegal(ticket, event, actor, when, reason)
         changes["updated_at"] = when
-        changes["version"] = ticket.version + 1
-        new = attrs.evolve(ticket, **changes)
-        record = HistoryEvent(
-            ticket_id=ticket.id,
-            seq=new.version,
-            at=when,
-            actor=actor,
-            name=event,
-            from_status=ticket.status,
-            to_status=target,
-            body=checked.get("body"),
-            changes=new.changes_from(ticket),
+        changes["version"] = version = ticket.version + 1
+        before = ticket.__dict__
+        delta = {}  # what really changed: an update may set a field to what it was
+        for name, value in changes.items():
+            old = before[name]
+            # Identity and None first: they settle most fields without a full comparison.
+            if old is not value and (old is None or value is None or old != value):
+                delta[name] = value
+        # Every value below was checked above: skip the constructors' checks.
+        record = HistoryEvent._trusted(
+            {
+                "ticket_id": ticket.id,
+                "seq": version,
+                "at": when,
+                "actor": actor,
+                "name": event,
+                "from_status": ticket.status,
+                "to_status": target,
+                "body": checked.get("body"),
+                "changes": delta,
+            }
         )
-        return new, record
+        return ticket._derive(changes), record
 
     def _illegal(
         self, ticket: Ticket, event: str, actor: Actor, at: datetime, reason: str | None
@@ -440,10 +478,11 @@ class Workflow:
 
 def _first_open(
     rows: Sequence[_Row], ticket: Ticket, actor: Actor, payload: Mapping[str, Any]
-) -> str | None:
-    for target, checks in rows:
-        if all(bool(guard(ticket, actor, payload)) is expected for guard, expected in checks):
-            return target
+) -> _Row | None:
+    """Return the first row whose guards all give their expected answer, or None."""
+    for row in rows:
+        if all(bool(guard(ticket, actor, payload)) is expected for guard, expected in row[1]):
+            return row
     return None
 
 

@@ -1,0 +1,43 @@
+"""The benchmark runs and its paths follow the same lifecycle; its figures are not judged."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+import bench_lifecycle
+
+
+def test_every_path_of_the_benchmark_reaches_the_same_statuses() -> None:
+    bench_lifecycle.check_equivalent(cycles=3)
+
+
+def test_the_json_output_has_one_figure_per_path_under_the_promised_keys(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert bench_lifecycle.main(["--json", "--repeats", "1", "--batch-seconds", "0.001"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert list(figures) == ["core", "desk", "python_statemachine", "transitions", "dict"]
+    assert all(isinstance(value, float) and value > 0 for value in figures.values())
+
+
+def test_the_readable_report_states_each_goal() -> None:
+    medians = {
+        "core": 1.0,
+        "desk": 4.0,
+        "python_statemachine": 10.0,
+        "transitions": 3.0,
+        "dict": 0.1,
+    }
+    lines = bench_lifecycle.goal_lines(medians)
+    assert [line.split(":")[0].strip() for line in lines] == [
+        "core <= 1/2 of transitions",
+        "core <= 1/20 of python_statemachine",
+        "desk <= transitions",
+    ]
+    assert [line.rsplit("-> ", 1)[-1] for line in lines] == ["met", "NOT met", "NOT met"]
