@@ -202,17 +202,11 @@ class StateMachinePath:
 
 def transitions_rows() -> list[dict[str, Any]]:
     """Return the default workflow's table rows as ``transitions`` transition dicts."""
-    rows: list[dict[str, Any]] = []
-    for row in WORKFLOW.transitions:
-        spec: dict[str, Any] = {"trigger": row.event, "source": row.source, "dest": row.target}
-        conditions = [name for name, expected in row.guards if expected]
-        unless = [name for name, expected in row.guards if not expected]
-        if conditions:
-            spec["conditions"] = conditions
-        if unless:
-            spec["unless"] = unless
-        rows.append(spec)
-    return rows
+    renamed = {"event": "trigger", "from": "source", "to": "dest", "cond": "conditions"}
+    return [
+        {renamed.get(key, key): value for key, value in row.items()}
+        for row in WORKFLOW.to_dict()["transitions"]
+    ]
 
 
 class TransitionsPath:

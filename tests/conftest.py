@@ -7,12 +7,12 @@ the ``HYPOTHESIS_PROFILE`` environment variable.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, settings
+from support import ANA, START
 
-from ticketflow import Actor, Contact, Helpdesk, ManualClock, Ticket
+from ticketflow import Helpdesk, ManualClock, Ticket
 from ticketflow.storage import MemoryStore
 
 settings.register_profile("dev", max_examples=60, deadline=None)
@@ -20,16 +20,6 @@ settings.register_profile(
     "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
-
-START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-ANA = Contact(name="Ana Ozola", email="ana@example.com")
-CUSTOMER = Actor.customer("ana@example.com")
-STRANGER = Actor.customer("bruno@example.com")
-AGENT = Actor.agent("a-1", department="billing")
-OTHER_AGENT = Actor.agent("a-2", department="it")
-ADMIN = Actor.admin("ad-1")
-OWNER = Actor.owner("ow-1")
-SYSTEM = Actor.system()
 
 
 @pytest.fixture

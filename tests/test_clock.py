@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from conftest import START
+from support import START
 
 from ticketflow import Clock, InvalidInput, ManualClock, SystemClock
 

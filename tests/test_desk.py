@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
-from conftest import ADMIN, AGENT, ANA, CUSTOMER, OTHER_AGENT, START, STRANGER, SYSTEM
+from support import ADMIN, AGENT, ANA, CUSTOMER, OTHER_AGENT, START, STRANGER, SYSTEM
 
 from ticketflow import (
     Actor,
@@ -500,3 +501,33 @@ def test_a_clock_that_returns_a_naive_time_is_refused(store: MemoryStore) -> Non
 def test_retries_must_be_a_whole_number() -> None:
     with pytest.raises(InvalidInput, match="retries"):
         Helpdesk(retries=-1)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        lambda desk, ticket_id: desk.reply(ticket_id, "a-1", "hello"),
+        lambda desk, ticket_id: desk.allowed_events(ticket_id, "a-1"),
+        lambda desk, ticket_id: desk.open(
+            subject="s", description="d", requester=ANA, actor="a-1"
+        ),
+        lambda desk, ticket_id: desk.resolve(ticket_id, None),
+    ],
+    ids=["reply", "allowed_events", "open", "resolve"],
+)
+def test_every_command_refuses_an_actor_that_is_not_an_actor(
+    desk: Helpdesk, ticket: Ticket, command: Any
+) -> None:
+    with pytest.raises(InvalidInput, match=r"actor must be an Actor, such as Actor\.agent"):
+        command(desk, ticket.id)
+    assert desk.get(ticket.id) == ticket
+
+
+def test_tags_given_as_a_bare_string_are_refused_not_split_into_letters(
+    desk: Helpdesk, ticket: Ticket
+) -> None:
+    with pytest.raises(InvalidInput, match="tags must be a set of strings"):
+        desk.find(tags="billing")
+    with pytest.raises(InvalidInput, match="add/remove must be a set of strings"):
+        desk.update_tags(ticket.id, AGENT, add="vip")
+    assert desk.get(ticket.id) == ticket

@@ -20,6 +20,7 @@ import pytest
 
 import ticketflow
 import ticketflow.storage
+import ticketflow.testing
 from ticketflow import Policy, Workflow
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -60,10 +61,16 @@ def _permissions() -> str:
     return Policy.default().to_markdown(PERMISSION_EVENTS)
 
 
+def _it_service_desk_toml() -> str:
+    path = DOCS.parent / "examples" / "workflows" / "it_service_desk.toml"
+    return "```toml\n" + path.read_text(encoding="utf-8") + "```\n"
+
+
 SECTIONS: dict[tuple[str, str], Callable[[], str]] = {
     ("lifecycle.md", "transitions"): _transitions,
     ("lifecycle.md", "diagram"): _diagram,
     ("permissions.md", "permissions"): _permissions,
+    ("workflows.md", "it-service-desk-toml"): _it_service_desk_toml,
 }
 """Each generated section, by (page, marker name), and what draws it."""
 
@@ -132,6 +139,16 @@ def test_every_public_name_of_ticketflow_storage_has_a_section_in_api_md(name: s
 def test_api_md_documents_no_name_that_is_not_public() -> None:
     public = set(ticketflow.__all__) | set(ticketflow.storage.__all__)
     assert _api_headings() - public == set()
+
+
+def _testing_headings() -> set[str]:
+    text = (DOCS / "testing.md").read_text(encoding="utf-8")
+    return set(re.findall(r"^#{2,4} `([A-Za-z_][A-Za-z0-9_]*)", text, re.MULTILINE))
+
+
+@pytest.mark.parametrize("name", sorted(ticketflow.testing.__all__))
+def test_every_public_name_of_ticketflow_testing_has_a_section_in_testing_md(name: str) -> None:
+    assert name in _testing_headings(), f"docs/testing.md needs a section headed ### `{name}`"
 
 
 @pytest.mark.parametrize("page", sorted(path.name for path in DOCS.glob("*.md")))

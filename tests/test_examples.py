@@ -54,3 +54,26 @@ def test_the_quickstart_walks_one_ticket_from_new_to_a_follow_up() -> None:
 
 def test_the_quickstart_prints_the_same_story_every_time() -> None:
     assert run_example("quickstart.py") == run_example("quickstart.py")
+
+
+def test_the_it_service_desk_declared_in_code_equals_its_toml_and_runs_a_request() -> None:
+    out = run_example("it_service_desk.py")
+    assert "<Workflow 'it_service_desk': 11 statuses, 52 transitions>" in out
+    assert "SLA clocks pause in: postponed, waiting_on_vendor" in out
+    moves = [line.split()[5:8] for line in out.splitlines() if " -> " in line]
+    assert [" ".join(move) for move in moves] == [
+        "None -> new",
+        "new -> new",
+        "new -> pending_approval",
+        "pending_approval -> open",
+        "open -> waiting_on_vendor",
+        "waiting_on_vendor -> open",
+        "open -> resolved",
+    ]
+
+
+def test_the_minimal_workflow_is_drawn_refuses_close_before_resolve_and_ends_done() -> None:
+    out = run_example("minimal_workflow.py")
+    assert out.startswith("stateDiagram-v2\n")
+    assert "refused: cannot 'close' ticket 'T-1' in status 'todo'" in out
+    assert "T-1 is 'done' after 4 events: todo -> todo -> fixed -> done" in out

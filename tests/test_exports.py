@@ -13,7 +13,7 @@ PUBLIC = [
     "IllegalTransition", "InvalidInput", "InvalidWorkflow", "ManualClock",
     "PermissionDenied", "Policy", "Priority", "Role", "Scope", "Status", "SystemClock",
     "Ticket", "TicketNotFound", "TicketState", "TicketflowError", "Transition", "Workflow",
-    "__version__", "replay",
+    "WorkflowChange", "__version__", "builtin_guards", "replay",
 ]  # fmt: skip
 
 

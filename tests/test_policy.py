@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 import pytest
-from conftest import ADMIN, ANA, START
+from support import ADMIN, ANA, START
 
 from ticketflow import Actor, Category, InvalidInput, Policy, Role, Scope, Ticket, Workflow
 
@@ -147,3 +147,13 @@ def test_the_matrix_renders_as_a_markdown_table() -> None:
     table = POLICY.to_markdown(["resolve", "purge"])
     assert "| `resolve` | own | own | all | all | all |" in table
     assert "| `purge` | — | — | all | all | all |" in table
+
+
+def test_lock_override_and_unlocking_take_names_and_refuse_a_bare_string() -> None:
+    policy = Policy(lock_override={"owner"}, unlocking=["reopen"])
+    assert policy.lock_override == {Role.OWNER}
+    assert policy.unlocking == {"reopen"}
+    with pytest.raises(InvalidInput, match="lock_override must be one of"):
+        Policy(lock_override={"boss"})
+    with pytest.raises(InvalidInput, match="unlocking must be a set of event names"):
+        Policy(unlocking="reopen")

@@ -6,7 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from conftest import ADMIN, ANA, START
+from support import ADMIN, ANA, START
 
 from ticketflow import ConcurrencyConflict, InvalidInput, Ticket, TicketNotFound, Workflow
 from ticketflow.storage import MemoryStore, Store, TicketQuery

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import attrs
 import pytest
-from conftest import ADMIN, ANA, START, SYSTEM
 from statemachine import State, StateMachine
+from support import ADMIN, ANA, START, SYSTEM
 
 from ticketflow import (
     Category,
@@ -388,3 +388,15 @@ def test_the_diagram_and_table_show_every_transition() -> None:
         assert f"{row.source} --> {row.target} :" in diagram
         assert f"`{row.event}`" in table
     assert "postponed --> new : wake [never_answered]" in diagram
+
+
+def test_purges_and_category_refuse_a_status_the_workflow_does_not_have() -> None:
+    workflow = Workflow.default()
+    for ask in (workflow.purges, workflow.category):
+        with pytest.raises(InvalidInput, match="status must be a status of workflow 'default'"):
+            ask("bogus")
+
+
+def test_a_status_with_an_unknown_category_is_refused_with_the_choices() -> None:
+    with pytest.raises(InvalidInput, match=r"Status\.category must be one of 'new', 'open'"):
+        Status("limbo", "limbo")

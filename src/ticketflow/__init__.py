@@ -18,13 +18,15 @@ from ticketflow._errors import (
     TicketflowError,
     TicketNotFound,
 )
+from ticketflow._guards import Guard, builtin_guards
 from ticketflow._history import HistoryEvent, replay
 from ticketflow._lifecycle import DefaultLifecycle
+from ticketflow._migration import WorkflowChange
 from ticketflow._policy import Policy, Scope
 from ticketflow._status import Category, Status
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._version import __version__
-from ticketflow._workflow import Guard, TicketState, Transition, Workflow
+from ticketflow._workflow import TicketState, Transition, Workflow
 
 __all__ = [
     "Actor",
@@ -56,6 +58,8 @@ __all__ = [
     "TicketflowError",
     "Transition",
     "Workflow",
+    "WorkflowChange",
     "__version__",
+    "builtin_guards",
     "replay",
 ]

@@ -17,10 +17,11 @@ from ticketflow._clock import Clock, SystemClock, to_utc
 from ticketflow._errors import ConcurrencyConflict, HookFailed, IllegalTransition, InvalidInput
 from ticketflow._events import AGENT_REPLY, CUSTOMER_REPLY
 from ticketflow._history import HistoryEvent
+from ticketflow._migration import WorkflowChange
 from ticketflow._policy import Policy
 from ticketflow._status import Category
-from ticketflow._ticket import Channel, Contact, Priority, Ticket, enum_value
-from ticketflow._workflow import Workflow
+from ticketflow._ticket import Channel, Contact, Priority, Ticket, enum_value, tag_set
+from ticketflow._workflow import MIGRATE, Workflow
 from ticketflow.storage import MemoryStore, Store, TicketQuery
 
 Hook = Callable[[Ticket, HistoryEvent], None]
@@ -116,6 +117,7 @@ class Helpdesk:
 
     def allowed_events(self, ticket_id: str, actor: Actor) -> list[str]:
         """Return the events ``actor`` may fire on the ticket now: legal and permitted."""
+        _actor(actor)
         ticket = self._store.get(ticket_id)
         return self._permitted(
             ticket, actor, self._workflow.allowed(ticket, actor, self._now(ticket))
@@ -165,7 +167,7 @@ class Helpdesk:
                 assignee=assignee,
                 department=department,
                 requester=requester,
-                tags=frozenset(tags),
+                tags=tag_set(tags),
                 order_by=order_by,
                 descending=descending,
                 limit=limit,
@@ -226,7 +228,7 @@ class Helpdesk:
             PermissionDenied: ``actor`` may not open tickets (for this requester).
         """
         return self._create(
-            actor if actor is not None else Actor.customer(_contact(requester).id),
+            _actor(actor) if actor is not None else Actor.customer(_contact(requester).id),
             subject=subject,
             description=description,
             requester=requester,
@@ -263,7 +265,7 @@ class Helpdesk:
         it, opens a new follow-up ticket whose ``parent_id`` is the closed one,
         and returns that.
         """
-        if actor.role is not Role.CUSTOMER:
+        if _actor(actor).role is not Role.CUSTOMER:
             return self._run(ticket_id, AGENT_REPLY, actor, {"body": body})
         ticket = self._store.get(ticket_id)
         category = self._workflow.category(ticket.status)
@@ -321,9 +323,7 @@ class Helpdesk:
         remove: Iterable[str] = frozenset(),
     ) -> Ticket:
         """Add and remove tags in one step."""
-        return self._run(
-            ticket_id, "update_tags", actor, {"add": frozenset(add), "remove": frozenset(remove)}
-        )
+        return self._run(ticket_id, "update_tags", actor, {"add": add, "remove": remove})
 
     def set_fields(
         self,
@@ -395,24 +395,45 @@ class Helpdesk:
         return ticket
 
     def _run(self, ticket_id: str, event: str, actor: Actor, payload: Mapping[str, Any]) -> Ticket:
-        if not isinstance(actor, Actor):
-            raise InvalidInput("actor", actor, "an Actor, such as Actor.agent('a-1')")
-        attempt = 0
-        while True:
-            ticket = self._store.get(ticket_id)
+        _actor(actor)
+
+        def step(ticket: Ticket) -> tuple[Ticket, HistoryEvent]:
             category = self._workflow.category(ticket.status)
             self._policy.check(ticket, actor, event, category)
-            at = self._now(ticket)
             try:
-                new, record = self._workflow.apply(ticket, event, actor, at, **payload)
+                return self._workflow.apply(ticket, event, actor, self._now(ticket), **payload)
             except IllegalTransition as illegal:
                 # Tell the actor what *they* may do now, not what anyone could.
                 permitted = self._permitted(ticket, actor, illegal.allowed)
                 raise IllegalTransition(
                     ticket.id, ticket.status, event, permitted, illegal.reason
                 ) from None
+
+        new = self._commit(ticket_id, step, self._workflow.purges)
+        assert new is not None  # noqa: S101 - step never returns None
+        return new
+
+    def _commit(
+        self,
+        ticket_id: str,
+        step: Callable[[Ticket], tuple[Ticket, HistoryEvent] | None],
+        purges: Callable[[str], bool],
+    ) -> Ticket | None:
+        """Read the ticket, run ``step`` on it, commit what it returns, run the hooks.
+
+        On a conflict the ticket is read again and ``step`` re-run (so every
+        check sees the ticket as it now stands), up to ``retries`` times.  A
+        result entering a status that ``purges`` removes the ticket instead.
+        """
+        attempt = 0
+        while True:
+            ticket = self._store.get(ticket_id)
+            result = step(ticket)
+            if result is None:
+                return None
+            new, record = result
             try:
-                if self._workflow.purges(new.status):
+                if purges(new.status):
                     self._store.purge(ticket.id, ticket.version)
                 else:
                     self._store.commit(new, record, ticket.version)
@@ -423,6 +444,53 @@ class Helpdesk:
                 continue
             self._notify(new, record)
             return new
+
+    def change_workflow(
+        self,
+        workflow: Workflow,
+        status_map: Mapping[str, str] | None = None,
+        *,
+        actor: Actor | None = None,
+    ) -> list[Ticket]:
+        """Move every stored ticket to ``workflow`` and use it from now on.
+
+        Each ticket whose status gets a new name is committed with a
+        ``migrate`` history event (from the old name to the new one); the
+        others are left as they are.  Hooks run for each moved ticket.
+
+        Args:
+            workflow: the workflow to use from now on.
+            status_map: old status name -> new status name; statuses that
+                ``workflow`` also has keep their names unless mapped.
+            actor: who makes the change (default: the system actor); the
+                policy must grant them ``migrate`` on every ticket that moves.
+
+        Returns:
+            The moved tickets, as committed, in creation order.
+
+        Raises:
+            InvalidWorkflow: the map leaves a status without a place, names
+                statuses that do not exist, or would break a law (see
+                :class:`WorkflowChange`).  Nothing is moved.
+            PermissionDenied: ``actor`` may not migrate one of the tickets.
+                Nothing is moved.
+        """
+        who = Actor.system() if actor is None else _actor(actor)
+        change = WorkflowChange(self._workflow, workflow, status_map or {})
+        query = TicketQuery(statuses=frozenset(change.moves), limit=None)
+        due = self._store.query(query) if change.moves else []
+        for ticket in due:  # every permission first, so a refusal moves nothing
+            self._policy.check(ticket, who, MIGRATE, self._workflow.category(ticket.status))
+        moved = [self._migrate(change, ticket.id, who) for ticket in due]
+        self._workflow = workflow
+        return [ticket for ticket in moved if ticket is not None]
+
+    def _migrate(self, change: WorkflowChange, ticket_id: str, actor: Actor) -> Ticket | None:
+        return self._commit(
+            ticket_id,
+            lambda ticket: change.apply(ticket, actor, self._now(ticket)),
+            lambda _status: False,  # a change never purges (WorkflowChange refuses it)
+        )
 
     def _notify(self, ticket: Ticket, event: HistoryEvent) -> None:
         errors: list[BaseException] = []
@@ -442,6 +510,12 @@ def _with_body(payload: dict[str, Any], body: str | None) -> dict[str, Any]:
     if body is not None:
         payload["body"] = body
     return payload
+
+
+def _actor(actor: object) -> Actor:
+    if not isinstance(actor, Actor):
+        raise InvalidInput("actor", actor, "an Actor, such as Actor.agent('a-1')")
+    return actor
 
 
 def _contact(requester: object) -> Contact:

@@ -57,8 +57,10 @@ class InvalidWorkflow(TicketflowError, ValueError):
         self.workflow = workflow
         self.problems = tuple(problems)
         listing = "\n".join(f"  - {problem}" for problem in self.problems)
+        count = len(self.problems)
         super().__init__(
-            f"workflow {workflow!r} is invalid ({len(self.problems)} problems):\n{listing}"
+            f"workflow {workflow!r} is invalid ({count} problem{'s' if count != 1 else ''}):"
+            f"\n{listing}"
         )
 
 

@@ -6,17 +6,10 @@ This class is the one place the default statuses and transitions are written;
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta
-from typing import Any
-
 from statemachine import StateMachine
 
-from ticketflow._actor import Actor
-from ticketflow._errors import InvalidInput
 from ticketflow._status import Category
-from ticketflow._ticket import Ticket
-from ticketflow._workflow import Guard, TicketState
+from ticketflow._workflow import TicketState
 
 
 class DefaultLifecycle(StateMachine):
@@ -68,35 +61,3 @@ class DefaultLifecycle(StateMachine):
         | deleted.to(open)
     )
     purge = spam.to(purged) | deleted.to(purged)
-
-
-def default_guards(
-    *, reopen_on_customer_reply: bool = True, reopen_window: timedelta | None = None
-) -> Mapping[str, Guard]:
-    """Return the guards the default lifecycle names, configured.
-
-    Raises:
-        InvalidInput: ``reopen_window`` is not a positive timedelta or None.
-    """
-    if reopen_window is not None and (
-        not isinstance(reopen_window, timedelta) or reopen_window <= timedelta(0)
-    ):
-        raise InvalidInput("reopen_window", reopen_window, "a positive timedelta, or None")
-
-    def never_answered(ticket: Ticket, _actor: Actor, _payload: Mapping[str, Any]) -> bool:
-        return ticket.first_response_at is None
-
-    def reply_reopens(_ticket: Ticket, _actor: Actor, _payload: Mapping[str, Any]) -> bool:
-        return reopen_on_customer_reply
-
-    def within_reopen_window(ticket: Ticket, _actor: Actor, payload: Mapping[str, Any]) -> bool:
-        if reopen_window is None or ticket.closed_at is None:
-            return False
-        elapsed: timedelta = payload["at"] - ticket.closed_at
-        return elapsed <= reopen_window
-
-    return {
-        "never_answered": never_answered,
-        "reply_reopens": reply_reopens,
-        "within_reopen_window": within_reopen_window,
-    }

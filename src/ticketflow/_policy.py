@@ -17,7 +17,7 @@ import attrs
 from ticketflow._actor import Actor, Role
 from ticketflow._errors import InvalidInput, PermissionDenied
 from ticketflow._status import Category
-from ticketflow._ticket import Ticket, enum_value
+from ticketflow._ticket import Ticket, enum_value, text
 
 ANY_EVENT = "*"
 """Stands for every event in a role's grants."""
@@ -82,6 +82,18 @@ def _freeze(grants: Mapping[Role, Mapping[str, Scope]]) -> Mapping[Role, Mapping
     )
 
 
+def _roles(value: Iterable[Role | str]) -> frozenset[Role]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidInput("lock_override", value, "a set of roles such as {'admin', 'owner'}")
+    return frozenset(enum_value(Role, role, "lock_override") for role in value)
+
+
+def _events(value: Iterable[str]) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidInput("unlocking", value, "a set of event names such as {'reopen'}")
+    return frozenset(text(event, "unlocking") for event in value)
+
+
 @attrs.frozen
 class Policy:
     """The permission matrix a Helpdesk checks before every command.
@@ -102,10 +114,10 @@ class Policy:
         default=DEFAULT_GRANTS, converter=_freeze
     )
     lock_override: frozenset[Role] = attrs.field(
-        default=frozenset({Role.ADMIN, Role.OWNER, Role.SYSTEM}), converter=frozenset
+        default=frozenset({Role.ADMIN, Role.OWNER, Role.SYSTEM}), converter=_roles
     )
     unlocking: frozenset[str] = attrs.field(
-        default=frozenset({"reopen", "customer_reply"}), converter=frozenset
+        default=frozenset({"reopen", "customer_reply"}), converter=_events
     )
 
     @classmethod

@@ -1,4 +1,4 @@
-"""Drawing a workflow: a Mermaid state diagram and a Markdown transition table.
+"""Drawing a workflow (Mermaid, Graphviz DOT, a Markdown table) and the permission matrix.
 
 Both are drawn from the compiled table, so they show exactly what ``apply``
 enforces, for the default workflow and for custom ones alike.
@@ -10,10 +10,22 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ticketflow._actor import Role
+from ticketflow._status import Category
 
 if TYPE_CHECKING:
     from ticketflow._policy import Policy, Scope
     from ticketflow._workflow import Workflow
+
+
+def _edges(workflow: Workflow) -> dict[tuple[str, str], list[str]]:
+    """Group the rows by (source, target); each edge lists its events, guards shown."""
+    edges: dict[tuple[str, str], list[str]] = {}
+    for row in workflow.transitions:
+        label = row.event if not row.guards else f"{row.event} [{row.describe()}]"
+        events = edges.setdefault((row.source, row.target), [])
+        if label not in events:
+            events.append(label)
+    return edges
 
 
 def mermaid(workflow: Workflow) -> str:
@@ -24,15 +36,51 @@ def mermaid(workflow: Workflow) -> str:
         for status in workflow.statuses.values()
     )
     lines.append(f"    [*] --> {workflow.initial}")
-    seen: dict[tuple[str, str], list[str]] = {}
-    for row in workflow.transitions:
-        label = row.event if not row.guards else f"{row.event} [{row.describe()}]"
-        events = seen.setdefault((row.source, row.target), [])
-        if label not in events:
-            events.append(label)
-    for (source, target), labels in seen.items():
+    for (source, target), labels in _edges(workflow).items():
         lines.append(f"    {source} --> {target} : {', '.join(labels)}")
     lines.extend(f"    {status} --> [*]" for status in sorted(workflow.final))
+    return "\n".join(lines) + "\n"
+
+
+_DOT_SHAPES = {
+    Category.SOLVED: "doubleoctagon",
+    Category.CLOSED: "doublecircle",
+    Category.REMOVED: "box",
+}
+
+
+def _dot_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _dot_text(text: str) -> str:
+    return f'"{_dot_escape(text)}"'
+
+
+def dot(workflow: Workflow) -> str:
+    """Return a Graphviz DOT digraph: one node per status, one edge per (source, target)."""
+    lines = [
+        f"digraph {_dot_text(workflow.name)} {{",
+        "    rankdir=LR;",
+        '    node [shape=ellipse, fontname="Helvetica"];',
+        '    edge [fontname="Helvetica", fontsize=10];',
+        '    "[*]" [shape=point];',
+    ]
+    for status in workflow.statuses.values():
+        # \n is DOT's line break inside a label, so it joins the escaped parts.
+        label = f'"{_dot_escape(status.label)}\\n({status.category.value})"'
+        attributes = [f"label={label}"]
+        shape = _DOT_SHAPES.get(status.category)
+        if shape:
+            attributes.append(f"shape={shape}")
+        if status.sla_paused:
+            attributes.append("style=dashed")
+        lines.append(f"    {_dot_text(status.name)} [{', '.join(attributes)}];")
+    lines.append(f'    "[*]" -> {_dot_text(workflow.initial)};')
+    for (source, target), labels in _edges(workflow).items():
+        label = _dot_text(", ".join(labels))
+        lines.append(f"    {_dot_text(source)} -> {_dot_text(target)} [label={label}];")
+    lines.append("}")
     return "\n".join(lines) + "\n"
 
 

@@ -8,6 +8,7 @@ import re
 import attrs
 
 from ticketflow._errors import InvalidInput
+from ticketflow._ticket import enum_value
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
@@ -52,6 +53,10 @@ def _check_name(_instance: object, attribute: attrs.Attribute[str], value: str) 
         )
 
 
+def _category(value: object) -> Category:
+    return enum_value(Category, value, "Status.category")
+
+
 def _default_label(status: Status) -> str:
     return status.name.replace("_", " ").capitalize()
 
@@ -71,6 +76,6 @@ class Status:
     """
 
     name: str = attrs.field(validator=_check_name)
-    category: Category = attrs.field(converter=Category)
+    category: Category = attrs.field(converter=_category)
     label: str = attrs.field(default=attrs.Factory(_default_label, takes_self=True), kw_only=True)
     sla_paused: bool = attrs.field(default=False, kw_only=True)

@@ -10,8 +10,9 @@ state machine, reads a clock or touches a store.
 
 from __future__ import annotations
 
+import os
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
@@ -32,6 +33,7 @@ from ticketflow._events import (
     StatusMove,
     record_activity,
 )
+from ticketflow._guards import Guard, builtin_guards
 from ticketflow._history import CREATE, HistoryEvent
 from ticketflow._status import Category, Status
 from ticketflow._ticket import (
@@ -46,12 +48,11 @@ from ticketflow._ticket import (
     text,
 )
 
-Guard = Callable[[Ticket, Actor, Mapping[str, Any]], bool]
-"""A condition on a transition: ``guard(ticket, actor, payload) -> bool``.
+MIGRATE = "migrate"
+"""The event a workflow change records on each ticket it moves."""
 
-``payload`` holds the command's checked keyword arguments and ``"at"``, the
-time of the command.  Guards must be pure: no clock, no store, no side effects.
-"""
+RESERVED = frozenset({CREATE, MIGRATE})
+"""Event names no workflow may declare: the history uses them."""
 
 UPDATES: frozenset[str] = frozenset(UPDATE_SPECS)
 """The events every workflow has that change fields but not the status."""
@@ -112,6 +113,11 @@ class Transition:
     target: str
     guards: tuple[tuple[str, bool], ...] = ()
 
+    @property
+    def moves(self) -> bool:
+        """Whether the row changes the status (``False`` for rows that stay)."""
+        return self.source != self.target
+
     def describe(self) -> str:
         """Return the guards as text, such as ``"never_answered"`` or ``"not reopens"``."""
         return " and ".join(name if expected else f"not {name}" for name, expected in self.guards)
@@ -137,7 +143,9 @@ class Workflow:
         initial: the status tickets start in; its category must be ``new``.
         transitions: the table rows, in priority order (the first row of a
             ``(status, event)`` pair whose guards hold wins).
-        guards: the functions the transitions' guard names resolve to.
+        guards: the functions the transitions' guard names resolve to, besides
+            the built-in ones (:func:`builtin_guards`); a name given here
+            takes the built-in guard's place.
         final: the statuses with no way out.
     """
 
@@ -158,7 +166,9 @@ class Workflow:
         )
         self._initial = initial
         self._transitions = tuple(transitions)
-        self._guards: Mapping[str, Guard] = MappingProxyType(dict(guards or {}))
+        self._guards: Mapping[str, Guard] = MappingProxyType(
+            {**builtin_guards(), **(guards or {})}
+        )
         self._final = frozenset(final)
         problems = _problems(
             status_list, initial, self._transitions, guards=self._guards, final=self._final
@@ -203,7 +213,8 @@ class Workflow:
 
         Args:
             machine: a ``StateMachine`` subclass whose states are ``TicketState``.
-            guards: what the ``cond=``/``unless=`` names of its transitions mean.
+            guards: what the ``cond=``/``unless=`` names of its transitions
+                mean, besides the built-in guards.
             name: the workflow's name; defaults to the class name.
 
         Raises:
@@ -215,6 +226,10 @@ class Workflow:
         final: list[str] = []
         initial = ""
         rows: list[Transition] = []
+        # python-statemachine shares State objects with subclasses, so a subclass
+        # that adds `open.to(waiting)` adds the row to its parent's `open` too.
+        # Rows that lead out of this machine's states belong to another class.
+        own = {state.id for state in machine.states}
         for state in machine.states:
             if not isinstance(state, TicketState):
                 problems.append(
@@ -229,10 +244,80 @@ class Workflow:
             if state.final:
                 final.append(state.id)
             for transition in state.transitions:
-                rows.extend(_rows_of(transition, state.id, problems))
+                if transition.target is None or transition.target.id in own:
+                    rows.extend(_rows_of(transition, state.id, problems))
         if problems:
             raise InvalidWorkflow(title, problems)
         return cls(title, statuses, initial, rows, guards=guards, final=final)
+
+    @classmethod
+    def from_dict(cls, data: object, *, guards: Mapping[str, Guard] | None = None) -> Workflow:
+        """Build a workflow from plain data (schema in ``docs/workflows.md``).
+
+        >>> tiny = Workflow.from_dict({
+        ...     "name": "tiny",
+        ...     "initial": "new",
+        ...     "statuses": [{"name": "new", "category": "new"},
+        ...                  {"name": "done", "category": "solved"},
+        ...                  {"name": "archived", "category": "closed"}],
+        ...     "transitions": [{"event": "resolve", "from": "new", "to": "done"},
+        ...                     {"event": "close", "from": "done", "to": "archived"},
+        ...                     {"event": "reopen", "from": ["done", "archived"], "to": "new"}],
+        ... })
+        >>> tiny
+        <Workflow 'tiny': 3 statuses, 4 transitions>
+
+        Raises:
+            InvalidWorkflow: every problem, each with the key it is at
+                (``transitions[2].to``), then every broken law.
+        """
+        from ticketflow._definition import workflow_from_dict  # noqa: PLC0415 - imports us
+
+        return workflow_from_dict(data, guards=guards)
+
+    @classmethod
+    def from_toml(cls, text: str, *, guards: Mapping[str, Guard] | None = None) -> Workflow:
+        """Build a workflow from a TOML definition; as :meth:`from_dict`.
+
+        Raises:
+            InvalidWorkflow: a syntax error, with its line and column, or as
+                :meth:`from_dict`.
+        """
+        from ticketflow._definition import workflow_from_text  # noqa: PLC0415 - imports us
+
+        return workflow_from_text(text, "toml", guards=guards)
+
+    @classmethod
+    def from_json(cls, text: str, *, guards: Mapping[str, Guard] | None = None) -> Workflow:
+        """Build a workflow from a JSON definition; as :meth:`from_toml`."""
+        from ticketflow._definition import workflow_from_text  # noqa: PLC0415 - imports us
+
+        return workflow_from_text(text, "json", guards=guards)
+
+    @classmethod
+    def from_file(
+        cls, path: str | os.PathLike[str], *, guards: Mapping[str, Guard] | None = None
+    ) -> Workflow:
+        """Read a ``.toml`` or ``.json`` definition file; as :meth:`from_toml`.
+
+        Raises:
+            InvalidInput: the file is missing, unreadable, or named otherwise.
+            InvalidWorkflow: as :meth:`from_toml`.
+        """
+        from ticketflow._definition import workflow_from_file  # noqa: PLC0415 - imports us
+
+        return workflow_from_file(path, guards=guards)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return this workflow's definition as plain data, which :meth:`from_dict` reads back.
+
+        >>> data = Workflow.default().to_dict()
+        >>> data["initial"], data["transitions"][0]
+        ('new', {'event': 'agent_reply', 'from': 'new', 'to': 'answered'})
+        """
+        from ticketflow._definition import workflow_to_dict  # noqa: PLC0415 - imports us
+
+        return workflow_to_dict(self)
 
     @classmethod
     def default(
@@ -248,11 +333,11 @@ class Workflow:
                 less than this long ago reopens it.  None (the default): such a
                 reply opens a new follow-up ticket linked to the closed one.
         """
-        from ticketflow._lifecycle import DefaultLifecycle, default_guards  # noqa: PLC0415
+        from ticketflow._lifecycle import DefaultLifecycle  # noqa: PLC0415
 
         return cls.from_statemachine(
             DefaultLifecycle,
-            guards=default_guards(
+            guards=builtin_guards(
                 reopen_on_customer_reply=reopen_on_customer_reply, reopen_window=reopen_window
             ),
             name="default",
@@ -292,6 +377,37 @@ class Workflow:
         """Return a Mermaid state diagram of this workflow (see ``docs/lifecycle.md``)."""
         return _render.mermaid(self)
 
+    def to_dot(self) -> str:
+        r"""Return a Graphviz DOT digraph of this workflow.
+
+        Solved statuses are double octagons, closed ones double circles,
+        removed ones boxes; statuses that pause SLA clocks are dashed.
+
+        >>> minimal = Workflow.from_json('''{"name": "minimal", "initial": "todo",
+        ...   "final": ["done"],
+        ...   "statuses": [{"name": "todo", "category": "new", "label": "To do"},
+        ...                {"name": "fixed", "category": "solved"},
+        ...                {"name": "done", "category": "closed"}],
+        ...   "transitions": [{"event": "resolve", "from": "todo", "to": "fixed"},
+        ...                   {"event": "reopen", "from": "fixed", "to": "todo"},
+        ...                   {"event": "close", "from": "fixed", "to": "done"}]}''')
+        >>> print(minimal.to_dot(), end="")
+        digraph "minimal" {
+            rankdir=LR;
+            node [shape=ellipse, fontname="Helvetica"];
+            edge [fontname="Helvetica", fontsize=10];
+            "[*]" [shape=point];
+            "todo" [label="To do\n(new)"];
+            "fixed" [label="Fixed\n(solved)", shape=doubleoctagon];
+            "done" [label="Done\n(closed)", shape=doublecircle];
+            "[*]" -> "todo";
+            "todo" -> "fixed" [label="resolve"];
+            "fixed" -> "todo" [label="reopen"];
+            "fixed" -> "done" [label="close"];
+        }
+        """
+        return _render.dot(self)
+
     def to_markdown(self) -> str:
         """Return a Markdown table of this workflow's transitions, one row per event."""
         return _render.markdown_table(self)
@@ -302,7 +418,7 @@ class Workflow:
 
     def purges(self, status: str) -> bool:
         """Whether entering ``status`` removes the ticket for good (final and removed)."""
-        return status in self._final and self._status(status).category is Category.REMOVED
+        return self._status(status).category is Category.REMOVED and status in self._final
 
     def _status(self, name: str) -> Status:
         try:
@@ -534,7 +650,14 @@ def _problems(
     problems.extend(
         f"the final status {name!r} is not declared" for name in sorted(final - set(by_name))
     )
+    seen: set[Transition] = set()
     for row in transitions:
+        if row in seen:  # its other problems are listed once, with its first declaration
+            problems.append(
+                f"transition {row.event!r} from {row.source!r} to {row.target!r} is declared twice"
+            )
+            continue
+        seen.add(row)
         problems.extend(_row_problems(row, by_name, guards, final))
     if initial in by_name:
         problems.extend(_graph_problems(by_name, initial, transitions, final))
@@ -549,7 +672,7 @@ def _row_problems(
 ) -> list[str]:
     where = f"transition {row.event!r} from {row.source!r} to {row.target!r}"
     problems: list[str] = []
-    if row.event in UPDATES or row.event == CREATE:
+    if row.event in UPDATES or row.event in RESERVED:
         problems.append(f"{where}: the event name {row.event!r} is reserved")
     problems.extend(
         f"{where}: status {end!r} is not declared"
@@ -565,7 +688,7 @@ def _row_problems(
     )
     if row.source in statuses and row.target in statuses:
         source, target = statuses[row.source].category, statuses[row.target].category
-        if target is Category.CLOSED and source not in (Category.SOLVED, Category.CLOSED):
+        if target is Category.CLOSED and source is not Category.SOLVED and row.moves:
             problems.append(
                 f"{where}: a closed status can be entered only from a solved one "
                 f"(resolve before close), but {row.source!r} is {source.value!r}"

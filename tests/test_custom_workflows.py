@@ -1,0 +1,121 @@
+"""Custom workflows in code: extending the default lifecycle, drawing, and the graph command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ticketflow import Actor, Category, Contact, DefaultLifecycle, TicketState, Workflow
+from ticketflow.cli import main
+
+WORKFLOWS = Path(__file__).resolve().parent.parent / "examples" / "workflows"
+PRISTINE = Workflow.default().to_dict()
+
+
+def test_extending_the_default_lifecycle_leaves_the_default_workflow_as_it_was() -> None:
+    class Escalating(DefaultLifecycle):
+        escalated = TicketState(Category.OPEN, label="Escalated")
+        escalate = DefaultLifecycle.open.to(escalated)
+        de_escalate = escalated.to(DefaultLifecycle.open)
+        escalated.to(DefaultLifecycle.resolved, event="resolve")
+
+    class Parked(DefaultLifecycle):
+        parked = TicketState(Category.ON_HOLD, sla_paused=True)
+        park = DefaultLifecycle.open.to(parked)
+        unpark = parked.to(DefaultLifecycle.open)
+
+    escalating = Workflow.from_statemachine(Escalating)
+    parked = Workflow.from_statemachine(Parked)
+    assert Workflow.default().to_dict() == PRISTINE
+    assert {"escalate", "de_escalate"} <= escalating.events
+    assert "park" not in escalating.events
+    assert "escalated" not in parked.statuses
+    at = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    ticket, _ = escalating.create(
+        "T-1", Actor.system(), at, subject="s", description="d", requester=ANA
+    )
+    for event in ("agent_reply", "customer_reply", "escalate"):
+        ticket, _ = escalating.apply(ticket, event, Actor.system(), at, body="b")
+    assert ticket.status == "escalated"
+    assert {"de_escalate", "resolve"} <= set(escalating.allowed(ticket, Actor.system(), at))
+    assert escalating.apply(ticket, "resolve", Actor.system(), at)[0].status == "resolved"
+
+
+ANA = Contact(name="Ana", email="ana@example.com")
+
+
+def test_dot_marks_solved_closed_removed_and_sla_paused_statuses() -> None:
+    dot = Workflow.from_file(WORKFLOWS / "it_service_desk.toml").to_dot()
+    assert dot.startswith('digraph "it_service_desk" {\n')
+    assert dot.endswith("}\n")
+    assert '"resolved" [label="Resolved\\n(solved)", shape=doubleoctagon];' in dot
+    assert '"closed" [label="Closed\\n(closed)", shape=doublecircle];' in dot
+    assert '"spam" [label="Spam\\n(removed)", shape=box];' in dot
+    assert '"waiting_on_vendor" [label="Waiting on vendor\\n(on_hold)", style=dashed];' in dot
+    assert '"resolved" -> "open" [label="customer_reply [reply_reopens], reopen"];' in dot
+    assert '"[*]" -> "new";' in dot
+
+
+def test_dot_escapes_quotes_in_labels() -> None:
+    data = Workflow.from_file(WORKFLOWS / "minimal.json").to_dict()
+    data["statuses"][0]["label"] = 'The "inbox"'
+    assert '"todo" [label="The \\"inbox\\"\\n(new)"];' in Workflow.from_dict(data).to_dot()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "method"), [("mermaid", "to_mermaid"), ("dot", "to_dot"), ("markdown", "to_markdown")]
+)
+def test_graph_draws_the_default_workflow_in_each_format(
+    fmt: str, method: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["graph", "--format", fmt]) == 0
+    assert capsys.readouterr().out == getattr(Workflow.default(), method)()
+
+
+def test_graph_draws_a_workflow_file_mermaid_by_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["graph", str(WORKFLOWS / "minimal.json")]) == 0
+    assert capsys.readouterr().out == Workflow.from_file(WORKFLOWS / "minimal.json").to_mermaid()
+
+
+def test_graph_draws_host_guards_by_name_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = Workflow.from_file(WORKFLOWS / "minimal.json").to_dict()
+    data["transitions"][2]["cond"] = ["manager_signed"]
+    path = tmp_path / "signed.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["graph", "--format", "markdown", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert "| `close` | fixed → done if manager_signed |" in out
+    assert err == "note: guards manager_signed are not built in; drawn by name only\n"
+
+
+def test_graph_reports_a_bad_file_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text('name = "x"\ninitial = \n', encoding="utf-8")
+    assert main(["graph", str(broken)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("ticketflow graph: workflow 'broken.toml' is invalid (1 problem):\n")
+    assert main(["graph", str(tmp_path / "missing.json")]) == 2
+    assert "path must be an existing .toml or .json file" in capsys.readouterr().err
+
+
+def test_graph_runs_as_a_module_from_the_command_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ticketflow", "graph", "--format", "dot"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == Workflow.default().to_dot()
