@@ -13,6 +13,10 @@ from ticketflow._errors import InvalidInput
 class Role(enum.Enum):
     """The role an actor acts in; the policy grants permissions per role."""
 
+    # Members are singletons compared by identity; hash them by identity too
+    # (in C) rather than by name (in Python): they key lookups on every command.
+    __hash__ = object.__hash__
+
     CUSTOMER = "customer"
     AGENT = "agent"
     ADMIN = "admin"

@@ -19,12 +19,18 @@ from ticketflow._errors import InvalidInput, PermissionDenied
 from ticketflow._status import Category
 from ticketflow._ticket import Ticket, enum_value, text
 
+_NO_GRANTS: dict[str, Scope] = {}
+
 ANY_EVENT = "*"
 """Stands for every event in a role's grants."""
 
 
 class Scope(enum.Enum):
     """Which tickets a grant covers."""
+
+    # Members are singletons compared by identity; hash them by identity too
+    # (in C) rather than by name (in Python): they key lookups on every command.
+    __hash__ = object.__hash__
 
     ALL = "all"
     """Every ticket."""
@@ -119,6 +125,16 @@ class Policy:
     unlocking: frozenset[str] = attrs.field(
         default=frozenset({"reopen", "customer_reply"}), converter=_events
     )
+    _lookup: dict[Role, dict[str, Scope]] = attrs.field(
+        init=False,
+        eq=False,
+        repr=False,
+        default=attrs.Factory(
+            lambda policy: {role: dict(events) for role, events in policy.grants.items()},
+            takes_self=True,
+        ),
+    )
+    """The grants as plain dicts, for the lookup every command makes."""
 
     @classmethod
     def default(cls) -> Policy:
@@ -153,7 +169,7 @@ class Policy:
 
     def scope(self, actor: Actor, event: str) -> Scope | None:
         """Return the scope in which ``actor`` may fire ``event``, or None."""
-        events = self.grants.get(actor.role, {})
+        events = self._lookup.get(actor.role, _NO_GRANTS)
         scope = events.get(event, events.get(ANY_EVENT))
         if scope is None and event in actor.grants:
             scope = Scope.ALL

@@ -20,6 +20,10 @@ class Category(enum.Enum):
     a ``CLOSED`` status can be entered only from a ``SOLVED`` one.
     """
 
+    # Members are singletons compared by identity; hash them by identity too
+    # (in C) rather than by name (in Python): they key lookups on every command.
+    __hash__ = object.__hash__
+
     NEW = "new"
     """Logged, nobody has answered yet."""
     OPEN = "open"

@@ -176,6 +176,9 @@ class Workflow:
         if problems:
             raise InvalidWorkflow(name, problems)
         self._table = self._compile()
+        self._purging = frozenset(
+            name for name in self._final if self._statuses[name].category is Category.REMOVED
+        )
         self._events = frozenset(row.event for row in self._transitions)
 
     def _compile(self) -> dict[str, dict[str, _Step]]:
@@ -418,7 +421,10 @@ class Workflow:
 
     def purges(self, status: str) -> bool:
         """Whether entering ``status`` removes the ticket for good (final and removed)."""
-        return self._status(status).category is Category.REMOVED and status in self._final
+        if status in self._purging:
+            return True
+        self._status(status)  # refuses a status of another workflow
+        return False
 
     def _status(self, name: str) -> Status:
         try:
