@@ -1,15 +1,17 @@
 """The universal laws, checked by ticketflow.testing's stateful test on every workflow we ship.
 
-The default workflow (in both reopen configurations) and the example workflows
-in ``examples/workflows/``; ``tests/test_examples.py`` adds the one declared in
-code.  The mutation test at the end makes sure the stateful test catches a
-core that breaks a law.
+The default workflow (in both reopen configurations), the example workflows
+in ``examples/workflows/``, and the IT service desk declared in code by
+``examples/it_service_desk.py``.  The mutation test at the end makes sure
+the stateful test catches a core that breaks a law.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import attrs
@@ -28,6 +30,23 @@ TestDefaultWorkflowWithReopenWindowLaws = workflow_laws(
 ).TestCase
 
 TestMinimalWorkflowLaws = workflow_laws(Workflow.from_file(WORKFLOWS / "minimal.json")).TestCase
+
+
+def _example_module(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, WORKFLOWS.parent / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Declared in code by extending DefaultLifecycle: importing it also checks that
+# the extension leaves the default workflow (tested above) untouched.
+TestITServiceDeskInCodeLaws = workflow_laws(
+    _example_module("it_service_desk").build(),
+    policy=Policy.default().grant("agent", "request_approval"),
+).TestCase
 
 TestITServiceDeskLaws = workflow_laws(
     Workflow.from_file(WORKFLOWS / "it_service_desk.toml"),
