@@ -119,3 +119,20 @@ def test_graph_runs_as_a_module_from_the_command_line() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == Workflow.default().to_dot()
+
+
+def test_sibling_extensions_may_name_their_own_states_alike() -> None:
+    def extension() -> type[DefaultLifecycle]:
+        class Vendor(DefaultLifecycle):
+            waiting_on_vendor = TicketState(Category.ON_HOLD, sla_paused=True)
+            wait_for_vendor = DefaultLifecycle.open.to(waiting_on_vendor)
+            vendor_replied = waiting_on_vendor.to(DefaultLifecycle.open)
+
+        return Vendor
+
+    first, second = extension(), extension()
+    for machine in (first, second):
+        workflow = Workflow.from_statemachine(machine)
+        rows = [row for row in workflow.transitions if row.event == "wait_for_vendor"]
+        assert len(rows) == 1
+    assert Workflow.default().to_dict() == PRISTINE

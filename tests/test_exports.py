@@ -11,7 +11,8 @@ PUBLIC = [
     "Actor", "Category", "Channel", "Clock", "ConcurrencyConflict", "Contact",
     "DefaultLifecycle", "Guard", "Helpdesk", "HistoryEvent", "Hook", "HookFailed",
     "IllegalTransition", "InvalidInput", "InvalidWorkflow", "ManualClock",
-    "PermissionDenied", "Policy", "Priority", "Role", "Scope", "Status", "SystemClock",
+    "PermissionDenied", "Policy", "Priority", "Role", "Scope", "Status", "StorageError",
+    "SystemClock",
     "Ticket", "TicketNotFound", "TicketState", "TicketflowError", "Transition", "Workflow",
     "WorkflowChange", "__version__", "builtin_guards", "replay",
 ]  # fmt: skip
@@ -33,12 +34,18 @@ def test_every_public_name_is_importable_and_documented() -> None:
 def test_every_error_derives_from_the_one_base() -> None:
     values = [getattr(ticketflow, name) for name in ticketflow.__all__]
     errors = [value for value in values if inspect.isclass(value) and issubclass(value, Exception)]
-    assert len(errors) == 8
+    assert len(errors) == 9
     assert all(issubclass(error, ticketflow.TicketflowError) for error in errors)
     assert issubclass(ticketflow.TicketNotFound, LookupError)
     assert issubclass(ticketflow.PermissionDenied, PermissionError)
     assert issubclass(ticketflow.InvalidInput, ValueError)
 
 
-def test_the_storage_module_exports_the_store_protocol_and_memory_store() -> None:
-    assert ticketflow.storage.__all__ == ["ORDER_FIELDS", "MemoryStore", "Store", "TicketQuery"]
+def test_the_storage_module_exports_the_store_protocol_and_both_stores() -> None:
+    assert ticketflow.storage.__all__ == [
+        "ORDER_FIELDS",
+        "MemoryStore",
+        "SQLiteStore",
+        "Store",
+        "TicketQuery",
+    ]

@@ -15,6 +15,7 @@ from ticketflow._errors import (
     InvalidInput,
     InvalidWorkflow,
     PermissionDenied,
+    StorageError,
     TicketflowError,
     TicketNotFound,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "Role",
     "Scope",
     "Status",
+    "StorageError",
     "SystemClock",
     "Ticket",
     "TicketNotFound",

@@ -148,6 +148,20 @@ class ConcurrencyConflict(TicketflowError):
         )
 
 
+class StorageError(TicketflowError):
+    """The store could not do what was asked (locked, too new, broken); nothing was written.
+
+    Attributes:
+        store: which store: its path or name.
+        reason: what went wrong, in words.
+    """
+
+    def __init__(self, store: str, reason: str) -> None:
+        self.store = store
+        self.reason = reason
+        super().__init__(f"store {store!r}: {reason}")
+
+
 class HookFailed(TicketflowError):
     """A hook raised after the command was committed; the command itself took effect.
 

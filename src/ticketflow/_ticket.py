@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -91,6 +92,8 @@ def tag_set(value: object, field: str = "tags") -> frozenset[str]:
 
 
 def _field_value(name: str, value: object) -> FieldValue:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput(f"fields[{name!r}]", value, "a finite number (not NaN or infinity)")
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
     if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):

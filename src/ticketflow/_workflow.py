@@ -232,7 +232,7 @@ class Workflow:
         # python-statemachine shares State objects with subclasses, so a subclass
         # that adds `open.to(waiting)` adds the row to its parent's `open` too.
         # Rows that lead out of this machine's states belong to another class.
-        own = {state.id for state in machine.states}
+        own = {id(state) for state in machine.states}  # by identity: siblings reuse names
         for state in machine.states:
             if not isinstance(state, TicketState):
                 problems.append(
@@ -247,7 +247,7 @@ class Workflow:
             if state.final:
                 final.append(state.id)
             for transition in state.transitions:
-                if transition.target is None or transition.target.id in own:
+                if transition.target is None or id(transition.target) in own:
                     rows.extend(_rows_of(transition, state.id, problems))
         if problems:
             raise InvalidWorkflow(title, problems)

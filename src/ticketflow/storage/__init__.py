@@ -3,5 +3,6 @@
 from ticketflow.storage._memory import MemoryStore
 from ticketflow.storage._protocol import Store
 from ticketflow.storage._query import ORDER_FIELDS, TicketQuery
+from ticketflow.storage._sqlite import SQLiteStore
 
-__all__ = ["ORDER_FIELDS", "MemoryStore", "Store", "TicketQuery"]
+__all__ = ["ORDER_FIELDS", "MemoryStore", "SQLiteStore", "Store", "TicketQuery"]

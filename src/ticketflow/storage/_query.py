@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Literal, get_args
 
 import attrs
 
+from ticketflow._clock import to_utc
 from ticketflow._errors import InvalidInput
 from ticketflow._ticket import Ticket, tag_set
 
@@ -43,6 +45,23 @@ def _limit(_instance: object, _attribute: object, value: int | None) -> None:
         raise InvalidInput("limit", value, "None or a whole number, zero or more")
 
 
+def _due(value: object) -> tuple[str, datetime] | None:
+    if value is None:
+        return None
+    if not isinstance(value, tuple) or len(value) != 2 or value[0] not in ORDER_FIELDS:
+        raise InvalidInput(
+            "due",
+            value,
+            f"None or (time field, aware datetime), the field one of {', '.join(ORDER_FIELDS)}",
+        )
+    return value[0], to_utc(value[1], "due")
+
+
+def _is_due(ticket: Ticket, field: str, instant: datetime) -> bool:
+    value: datetime | None = getattr(ticket, field)
+    return value is not None and value <= instant
+
+
 @attrs.frozen
 class TicketQuery:
     """Which tickets to list, in which order, and how many.
@@ -60,6 +79,14 @@ class TicketQuery:
         order_by: a time field; tickets where it is None come last.
         descending: newest first instead of oldest first.
         limit: at most this many tickets.
+        due: ``(time field, instant)``: the field is set and at or before the
+            instant, as in "resolved more than seven days ago"; what rule
+            sweeps ask.  Stores serve it from an index.
+
+    >>> from datetime import UTC, datetime
+    >>> week_ago = datetime(2026, 1, 5, tzinfo=UTC)
+    >>> TicketQuery(statuses="resolved", due=("resolved_at", week_ago)).due[0]
+    'resolved_at'
     """
 
     statuses: frozenset[str] | None = attrs.field(default=None, converter=_statuses)
@@ -70,6 +97,7 @@ class TicketQuery:
     order_by: str = attrs.field(default="created_at", validator=_order)
     descending: bool = False
     limit: int | None = attrs.field(default=None, validator=_limit)
+    due: tuple[str, datetime] | None = attrs.field(default=None, converter=_due)
 
     def matches(self, ticket: Ticket) -> bool:
         """Whether ``ticket`` passes every filter (ordering and limit aside)."""
@@ -79,6 +107,7 @@ class TicketQuery:
             and (self.department is None or ticket.department == self.department)
             and (self.requester is None or ticket.requester.id == self.requester)
             and self.tags <= ticket.tags
+            and (self.due is None or _is_due(ticket, *self.due))
         )
 
     def select(self, tickets: Iterable[Ticket]) -> list[Ticket]:

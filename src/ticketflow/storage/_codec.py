@@ -1,0 +1,261 @@
+"""How tickets and history events become plain values for a database, and back.
+
+The schema of what a store writes (``docs/storage.md`` has it as a table):
+
+* times: integer microseconds since 1970-01-01T00:00:00Z, so they sort as
+  numbers and come back as the same aware UTC datetime;
+* ``priority``, ``channel``: the enum's value (``"high"``, ``"email"``);
+* ``requester``: four columns, or in history ``{"id", "name", "email", "phone"}``;
+* ``tags``: a JSON array of strings, sorted;
+* ``fields``: a JSON object; a multi-select value is an array of strings;
+* an actor: ``{"id", "role", "department", "grants"}`` with grants sorted;
+* an event's ``changes``: a JSON object of the changed fields, each value
+  encoded as its column is.
+
+Decoding goes through the checking constructors, so a row that a bug or a
+hand edit corrupted is refused with a clear error rather than loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ticketflow._actor import Actor
+from ticketflow._history import HistoryEvent
+from ticketflow._ticket import Channel, Contact, Priority, Ticket
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+TIME_FIELDS = (
+    "created_at",
+    "updated_at",
+    "status_changed_at",
+    "first_response_at",
+    "last_customer_activity_at",
+    "last_agent_activity_at",
+    "resolved_at",
+    "closed_at",
+    "postponed_until",
+)
+
+COLUMNS = (
+    "id",
+    "version",
+    "status",
+    "subject",
+    "description",
+    "requester_id",
+    "requester_name",
+    "requester_email",
+    "requester_phone",
+    "priority",
+    "channel",
+    "assignee",
+    "department",
+    "tags",
+    "fields",
+    *TIME_FIELDS,
+    "reopen_count",
+    "parent_id",
+)
+"""The columns of the ``tickets`` table, in order."""
+
+EVENT_COLUMNS = (
+    "ticket_id",
+    "seq",
+    "at",
+    "actor",
+    "name",
+    "from_status",
+    "to_status",
+    "body",
+    "changes",
+)
+"""The columns of the ``events`` table, in order."""
+
+
+def time_in(value: datetime | None) -> int | None:
+    """Return an aware datetime as integer microseconds since the epoch."""
+    return None if value is None else (value - EPOCH) // _MICROSECOND
+
+
+def time_out(value: int | None) -> datetime | None:
+    """Return integer microseconds since the epoch as an aware UTC datetime."""
+    return None if value is None else EPOCH + value * _MICROSECOND
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _tags_in(tags: frozenset[str]) -> str:
+    return _json(sorted(tags))
+
+
+def _fields_in(fields: Mapping[str, Any]) -> str:
+    return _json(dict(fields))
+
+
+def _contact_in(contact: Contact) -> dict[str, str | None]:
+    return {"id": contact.id, "name": contact.name, "email": contact.email, "phone": contact.phone}
+
+
+def _contact_out(value: Mapping[str, Any]) -> Contact:
+    return Contact(name=value["name"], email=value["email"], phone=value["phone"], id=value["id"])
+
+
+def _plain(value: Any) -> Any:
+    return value
+
+
+_CHANGE_IN: dict[str, Callable[[Any], Any]] = {
+    **dict.fromkeys(TIME_FIELDS, time_in),
+    "priority": lambda value: value.value,
+    "channel": lambda value: value.value,
+    "requester": _contact_in,
+    "tags": sorted,
+    "fields": dict,
+}
+_CHANGE_OUT: dict[str, Callable[[Any], Any]] = {
+    **dict.fromkeys(TIME_FIELDS, time_out),
+    "priority": Priority,
+    "channel": Channel,
+    "requester": _contact_out,
+    "tags": frozenset,
+}
+
+
+def ticket_row(ticket: Ticket) -> tuple[Any, ...]:
+    """Return the ``tickets`` row of ``ticket``, in :data:`COLUMNS` order."""
+    requester = ticket.requester
+    return (
+        ticket.id,
+        ticket.version,
+        ticket.status,
+        ticket.subject,
+        ticket.description,
+        requester.id,
+        requester.name,
+        requester.email,
+        requester.phone,
+        ticket.priority.value,
+        ticket.channel.value,
+        ticket.assignee,
+        ticket.department,
+        _tags_in(ticket.tags),
+        _fields_in(ticket.fields),
+        *(time_in(getattr(ticket, name)) for name in TIME_FIELDS),
+        ticket.reopen_count,
+        ticket.parent_id,
+    )
+
+
+def ticket_from_row(row: tuple[Any, ...]) -> Ticket:
+    """Rebuild a ticket from its ``tickets`` row (checked by the constructors)."""
+    values = dict(zip(COLUMNS, row, strict=True))
+    return Ticket(
+        id=values["id"],
+        subject=values["subject"],
+        description=values["description"],
+        requester=Contact(
+            name=values["requester_name"],
+            email=values["requester_email"],
+            phone=values["requester_phone"],
+            id=values["requester_id"],
+        ),
+        status=values["status"],
+        priority=Priority(values["priority"]),
+        channel=Channel(values["channel"]),
+        assignee=values["assignee"],
+        department=values["department"],
+        tags=frozenset(json.loads(values["tags"])),
+        fields=_fields_out(json.loads(values["fields"])),
+        **{name: time_out(values[name]) for name in TIME_FIELDS},
+        reopen_count=values["reopen_count"],
+        parent_id=values["parent_id"],
+        version=values["version"],
+    )
+
+
+def _fields_out(value: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: tuple(item) if isinstance(item, list) else item for name, item in value.items()}
+
+
+def changed_columns(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the ``tickets`` columns and values that an event's ``changes`` set."""
+    columns: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "requester":
+            contact = _contact_in(value)
+            columns.update({f"requester_{key}": item for key, item in contact.items()})
+        elif name == "tags":
+            columns["tags"] = _tags_in(value)
+        elif name == "fields":
+            columns["fields"] = _fields_in(value)
+        elif name in ("priority", "channel"):
+            columns[name] = value.value
+        elif name in _TIME_SET:
+            columns[name] = time_in(value)
+        else:
+            columns[name] = value
+    return columns
+
+
+_TIME_SET = frozenset(TIME_FIELDS)
+
+
+def event_row(event: HistoryEvent) -> tuple[Any, ...]:
+    """Return the ``events`` row of ``event``, in :data:`EVENT_COLUMNS` order."""
+    actor = event.actor
+    return (
+        event.ticket_id,
+        event.seq,
+        time_in(event.at),
+        _json(
+            {
+                "id": actor.id,
+                "role": actor.role.value,
+                "department": actor.department,
+                "grants": sorted(actor.grants),
+            }
+        ),
+        event.name,
+        event.from_status,
+        event.to_status,
+        event.body,
+        _json(
+            {name: _CHANGE_IN.get(name, _plain)(value) for name, value in event.changes.items()}
+        ),
+    )
+
+
+def event_from_row(row: tuple[Any, ...]) -> HistoryEvent:
+    """Rebuild a history event from its ``events`` row (checked by the constructors)."""
+    values = dict(zip(EVENT_COLUMNS, row, strict=True))
+    actor = json.loads(values["actor"])
+    changes = {
+        name: _change_out(name, value) for name, value in json.loads(values["changes"]).items()
+    }
+    return HistoryEvent(
+        ticket_id=values["ticket_id"],
+        seq=values["seq"],
+        at=time_out(values["at"]),
+        actor=Actor(
+            actor["id"], actor["role"], department=actor["department"], grants=actor["grants"]
+        ),
+        name=values["name"],
+        from_status=values["from_status"],
+        to_status=values["to_status"],
+        body=values["body"],
+        changes=changes,
+    )
+
+
+def _change_out(name: str, value: Any) -> Any:
+    if name == "fields":
+        return _fields_out(value)
+    return _CHANGE_OUT.get(name, _plain)(value)

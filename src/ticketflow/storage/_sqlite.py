@@ -1,0 +1,432 @@
+"""SQLiteStore: tickets and their histories in one SQLite file (stdlib ``sqlite3``).
+
+Write-ahead logging lets readers go on while one writer commits; every write
+runs in a ``BEGIN IMMEDIATE`` transaction, so a command takes the write lock
+before it reads what it compares (the version) and either all of it lands or
+none of it.  Each thread gets its own connection.  The schema carries a
+version and is migrated forward when a file is opened.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from ticketflow._errors import (
+    ConcurrencyConflict,
+    InvalidInput,
+    StorageError,
+    TicketNotFound,
+)
+from ticketflow._history import HistoryEvent
+from ticketflow._ticket import Ticket
+from ticketflow.storage._codec import (
+    COLUMNS,
+    EVENT_COLUMNS,
+    TIME_FIELDS,
+    changed_columns,
+    event_from_row,
+    event_row,
+    ticket_from_row,
+    ticket_row,
+    time_in,
+)
+from ticketflow.storage._memory import check_follows
+from ticketflow.storage._query import TicketQuery
+
+_NULLABLE_TIMES = [name for name in TIME_FIELDS if name not in ("created_at", "updated_at")]
+_REQUIRED_TIMES = ("created_at", "updated_at", "status_changed_at")
+
+
+def _schema_1() -> tuple[str, ...]:
+    times = ",\n    ".join(
+        f"{name} INTEGER" + (" NOT NULL" if name in _REQUIRED_TIMES else "")
+        for name in TIME_FIELDS
+    )
+    time_indexes = [
+        statement
+        for name in _NULLABLE_TIMES
+        for statement in (
+            f"CREATE INDEX tickets_by_status_{name} ON tickets (status, {name}) "
+            f"WHERE {name} IS NOT NULL",
+            f"CREATE INDEX tickets_by_{name} ON tickets ({name}) WHERE {name} IS NOT NULL",
+        )
+    ]
+    return (
+        f"""CREATE TABLE tickets (
+    id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL CHECK (version >= 1),
+    status TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    description TEXT NOT NULL,
+    requester_id TEXT NOT NULL,
+    requester_name TEXT NOT NULL,
+    requester_email TEXT,
+    requester_phone TEXT,
+    priority TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    assignee TEXT,
+    department TEXT,
+    tags TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    {times},
+    reopen_count INTEGER NOT NULL,
+    parent_id TEXT
+)""",
+        """CREATE TABLE ticket_tags (
+    tag TEXT NOT NULL,
+    ticket_id TEXT NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+    PRIMARY KEY (tag, ticket_id)
+) WITHOUT ROWID""",
+        "CREATE INDEX ticket_tags_by_ticket ON ticket_tags (ticket_id)",
+        """CREATE TABLE events (
+    ticket_id TEXT NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    name TEXT NOT NULL,
+    from_status TEXT,
+    to_status TEXT NOT NULL,
+    body TEXT,
+    changes TEXT NOT NULL,
+    PRIMARY KEY (ticket_id, seq)
+) WITHOUT ROWID""",
+        """CREATE TABLE ledger (
+    rule TEXT NOT NULL,
+    ticket_id TEXT NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+    episode INTEGER NOT NULL,
+    fired_at INTEGER NOT NULL,
+    PRIMARY KEY (rule, ticket_id, episode)
+) WITHOUT ROWID""",
+        "CREATE INDEX ledger_by_ticket ON ledger (ticket_id)",
+        "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+        "INSERT INTO counters (name, value) VALUES ('ticket', 0)",
+        "CREATE INDEX tickets_by_status ON tickets (status, created_at)",
+        "CREATE INDEX tickets_by_assignee ON tickets (assignee, status)",
+        "CREATE INDEX tickets_by_department ON tickets (department, status)",
+        "CREATE INDEX tickets_by_requester ON tickets (requester_id, created_at)",
+        "CREATE INDEX tickets_by_updated_at ON tickets (updated_at)",
+        *time_indexes,
+    )
+
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_schema_1(),)
+"""The schema, as forward migrations: ``MIGRATIONS[n]`` takes version n to n + 1."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+"""The schema version this ticketflow writes."""
+
+_SELECT_TICKET = f"SELECT {', '.join(COLUMNS)} FROM tickets"  # noqa: S608 - our own names
+_INSERT_TICKET = (
+    f"INSERT INTO tickets ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
+)
+_INSERT_EVENT = (
+    f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608 - our own names
+    f"VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
+)
+_SELECT_EVENTS = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE ticket_id = ? ORDER BY seq"  # noqa: S608
+
+
+class SQLiteStore:
+    """A Store in one SQLite file: durable, safe for threads and processes.
+
+    Args:
+        path: the database file; created, with its schema, if it does not
+            exist.  Its folder must exist.  ``":memory:"`` keeps a private
+            in-memory database (one connection, for tests).
+        timeout: how many seconds a write waits for another writer's lock
+            before giving up with :class:`StorageError`.
+
+    Raises:
+        InvalidInput: the folder does not exist, or the file is not a SQLite
+            database.
+        StorageError: the database was written by a newer ticketflow, or
+            stayed locked longer than ``timeout`` while being opened.
+
+    >>> store = SQLiteStore(":memory:")
+    >>> store.new_id(), store.schema_version
+    ('T-1', 1)
+    """
+
+    def __init__(self, path: str | PathLike[str], *, timeout: float = 5.0) -> None:
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
+            raise InvalidInput("timeout", timeout, "a number of seconds, zero or more")
+        self._memory = str(path) == ":memory:"
+        self._path = str(path) if self._memory else str(Path(path))
+        if not self._memory and not Path(self._path).parent.is_dir():
+            raise InvalidInput("path", self._path, "a file in an existing folder")
+        self._timeout = float(timeout)
+        self._local = threading.local()
+        self._lock = threading.Lock()  # serialises the one connection of ":memory:"
+        self._connections: list[sqlite3.Connection] = []
+        self.schema_version = self._migrate()
+
+    @property
+    def path(self) -> str:
+        """The database file (or ``":memory:"``)."""
+        return self._path
+
+    # -- connections and transactions ------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            if self._memory and self._connections:
+                connection = self._connections[0]
+            else:
+                connection = self._connect()
+                self._connections.append(connection)
+            self._local.connection = connection
+        return connection
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            connection = sqlite3.connect(
+                self._path,
+                timeout=self._timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            connection.execute("PRAGMA foreign_keys = ON")
+            if not self._memory:
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as error:
+            raise self._translate(error) from None
+        return connection
+
+    def _translate(self, error: sqlite3.Error) -> Exception:
+        message = str(error)
+        if "locked" in message or "busy" in message:
+            return StorageError(
+                self._path, f"the database stayed locked longer than {self._timeout:g} s"
+            )
+        if "not a database" in message or "malformed" in message:
+            return InvalidInput("path", self._path, "a SQLite database, or a path for a new one")
+        return StorageError(self._path, message)
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: the write lock first, then all or nothing."""
+        connection = self._connection()
+        with self._lock if self._memory else _NO_LOCK:
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                raise self._translate(error) from None
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            try:
+                connection.execute("COMMIT")
+            except sqlite3.Error as error:
+                connection.execute("ROLLBACK")
+                raise self._translate(error) from None
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        connection = self._connection()
+        with self._lock if self._memory else _NO_LOCK:
+            try:
+                yield connection
+            except sqlite3.OperationalError as error:
+                raise self._translate(error) from None
+
+    def _migrate(self) -> int:
+        try:
+            with self._write() as connection:
+                tables = {
+                    row[0]
+                    for row in connection.execute(
+                        "SELECT name FROM sqlite_master WHERE type='table'"
+                    )
+                }
+                if "schema_version" not in tables:
+                    if tables:
+                        raise InvalidInput(
+                            "path", self._path, "a ticketflow database, or a path for a new one"
+                        )
+                    connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+                    connection.execute("INSERT INTO schema_version (version) VALUES (0)")
+                (version,) = connection.execute("SELECT version FROM schema_version").fetchone()
+                if version > SCHEMA_VERSION:
+                    raise StorageError(
+                        self._path,
+                        f"it was written by a newer ticketflow (schema {version}; "
+                        f"this one knows up to {SCHEMA_VERSION}); upgrade ticketflow to open it",
+                    )
+                for step in MIGRATIONS[version:]:
+                    for statement in step:
+                        connection.execute(statement)
+                connection.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+        except sqlite3.DatabaseError as error:
+            raise self._translate(error) from None
+        return SCHEMA_VERSION
+
+    def close(self) -> None:
+        """Close every connection this store opened; it must not be used afterwards."""
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- the Store protocol ----------------------------------------------
+
+    def new_id(self) -> str:
+        """Return ``T-n`` for the next n, unique across threads and processes."""
+        with self._write() as connection:
+            (value,) = connection.execute(
+                "UPDATE counters SET value = value + 1 WHERE name = 'ticket' RETURNING value"
+            ).fetchone()
+        return f"T-{value}"
+
+    def get(self, ticket_id: str) -> Ticket:
+        """Return the stored ticket."""
+        with self._read() as connection:
+            row = connection.execute(f"{_SELECT_TICKET} WHERE id = ?", (ticket_id,)).fetchone()
+        if row is None:
+            raise TicketNotFound(ticket_id)
+        return ticket_from_row(row)
+
+    def create(self, ticket: Ticket, event: HistoryEvent) -> None:
+        """Store a new ticket, its tags and its first event, in one transaction."""
+        check_follows(ticket, event, 0)
+        ticket_values, event_values = ticket_row(ticket), event_row(event)
+        with self._write() as connection:
+            existing = connection.execute(
+                "SELECT version FROM tickets WHERE id = ?", (ticket.id,)
+            ).fetchone()
+            if existing is not None:
+                raise ConcurrencyConflict(ticket.id, 0, existing[0])
+            connection.execute(_INSERT_TICKET, ticket_values)
+            _write_tags(connection, ticket)
+            connection.execute(_INSERT_EVENT, event_values)
+
+    def commit(self, ticket: Ticket, event: HistoryEvent, expected_version: int) -> None:
+        """Update the changed columns and append the event, if the version is as expected."""
+        check_follows(ticket, event, expected_version)
+        columns = changed_columns(event.changes)
+        columns["version"] = ticket.version
+        assignments = ", ".join(f"{name} = ?" for name in columns)
+        statement = f"UPDATE tickets SET {assignments} WHERE id = ? AND version = ?"  # noqa: S608
+        event_values = event_row(event)
+        with self._write() as connection:
+            updated = connection.execute(
+                statement, (*columns.values(), ticket.id, expected_version)
+            ).rowcount
+            if updated != 1:
+                stored = connection.execute(
+                    "SELECT version FROM tickets WHERE id = ?", (ticket.id,)
+                ).fetchone()
+                raise ConcurrencyConflict(
+                    ticket.id, expected_version, None if stored is None else stored[0]
+                )
+            if "tags" in event.changes:
+                connection.execute("DELETE FROM ticket_tags WHERE ticket_id = ?", (ticket.id,))
+                _write_tags(connection, ticket)
+            connection.execute(_INSERT_EVENT, event_values)
+
+    def history(self, ticket_id: str) -> list[HistoryEvent]:
+        """Return the ticket's events, oldest first."""
+        with self._read() as connection:
+            rows = connection.execute(_SELECT_EVENTS, (ticket_id,)).fetchall()
+        if not rows:
+            raise TicketNotFound(ticket_id)
+        return [event_from_row(row) for row in rows]
+
+    def query(self, query: TicketQuery) -> list[Ticket]:
+        """Filter, order and limit in SQL, served by the indexes."""
+        statement, parameters = query_sql(query)
+        with self._read() as connection:
+            rows = connection.execute(statement, parameters).fetchall()
+        return [ticket_from_row(row) for row in rows]
+
+    def purge(self, ticket_id: str, expected_version: int) -> None:
+        """Delete the ticket; its history, tags and ledger rows go with it."""
+        with self._write() as connection:
+            stored = connection.execute(
+                "SELECT version FROM tickets WHERE id = ?", (ticket_id,)
+            ).fetchone()
+            if stored is None:
+                raise TicketNotFound(ticket_id)
+            if stored[0] != expected_version:
+                raise ConcurrencyConflict(ticket_id, expected_version, stored[0])
+            connection.execute("DELETE FROM tickets WHERE id = ?", (ticket_id,))
+
+    def __len__(self) -> int:
+        with self._read() as connection:
+            (count,) = connection.execute("SELECT COUNT(*) FROM tickets").fetchone()
+        return int(count)
+
+    def __repr__(self) -> str:
+        return f"<SQLiteStore {self._path!r}>"
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+
+_NO_LOCK = _NoLock()
+
+
+def _write_tags(connection: sqlite3.Connection, ticket: Ticket) -> None:
+    connection.executemany(
+        "INSERT INTO ticket_tags (tag, ticket_id) VALUES (?, ?)",
+        [(tag, ticket.id) for tag in sorted(ticket.tags)],
+    )
+
+
+def query_sql(query: TicketQuery) -> tuple[str, list[Any]]:
+    """Return the SQL and parameters that answer ``query`` (its semantics, in SQL).
+
+    Tickets where the order field is None come last; ties are broken by id.
+    """
+    where: list[str] = []
+    parameters: list[Any] = []
+    if query.statuses is not None:
+        statuses = sorted(query.statuses)
+        where.append(f"status IN ({', '.join('?' * len(statuses))})")
+        parameters += statuses
+    for column, value in (
+        ("assignee", query.assignee),
+        ("department", query.department),
+        ("requester_id", query.requester),
+    ):
+        if value is not None:
+            where.append(f"{column} = ?")
+            parameters.append(value)
+    for tag in sorted(query.tags):
+        where.append("id IN (SELECT ticket_id FROM ticket_tags WHERE tag = ?)")
+        parameters.append(tag)
+    if query.due is not None:
+        field, instant = query.due
+        where.append(f"{field} IS NOT NULL AND {field} <= ?")
+        parameters.append(time_in(instant))
+    direction = "DESC" if query.descending else "ASC"
+    order = query.order_by
+    statement = _SELECT_TICKET
+    if where:
+        statement += " WHERE " + " AND ".join(where)
+    statement += f" ORDER BY {order} IS NULL, {order} {direction}, id {direction}"
+    if query.limit is not None:
+        statement += " LIMIT ?"
+        parameters.append(query.limit)
+    return statement, parameters

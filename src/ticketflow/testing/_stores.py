@@ -1,0 +1,365 @@
+"""The contract every store meets: a test class a host points at its own adapter.
+
+::
+
+    from ticketflow.testing import StoreContract
+
+    class TestOurStore(StoreContract):
+        def make_store(self):
+            return OurStore(dsn=..., schema=fresh_schema())   # empty, every call
+
+pytest then runs every ``test_*`` method below against it.  MemoryStore and
+SQLiteStore run it in ticketflow's own tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import attrs
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ticketflow._actor import Actor
+from ticketflow._errors import ConcurrencyConflict, InvalidInput, TicketNotFound
+from ticketflow._history import HistoryEvent
+from ticketflow._ticket import Contact, Ticket
+from ticketflow._workflow import Workflow
+from ticketflow.storage import ORDER_FIELDS, Store, TicketQuery
+from ticketflow.testing._laws import law
+from ticketflow.testing._strategies import (
+    AGENT_IDS,
+    CUSTOMER_IDS,
+    START,
+    histories,
+)
+
+_WORKFLOW = Workflow.default()
+_SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    # Every subclass runs these same methods against its own store: that is the
+    # point of a contract, and each example makes a fresh store, so the runs of
+    # different executors share nothing.
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.differing_executors,
+    ],
+)
+
+
+def _opened(store: Store, ticket_id: str | None = None) -> tuple[Ticket, HistoryEvent]:
+    ticket, event = _WORKFLOW.create(
+        ticket_id or store.new_id(),
+        Actor.customer(CUSTOMER_IDS[0]),
+        START,
+        subject="VPN drops",
+        description="Every hour.",
+        requester=Contact(name="Ana", email=CUSTOMER_IDS[0]),
+        tags={"vpn"},
+    )
+    store.create(ticket, event)
+    return ticket, event
+
+
+def _reply(ticket: Ticket, minutes: int = 5) -> tuple[Ticket, HistoryEvent]:
+    at = ticket.updated_at + timedelta(minutes=minutes)
+    return _WORKFLOW.apply(ticket, "agent_reply", Actor.agent("a-1"), at, body="On it.")
+
+
+_EARLIEST = datetime(2026, 1, 1)  # noqa: DTZ001 - hypothesis takes naive bounds
+_LATEST = datetime(2026, 3, 1)  # noqa: DTZ001 - and applies the timezones given
+_queries = st.builds(
+    TicketQuery,
+    statuses=st.none() | st.frozensets(st.sampled_from(list(_WORKFLOW.statuses)), max_size=3),
+    assignee=st.none() | st.sampled_from(AGENT_IDS),
+    department=st.none() | st.sampled_from(["billing", "it"]),
+    requester=st.none() | st.sampled_from(CUSTOMER_IDS),
+    tags=st.frozensets(st.sampled_from(["billing", "vpn", "urgent", "vip"]), max_size=2),
+    order_by=st.sampled_from(ORDER_FIELDS),
+    descending=st.booleans(),
+    limit=st.none() | st.integers(0, 6),
+    due=st.none()
+    | st.tuples(
+        st.sampled_from(ORDER_FIELDS),
+        st.datetimes(_EARLIEST, _LATEST, timezones=st.just(UTC)),
+    ),
+)
+
+
+class StoreContract:
+    """What every ``Store`` must do; subclass it as ``Test...`` and define ``make_store``.
+
+    Each test makes its own stores through :meth:`make_store` (several, for
+    the property tests) and hands each to :meth:`dispose_store` afterwards.
+    """
+
+    def make_store(self) -> Store:
+        """Return a new, empty store of the kind under test."""
+        raise NotImplementedError("define make_store() in your StoreContract subclass")
+
+    def dispose_store(self, store: Store) -> None:
+        """Release ``store`` after a test (close connections, drop schemas); by default nothing."""
+
+    @contextmanager
+    def fresh(self) -> Iterator[Store]:
+        """A new store for the length of a ``with`` block."""
+        store = self.make_store()
+        try:
+            yield store
+        finally:
+            self.dispose_store(store)
+
+    # -- ids and reading -------------------------------------------------
+
+    def test_new_ids_are_unique_and_never_handed_out_again_even_after_a_purge(self) -> None:
+        with self.fresh() as store:
+            ticket, _ = _opened(store)
+            store.purge(ticket.id, ticket.version)
+            ids = [store.new_id() for _ in range(20)]
+            law(len(set(ids)) == len(ids), "new_id() returned an id twice")
+            law(ticket.id not in ids, "new_id() handed out a purged ticket's id again")
+            law(all(isinstance(ticket_id, str) and ticket_id for ticket_id in ids), "ids are text")
+
+    def test_reading_an_unknown_ticket_raises_ticket_not_found(self) -> None:
+        with self.fresh() as store:
+            for read in (store.get, store.history):
+                try:
+                    read("no-such-ticket")
+                except TicketNotFound as error:
+                    law(error.ticket_id == "no-such-ticket", "TicketNotFound names the id")
+                else:
+                    raise AssertionError(f"{read.__name__} of an unknown id did not raise")
+            try:
+                store.purge("no-such-ticket", 1)
+            except TicketNotFound:
+                pass
+            else:
+                raise AssertionError("purge of an unknown id did not raise TicketNotFound")
+
+    # -- writing ---------------------------------------------------------
+
+    def test_a_created_ticket_comes_back_equal_with_its_first_event(self) -> None:
+        with self.fresh() as store:
+            ticket, event = _opened(store)
+            law(store.get(ticket.id) == ticket, "get() returns the ticket as created")
+            law(store.history(ticket.id) == [event], "history() holds the create event")
+
+    def test_creating_an_existing_id_is_a_conflict_and_writes_nothing(self) -> None:
+        with self.fresh() as store:
+            ticket, event = _opened(store)
+            again, again_event = _WORKFLOW.create(
+                ticket.id,
+                Actor.system(),
+                START + timedelta(hours=1),
+                subject="Other",
+                description="Other",
+                requester=Contact(name="Bruno", email=CUSTOMER_IDS[1]),
+            )
+            try:
+                store.create(again, again_event)
+            except ConcurrencyConflict as conflict:
+                law(conflict.actual_version == 1, "the conflict reports the stored version")
+            else:
+                raise AssertionError("creating an existing id did not raise ConcurrencyConflict")
+            law(store.get(ticket.id) == ticket, "the stored ticket is untouched")
+            law(store.history(ticket.id) == [event], "the stored history is untouched")
+
+    def test_a_commit_at_the_expected_version_replaces_the_ticket_and_appends_its_event(
+        self,
+    ) -> None:
+        with self.fresh() as store:
+            ticket, created = _opened(store)
+            replied, event = _reply(ticket)
+            store.commit(replied, event, ticket.version)
+            law(store.get(ticket.id) == replied, "get() returns the committed ticket")
+            law(store.history(ticket.id) == [created, event], "history() appends the event")
+
+    def test_a_commit_at_a_stale_version_is_a_conflict_and_writes_nothing(self) -> None:
+        with self.fresh() as store:
+            ticket, created = _opened(store)
+            first, first_event = _reply(ticket)
+            store.commit(first, first_event, ticket.version)
+            late, late_event = _reply(ticket, minutes=9)  # computed from the old version
+            try:
+                store.commit(late, late_event, ticket.version)
+            except ConcurrencyConflict as conflict:
+                law(
+                    (conflict.expected_version, conflict.actual_version) == (1, 2),
+                    "the conflict reports the expected and the stored version",
+                )
+            else:
+                raise AssertionError("a stale commit did not raise ConcurrencyConflict")
+            law(store.get(ticket.id) == first, "a refused commit leaves the ticket as it was")
+            law(store.history(ticket.id) == [created, first_event], "and the history too")
+
+    def test_a_commit_to_a_ticket_that_is_gone_is_a_conflict(self) -> None:
+        with self.fresh() as store:
+            ticket, _ = _opened(store)
+            replied, event = _reply(ticket)
+            store.purge(ticket.id, ticket.version)
+            try:
+                store.commit(replied, event, ticket.version)
+            except ConcurrencyConflict as conflict:
+                law(conflict.actual_version is None, "the conflict says the ticket is gone")
+            else:
+                raise AssertionError("a commit to a purged ticket did not raise")
+
+    def test_a_commit_that_does_not_follow_on_is_refused_and_writes_nothing(self) -> None:
+        with self.fresh() as store:
+            ticket, created = _opened(store)
+            replied, event = _reply(ticket)
+            for broken, broken_event, expected in (
+                (replied, event, 0),
+                (attrs.evolve(replied, version=5), event, 1),
+                (replied, attrs.evolve(event, ticket_id="other"), 1),
+            ):
+                try:
+                    store.commit(broken, broken_event, expected)
+                except InvalidInput:
+                    pass
+                else:
+                    raise AssertionError("a commit that does not follow on was accepted")
+            law(store.get(ticket.id) == ticket, "refused commits leave the ticket as it was")
+            law(store.history(ticket.id) == [created], "and the history too")
+
+    def test_a_purge_removes_the_ticket_and_its_history_unless_the_version_moved(self) -> None:
+        with self.fresh() as store:
+            ticket, _ = _opened(store)
+            kept, _ = _opened(store)
+            try:
+                store.purge(ticket.id, ticket.version + 1)
+            except ConcurrencyConflict:
+                pass
+            else:
+                raise AssertionError("a purge at a stale version was accepted")
+            law(store.get(ticket.id) == ticket, "a refused purge removes nothing")
+            store.purge(ticket.id, ticket.version)
+            for read in (store.get, store.history):
+                try:
+                    read(ticket.id)
+                except TicketNotFound:
+                    continue
+                raise AssertionError(f"{read.__name__} still finds a purged ticket")
+            law(store.get(kept.id) == kept, "a purge removes only its ticket")
+            law(store.query(TicketQuery()) == [kept], "queries no longer list a purged ticket")
+
+    # -- round trips -----------------------------------------------------
+
+    def test_times_come_back_as_the_same_aware_utc_instants(self) -> None:
+        with self.fresh() as store:
+            ticket, _ = _opened(store)
+            offset = timezone(timedelta(hours=-7, minutes=-30))
+            at = datetime(2026, 1, 5, 3, 0, 0, 123456, tzinfo=offset)
+            later, event = _WORKFLOW.apply(
+                ticket,
+                "postpone",
+                Actor.agent("a-1"),
+                at,
+                until=at + timedelta(days=2, microseconds=1),
+            )
+            store.commit(later, event, ticket.version)
+            stored = store.get(ticket.id)
+            law(stored == later, "the ticket comes back equal")
+            law(
+                stored.postponed_until is not None
+                and stored.postponed_until.utcoffset() == timedelta(0),
+                "times come back in UTC",
+            )
+            law(stored.updated_at == at, "the same instant, to the microsecond")
+            law(store.history(ticket.id)[-1].at == at, "event times too")
+
+    @given(data=st.data())
+    @_SETTINGS
+    def test_every_field_of_every_ticket_and_event_round_trips(self, data: st.DataObject) -> None:
+        with self.fresh() as store:
+            life = data.draw(histories(_WORKFLOW, store.new_id()), label="life")
+            (current, first), *rest = life
+            store.create(current, first)
+            law(store.get(current.id) == current, "the created ticket round-trips")
+            records = [first]
+            for after, change in rest:
+                if _WORKFLOW.purges(after.status):
+                    store.purge(current.id, current.version)
+                    return
+                store.commit(after, change, current.version)
+                law(store.get(after.id) == after, f"the ticket after {change.name} round-trips")
+                records.append(change)
+                current = after
+            law(store.history(current.id) == records, "every event round-trips, in order")
+
+    # -- queries ---------------------------------------------------------
+
+    def test_each_filter_and_order_on_tickets_that_changed_after_they_were_created(self) -> None:
+        with self.fresh() as store:
+            agent, admin = Actor.agent("a-1", department="billing"), Actor.admin("ad-1")
+            one, _ = _opened(store)
+            two, _ = _opened(store)
+            three, _ = _opened(store)
+            at = START + timedelta(hours=1)
+            steps: list[tuple[Ticket, str, Actor, dict[str, Any]]] = [
+                (one, "update_tags", admin, {"add": {"billing", "vip"}, "remove": {"vpn"}}),
+                (two, "assign", admin, {"to": "a-1"}),
+                (three, "set_department", admin, {"department": "billing"}),
+            ]
+            steps.append((three, "update_tags", admin, {"add": {"billing"}}))
+            current = {ticket.id: ticket for ticket in (one, two, three)}
+            for ticket, name, actor, payload in steps:
+                at += timedelta(minutes=1)
+                before = current[ticket.id]
+                after, event = _WORKFLOW.apply(before, name, actor, at, **payload)
+                store.commit(after, event, before.version)
+                current[after.id] = after
+            at += timedelta(minutes=1)
+            resolved, event = _WORKFLOW.apply(current[two.id], "resolve", agent, at)
+            store.commit(resolved, event, current[two.id].version)
+            current[two.id] = resolved
+            everything = [current[ticket.id] for ticket in (one, two, three)]
+            checks = [
+                TicketQuery(tags={"billing", "vip"}),
+                TicketQuery(tags={"vpn"}),
+                TicketQuery(tags={"billing"}, descending=True),
+                TicketQuery(assignee="a-1"),
+                TicketQuery(department="billing"),
+                TicketQuery(statuses={"resolved"}),
+                TicketQuery(statuses={"new", "resolved"}, order_by="updated_at", descending=True),
+                TicketQuery(requester=CUSTOMER_IDS[0], order_by="resolved_at"),
+                TicketQuery(order_by="resolved_at", descending=True, limit=2),
+                TicketQuery(due=("resolved_at", at)),
+                TicketQuery(due=("updated_at", at - timedelta(minutes=2))),
+            ]
+            for query in checks:
+                law(store.query(query) == query.select(everything), f"{query} answers wrongly")
+
+    @given(data=st.data(), query=_queries)
+    @settings(_SETTINGS, max_examples=60)
+    def test_every_query_answers_as_its_reference_semantics_say(
+        self, data: st.DataObject, query: TicketQuery
+    ) -> None:
+        with self.fresh() as store:
+            kept: list[Ticket] = []
+            for _ in range(data.draw(st.integers(0, 6), label="tickets")):
+                life = data.draw(histories(_WORKFLOW, store.new_id(), max_steps=6))
+                ticket = _store_life(store, life)
+                if ticket is not None:
+                    kept.append(ticket)
+            answer = store.query(query)
+            law(answer == query.select(kept), f"{query} answers as TicketQuery.select does")
+
+
+def _store_life(store: Store, life: list[tuple[Ticket, HistoryEvent]]) -> Ticket | None:
+    """Create and commit a drawn life; return the ticket as stored (None if purged)."""
+    (ticket, event), *rest = life
+    store.create(ticket, event)
+    current = ticket
+    for after, change in rest:
+        if _WORKFLOW.purges(after.status):
+            store.purge(current.id, current.version)
+            return None
+        store.commit(after, change, current.version)
+        current = after
+    return current
