@@ -193,9 +193,7 @@ class SQLiteStore:
                 check_same_thread=False,
             )
             connection.execute("PRAGMA foreign_keys = ON")
-            if not self._memory:
-                connection.execute("PRAGMA journal_mode = WAL")
-                connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as error:
             raise self._translate(error) from None
         return connection
@@ -240,28 +238,21 @@ class SQLiteStore:
                 raise self._translate(error) from None
 
     def _migrate(self) -> int:
+        """Check the file is ours and not newer, switch it to WAL, then migrate it forward.
+
+        The checks only read, so a file that is refused is left exactly as it was.
+        """
         try:
+            with self._read() as connection:
+                self._schema_of(connection)
+                if not self._memory:
+                    connection.execute("PRAGMA journal_mode = WAL")
             with self._write() as connection:
-                tables = {
-                    row[0]
-                    for row in connection.execute(
-                        "SELECT name FROM sqlite_master WHERE type='table'"
-                    )
-                }
-                if "schema_version" not in tables:
-                    if tables:
-                        raise InvalidInput(
-                            "path", self._path, "a ticketflow database, or a path for a new one"
-                        )
+                version = self._schema_of(connection)  # again: another process may have begun
+                if version is None:
                     connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
                     connection.execute("INSERT INTO schema_version (version) VALUES (0)")
-                (version,) = connection.execute("SELECT version FROM schema_version").fetchone()
-                if version > SCHEMA_VERSION:
-                    raise StorageError(
-                        self._path,
-                        f"it was written by a newer ticketflow (schema {version}; "
-                        f"this one knows up to {SCHEMA_VERSION}); upgrade ticketflow to open it",
-                    )
+                    version = 0
                 for step in MIGRATIONS[version:]:
                     for statement in step:
                         connection.execute(statement)
@@ -269,6 +260,25 @@ class SQLiteStore:
         except sqlite3.DatabaseError as error:
             raise self._translate(error) from None
         return SCHEMA_VERSION
+
+    def _schema_of(self, connection: sqlite3.Connection) -> int | None:
+        """Return the file's schema version (None if new), refusing foreign or newer files."""
+        listed = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        tables = {row[0] for row in listed}
+        if "schema_version" not in tables:
+            if tables:
+                raise InvalidInput(
+                    "path", self._path, "a ticketflow database, or a path for a new one"
+                )
+            return None
+        (version,) = connection.execute("SELECT version FROM schema_version").fetchone()
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                self._path,
+                f"it was written by a newer ticketflow (schema {version}; "
+                f"this one knows up to {SCHEMA_VERSION}); upgrade ticketflow to open it",
+            )
+        return int(version)
 
     def close(self) -> None:
         """Close every connection this store opened; it must not be used afterwards."""
