@@ -5,11 +5,14 @@ approval" (a change waits for a manager).  The same workflow is also kept as
 data in ``examples/workflows/it_service_desk.toml``; this script checks that
 both declarations compile to the same table, then runs one ticket through it.
 
-Run it from a clone with ``python examples/it_service_desk.py``.
+Run it from a clone with ``python examples/it_service_desk.py [DATABASE]``; the tickets go
+to the SQLite file DATABASE if given, else to a temporary one.
 """
 
 from __future__ import annotations
 
+import sys
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +27,7 @@ from ticketflow import (
     TicketState,
     Workflow,
 )
+from ticketflow.storage import SQLiteStore
 
 HERE = Path(__file__).resolve().parent
 
@@ -67,7 +71,7 @@ def build() -> Workflow:
     return in_code
 
 
-def main() -> None:
+def main(database: Path) -> None:
     """Run one request through approval and a vendor wait, and print its history."""
     workflow = build()
     print(f"{workflow!r}; statuses: {', '.join(workflow.statuses)}")
@@ -82,7 +86,8 @@ def main() -> None:
         .grant("agent", "vendor_replied")
     )
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
-    desk = Helpdesk(clock=clock, workflow=workflow, policy=policy)
+    store = SQLiteStore(database)
+    desk = Helpdesk(store=store, clock=clock, workflow=workflow, policy=policy)
     agent, manager = Actor.agent("a-7", department="it"), Actor.admin("mgr-1")
     requester = Contact(name="Kofi Mensah", email="kofi@example.com")
 
@@ -106,6 +111,12 @@ def main() -> None:
         moved = f"{event.from_status} -> {event.to_status}"
         print(f"  {event.at:%a %d %b %H:%M}  {event.name:<16} {moved:<30} {event.actor.id}")
 
+    store.close()
+
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1:
+        main(Path(sys.argv[1]))
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            main(Path(folder) / "it_service_desk.sqlite3")

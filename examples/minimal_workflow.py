@@ -1,25 +1,30 @@
 """The smallest useful workflow: to do, fixed, done; kept as JSON, drawn, and run.
 
-Run it from a clone with ``python examples/minimal_workflow.py``.
+Run it from a clone with ``python examples/minimal_workflow.py [DATABASE]``; the tickets go
+to the SQLite file DATABASE if given, else to a temporary one.
 """
 
 from __future__ import annotations
 
+import sys
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ticketflow import Actor, Contact, Helpdesk, IllegalTransition, ManualClock, Workflow
+from ticketflow.storage import SQLiteStore
 
 DEFINITION = Path(__file__).resolve().parent / "workflows" / "minimal.json"
 
 
-def main() -> None:
+def main(database: Path) -> None:
     """Load the workflow, draw it, and move one ticket through it."""
     workflow = Workflow.from_file(DEFINITION)
     print(workflow.to_mermaid())
 
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
-    desk = Helpdesk(clock=clock, workflow=workflow)
+    store = SQLiteStore(database)
+    desk = Helpdesk(store=store, clock=clock, workflow=workflow)
     admin = Actor.admin("ad-1")
     ticket = desk.open(
         subject="Printer on floor 2 is out of toner",
@@ -44,6 +49,12 @@ def main() -> None:
         f"{' -> '.join(event.to_status for event in desk.history(done.id))}"
     )
 
+    store.close()
+
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1:
+        main(Path(sys.argv[1]))
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            main(Path(folder) / "minimal_workflow.sqlite3")

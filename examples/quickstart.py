@@ -1,13 +1,18 @@
 """Quickstart: one support ticket from first message to follow-up, with its history.
 
-Run it from a clone with ``python examples/quickstart.py``.  It uses a
-ManualClock, so it prints the same story every time; a host would pass its own
-store and leave the clock at its default, the system clock.
+Run it from a clone with ``python examples/quickstart.py [DATABASE]``.  The
+tickets go to a SQLite file: DATABASE if given (new or empty; look at it
+afterwards with ``python -m ticketflow list --db DATABASE``), else a temporary
+one.  It uses a ManualClock, so it prints the same story every time; a host
+would leave the clock at its default, the system clock.
 """
 
 from __future__ import annotations
 
+import sys
+import tempfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from ticketflow import (
     Actor,
@@ -21,7 +26,7 @@ from ticketflow import (
     Ticket,
     replay,
 )
-from ticketflow.storage import MemoryStore
+from ticketflow.storage import SQLiteStore
 
 
 def show(ticket: Ticket) -> None:
@@ -43,8 +48,15 @@ def print_history(desk: Helpdesk, ticket_id: str) -> None:
     print(f"Replaying the history gives back the stored ticket: {rebuilt == desk.get(ticket_id)}")
 
 
-def main() -> None:
-    """Walk one ticket through its life and print what happens."""
+def print_queues(desk: Helpdesk) -> None:
+    """Print what is closed and what still waits for an answer."""
+    closed = [t.id for t in desk.find(category="closed")]
+    waiting = [t.id for t in desk.find(status="new")]
+    print(f"Closed tickets: {closed}; new tickets waiting for an answer: {waiting}")
+
+
+def main(database: Path) -> None:
+    """Walk one ticket through its life, kept in ``database``, and print what happens."""
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     notified: list[str] = []
 
@@ -53,7 +65,8 @@ def main() -> None:
         # after the commit, so they only ever see what really happened.
         notified.append(f"{ticket.id}:{event.name}")
 
-    desk = Helpdesk(store=MemoryStore(), clock=clock, hooks=[notify])
+    store = SQLiteStore(database)
+    desk = Helpdesk(store=store, clock=clock, hooks=[notify])
 
     ana = Contact(id="c-1", name="Ana Ozola", email="ana@example.com")
     customer = Actor.customer("c-1")
@@ -111,11 +124,14 @@ def main() -> None:
 
     print_history(desk, ticket.id)
 
-    closed = [t.id for t in desk.find(category="closed")]
-    waiting = [t.id for t in desk.find(status="new")]
-    print(f"Closed tickets: {closed}; new tickets waiting for an answer: {waiting}")
+    print_queues(desk)
     print(f"The hook was told of {len(notified)} changes: {', '.join(notified)}")
+    store.close()
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1:
+        main(Path(sys.argv[1]))
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            main(Path(folder) / "quickstart.sqlite3")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +76,31 @@ def test_python_dash_m_ticketflow_demo_works() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert "summary" in done.stdout
+
+
+def test_the_demo_keeps_its_tickets_in_the_database_given_and_refuses_a_used_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "demo.sqlite3"
+    assert main(["demo", "--quiet", "--days", "3", "--db", str(database)]) == 0
+    out = capsys.readouterr().out
+    assert f"the tickets are in {database}" in out
+    assert main(["list", "--db", str(database), "--limit", "2"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[-1] == "2 tickets"
+    assert main(["history", "--db", str(database), "T-1"]) == 0
+    assert capsys.readouterr().out.startswith("#1   2026-01-05")
+    assert main(["demo", "--quiet", "--db", str(database)]) == 2
+    assert "store must be an empty store" in capsys.readouterr().err
+
+
+def test_list_and_history_refuse_a_missing_database_or_ticket(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["list", "--db", str(tmp_path / "missing.sqlite3")]) == 2
+    assert "--db must be an existing ticketflow SQLite file" in capsys.readouterr().err
+    database = tmp_path / "demo.sqlite3"
+    main(["demo", "--quiet", "--days", "1", "--db", str(database)])
+    capsys.readouterr()
+    assert main(["history", "--db", str(database), "T-999"]) == 2
+    assert "no ticket with id 'T-999'" in capsys.readouterr().err

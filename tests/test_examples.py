@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from ticketflow.storage import SQLiteStore, TicketQuery
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -77,3 +79,21 @@ def test_the_minimal_workflow_is_drawn_refuses_close_before_resolve_and_ends_don
     assert out.startswith("stateDiagram-v2\n")
     assert "refused: cannot 'close' ticket 'T-1' in status 'todo'" in out
     assert "T-1 is 'done' after 4 events: todo -> todo -> fixed -> done" in out
+
+
+@pytest.mark.parametrize("script", sorted(path.name for path in EXAMPLES.glob("*.py")))
+def test_every_example_keeps_its_tickets_in_the_sqlite_file_it_is_given(
+    script: str, tmp_path: Path
+) -> None:
+    database = tmp_path / "example.sqlite3"
+    done = subprocess.run(
+        [sys.executable, "-W", "error", str(EXAMPLES / script), str(database)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    store = SQLiteStore(database)
+    assert store.query(TicketQuery()), f"{script} stored no ticket in {database}"
+    store.close()

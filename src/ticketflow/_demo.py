@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import random
 import statistics
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TextIO
 
 import attrs
@@ -20,10 +22,11 @@ import attrs
 from ticketflow._actor import Actor
 from ticketflow._clock import ManualClock
 from ticketflow._desk import Helpdesk
-from ticketflow._errors import IllegalTransition, PermissionDenied
+from ticketflow._errors import IllegalTransition, InvalidInput, PermissionDenied
 from ticketflow._history import HistoryEvent, replay
 from ticketflow._status import Category
 from ticketflow._ticket import Contact, Priority, Ticket
+from ticketflow.storage import SQLiteStore, Store, TicketQuery
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 """The demo's first Monday morning."""
@@ -56,10 +59,10 @@ class DemoReport:
 
 
 class _Simulation:
-    def __init__(self, seed: int, out: Callable[[str], None]) -> None:
+    def __init__(self, seed: int, out: Callable[[str], None], store: Store) -> None:
         self.rng = random.Random(seed)
         self.clock = ManualClock(START)
-        self.desk = Helpdesk(clock=self.clock)
+        self.desk = Helpdesk(store=store, clock=self.clock)
         self.out = out
         self.pending: list[str] = []
         self.lines = 0
@@ -222,8 +225,35 @@ def summary(report: DemoReport) -> list[str]:
     ]
 
 
-def run_demo(*, seed: int = 7, days: int = 14, quiet: bool = False, out: TextIO) -> DemoReport:
-    """Run the simulation, print the moves (unless quiet) and the summary."""
+def run_demo(
+    *,
+    seed: int = 7,
+    days: int = 14,
+    quiet: bool = False,
+    out: TextIO,
+    store: Store | None = None,
+) -> DemoReport:
+    """Run the simulation, print the moves (unless quiet) and the summary.
+
+    Args:
+        seed: chooses the story; the same seed tells the same one.
+        days: how many simulated days to run.
+        quiet: print only the summary.
+        out: where to print.
+        store: an empty store to keep the tickets in; by default a SQLite
+            file in a temporary folder, removed afterwards.
+
+    Raises:
+        InvalidInput: ``store`` already holds tickets.
+    """
+    if store is None:
+        with (
+            tempfile.TemporaryDirectory(prefix="ticketflow-demo-") as folder,
+            SQLiteStore(Path(folder) / "demo.sqlite3") as temporary,
+        ):
+            return run_demo(seed=seed, days=days, quiet=quiet, out=out, store=temporary)
+    if store.query(TicketQuery(limit=1)):
+        raise InvalidInput("store", store, "an empty store: the demo tells its story from day one")
 
     def emit(line: str) -> None:
         if not quiet:
@@ -232,7 +262,7 @@ def run_demo(*, seed: int = 7, days: int = 14, quiet: bool = False, out: TextIO)
     print(
         f"ticketflow demo: {days} simulated days from {START:%a %d %b %Y}, seed {seed}", file=out
     )
-    report = _Simulation(seed, emit).run(days)
+    report = _Simulation(seed, emit, store).run(days)
     print("\nsummary", file=out)
     for line in summary(report):
         print(f"  {line}", file=out)

@@ -12,11 +12,12 @@ from typing import Any
 from ticketflow._actor import Actor
 from ticketflow._definition import guard_names, read_file, workflow_from_dict
 from ticketflow._demo import run_demo
-from ticketflow._errors import InvalidInput, InvalidWorkflow
+from ticketflow._errors import InvalidInput, InvalidWorkflow, StorageError, TicketNotFound
 from ticketflow._guards import builtin_guards
 from ticketflow._ticket import Ticket
 from ticketflow._version import __version__
 from ticketflow._workflow import Workflow
+from ticketflow.storage import SQLiteStore, TicketQuery
 
 
 def _positive(value: str) -> int:
@@ -42,6 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--days", type=_positive, default=14, help="simulated days to run (default 14)"
     )
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
+    demo.add_argument(
+        "--db",
+        metavar="PATH",
+        help="keep the tickets in this SQLite file (new or empty); by default a temporary one",
+    )
+    listing = commands.add_parser("list", help="list the tickets of a SQLite database")
+    listing.add_argument("--db", metavar="PATH", required=True, help="the SQLite file")
+    listing.add_argument("--status", action="append", help="only this status (repeatable)")
+    listing.add_argument("--assignee", help="only tickets assigned to this actor id")
+    listing.add_argument("--limit", type=_positive, help="at most this many")
+    history = commands.add_parser("history", help="print one ticket's history from a database")
+    history.add_argument("--db", metavar="PATH", required=True, help="the SQLite file")
+    history.add_argument("ticket_id", metavar="TICKET_ID")
     graph = commands.add_parser(
         "graph",
         help="draw a workflow: the default one, or one from a .toml or .json file",
@@ -86,6 +100,50 @@ def _drawing_only(_ticket: Ticket, _actor: Actor, _payload: Mapping[str, Any]) -
     raise NotImplementedError(msg)
 
 
+def _demo(args: argparse.Namespace) -> None:
+    if args.db is None:
+        run_demo(seed=args.seed, days=args.days, quiet=args.quiet, out=sys.stdout)
+        return
+    with SQLiteStore(args.db) as store:
+        run_demo(seed=args.seed, days=args.days, quiet=args.quiet, out=sys.stdout, store=store)
+    print(f"\nthe tickets are in {args.db}; try: ticketflow list --db {args.db}")
+
+
+def _existing(path: str) -> SQLiteStore:
+    if not Path(path).is_file():
+        raise InvalidInput("--db", path, "an existing ticketflow SQLite file")
+    return SQLiteStore(path)
+
+
+def _list(args: argparse.Namespace) -> None:
+    with _existing(args.db) as store:
+        tickets = store.query(
+            TicketQuery(statuses=args.status, assignee=args.assignee, limit=args.limit)
+        )
+    for ticket in tickets:
+        print(
+            f"{ticket.id:<8} {ticket.status:<10} {ticket.priority.value:<7} "
+            f"{ticket.assignee or '-':<8} {ticket.updated_at:%Y-%m-%d %H:%M}  {ticket.subject}"
+        )
+    print(f"{len(tickets)} ticket{'s' if len(tickets) != 1 else ''}")
+
+
+def _history(args: argparse.Namespace) -> None:
+    with _existing(args.db) as store:
+        events = store.history(args.ticket_id)
+    for event in events:
+        moved = (
+            event.to_status
+            if event.from_status is None
+            else (f"{event.from_status} -> {event.to_status}")
+        )
+        body = f"  {event.body}" if event.body else ""
+        print(
+            f"#{event.seq:<3} {event.at:%Y-%m-%d %H:%M}  {event.name:<15} {moved:<24} "
+            f"{event.actor.role.value} {event.actor.id}{body}"
+        )
+
+
 def _draw(workflow: Workflow, kind: str) -> str:
     if kind == "dot":
         return workflow.to_dot()
@@ -99,10 +157,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo":
-            run_demo(seed=args.seed, days=args.days, quiet=args.quiet, out=sys.stdout)
+            _demo(args)
         elif args.command == "graph":
             sys.stdout.write(_draw(_drawable(args.workflow_file), args.format))
-    except (InvalidInput, InvalidWorkflow) as error:
+        elif args.command == "list":
+            _list(args)
+        elif args.command == "history":
+            _history(args)
+    except (InvalidInput, InvalidWorkflow, StorageError, TicketNotFound) as error:
         print(f"ticketflow {args.command}: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:
