@@ -41,3 +41,19 @@ def test_the_readable_report_states_each_goal() -> None:
         "desk <= transitions",
     ]
     assert [line.rsplit("-> ", 1)[-1] for line in lines] == ["met", "NOT met", "NOT met"]
+
+
+def test_the_storage_benchmark_runs_at_a_hundredth_and_prints_its_four_figures(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import bench_storage  # noqa: PLC0415 - found through the path above
+
+    assert bench_storage.main(["--json", "--quick"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert list(figures) == [
+        "desk_commit_us",
+        "raw_commit_us",
+        "due_query_ms_100k",
+        "due_query_ms_1m",
+    ]
+    assert all(isinstance(value, float) and value > 0 for value in figures.values())

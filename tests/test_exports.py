@@ -44,6 +44,7 @@ def test_every_error_derives_from_the_one_base() -> None:
 def test_the_storage_module_exports_the_store_protocol_and_both_stores() -> None:
     assert ticketflow.storage.__all__ == [
         "ORDER_FIELDS",
+        "LedgerEntry",
         "MemoryStore",
         "SQLiteStore",
         "Store",

@@ -6,7 +6,18 @@ import attrs
 import pytest
 from support import ADMIN, ANA, START
 
-from ticketflow import Actor, Category, InvalidInput, Policy, Role, Scope, Ticket, Workflow
+from ticketflow import (
+    Actor,
+    Category,
+    Contact,
+    InvalidInput,
+    PermissionDenied,
+    Policy,
+    Role,
+    Scope,
+    Ticket,
+    Workflow,
+)
 
 POLICY = Policy.default()
 EVENTS = (
@@ -157,3 +168,11 @@ def test_lock_override_and_unlocking_take_names_and_refuse_a_bare_string() -> No
         Policy(lock_override={"boss"})
     with pytest.raises(InvalidInput, match="unlocking must be a set of event names"):
         Policy(unlocking="reopen")
+
+
+def test_a_customer_granted_an_event_everywhere_still_acts_only_on_their_own_tickets() -> None:
+    policy = Policy.default().grant("customer", "reopen", "all")
+    others = a_ticket(requester=Contact(name="Bruno", email="bruno@example.com"))
+    with pytest.raises(PermissionDenied, match="customers act only on tickets they requested"):
+        policy.check(others, Actor.customer(ANA.id), "reopen", Category.SOLVED)
+    policy.check(a_ticket(), Actor.customer(ANA.id), "reopen", Category.SOLVED)

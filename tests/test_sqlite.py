@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import random
@@ -9,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -165,11 +167,16 @@ def test_a_negative_timeout_is_refused(path: Path) -> None:
 
 # -- the laws, through SQLite ---------------------------------------------
 
-TestDefaultWorkflowLawsOnSQLite = workflow_laws(
-    Workflow.default(),
-    store=lambda: SQLiteStore(":memory:"),
-    steps=30,
-).TestCase
+_LAW_FILES = tempfile.TemporaryDirectory(prefix="ticketflow-laws-")
+_law_file_numbers = itertools.count()
+
+
+def _law_store() -> SQLiteStore:
+    """A new SQLite file per run of the stateful test: the real path, WAL and all."""
+    return SQLiteStore(Path(_LAW_FILES.name) / f"laws-{next(_law_file_numbers)}.sqlite3")
+
+
+TestDefaultWorkflowLawsOnSQLite = workflow_laws(Workflow.default(), store=_law_store).TestCase
 
 
 def test_a_memory_database_serves_several_threads_through_one_connection() -> None:

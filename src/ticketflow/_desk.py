@@ -442,7 +442,8 @@ class Helpdesk:
                 if attempt > self._retries:
                     raise
                 continue
-            self._notify(new, record)
+            if self._hooks:
+                self._notify(new, record)
             return new
 
     def change_workflow(

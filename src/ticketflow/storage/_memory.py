@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Iterable
+from datetime import datetime
 
+from ticketflow._clock import to_utc
 from ticketflow._errors import ConcurrencyConflict, InvalidInput, TicketNotFound
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
+from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._query import TicketQuery
 
 
@@ -41,6 +45,7 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._tickets: dict[str, Ticket] = {}
         self._history: dict[str, list[HistoryEvent]] = {}
+        self._ledger: set[tuple[str, str, datetime]] = set()
         self._ids = itertools.count(1)
 
     def new_id(self) -> str:
@@ -65,17 +70,35 @@ class MemoryStore:
             self._tickets[ticket.id] = ticket
             self._history[ticket.id] = [event]
 
-    def commit(self, ticket: Ticket, event: HistoryEvent, expected_version: int) -> None:
-        """Replace the ticket and append its event, if the version is as expected."""
+    def commit(
+        self,
+        ticket: Ticket,
+        event: HistoryEvent,
+        expected_version: int,
+        ledger: Iterable[LedgerEntry] = (),
+    ) -> None:
+        """Replace the ticket, append its event and record its ledger, if the version holds."""
         check_follows(ticket, event, expected_version)
+        keys = {(entry.rule, ticket.id, entry.episode) for entry in ledger} if ledger else None
         with self._lock:
             stored = self._tickets.get(ticket.id)
-            if stored is None or stored.version != expected_version:
+            if (
+                stored is None
+                or stored.version != expected_version
+                or (keys and keys & self._ledger)
+            ):
                 raise ConcurrencyConflict(
                     ticket.id, expected_version, None if stored is None else stored.version
                 )
             self._tickets[ticket.id] = ticket
             self._history[ticket.id].append(event)
+            if keys:
+                self._ledger |= keys
+
+    def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
+        """Whether ``rule`` already acted on the ticket for ``episode``."""
+        with self._lock:
+            return (rule, ticket_id, to_utc(episode, "episode")) in self._ledger
 
     def history(self, ticket_id: str) -> list[HistoryEvent]:
         """Return a copy of the ticket's events, oldest first."""
@@ -101,6 +124,7 @@ class MemoryStore:
                 raise ConcurrencyConflict(ticket_id, expected_version, stored.version)
             del self._tickets[ticket_id]
             del self._history[ticket_id]
+            self._ledger = {key for key in self._ledger if key[1] != ticket_id}
 
     def __len__(self) -> int:
         return len(self._tickets)

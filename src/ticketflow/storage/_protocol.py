@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from ticketflow._history import HistoryEvent
     from ticketflow._ticket import Ticket
+    from ticketflow.storage._ledger import LedgerEntry
     from ticketflow.storage._query import TicketQuery
 
 
@@ -40,19 +43,31 @@ class Store(Protocol):
         """
         ...
 
-    def commit(self, ticket: Ticket, event: HistoryEvent, expected_version: int) -> None:
+    def commit(
+        self,
+        ticket: Ticket,
+        event: HistoryEvent,
+        expected_version: int,
+        ledger: Iterable[LedgerEntry] = (),
+    ) -> None:
         """Replace the ticket and append ``event`` to its history, atomically.
 
         Compare-and-set: the write happens only if the stored version equals
         ``expected_version``; ``ticket.version`` and ``event.seq`` are then
-        ``expected_version + 1``.
+        ``expected_version + 1``.  The ``ledger`` entries, if any, are recorded
+        for this ticket in the same step.
 
         Raises:
             ConcurrencyConflict: the stored version is not ``expected_version``,
-                or the ticket is gone; nothing was written.
+                the ticket is gone, or it already holds one of the ledger
+                entries (the rule already acted); nothing was written.
             InvalidInput: the ticket and event do not follow on from
                 ``expected_version`` (a caller's bug); nothing was written.
         """
+        ...
+
+    def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
+        """Whether the ledger holds an entry of ``rule`` for the ticket and episode."""
         ...
 
     def history(self, ticket_id: str) -> list[HistoryEvent]:
@@ -68,7 +83,7 @@ class Store(Protocol):
         ...
 
     def purge(self, ticket_id: str, expected_version: int) -> None:
-        """Remove the ticket and its history for good, if its version is as expected.
+        """Remove the ticket, its history and its ledger entries, if its version is as expected.
 
         Raises:
             TicketNotFound: no ticket has this id.

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from ticketflow._clock import to_utc
 from ticketflow._errors import (
     ConcurrencyConflict,
     InvalidInput,
@@ -36,6 +38,7 @@ from ticketflow.storage._codec import (
     ticket_row,
     time_in,
 )
+from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._memory import check_follows
 from ticketflow.storage._query import TicketQuery
 
@@ -132,6 +135,10 @@ _INSERT_EVENT = (
 _SELECT_EVENTS = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE ticket_id = ? ORDER BY seq"  # noqa: S608
 
 
+_REMEMBERED = 4096
+"""How many written tickets a store keeps to skip decoding rows it wrote itself."""
+
+
 class SQLiteStore:
     """A Store in one SQLite file: durable, safe for threads and processes.
 
@@ -164,6 +171,7 @@ class SQLiteStore:
         self._local = threading.local()
         self._lock = threading.Lock()  # serialises the one connection of ":memory:"
         self._connections: list[sqlite3.Connection] = []
+        self._written: dict[str, tuple[tuple[Any, ...], Ticket]] = {}
         self.schema_version = self._migrate()
 
     @property
@@ -310,7 +318,26 @@ class SQLiteStore:
             row = connection.execute(f"{_SELECT_TICKET} WHERE id = ?", (ticket_id,)).fetchone()
         if row is None:
             raise TicketNotFound(ticket_id)
+        return self._decode(row)
+
+    def _decode(self, row: tuple[Any, ...]) -> Ticket:
+        """Decode a row, or return the ticket this store wrote it from if the row is that one.
+
+        Tickets are immutable, so when the row read back equals, value for
+        value, the row this store object last wrote for the ticket, the ticket
+        it wrote is the answer and decoding it again would only cost time.
+        Any other row (written by another process, or edited) is decoded and
+        checked by the constructors.
+        """
+        written = self._written.get(row[0])
+        if written is not None and written[0] == row:
+            return written[1]
         return ticket_from_row(row)
+
+    def _remember(self, ticket: Ticket, row: tuple[Any, ...]) -> None:
+        if len(self._written) >= _REMEMBERED:
+            self._written.clear()
+        self._written[ticket.id] = (row, ticket)
 
     def create(self, ticket: Ticket, event: HistoryEvent) -> None:
         """Store a new ticket, its tags and its first event, in one transaction."""
@@ -325,15 +352,26 @@ class SQLiteStore:
             connection.execute(_INSERT_TICKET, ticket_values)
             _write_tags(connection, ticket)
             connection.execute(_INSERT_EVENT, event_values)
+        self._remember(ticket, ticket_values)
 
-    def commit(self, ticket: Ticket, event: HistoryEvent, expected_version: int) -> None:
-        """Update the changed columns and append the event, if the version is as expected."""
+    def commit(
+        self,
+        ticket: Ticket,
+        event: HistoryEvent,
+        expected_version: int,
+        ledger: Iterable[LedgerEntry] = (),
+    ) -> None:
+        """Update the changed columns, append the event and ledger rows, if the version holds."""
         check_follows(ticket, event, expected_version)
         columns = changed_columns(event.changes)
         columns["version"] = ticket.version
         assignments = ", ".join(f"{name} = ?" for name in columns)
         statement = f"UPDATE tickets SET {assignments} WHERE id = ? AND version = ?"  # noqa: S608
         event_values = event_row(event)
+        rows = [
+            (entry.rule, ticket.id, time_in(entry.episode), time_in(entry.fired_at))
+            for entry in ledger
+        ]
         with self._write() as connection:
             updated = connection.execute(
                 statement, (*columns.values(), ticket.id, expected_version)
@@ -349,6 +387,27 @@ class SQLiteStore:
                 connection.execute("DELETE FROM ticket_tags WHERE ticket_id = ?", (ticket.id,))
                 _write_tags(connection, ticket)
             connection.execute(_INSERT_EVENT, event_values)
+            if rows:
+                try:
+                    connection.executemany(
+                        "INSERT INTO ledger (rule, ticket_id, episode, fired_at) "
+                        "VALUES (?, ?, ?, ?)",
+                        rows,
+                    )
+                except sqlite3.IntegrityError:  # the rule already acted: all of this rolls back
+                    raise ConcurrencyConflict(
+                        ticket.id, expected_version, expected_version
+                    ) from None
+        self._remember(ticket, ticket_row(ticket))
+
+    def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
+        """Whether ``rule`` already acted on the ticket for ``episode``."""
+        with self._read() as connection:
+            found = connection.execute(
+                "SELECT 1 FROM ledger WHERE rule = ? AND ticket_id = ? AND episode = ?",
+                (rule, ticket_id, time_in(to_utc(episode, "episode"))),
+            ).fetchone()
+        return found is not None
 
     def history(self, ticket_id: str) -> list[HistoryEvent]:
         """Return the ticket's events, oldest first."""
@@ -363,7 +422,7 @@ class SQLiteStore:
         statement, parameters = query_sql(query)
         with self._read() as connection:
             rows = connection.execute(statement, parameters).fetchall()
-        return [ticket_from_row(row) for row in rows]
+        return [self._decode(row) for row in rows]
 
     def purge(self, ticket_id: str, expected_version: int) -> None:
         """Delete the ticket; its history, tags and ledger rows go with it."""

@@ -96,6 +96,12 @@ class WorkflowLaws(RuleBasedStateMachine):
         self.known: set[str] = set()
         self.purged: set[str] = set()
 
+    def teardown(self) -> None:
+        """Close the store after a run, if it is one that closes (a SQLiteStore does)."""
+        close = getattr(self.store, "close", None)
+        if callable(close):
+            close()
+
     def snapshot(self) -> dict[str, tuple[Ticket, list[HistoryEvent]]]:
         """Every live ticket and its history, to compare before and after a refusal."""
         return {

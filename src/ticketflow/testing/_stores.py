@@ -28,7 +28,7 @@ from ticketflow._errors import ConcurrencyConflict, InvalidInput, TicketNotFound
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Contact, Ticket
 from ticketflow._workflow import Workflow
-from ticketflow.storage import ORDER_FIELDS, Store, TicketQuery
+from ticketflow.storage import ORDER_FIELDS, LedgerEntry, Store, TicketQuery
 from ticketflow.testing._laws import law
 from ticketflow.testing._strategies import (
     AGENT_IDS,
@@ -247,6 +247,46 @@ class StoreContract:
                 raise AssertionError(f"{read.__name__} still finds a purged ticket")
             law(store.get(kept.id) == kept, "a purge removes only its ticket")
             law(store.query(TicketQuery()) == [kept], "queries no longer list a purged ticket")
+
+    # -- the once-only ledger --------------------------------------------
+
+    def test_ledger_entries_are_kept_with_their_commit_and_never_twice(self) -> None:
+        with self.fresh() as store:
+            ticket, created = _opened(store)
+            episode = ticket.created_at
+            entry = LedgerEntry("remind", episode, START + timedelta(days=2))
+            law(not store.fired("remind", ticket.id, episode), "nothing fired yet")
+            replied, event = _reply(ticket)
+            store.commit(replied, event, ticket.version, [entry])
+            law(store.fired("remind", ticket.id, episode), "the entry is kept with its commit")
+            law(not store.fired("close", ticket.id, episode), "only for its rule")
+            law(not store.fired("remind", ticket.id, replied.updated_at), "only its episode")
+            again, again_event = _reply(replied)
+            try:
+                store.commit(again, again_event, replied.version, [entry])
+            except ConcurrencyConflict:
+                pass
+            else:
+                raise AssertionError("a commit holding an entry already kept was accepted")
+            law(store.get(ticket.id) == replied, "a refused commit leaves the ticket as it was")
+            law(store.history(ticket.id) == [created, event], "and the history too")
+            store.purge(ticket.id, replied.version)
+            law(not store.fired("remind", ticket.id, episode), "a purge removes the ledger too")
+
+    def test_a_refused_commit_records_no_ledger_entry(self) -> None:
+        with self.fresh() as store:
+            ticket, _ = _opened(store)
+            first, first_event = _reply(ticket)
+            store.commit(first, first_event, ticket.version)
+            late, late_event = _reply(ticket, minutes=9)
+            entry = LedgerEntry("remind", ticket.created_at, START + timedelta(days=2))
+            try:
+                store.commit(late, late_event, ticket.version, [entry])
+            except ConcurrencyConflict:
+                pass
+            else:
+                raise AssertionError("a stale commit was accepted")
+            law(not store.fired("remind", ticket.id, ticket.created_at), "no entry was kept")
 
     # -- round trips -----------------------------------------------------
 
