@@ -104,3 +104,20 @@ def test_list_and_history_refuse_a_missing_database_or_ticket(
     capsys.readouterr()
     assert main(["history", "--db", str(database), "T-999"]) == 2
     assert "no ticket with id 'T-999'" in capsys.readouterr().err
+
+
+def test_sweep_applies_the_default_rules_to_a_database_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "demo.sqlite3"
+    assert main(["demo", "--quiet", "--db", str(database)]) == 0
+    capsys.readouterr()
+    assert main(["sweep", "--db", str(database), "--dry-run"]) == 0
+    dry = capsys.readouterr().out.splitlines()
+    assert dry[-1].startswith("would fire at ")
+    assert main(["sweep", "--db", str(database)]) == 0
+    done = capsys.readouterr().out.splitlines()
+    assert done[:-1] == dry[:-1], "the sweep fired what the dry run said it would"
+    assert done[-1].startswith("fired at ")
+    assert main(["sweep", "--db", str(database)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith(": nothing")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -25,7 +26,7 @@ from ticketflow import (
     Workflow,
     replay,
 )
-from ticketflow.storage import MemoryStore
+from ticketflow.storage import LedgerEntry, MemoryStore
 
 
 def test_a_new_ticket_starts_new_with_every_field_given(desk: Helpdesk) -> None:
@@ -432,7 +433,13 @@ class FlakyStore(MemoryStore):
         super().__init__()
         self.conflicts = conflicts
 
-    def commit(self, ticket: Ticket, event: HistoryEvent, expected_version: int) -> None:
+    def commit(
+        self,
+        ticket: Ticket,
+        event: HistoryEvent,
+        expected_version: int,
+        ledger: Iterable[LedgerEntry] = (),
+    ) -> None:
         if self.conflicts:
             self.conflicts -= 1
             stored = self.get(ticket.id)
@@ -440,7 +447,7 @@ class FlakyStore(MemoryStore):
                 stored, "note", ADMIN, stored.updated_at, body="rival"
             )
             super().commit(noted, note, stored.version)
-        super().commit(ticket, event, expected_version)
+        super().commit(ticket, event, expected_version, ledger)
 
 
 def test_a_conflicting_command_is_retried_from_a_fresh_read(clock: ManualClock) -> None:
@@ -465,11 +472,17 @@ def test_a_retried_command_is_checked_again_against_the_new_state(clock: ManualC
             super().__init__()
             self.armed = True
 
-        def commit(self, ticket: Ticket, event: HistoryEvent, expected_version: int) -> None:
+        def commit(
+            self,
+            ticket: Ticket,
+            event: HistoryEvent,
+            expected_version: int,
+            ledger: Iterable[LedgerEntry] = (),
+        ) -> None:
             if self.armed and event.name == "close":
                 self.armed = False
                 Helpdesk(store=self, clock=clock).reopen(ticket.id, ADMIN)
-            super().commit(ticket, event, expected_version)
+            super().commit(ticket, event, expected_version, ledger)
 
     desk = Helpdesk(store=ResolvingRival(), clock=clock)
     ticket = desk.open(subject="s", description="d", requester=ANA)

@@ -40,6 +40,7 @@ PERMISSION_EVENTS = (
     "restore",
     "purge",
     "note",
+    "remind",
     "assign",
     "set_priority",
     "set_department",

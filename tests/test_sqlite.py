@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,7 +34,7 @@ from ticketflow import (
     Workflow,
     replay,
 )
-from ticketflow.storage import ORDER_FIELDS, SQLiteStore, TicketQuery
+from ticketflow.storage import ORDER_FIELDS, LedgerEntry, SQLiteStore, TicketQuery
 from ticketflow.storage._sqlite import SCHEMA_VERSION, query_sql
 from ticketflow.testing import check_history, workflow_laws
 
@@ -270,11 +270,17 @@ class RacingStore(SQLiteStore):
 
     meanwhile: Callable[[], object] | None = None
 
-    def commit(self, ticket: Ticket, event: HistoryEvent, expected_version: int) -> None:
+    def commit(
+        self,
+        ticket: Ticket,
+        event: HistoryEvent,
+        expected_version: int,
+        ledger: Iterable[LedgerEntry] = (),
+    ) -> None:
         if self.meanwhile is not None:
             other, self.meanwhile = self.meanwhile, None
             other()
-        super().commit(ticket, event, expected_version)
+        super().commit(ticket, event, expected_version, ledger)
 
 
 def test_a_conflict_is_retried_after_reloading_and_rechecking_the_command(path: Path) -> None:

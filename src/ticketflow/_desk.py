@@ -8,21 +8,31 @@ step before the commit changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
+
+import attrs
 
 from ticketflow._actor import Actor, Role
 from ticketflow._clock import Clock, SystemClock, to_utc
-from ticketflow._errors import ConcurrencyConflict, HookFailed, IllegalTransition, InvalidInput
+from ticketflow._errors import (
+    ConcurrencyConflict,
+    HookFailed,
+    IllegalTransition,
+    InvalidInput,
+    PermissionDenied,
+    TicketNotFound,
+)
 from ticketflow._events import AGENT_REPLY, CUSTOMER_REPLY
 from ticketflow._history import HistoryEvent
 from ticketflow._migration import WorkflowChange
 from ticketflow._policy import Policy
+from ticketflow._rules import Due, Firing, Rule, RuleReport, Skip, bind, default_rules
 from ticketflow._status import Category
 from ticketflow._ticket import Channel, Contact, Priority, Ticket, enum_value, tag_set
 from ticketflow._workflow import MIGRATE, Workflow
-from ticketflow.storage import MemoryStore, Store, TicketQuery
+from ticketflow.storage import LedgerEntry, MemoryStore, Store, TicketQuery
 
 Hook = Callable[[Ticket, HistoryEvent], None]
 """Called after each commit with the committed ticket and its new history event."""
@@ -40,6 +50,8 @@ class Helpdesk:
         retries: how many times a command is re-run from a fresh read when a
             concurrent writer moved the ticket first.  Each retry re-checks the
             policy and the workflow against the ticket as it now stands.
+        rules: the automation :meth:`run_rules` applies; defaults to
+            ``default_rules()``; ``()`` for none.
 
     >>> from datetime import UTC, datetime
     >>> from ticketflow import Helpdesk, ManualClock, Contact, Actor
@@ -61,6 +73,7 @@ class Helpdesk:
         *,
         hooks: Iterable[Hook] = (),
         retries: int = 3,
+        rules: Iterable[Rule] | None = None,
     ) -> None:
         if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
             raise InvalidInput("retries", retries, "a whole number, zero or more")
@@ -70,6 +83,8 @@ class Helpdesk:
         self._policy = policy if policy is not None else Policy.default()
         self._hooks: list[Hook] = list(hooks)
         self._retries = retries
+        self._given_rules = _unique(default_rules() if rules is None else rules)
+        self._rules = self._bound(self._given_rules)
 
     @property
     def store(self) -> Store:
@@ -85,6 +100,11 @@ class Helpdesk:
     def workflow(self) -> Workflow:
         """The workflow commands are applied with."""
         return self._workflow
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The automation rules, as given (see :meth:`run_rules`)."""
+        return self._given_rules
 
     @property
     def policy(self) -> Policy:
@@ -397,11 +417,13 @@ class Helpdesk:
     def _run(self, ticket_id: str, event: str, actor: Actor, payload: Mapping[str, Any]) -> Ticket:
         _actor(actor)
 
-        def step(ticket: Ticket) -> tuple[Ticket, HistoryEvent]:
+        def step(ticket: Ticket) -> _Change:
             category = self._workflow.category(ticket.status)
             self._policy.check(ticket, actor, event, category)
             try:
-                return self._workflow.apply(ticket, event, actor, self._now(ticket), **payload)
+                return _Change(
+                    *self._workflow.apply(ticket, event, actor, self._now(ticket), **payload)
+                )
             except IllegalTransition as illegal:
                 # Tell the actor what *they* may do now, not what anyone could.
                 permitted = self._permitted(ticket, actor, illegal.allowed)
@@ -416,7 +438,7 @@ class Helpdesk:
     def _commit(
         self,
         ticket_id: str,
-        step: Callable[[Ticket], tuple[Ticket, HistoryEvent] | None],
+        step: Callable[[Ticket], _Change | None],
         purges: Callable[[str], bool],
     ) -> Ticket | None:
         """Read the ticket, run ``step`` on it, commit what it returns, run the hooks.
@@ -431,11 +453,13 @@ class Helpdesk:
             result = step(ticket)
             if result is None:
                 return None
-            new, record = result
+            new, record, ledger = result
             try:
                 if purges(new.status):
                     self._store.purge(ticket.id, ticket.version)
-                else:
+                elif ledger:
+                    self._store.commit(new, record, ticket.version, ledger)
+                else:  # as stores written before the ledger existed are called
                     self._store.commit(new, record, ticket.version)
             except ConcurrencyConflict:
                 attempt += 1
@@ -484,14 +508,132 @@ class Helpdesk:
             self._policy.check(ticket, who, MIGRATE, self._workflow.category(ticket.status))
         moved = [self._migrate(change, ticket.id, who) for ticket in due]
         self._workflow = workflow
+        self._rules = self._bound(self._given_rules)
         return [ticket for ticket in moved if ticket is not None]
 
     def _migrate(self, change: WorkflowChange, ticket_id: str, actor: Actor) -> Ticket | None:
-        return self._commit(
-            ticket_id,
-            lambda ticket: change.apply(ticket, actor, self._now(ticket)),
-            lambda _status: False,  # a change never purges (WorkflowChange refuses it)
-        )
+        def step(ticket: Ticket) -> _Change | None:
+            moved = change.apply(ticket, actor, self._now(ticket))
+            return None if moved is None else _Change(*moved)
+
+        # A change never purges: WorkflowChange refuses maps into purging statuses.
+        return self._commit(ticket_id, step, lambda _status: False)
+
+    # -- automation -------------------------------------------------------
+
+    def _bound(self, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+        statuses = self._workflow.statuses
+
+        def of(categories: frozenset[Category]) -> frozenset[str]:
+            return frozenset(
+                name for name, status in statuses.items() if status.category in categories
+            )
+
+        return tuple(attrs.evolve(rule, when=bind(rule.when, of)) for rule in rules)
+
+    def run_rules(
+        self,
+        *,
+        dry_run: bool = False,
+        limit: int | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> RuleReport:
+        """Apply the automation rules at the clock's now; return what fired.
+
+        Each enabled rule asks the store for its candidates (an indexed query,
+        so a sweep costs in proportion to the tickets that are due), checks
+        its condition on each, and acts as the system actor, through the
+        policy and the workflow like any command.  A rule acts at most once
+        per ticket and episode: the ledger entry is committed with the action,
+        so sweeping again, later, or from another process at the same time
+        never repeats it.
+
+        Args:
+            dry_run: compute what would fire, commit nothing.
+            limit: stop after this many firings.
+            progress: called as ``progress(rule, done, candidates)`` while sweeping.
+
+        Returns:
+            The firings, and the firings the workflow or the policy refused.
+        """
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise InvalidInput("limit", limit, "None or a whole number, zero or more")
+        now = self._now()
+        fired: list[Firing] = []
+        skipped: list[Skip] = []
+        for rule in self._rules:
+            if not rule.enabled:
+                continue
+            candidates = self._store.query(rule.candidates(now))
+            for done, candidate in enumerate(candidates, start=1):
+                if limit is not None and len(fired) >= limit:
+                    break
+                try:
+                    firing = self._sweep_one(rule, candidate.id, now, dry_run=dry_run)
+                except (IllegalTransition, PermissionDenied, InvalidInput) as refused:
+                    skipped.append(Skip(rule.name, candidate.id, str(refused)))
+                    firing = None
+                except TicketNotFound:
+                    firing = None  # purged since the query
+                if firing is not None:
+                    fired.append(firing)
+                if progress is not None:
+                    progress(rule.name, done, len(candidates))
+        return RuleReport(now, dry_run, tuple(fired), tuple(skipped))
+
+    def _sweep_one(
+        self, rule: Rule, ticket_id: str, now: datetime, *, dry_run: bool
+    ) -> Firing | None:
+        found: list[Firing] = []
+
+        def step(ticket: Ticket) -> _Change | None:
+            found.clear()
+            if not rule.when.holds(ticket, now):
+                return None
+            episode = rule.episode(ticket) or ticket.created_at
+            if self._store.fired(rule.name, ticket.id, episode):
+                return None
+            action = rule.action
+            history = self._store.history(ticket.id) if callable(action.payload) else []
+            at = max(now, ticket.updated_at)
+            self._policy.check(
+                ticket, _SYSTEM, action.event, self._workflow.category(ticket.status)
+            )
+            new, record = self._workflow.apply(
+                ticket, action.event, _SYSTEM, at, **action.arguments(ticket, history)
+            )
+            found.append(
+                Firing(rule.name, ticket.id, episode, action.event, ticket.status, new.status, at)
+            )
+            return (
+                None if dry_run else _Change(new, record, (LedgerEntry(rule.name, episode, at),))
+            )
+
+        self._commit(ticket_id, step, self._workflow.purges)
+        return found[0] if found else None
+
+    def next_due(self, ticket_id: str) -> Due | None:
+        """Return the rule that will act next on the ticket and when, if nothing changes first.
+
+        None if no enabled rule will (or each has already acted for the
+        current episode).  A time in the past means due now.
+
+        Raises:
+            TicketNotFound: no such ticket.
+        """
+        ticket = self._store.get(ticket_id)
+        best: Due | None = None
+        for rule in self._rules:
+            when = rule.when.when(ticket) if rule.enabled else None
+            if when is None:
+                continue
+            episode = rule.episode(ticket) or ticket.created_at
+            if self._store.fired(rule.name, ticket.id, episode):
+                continue
+            at = max(when, ticket.created_at)
+            if best is None or at < best.at:
+                best = Due(rule.name, at)
+        return best
 
     def _notify(self, ticket: Ticket, event: HistoryEvent) -> None:
         errors: list[BaseException] = []
@@ -511,6 +653,29 @@ def _with_body(payload: dict[str, Any], body: str | None) -> dict[str, Any]:
     if body is not None:
         payload["body"] = body
     return payload
+
+
+class _Change(NamedTuple):
+    """What a command step produced: the new ticket, its event, and ledger entries to keep."""
+
+    ticket: Ticket
+    event: HistoryEvent
+    ledger: Sequence[LedgerEntry] = ()
+
+
+_SYSTEM = Actor.system()
+
+
+def _unique(rules: Iterable[Rule]) -> tuple[Rule, ...]:
+    given = tuple(rules)
+    for rule in given:
+        if not isinstance(rule, Rule):
+            raise InvalidInput("rules", rule, "Rule objects, such as those of default_rules()")
+    names = [rule.name for rule in given]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise InvalidInput("rules", twice, "rules with unique names")
+    return given
 
 
 def _actor(actor: object) -> Actor:

@@ -42,7 +42,15 @@ class Scope(enum.Enum):
 
 _ALL = Scope.ALL
 
-_STAFF_EDITS = ("note", "assign", "set_priority", "set_department", "update_tags", "set_fields")
+_STAFF_EDITS = (
+    "note",
+    "remind",
+    "assign",
+    "set_priority",
+    "set_department",
+    "update_tags",
+    "set_fields",
+)
 
 DEFAULT_GRANTS: Mapping[Role, Mapping[str, Scope]] = MappingProxyType(
     {

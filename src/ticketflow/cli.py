@@ -12,6 +12,7 @@ from typing import Any
 from ticketflow._actor import Actor
 from ticketflow._definition import guard_names, read_file, workflow_from_dict
 from ticketflow._demo import run_demo
+from ticketflow._desk import Helpdesk
 from ticketflow._errors import InvalidInput, InvalidWorkflow, StorageError, TicketNotFound
 from ticketflow._guards import builtin_guards
 from ticketflow._ticket import Ticket
@@ -53,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--status", action="append", help="only this status (repeatable)")
     listing.add_argument("--assignee", help="only tickets assigned to this actor id")
     listing.add_argument("--limit", type=_positive, help="at most this many")
+    sweep = commands.add_parser(
+        "sweep", help="apply the default automation rules to a SQLite database, now"
+    )
+    sweep.add_argument("--db", metavar="PATH", required=True, help="the SQLite file")
+    sweep.add_argument(
+        "--dry-run", action="store_true", help="print what would fire; change nothing"
+    )
+    sweep.add_argument("--limit", type=_positive, help="stop after this many firings")
     history = commands.add_parser("history", help="print one ticket's history from a database")
     history.add_argument("--db", metavar="PATH", required=True, help="the SQLite file")
     history.add_argument("ticket_id", metavar="TICKET_ID")
@@ -128,6 +137,40 @@ def _list(args: argparse.Namespace) -> None:
     print(f"{len(tickets)} ticket{'s' if len(tickets) != 1 else ''}")
 
 
+class _Progress:
+    """A progress bar on standard error for long sweeps; silent for short ones."""
+
+    def __init__(self, threshold: int = 500) -> None:
+        self.threshold = threshold
+        self.shown = False
+
+    def __call__(self, rule: str, done: int, total: int) -> None:
+        if total < self.threshold or (done % 100 and done != total):
+            return
+        width = 30
+        filled = width * done // total
+        sys.stderr.write(f"\r{rule:<18} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        self.shown = True
+        if done == total:
+            sys.stderr.write("\n")
+
+
+def _sweep(args: argparse.Namespace) -> None:
+    with _existing(args.db) as store:
+        desk = Helpdesk(store=store)
+        report = desk.run_rules(dry_run=args.dry_run, limit=args.limit, progress=_Progress())
+    verb = "would fire" if report.dry_run else "fired"
+    for firing in report.fired:
+        print(
+            f"{firing.ticket_id:<8} {firing.rule:<18} {firing.event:<12} "
+            f"{firing.from_status} -> {firing.to_status}"
+        )
+    for skip in report.skipped:
+        print(f"{skip.ticket_id:<8} {skip.rule:<18} skipped: {skip.reason}")
+    counts = ", ".join(f"{rule} {count}" for rule, count in report.by_rule().items()) or "nothing"
+    print(f"{verb} at {report.at:%Y-%m-%d %H:%M} UTC: {counts}")
+
+
 def _history(args: argparse.Namespace) -> None:
     with _existing(args.db) as store:
         events = store.history(args.ticket_id)
@@ -164,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _list(args)
         elif args.command == "history":
             _history(args)
+        elif args.command == "sweep":
+            _sweep(args)
     except (InvalidInput, InvalidWorkflow, StorageError, TicketNotFound) as error:
         print(f"ticketflow {args.command}: {error}", file=sys.stderr)
         return 2
