@@ -57,3 +57,14 @@ def test_the_storage_benchmark_runs_at_a_hundredth_and_prints_its_four_figures(
         "due_query_ms_1m",
     ]
     assert all(isinstance(value, float) and value > 0 for value in figures.values())
+
+
+def test_the_rules_benchmark_runs_at_a_hundredth_and_prints_its_figures(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import bench_rules  # noqa: PLC0415 - found through the path above
+
+    assert bench_rules.main(["--json", "--quick"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert list(figures) == ["sweep_s_100k", "sweep_s_1m", "fired"]
+    assert figures["fired"] == 100
