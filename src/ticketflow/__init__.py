@@ -6,6 +6,7 @@ timestamped history, pluggable clock and storage.  Start with
 """
 
 from ticketflow._actor import Actor, Role
+from ticketflow._calendar import Calendar, Shift, Weekday
 from ticketflow._clock import Clock, ManualClock, SystemClock
 from ticketflow._desk import Helpdesk, Hook
 from ticketflow._errors import (
@@ -54,6 +55,7 @@ __all__ = [
     "Actor",
     "AllOf",
     "AnyOf",
+    "Calendar",
     "Category",
     "Channel",
     "Clock",
@@ -85,6 +87,7 @@ __all__ = [
     "Rule",
     "RuleReport",
     "Scope",
+    "Shift",
     "Since",
     "Skip",
     "Status",
@@ -96,6 +99,7 @@ __all__ = [
     "TicketState",
     "TicketflowError",
     "Transition",
+    "Weekday",
     "Workflow",
     "WorkflowChange",
     "__version__",

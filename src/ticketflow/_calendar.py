@@ -1,0 +1,239 @@
+"""Calendars: when the clock of an SLA runs - always, or during business hours.
+
+A :class:`Calendar` answers two questions about aware instants:
+``elapsed(a, b)``, the business time between them, and ``due_at(start,
+duration)``, the earliest instant by which ``duration`` of business time has
+passed since ``start``.  They are exact to the microsecond and inverse to each
+other, and they depend only on the calendar's own time zone, never on the
+host's.
+
+Business hours are shifts in local time: several a day (split shifts), and a
+shift whose end is not after its start runs past midnight into the next day.
+A holiday cancels the shifts that start on it.  Across a daylight-saving
+change a shift runs from its local start to its local end, so a shift that
+spans the change is an hour longer or shorter in real time; local times are
+read as PEP 495 reads them (a repeated time is its first occurrence, a
+skipped one is moved on by the gap).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+
+from ticketflow._clock import to_utc
+from ticketflow._errors import InvalidInput
+
+_DAY = timedelta(days=1)
+_SEARCH_LIMIT = 366 * 5
+"""Days ``due_at`` looks ahead before deciding the calendar has no open time."""
+
+
+class Weekday(enum.IntEnum):
+    """Days of the week, Monday first, as ``date.weekday()`` counts them."""
+
+    MONDAY = 0
+    TUESDAY = 1
+    WEDNESDAY = 2
+    THURSDAY = 3
+    FRIDAY = 4
+    SATURDAY = 5
+    SUNDAY = 6
+
+
+@attrs.frozen
+class Shift:
+    """Open from ``start`` to ``end`` local time; an ``end`` not after ``start`` ends next day."""
+
+    start: time
+    end: time
+
+    def __attrs_post_init__(self) -> None:
+        for value in (self.start, self.end):
+            if not isinstance(value, time) or value.tzinfo is not None:
+                raise InvalidInput("Shift", value, "a naive time of day, such as time(9, 0)")
+
+    def on(self, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """The shift of ``day`` as an interval of aware UTC instants."""
+        opens = _instant(day, self.start, zone)
+        closes_on = day if self.end > self.start else day + _DAY
+        return opens, _instant(closes_on, self.end, zone)
+
+
+def _instant(day: date, moment: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of a local wall-clock time, as PEP 495 reads it (fold=0).
+
+    A time repeated when clocks go back is its first occurrence; a time that
+    does not exist when they go forward is moved on by the length of the gap.
+    """
+    return datetime.combine(day, moment, tzinfo=zone).astimezone(UTC)
+
+
+def _shifts(value: object) -> Mapping[Weekday, tuple[Shift, ...]]:
+    if not isinstance(value, Mapping):
+        raise InvalidInput("hours", value, "a mapping of weekdays to (start, end) shifts")
+    week: dict[Weekday, tuple[Shift, ...]] = {}
+    for day, shifts in value.items():
+        try:
+            weekday = Weekday(day)
+        except ValueError:
+            raise InvalidInput("hours", day, "a weekday, 0 (Monday) to 6 (Sunday)") from None
+        built = []
+        for shift in shifts:
+            if isinstance(shift, Shift):
+                built.append(shift)
+            else:
+                start, end = shift
+                built.append(Shift(start, end))
+        week[weekday] = tuple(sorted(built, key=lambda item: item.start))
+    if not any(week.values()):
+        raise InvalidInput("hours", value, "at least one shift in the week")
+    return week
+
+
+def _zone(value: object) -> ZoneInfo:
+    if isinstance(value, ZoneInfo):
+        return value
+    try:
+        return ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            "zone", value, "an IANA time zone name, such as 'Europe/Riga'"
+        ) from None
+
+
+@attrs.frozen
+class Calendar:
+    """When SLA clocks run: always (the default), or during business hours.
+
+    Build one with :meth:`always` or :meth:`business`.
+
+    >>> from datetime import UTC, datetime, timedelta
+    >>> riga = Calendar.business("Europe/Riga", weekdays=("09:00", "18:00"))
+    >>> friday = datetime(2026, 3, 13, 15, 30, tzinfo=UTC)   # 17:30 in Riga
+    >>> riga.due_at(friday, timedelta(hours=4)).isoformat()   # Monday 12:30 in Riga
+    '2026-03-16T10:30:00+00:00'
+    >>> riga.elapsed(friday, riga.due_at(friday, timedelta(hours=4)))
+    datetime.timedelta(seconds=14400)
+    """
+
+    zone: ZoneInfo | None = attrs.field(default=None, eq=False)
+    hours: Mapping[Weekday, tuple[Shift, ...]] | None = None
+    holidays: frozenset[date] = frozenset()
+    name: str = "24x7"
+
+    @classmethod
+    def always(cls) -> Calendar:
+        """Every instant counts: the clock never stops (24x7)."""
+        return cls()
+
+    @classmethod
+    def business(
+        cls,
+        zone: str | ZoneInfo,
+        hours: Mapping[int, Iterable[tuple[time, time] | Shift]] | None = None,
+        *,
+        weekdays: tuple[str, str] | None = None,
+        holidays: Iterable[date] = (),
+        name: str | None = None,
+    ) -> Calendar:
+        """Weekly business hours in the IANA time zone ``zone``.
+
+        Args:
+            zone: such as ``"Europe/Riga"``.
+            hours: weekday (0 Monday .. 6 Sunday) -> shifts ``(start, end)``
+                of local time; an end not after the start ends the next day.
+            weekdays: a shortcut for the same ``("HH:MM", "HH:MM")`` shift
+                Monday to Friday.
+            holidays: dates on which no shift starts.
+            name: for reports; defaults to the zone's name.
+
+        Raises:
+            InvalidInput: an unknown zone, a malformed shift, a week without one.
+        """
+        if (hours is None) == (weekdays is None):
+            raise InvalidInput("hours", hours, "either hours= or weekdays=, one of them")
+        if weekdays is not None:
+            start, end = (time.fromisoformat(value) for value in weekdays)
+            hours = {day: [(start, end)] for day in range(5)}
+        where = _zone(zone)
+        days = frozenset(holidays)
+        if not all(isinstance(day, date) and not isinstance(day, datetime) for day in days):
+            raise InvalidInput("holidays", sorted(map(str, days)), "dates")
+        return cls(where, _shifts(hours), days, name or where.key)
+
+    @property
+    def is_always(self) -> bool:
+        """Whether every instant counts."""
+        return self.hours is None
+
+    def intervals(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """The open intervals that overlap ``[start, end)``, clipped to it, in order."""
+        if self.hours is None or self.zone is None:
+            if start < end:
+                yield start, end
+            return
+        zone = self.zone
+        day = start.astimezone(zone).date() - _DAY  # a shift from the day before may run on
+        last = end.astimezone(zone).date()
+        while day <= last:
+            if day not in self.holidays:
+                for shift in self.hours.get(Weekday(day.weekday()), ()):
+                    opens, closes = shift.on(day, zone)
+                    low, high = max(opens, start), min(closes, end)
+                    if low < high:
+                        yield low, high
+            day += _DAY
+
+    def elapsed(self, start: datetime, end: datetime) -> timedelta:
+        """The business time from ``start`` to ``end`` (negative if ``end`` is earlier)."""
+        a, b = to_utc(start, "start"), to_utc(end, "end")
+        if b < a:
+            return -self.elapsed(b, a)
+        total = timedelta(0)
+        for low, high in _merged(self.intervals(a, b)):
+            total += high - low
+        return total
+
+    def due_at(self, start: datetime, duration: timedelta) -> datetime:
+        """The earliest instant by which ``duration`` of business time has passed since ``start``.
+
+        Raises:
+            InvalidInput: a negative duration, or a calendar with no open time
+                in the next five years.
+        """
+        begin = to_utc(start, "start")
+        if not isinstance(duration, timedelta) or duration < timedelta(0):
+            raise InvalidInput("duration", duration, "a timedelta, zero or more")
+        if duration == timedelta(0) or self.is_always:
+            return begin + duration
+        left = duration
+        window = begin
+        for _ in range(_SEARCH_LIMIT // 7):
+            until = window + timedelta(days=7)
+            for low, high in _merged(self.intervals(window, until)):
+                if high - low >= left:
+                    return low + left
+                left -= high - low
+            window = until
+        raise InvalidInput("calendar", self.name, "a calendar with open time ahead")
+
+    def is_open(self, instant: datetime) -> bool:
+        """Whether the clock runs at ``instant``."""
+        moment = to_utc(instant, "instant")
+        return any(True for _ in self.intervals(moment, moment + timedelta(microseconds=1)))
+
+
+def _merged(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Sort and join overlapping intervals, so no time is counted twice."""
+    merged: list[tuple[datetime, datetime]] = []
+    for low, high in sorted(intervals):
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
