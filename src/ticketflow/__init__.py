@@ -45,6 +45,7 @@ from ticketflow._rules import (
     Tagged,
     default_rules,
 )
+from ticketflow._sla import SLAPolicy, SLAState, Target
 from ticketflow._status import Category, Status
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._version import __version__
@@ -86,6 +87,8 @@ __all__ = [
     "Role",
     "Rule",
     "RuleReport",
+    "SLAPolicy",
+    "SLAState",
     "Scope",
     "Shift",
     "Since",
@@ -94,6 +97,7 @@ __all__ = [
     "StorageError",
     "SystemClock",
     "Tagged",
+    "Target",
     "Ticket",
     "TicketNotFound",
     "TicketState",

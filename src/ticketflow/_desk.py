@@ -29,6 +29,7 @@ from ticketflow._history import HistoryEvent
 from ticketflow._migration import WorkflowChange
 from ticketflow._policy import Policy
 from ticketflow._rules import Due, Firing, Rule, RuleReport, Skip, bind, default_rules
+from ticketflow._sla import SLAPolicy, SLAState, policy_for, sla_states
 from ticketflow._status import Category
 from ticketflow._ticket import Channel, Contact, Priority, Ticket, enum_value, tag_set
 from ticketflow._workflow import MIGRATE, Workflow
@@ -52,6 +53,8 @@ class Helpdesk:
             policy and the workflow against the ticket as it now stands.
         rules: the automation :meth:`run_rules` applies; defaults to
             ``default_rules()``; ``()`` for none.
+        sla_policies: the SLA policies, in order; the first that covers a
+            ticket applies (see :meth:`sla`).
 
     >>> from datetime import UTC, datetime
     >>> from ticketflow import Helpdesk, ManualClock, Contact, Actor
@@ -74,6 +77,7 @@ class Helpdesk:
         hooks: Iterable[Hook] = (),
         retries: int = 3,
         rules: Iterable[Rule] | None = None,
+        sla_policies: Iterable[SLAPolicy] = (),
     ) -> None:
         if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
             raise InvalidInput("retries", retries, "a whole number, zero or more")
@@ -85,6 +89,10 @@ class Helpdesk:
         self._retries = retries
         self._given_rules = _unique(default_rules() if rules is None else rules)
         self._rules = self._bound(self._given_rules)
+        self._sla_policies = tuple(sla_policies)
+        for given in self._sla_policies:
+            if not isinstance(given, SLAPolicy):
+                raise InvalidInput("sla_policies", given, "SLAPolicy objects")
 
     @property
     def store(self) -> Store:
@@ -634,6 +642,25 @@ class Helpdesk:
             if best is None or at < best.at:
                 best = Due(rule.name, at)
         return best
+
+    # -- SLAs -------------------------------------------------------------
+
+    def sla(self, ticket_id: str) -> tuple[SLAState, ...]:
+        """Return the state of each SLA target on the ticket at the clock's now.
+
+        Computed from the ticket's history under the first of ``sla_policies``
+        that covers it; empty if none does.
+
+        Raises:
+            TicketNotFound: no such ticket.
+        """
+        ticket = self._store.get(ticket_id)
+        now = self._now(ticket)
+        policy = policy_for(self._sla_policies, ticket, now)
+        if policy is None:
+            return ()
+        history = self._store.history(ticket_id)
+        return tuple(sla_states(policy, self._workflow, history, now))
 
     def _notify(self, ticket: Ticket, event: HistoryEvent) -> None:
         errors: list[BaseException] = []

@@ -1,0 +1,152 @@
+"""SLA clocks from history: hand-built histories, hand-computed figures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from support import AGENT, ANA, CUSTOMER, START
+
+from ticketflow import (
+    Calendar,
+    Helpdesk,
+    InvalidInput,
+    ManualClock,
+    PriorityIs,
+    SLAPolicy,
+    SLAState,
+    Target,
+)
+
+HOUR = timedelta(hours=1)
+STANDARD = SLAPolicy(
+    "standard",
+    first_response=4 * HOUR,
+    next_response=8 * HOUR,
+    resolution=48 * HOUR,
+    close_within=7 * 24 * HOUR,
+)
+
+
+def states(desk: Helpdesk, ticket_id: str) -> dict[Target, SLAState]:
+    return {state.target: state for state in desk.sla(ticket_id)}
+
+
+@pytest.fixture
+def desk(clock: ManualClock) -> Helpdesk:
+    return Helpdesk(clock=clock, sla_policies=[STANDARD], rules=())
+
+
+def test_a_first_response_in_time_is_met_and_its_clock_stops(
+    desk: Helpdesk, clock: ManualClock
+) -> None:
+    ticket = desk.open(subject="VPN", description="d", requester=ANA)
+    clock.advance(3 * HOUR)
+    first = states(desk, ticket.id)[Target.FIRST_RESPONSE]
+    assert (first.elapsed, first.remaining, first.running) == (3 * HOUR, HOUR, True)
+    assert first.due_at == START + 4 * HOUR
+    desk.reply(ticket.id, AGENT, "Looking.")
+    clock.advance(10 * HOUR)
+    first = states(desk, ticket.id)[Target.FIRST_RESPONSE]
+    assert (first.elapsed, first.met, first.breached, first.running) == (
+        3 * HOUR,
+        True,
+        False,
+        False,
+    )
+    assert first.due_at is None
+
+
+def test_a_late_first_response_is_breached_at_the_instant_the_target_ran_out(
+    desk: Helpdesk, clock: ManualClock
+) -> None:
+    ticket = desk.open(subject="VPN", description="d", requester=ANA)
+    clock.advance(5 * HOUR)
+    desk.reply(ticket.id, AGENT, "Sorry for the wait.")
+    first = states(desk, ticket.id)[Target.FIRST_RESPONSE]
+    assert (first.met, first.breached, first.breached_at) == (False, True, START + 4 * HOUR)
+    assert first.remaining == -HOUR
+
+
+def test_time_postponed_and_time_waiting_on_the_customer_never_count_for_responses(
+    desk: Helpdesk, clock: ManualClock
+) -> None:
+    ticket = desk.open(subject="VPN", description="d", requester=ANA)
+    clock.advance(HOUR)
+    desk.postpone(ticket.id, AGENT, until=START + 30 * HOUR)
+    clock.advance(20 * HOUR)  # postponed: paused
+    first = states(desk, ticket.id)[Target.FIRST_RESPONSE]
+    assert (first.elapsed, first.running, first.due_at) == (HOUR, False, None)
+    desk.wake(ticket.id, AGENT)
+    clock.advance(HOUR)
+    desk.reply(ticket.id, AGENT, "Here is the fix.")
+    clock.advance(30 * HOUR)  # answered: waiting on the customer, the response clock stands
+    by = states(desk, ticket.id)
+    assert by[Target.FIRST_RESPONSE].elapsed == 2 * HOUR
+    assert by[Target.FIRST_RESPONSE].met
+    # The resolution clock skips only the postponed hours: 1 + 1 + 30.
+    assert by[Target.RESOLUTION].elapsed == 32 * HOUR
+
+
+def test_each_customer_message_starts_a_next_response_wait(
+    desk: Helpdesk, clock: ManualClock
+) -> None:
+    ticket = desk.open(subject="VPN", description="d", requester=ANA)
+    clock.advance(HOUR)
+    desk.reply(ticket.id, AGENT, "Which version?")
+    clock.advance(5 * HOUR)
+    desk.reply(ticket.id, CUSTOMER, "5.2")
+    asked = clock.now()
+    clock.advance(9 * HOUR)
+    wait = states(desk, ticket.id)[Target.NEXT_RESPONSE]
+    assert wait.started_at == asked
+    assert (wait.elapsed, wait.breached, wait.breached_at) == (9 * HOUR, True, asked + 8 * HOUR)
+    desk.reply(ticket.id, AGENT, "Update to 5.3.")
+    wait = states(desk, ticket.id)[Target.NEXT_RESPONSE]
+    assert (wait.running, wait.met, wait.breached) == (False, False, True)
+
+
+def test_a_reopen_resumes_the_resolution_clock_without_the_time_spent_solved(
+    desk: Helpdesk, clock: ManualClock
+) -> None:
+    ticket = desk.open(subject="VPN", description="d", requester=ANA)
+    clock.advance(10 * HOUR)
+    desk.resolve(ticket.id, CUSTOMER)
+    clock.advance(24 * HOUR)
+    resolution = states(desk, ticket.id)[Target.RESOLUTION]
+    assert (resolution.elapsed, resolution.met, resolution.running) == (10 * HOUR, True, False)
+    close = states(desk, ticket.id)[Target.CLOSE_WITHIN]
+    assert (close.elapsed, close.running) == (24 * HOUR, True)
+    desk.reply(ticket.id, CUSTOMER, "It is back.")  # reopens
+    clock.advance(5 * HOUR)
+    resolution = states(desk, ticket.id)[Target.RESOLUTION]
+    assert (resolution.elapsed, resolution.running, resolution.met) == (15 * HOUR, True, False)
+    assert resolution.due_at == clock.now() + 33 * HOUR
+
+
+def test_business_hours_decide_what_counts(clock: ManualClock) -> None:
+    office = Calendar.business("UTC", weekdays=("09:00", "17:00"))
+    desk = Helpdesk(
+        clock=clock,
+        sla_policies=[SLAPolicy("office", first_response=4 * HOUR, calendar=office)],
+        rules=(),
+    )
+    clock.set(START + timedelta(days=4, hours=6))  # Friday 15:00 UTC
+    ticket = desk.open(subject="VPN", description="d", requester=ANA)
+    first = states(desk, ticket.id)[Target.FIRST_RESPONSE]
+    assert first.due_at == START + timedelta(days=7, hours=2)  # Monday 11:00
+
+
+def test_policies_apply_in_order_and_the_first_that_covers_wins(clock: ManualClock) -> None:
+    urgent = SLAPolicy("urgent", applies_to=PriorityIs("urgent"), first_response=HOUR)
+    desk = Helpdesk(clock=clock, sla_policies=[urgent, STANDARD], rules=())
+    fast = desk.open(subject="Down", description="d", requester=ANA, priority="urgent")
+    slow = desk.open(subject="Typo", description="d", requester=ANA)
+    assert states(desk, fast.id)[Target.FIRST_RESPONSE].due_at == START + HOUR
+    assert states(desk, slow.id)[Target.FIRST_RESPONSE].due_at == START + 4 * HOUR
+    assert Helpdesk(store=desk.store, clock=clock, rules=()).sla(fast.id) == ()
+
+
+def test_a_target_must_be_positive() -> None:
+    with pytest.raises(InvalidInput, match="SLA target must be a positive timedelta"):
+        SLAPolicy("broken", first_response=timedelta(0))
