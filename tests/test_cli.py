@@ -48,10 +48,13 @@ def test_the_demo_ends_with_a_summary_where_replay_equals_the_store() -> None:
     assert "Mon 05 Jan" in output
 
 
-def test_quiet_prints_only_the_summary() -> None:
+def test_quiet_prints_only_the_summary_and_the_metrics_report() -> None:
     out = io.StringIO()
     run_demo(seed=7, days=3, quiet=True, out=out)
-    assert len(out.getvalue().splitlines()) == 12
+    lines = out.getvalue().splitlines()
+    assert lines[2] == "summary"
+    assert lines[13] == "metrics at 2026-01-08 08:00 UTC"
+    assert not any(" -> " in line for line in lines), "quiet prints no moves"
 
 
 def test_the_command_line_runs_the_demo(capsys: pytest.CaptureFixture[str]) -> None:

@@ -150,3 +150,24 @@ def test_policies_apply_in_order_and_the_first_that_covers_wins(clock: ManualClo
 def test_a_target_must_be_positive() -> None:
     with pytest.raises(InvalidInput, match="SLA target must be a positive timedelta"):
         SLAPolicy("broken", first_response=timedelta(0))
+
+
+def test_the_queue_puts_breached_work_first_then_the_nearest_due(
+    desk: Helpdesk, clock: ManualClock
+) -> None:
+    late = desk.open(subject="Late", description="d", requester=ANA)
+    clock.advance(5 * HOUR)  # late's first response is breached
+    soon = desk.open(subject="Soon", description="d", requester=ANA)
+    clock.advance(HOUR)
+    later = desk.open(subject="Later", description="d", requester=ANA)
+    answered = desk.open(subject="Answered", description="d", requester=ANA)
+    desk.reply(answered.id, AGENT, "Done?")  # waiting on the customer: no clock runs for it
+    queue = desk.queue()
+    assert [entry.ticket.id for entry in queue] == [late.id, soon.id, later.id, answered.id]
+    assert [entry.breached for entry in queue] == [True, False, False, False]
+    assert queue[1].due_at == START + 9 * HOUR
+    assert [e.ticket.id for e in desk.queue(order="waiting")][:3] == [late.id, soon.id, later.id]
+    assert desk.queue(order="waiting")[-1].waiting_since is None
+    assert [e.ticket.id for e in desk.queue(category="pending")] == [answered.id]
+    with pytest.raises(InvalidInput, match="order must be 'sla' or 'waiting'"):
+        desk.queue(order="fifo")

@@ -23,6 +23,7 @@ from ticketflow._errors import (
 from ticketflow._guards import Guard, builtin_guards
 from ticketflow._history import HistoryEvent, replay
 from ticketflow._lifecycle import DefaultLifecycle
+from ticketflow._metrics import MetricsReport, Summary, TicketMetrics
 from ticketflow._migration import WorkflowChange
 from ticketflow._policy import Policy, Scope
 from ticketflow._rules import (
@@ -45,7 +46,7 @@ from ticketflow._rules import (
     Tagged,
     default_rules,
 )
-from ticketflow._sla import SLAPolicy, SLAState, Target
+from ticketflow._sla import QueueEntry, SLAPolicy, SLAState, Target
 from ticketflow._status import Category, Status
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._version import __version__
@@ -78,12 +79,14 @@ __all__ = [
     "InvalidInput",
     "InvalidWorkflow",
     "ManualClock",
+    "MetricsReport",
     "Not",
     "PermissionDenied",
     "Policy",
     "Predicate",
     "Priority",
     "PriorityIs",
+    "QueueEntry",
     "Role",
     "Rule",
     "RuleReport",
@@ -95,10 +98,12 @@ __all__ = [
     "Skip",
     "Status",
     "StorageError",
+    "Summary",
     "SystemClock",
     "Tagged",
     "Target",
     "Ticket",
+    "TicketMetrics",
     "TicketNotFound",
     "TicketState",
     "TicketflowError",

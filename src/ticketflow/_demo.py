@@ -266,4 +266,6 @@ def run_demo(
     print("\nsummary", file=out)
     for line in summary(report):
         print(f"  {line}", file=out)
+    desk = Helpdesk(store=store, clock=ManualClock(START + timedelta(days=days)))
+    print("\n" + desk.metrics().table(), file=out)
     return report

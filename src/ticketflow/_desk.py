@@ -26,10 +26,20 @@ from ticketflow._errors import (
 )
 from ticketflow._events import AGENT_REPLY, CUSTOMER_REPLY
 from ticketflow._history import HistoryEvent
+from ticketflow._metrics import MetricsReport, report, ticket_metrics
 from ticketflow._migration import WorkflowChange
 from ticketflow._policy import Policy
 from ticketflow._rules import Due, Firing, Rule, RuleReport, Skip, bind, default_rules
-from ticketflow._sla import SLAPolicy, SLAState, policy_for, sla_states
+from ticketflow._sla import (
+    QueueEntry,
+    SLAPolicy,
+    SLAState,
+    by_urgency,
+    by_wait,
+    policy_for,
+    queue_entry,
+    sla_states,
+)
 from ticketflow._status import Category
 from ticketflow._ticket import Channel, Contact, Priority, Ticket, enum_value, tag_set
 from ticketflow._workflow import MIGRATE, Workflow
@@ -661,6 +671,76 @@ class Helpdesk:
             return ()
         history = self._store.history(ticket_id)
         return tuple(sla_states(policy, self._workflow, history, now))
+
+    def queue(
+        self,
+        *,
+        order: str = "sla",
+        department: str | None = None,
+        assignee: str | None = None,
+        priority: Priority | str | None = None,
+        category: Category | str | Iterable[Category | str] | None = None,
+        limit: int | None = None,
+    ) -> list[QueueEntry]:
+        """Return open work in the order to take it.
+
+        Args:
+            order: ``"sla"``: breached first, then the nearest SLA due time,
+                then tickets without a running clock; ``"waiting"``: the
+                longest wait for an answer first.
+            department: only tickets of this department.
+            assignee: only tickets assigned to this actor id.
+            priority: only tickets of this priority.
+            category: only these categories; by default the active ones
+                (new, open, pending, on hold).
+            limit: at most this many.
+
+        Raises:
+            InvalidInput: an unknown order, priority or category.
+        """
+        keys = {"sla": by_urgency, "waiting": by_wait}
+        if order not in keys:
+            raise InvalidInput("order", order, "'sla' or 'waiting'")
+        wanted = enum_value(Priority, priority, "priority") if priority is not None else None
+        if category is None:
+            category = [c for c in Category if c.is_active]
+        statuses = self._statuses(None, category)
+        tickets = self._store.query(
+            TicketQuery(statuses=statuses, department=department, assignee=assignee)
+        )
+        entries = []
+        for ticket in tickets:
+            if wanted is not None and ticket.priority is not wanted:
+                continue
+            history = self._store.history(ticket.id)
+            now = self._now(ticket)
+            policy = policy_for(self._sla_policies, ticket, now)
+            states = () if policy is None else sla_states(policy, self._workflow, history, now)
+            entries.append(queue_entry(ticket, states, history))
+        entries.sort(key=keys[order])
+        return entries if limit is None else entries[:limit]
+
+    # -- metrics ------------------------------------------------------------
+
+    def metrics(self, query: TicketQuery | None = None) -> MetricsReport:
+        """Return figures over the tickets ``query`` selects (all by default), from history.
+
+        First response and resolution times (medians), replies, reopens, time
+        in each status, SLA compliance per target, and the same broken down by
+        department, priority, assignee, tag and status.  Business-time figures
+        use the calendar of the SLA policy that covers each ticket.
+        """
+        now = self._now()
+        figures, slas = [], {}
+        for ticket in self._store.query(query or TicketQuery()):
+            history = self._store.history(ticket.id)
+            at = max(now, ticket.updated_at)
+            policy = policy_for(self._sla_policies, ticket, at)
+            calendar = None if policy is None else policy.calendar
+            figures.append(ticket_metrics(ticket, history, self._workflow, at, calendar))
+            if policy is not None:
+                slas[ticket.id] = sla_states(policy, self._workflow, history, at)
+        return report(figures, slas, now)
 
     def _notify(self, ticket: Ticket, event: HistoryEvent) -> None:
         errors: list[BaseException] = []

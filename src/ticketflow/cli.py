@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="print what would fire; change nothing"
     )
     sweep.add_argument("--limit", type=_positive, help="stop after this many firings")
+    reporting = commands.add_parser(
+        "report", help="print metrics of a SQLite database: response, resolution, reopens"
+    )
+    reporting.add_argument("--db", metavar="PATH", required=True, help="the SQLite file")
     history = commands.add_parser("history", help="print one ticket's history from a database")
     history.add_argument("--db", metavar="PATH", required=True, help="the SQLite file")
     history.add_argument("ticket_id", metavar="TICKET_ID")
@@ -209,6 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _history(args)
         elif args.command == "sweep":
             _sweep(args)
+        elif args.command == "report":
+            with _existing(args.db) as store:
+                print(Helpdesk(store=store).metrics().table())
     except (InvalidInput, InvalidWorkflow, StorageError, TicketNotFound) as error:
         print(f"ticketflow {args.command}: {error}", file=sys.stderr)
         return 2
