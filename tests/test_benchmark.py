@@ -68,3 +68,11 @@ def test_the_rules_benchmark_runs_at_a_hundredth_and_prints_its_figures(
     figures = json.loads(capsys.readouterr().out)
     assert list(figures) == ["sweep_s_100k", "sweep_s_1m", "fired"]
     assert figures["fired"] == 100
+
+
+def test_the_sla_benchmark_measures_its_two_figures_on_a_small_population() -> None:
+    import bench_sla  # noqa: PLC0415 - found through the path above
+
+    figures = bench_sla.measure(300)
+    assert list(figures) == ["sla_us_per_ticket", "metrics_s_100k"]
+    assert all(value > 0 for value in figures.values())

@@ -41,6 +41,8 @@ PERMISSION_EVENTS = (
     "purge",
     "note",
     "remind",
+    "sla_warning",
+    "sla_breach",
     "assign",
     "set_priority",
     "set_department",

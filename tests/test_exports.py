@@ -45,6 +45,8 @@ PUBLIC = [
     "Role",
     "Rule",
     "RuleReport",
+    "SLAAtRisk",
+    "SLABreached",
     "SLAPolicy",
     "SLAState",
     "Scope",
@@ -70,6 +72,7 @@ PUBLIC = [
     "builtin_guards",
     "default_rules",
     "replay",
+    "sla_rules",
 ]
 
 

@@ -171,3 +171,46 @@ def test_the_queue_puts_breached_work_first_then_the_nearest_due(
     assert [e.ticket.id for e in desk.queue(category="pending")] == [answered.id]
     with pytest.raises(InvalidInput, match="order must be 'sla' or 'waiting'"):
         desk.queue(order="fifo")
+
+
+def test_sla_notices_fire_once_per_run_of_a_clock(clock: ManualClock) -> None:
+    policy = SLAPolicy("responses", first_response=4 * HOUR, next_response=4 * HOUR)
+    desk = Helpdesk(clock=clock, sla_policies=[policy])  # default rules and the SLA notices
+    ticket = desk.open(subject="VPN", description="d", requester=ANA)
+    clock.advance(3 * HOUR - timedelta(seconds=1))
+    assert [f.rule for f in desk.run_rules().fired] == []
+    clock.advance(timedelta(seconds=1))  # 75% of the first response
+    assert [f.rule for f in desk.run_rules().fired] == ["sla_warning"]
+    assert [f.rule for f in desk.run_rules().fired] == []
+    clock.advance(HOUR + timedelta(seconds=1))
+    assert [f.rule for f in desk.run_rules().fired] == ["sla_breach"]
+    assert [f.rule for f in desk.run_rules().fired] == []
+    notices = [e.name for e in desk.history(ticket.id) if e.name.startswith("sla_")]
+    assert notices == ["sla_warning", "sla_breach"]
+    desk.reply(ticket.id, AGENT, "Sorry.")
+    desk.reply(ticket.id, CUSTOMER, "Still down.")  # a new wait for a response
+    clock.advance(3 * HOUR)
+    assert [f.rule for f in desk.run_rules().fired] == ["sla_warning"]
+
+
+def test_sla_conditions_compose_with_other_parts_in_rules_of_ones_own(
+    clock: ManualClock,
+) -> None:
+    from ticketflow import Action, PriorityIs, Rule, SLABreached  # noqa: PLC0415
+
+    page = Rule("page_lead", PriorityIs("urgent") & SLABreached(Target.FIRST_RESPONSE),
+                Action.assign("lead-1"))  # fmt: skip
+    desk = Helpdesk(clock=clock, sla_policies=[STANDARD], rules=[page])
+    urgent = desk.open(subject="Down", description="d", requester=ANA, priority="urgent")
+    normal = desk.open(subject="Slow", description="d", requester=ANA)
+    clock.advance(5 * HOUR)
+    assert [(f.rule, f.ticket_id) for f in desk.run_rules().fired] == [("page_lead", urgent.id)]
+    assert desk.get(urgent.id).assignee == "lead-1"
+    assert desk.get(normal.id).assignee is None
+
+
+def test_an_at_risk_fraction_must_lie_between_zero_and_one() -> None:
+    from ticketflow import SLAAtRisk  # noqa: PLC0415
+
+    with pytest.raises(InvalidInput, match="fraction must be a number between 0 and 1"):
+        SLAAtRisk(1.5)

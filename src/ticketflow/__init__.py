@@ -43,8 +43,11 @@ from ticketflow._rules import (
     RuleReport,
     Since,
     Skip,
+    SLAAtRisk,
+    SLABreached,
     Tagged,
     default_rules,
+    sla_rules,
 )
 from ticketflow._sla import QueueEntry, SLAPolicy, SLAState, Target
 from ticketflow._status import Category, Status
@@ -90,6 +93,8 @@ __all__ = [
     "Role",
     "Rule",
     "RuleReport",
+    "SLAAtRisk",
+    "SLABreached",
     "SLAPolicy",
     "SLAState",
     "Scope",
@@ -115,4 +120,5 @@ __all__ = [
     "builtin_guards",
     "default_rules",
     "replay",
+    "sla_rules",
 ]

@@ -29,7 +29,16 @@ from ticketflow._history import HistoryEvent
 from ticketflow._metrics import MetricsReport, report, ticket_metrics
 from ticketflow._migration import WorkflowChange
 from ticketflow._policy import Policy
-from ticketflow._rules import Due, Firing, Rule, RuleReport, Skip, bind, default_rules
+from ticketflow._rules import (
+    Due,
+    Firing,
+    Rule,
+    RuleReport,
+    Skip,
+    bind,
+    default_rules,
+    sla_rules,
+)
 from ticketflow._sla import (
     QueueEntry,
     SLAPolicy,
@@ -62,7 +71,8 @@ class Helpdesk:
             concurrent writer moved the ticket first.  Each retry re-checks the
             policy and the workflow against the ticket as it now stands.
         rules: the automation :meth:`run_rules` applies; defaults to
-            ``default_rules()``; ``()`` for none.
+            ``default_rules()``, and ``sla_rules()`` too when ``sla_policies``
+            are given; ``()`` for none.
         sla_policies: the SLA policies, in order; the first that covers a
             ticket applies (see :meth:`sla`).
 
@@ -97,9 +107,11 @@ class Helpdesk:
         self._policy = policy if policy is not None else Policy.default()
         self._hooks: list[Hook] = list(hooks)
         self._retries = retries
-        self._given_rules = _unique(default_rules() if rules is None else rules)
-        self._rules = self._bound(self._given_rules)
         self._sla_policies = tuple(sla_policies)
+        if rules is None:
+            rules = (*default_rules(), *(sla_rules() if self._sla_policies else ()))
+        self._given_rules = _unique(rules)
+        self._rules = self._bound(self._given_rules)
         for given in self._sla_policies:
             if not isinstance(given, SLAPolicy):
                 raise InvalidInput("sla_policies", given, "SLAPolicy objects")
@@ -547,7 +559,13 @@ class Helpdesk:
                 name for name, status in statuses.items() if status.category in categories
             )
 
-        return tuple(attrs.evolve(rule, when=bind(rule.when, of)) for rule in rules)
+        def clocks(ticket: Ticket, now: datetime) -> Sequence[SLAState]:
+            policy = policy_for(self._sla_policies, ticket, now)
+            if policy is None:
+                return ()
+            return sla_states(policy, self._workflow, self._store.history(ticket.id), now)
+
+        return tuple(attrs.evolve(rule, when=bind(rule.when, of, clocks)) for rule in rules)
 
     def run_rules(
         self,
@@ -608,7 +626,7 @@ class Helpdesk:
             found.clear()
             if not rule.when.holds(ticket, now):
                 return None
-            episode = rule.episode(ticket) or ticket.created_at
+            episode = rule.episode(ticket, now) or ticket.created_at
             if self._store.fired(rule.name, ticket.id, episode):
                 return None
             action = rule.action
@@ -645,7 +663,7 @@ class Helpdesk:
             when = rule.when.when(ticket) if rule.enabled else None
             if when is None:
                 continue
-            episode = rule.episode(ticket) or ticket.created_at
+            episode = rule.episode(ticket, self._now(ticket)) or ticket.created_at
             if self._store.fired(rule.name, ticket.id, episode):
                 continue
             at = max(when, ticket.created_at)

@@ -182,6 +182,8 @@ TRANSITION_SPECS: Mapping[str, EventSpec] = {
 UPDATE_SPECS: Mapping[str, EventSpec] = {
     "note": EventSpec(required={"body": _body}),
     "remind": EventSpec(required={"body": _body}),
+    "sla_warning": EventSpec(required={"body": _body}),
+    "sla_breach": EventSpec(required={"body": _body}),
     "assign": EventSpec(
         required={"to": _assignee}, optional={"body": _optional_body}, effect=_assign
     ),

@@ -47,6 +47,10 @@ class Condition:
         """The time fields the condition counts from (they define the episode)."""
         return ()
 
+    def anchor(self, ticket: Ticket, now: datetime) -> datetime | None:
+        """An instant, besides the time fields, that starts the episode (an SLA clock's start)."""
+        return None
+
     def narrow(self, query: TicketQuery, now: datetime) -> TicketQuery | None:
         """Return ``query`` narrowed to a superset of the tickets that hold at ``now``.
 
@@ -252,7 +256,7 @@ class Since(Condition):
         )
         self.__attrs_init__(_time_fields(fields), durations)
 
-    def anchor(self, ticket: Ticket) -> datetime | None:
+    def start(self, ticket: Ticket) -> datetime | None:
         """The instant counted from: the latest of the fields, if the first is set."""
         values: list[datetime | None] = [getattr(ticket, field) for field in self.time_fields]
         if values[0] is None:
@@ -261,12 +265,12 @@ class Since(Condition):
 
     def holds(self, ticket: Ticket, now: datetime) -> bool:
         """Whether long enough has passed."""
-        start = self.anchor(ticket)
+        start = self.start(ticket)
         return start is not None and now - start >= self.after[ticket.priority]
 
     def when(self, ticket: Ticket) -> datetime | None:
         """When long enough will have passed."""
-        start = self.anchor(ticket)
+        start = self.start(ticket)
         return None if start is None else start + self.after[ticket.priority]
 
     def fields(self) -> tuple[str, ...]:
@@ -316,6 +320,10 @@ class AllOf(Condition):
         """The fields of every part."""
         return tuple(field for part in self.parts for field in part.fields())
 
+    def anchor(self, ticket: Ticket, now: datetime) -> datetime | None:
+        """The latest anchor of the parts."""
+        return _latest(part.anchor(ticket, now) for part in self.parts)
+
     def narrow(self, query: TicketQuery, now: datetime) -> TicketQuery | None:
         """Narrow by each part that can."""
         narrowed: TicketQuery | None = None
@@ -348,6 +356,15 @@ class AnyOf(Condition):
         """The fields of every part."""
         return tuple(field for part in self.parts for field in part.fields())
 
+    def anchor(self, ticket: Ticket, now: datetime) -> datetime | None:
+        """The latest anchor of the parts."""
+        return _latest(part.anchor(ticket, now) for part in self.parts)
+
+
+def _latest(values: Iterable[datetime | None]) -> datetime | None:
+    present = [value for value in values if value is not None]
+    return max(present) if present else None
+
 
 @attrs.frozen
 class Not(Condition):
@@ -365,6 +382,82 @@ class Not(Condition):
         if self.part.fields():
             return None
         return _ALWAYS if time is None else None
+
+
+SLAStates = Callable[[Ticket, datetime], Sequence[Any]]
+"""Gives a ticket's SLA states at an instant; a Helpdesk binds it (see :func:`bind`)."""
+
+
+def _no_states(_ticket: Ticket, _now: datetime) -> Sequence[Any]:
+    return ()
+
+
+@attrs.frozen
+class SLAAtRisk(Condition):
+    """A running SLA clock has used at least ``fraction`` of its target, and is not yet breached.
+
+    ``target`` (an SLA ``Target``) narrows it to one promise.  A Helpdesk
+    binds the clocks from its SLA policies; unbound, it never holds.
+    """
+
+    fraction: float = 0.75
+    target: Any = None
+    states: SLAStates = attrs.field(default=_no_states, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 < self.fraction < 1:
+            raise InvalidInput("fraction", self.fraction, "a number between 0 and 1")
+
+    def _matching(self, ticket: Ticket, now: datetime) -> list[Any]:
+        return [
+            state
+            for state in self.states(ticket, now)
+            if state.running
+            and not state.breached
+            and state.fraction >= self.fraction
+            and (self.target is None or state.target == self.target)
+        ]
+
+    def holds(self, ticket: Ticket, now: datetime) -> bool:
+        """Whether some running clock is at risk."""
+        return bool(self._matching(ticket, now))
+
+    def when(self, ticket: Ticket) -> datetime | None:
+        """Not predicted: it depends on the SLA clocks."""
+        return None
+
+    def anchor(self, ticket: Ticket, now: datetime) -> datetime | None:
+        """The start of the clock at risk: one warning per clock's run."""
+        return _latest(state.started_at for state in self._matching(ticket, now))
+
+
+@attrs.frozen
+class SLABreached(Condition):
+    """A running SLA clock (of ``target``, if given) has passed its target."""
+
+    target: Any = None
+    states: SLAStates = attrs.field(default=_no_states, eq=False, repr=False)
+
+    def _matching(self, ticket: Ticket, now: datetime) -> list[Any]:
+        return [
+            state
+            for state in self.states(ticket, now)
+            if state.running
+            and state.breached
+            and (self.target is None or state.target == self.target)
+        ]
+
+    def holds(self, ticket: Ticket, now: datetime) -> bool:
+        """Whether some running clock is breached."""
+        return bool(self._matching(ticket, now))
+
+    def when(self, ticket: Ticket) -> datetime | None:
+        """Not predicted: it depends on the SLA clocks."""
+        return None
+
+    def anchor(self, ticket: Ticket, now: datetime) -> datetime | None:
+        """The start of the breached clock: one breach notice per clock's run."""
+        return _latest(state.started_at for state in self._matching(ticket, now))
 
 
 # -- actions ---------------------------------------------------------------------
@@ -451,11 +544,16 @@ class Rule:
     action: Action
     enabled: bool = True
 
-    def episode(self, ticket: Ticket) -> datetime | None:
-        """The instant the rule's time parts count from on ``ticket`` (None without one)."""
+    def episode(self, ticket: Ticket, now: datetime | None = None) -> datetime | None:
+        """The instant the rule's time parts count from on ``ticket`` (None without one).
+
+        The latest of the time fields its conditions name and, given ``now``,
+        of the starts of the SLA clocks they look at.
+        """
         values = [getattr(ticket, field) for field in self.when.fields()]
-        present = [value for value in values if value is not None]
-        return max(present) if present else None
+        if now is not None:
+            values.append(self.when.anchor(ticket, now))
+        return _latest(values)
 
     def candidates(self, now: datetime) -> TicketQuery:
         """The store query whose answer includes every ticket the rule may fire on at ``now``."""
@@ -463,16 +561,20 @@ class Rule:
 
 
 def bind(
-    condition: Condition, categories: Callable[[frozenset[Category]], frozenset[str]]
+    condition: Condition,
+    categories: Callable[[frozenset[Category]], frozenset[str]],
+    states: SLAStates | None = None,
 ) -> Condition:
-    """Fill the statuses of every category part from a workflow (see ``Helpdesk``)."""
+    """Fill the category parts' statuses from a workflow, and the SLA parts' clocks."""
     if isinstance(condition, InCategory):
         return attrs.evolve(condition, statuses=categories(condition.categories))
+    if isinstance(condition, SLAAtRisk | SLABreached) and states is not None:
+        return attrs.evolve(condition, states=states)
     if isinstance(condition, AllOf | AnyOf):
-        parts = tuple(bind(part, categories) for part in condition.parts)
+        parts = tuple(bind(part, categories, states) for part in condition.parts)
         return attrs.evolve(condition, parts=parts)
     if isinstance(condition, Not):
-        return Not(bind(condition.part, categories))
+        return Not(bind(condition.part, categories, states))
     return condition
 
 
@@ -664,3 +766,32 @@ class Due:
 
     rule: str
     at: datetime
+
+
+def sla_rules(*, warn_at: float = 0.75) -> tuple[Rule, ...]:
+    """The SLA notices, each fired once per run of a clock.
+
+    ``sla_warning`` when a running clock passes ``warn_at`` of its target,
+    ``sla_breach`` when it passes the target.
+    They record ``sla_warning`` and ``sla_breach`` events in the history, which
+    the host's hooks turn into alerts.  A Helpdesk given SLA policies and no
+    ``rules=`` runs them beside :func:`default_rules`.
+    """
+    active = InCategory([Category.NEW, Category.OPEN, Category.PENDING, Category.ON_HOLD])
+    return (
+        Rule(
+            "sla_warning",
+            active & SLAAtRisk(warn_at),
+            Action("sla_warning", _notice("at risk")),
+        ),
+        Rule("sla_breach", active & SLABreached(), Action("sla_breach", _notice("breached"))),
+    )
+
+
+def _notice(
+    what: str,
+) -> Callable[[Ticket, Sequence[HistoryEvent]], Mapping[str, Any]]:
+    def payload(ticket: Ticket, _history: Sequence[HistoryEvent]) -> Mapping[str, Any]:
+        return {"body": f"SLA {what} on ticket {ticket.id}."}
+
+    return payload
