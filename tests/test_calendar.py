@@ -142,3 +142,15 @@ def test_results_do_not_depend_on_the_hosts_local_time_zone(
             due = calendar.due_at(start, duration)
             answers.append((due, calendar.elapsed(start, due), calendar.is_open(start)))
     assert answers[0] == answers[1] == answers[2]
+
+
+def test_country_holidays_close_a_business_calendar_on_public_holidays() -> None:
+    from ticketflow import country_holidays  # noqa: PLC0415
+
+    latvia = country_holidays("LV", [2026])
+    assert date(2026, 11, 18) in latvia  # Proclamation Day
+    riga_office = Calendar.business("Europe/Riga", weekdays=("09:00", "18:00"), holidays=latvia)
+    assert not riga_office.is_open(riga(2026, 11, 18, 12, 0))
+    assert riga_office.is_open(riga(2026, 11, 19, 12, 0))
+    with pytest.raises(InvalidInput, match="an ISO country code"):
+        country_holidays("Atlantis", [2026])

@@ -70,6 +70,7 @@ PUBLIC = [
     "WorkflowChange",
     "__version__",
     "builtin_guards",
+    "country_holidays",
     "default_rules",
     "replay",
     "sla_rules",

@@ -214,3 +214,17 @@ def test_an_at_risk_fraction_must_lie_between_zero_and_one() -> None:
 
     with pytest.raises(InvalidInput, match="fraction must be a number between 0 and 1"):
         SLAAtRisk(1.5)
+
+
+def test_several_warning_fractions_make_one_rule_each(clock: ManualClock) -> None:
+    from ticketflow import sla_rules  # noqa: PLC0415
+
+    rules = sla_rules(warn_at=(0.5, 0.9))
+    assert [rule.name for rule in rules] == ["sla_warning_50", "sla_warning_90", "sla_breach"]
+    policy = SLAPolicy("one", first_response=10 * HOUR)
+    desk = Helpdesk(clock=clock, sla_policies=[policy], rules=rules)
+    desk.open(subject="VPN", description="d", requester=ANA)
+    clock.advance(5 * HOUR)
+    assert [f.rule for f in desk.run_rules().fired] == ["sla_warning_50"]
+    clock.advance(4 * HOUR)
+    assert [f.rule for f in desk.run_rules().fired] == ["sla_warning_90"]

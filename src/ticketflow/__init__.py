@@ -6,7 +6,7 @@ timestamped history, pluggable clock and storage.  Start with
 """
 
 from ticketflow._actor import Actor, Role
-from ticketflow._calendar import Calendar, Shift, Weekday
+from ticketflow._calendar import Calendar, Shift, Weekday, country_holidays
 from ticketflow._clock import Clock, ManualClock, SystemClock
 from ticketflow._desk import Helpdesk, Hook
 from ticketflow._errors import (
@@ -118,6 +118,7 @@ __all__ = [
     "WorkflowChange",
     "__version__",
     "builtin_guards",
+    "country_holidays",
     "default_rules",
     "replay",
     "sla_rules",

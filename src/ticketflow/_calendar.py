@@ -237,3 +237,29 @@ def _merged(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[dateti
         else:
             merged.append((low, high))
     return merged
+
+
+def country_holidays(
+    country: str, years: Iterable[int], *, subdivision: str | None = None
+) -> frozenset[date]:
+    """The public holidays of ``country`` (an ISO code, such as ``"LV"``) in ``years``.
+
+    Needs the optional ``holidays`` package: ``pip install "ticketflow[holidays]"``.
+    Pass the result as ``Calendar.business(..., holidays=...)``.
+
+    Raises:
+        InvalidInput: an unknown country or subdivision.
+        ImportError: the ``holidays`` package is not installed.
+    """
+    try:
+        import holidays  # noqa: PLC0415 - an optional extra, imported when asked for
+    except ImportError as missing:
+        msg = 'country_holidays needs the holidays package: pip install "ticketflow[holidays]"'
+        raise ImportError(msg) from missing
+    try:
+        found = holidays.country_holidays(country, subdiv=subdivision, years=list(years))
+    except NotImplementedError:
+        raise InvalidInput(
+            "country", country, "an ISO country code the holidays package knows, such as 'LV'"
+        ) from None
+    return frozenset(found)

@@ -768,24 +768,28 @@ class Due:
     at: datetime
 
 
-def sla_rules(*, warn_at: float = 0.75) -> tuple[Rule, ...]:
+def sla_rules(*, warn_at: float | Sequence[float] = 0.75) -> tuple[Rule, ...]:
     """The SLA notices, each fired once per run of a clock.
 
     ``sla_warning`` when a running clock passes ``warn_at`` of its target,
-    ``sla_breach`` when it passes the target.
+    ``sla_breach`` when it passes the target.  Several fractions make one
+    warning rule each, named ``sla_warning_50``, ``sla_warning_90`` and so on.
     They record ``sla_warning`` and ``sla_breach`` events in the history, which
     the host's hooks turn into alerts.  A Helpdesk given SLA policies and no
     ``rules=`` runs them beside :func:`default_rules`.
     """
+    fractions = (warn_at,) if isinstance(warn_at, (int, float)) else tuple(warn_at)
     active = InCategory([Category.NEW, Category.OPEN, Category.PENDING, Category.ON_HOLD])
-    return (
+    warnings = tuple(
         Rule(
-            "sla_warning",
-            active & SLAAtRisk(warn_at),
-            Action("sla_warning", _notice("at risk")),
-        ),
-        Rule("sla_breach", active & SLABreached(), Action("sla_breach", _notice("breached"))),
+            "sla_warning" if len(fractions) == 1 else f"sla_warning_{round(fraction * 100)}",
+            active & SLAAtRisk(fraction),
+            Action("sla_warning", _notice(f"at {fraction:.0%} of its target")),
+        )
+        for fraction in fractions
     )
+    breach = Rule("sla_breach", active & SLABreached(), Action("sla_breach", _notice("breached")))
+    return (*warnings, breach)
 
 
 def _notice(

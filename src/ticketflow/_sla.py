@@ -71,7 +71,6 @@ class SLAPolicy:
         first_response, next_response, resolution, close_within: the targets,
             in business time of ``calendar``; None for no target.
         calendar: when the clocks run (24x7 by default).
-        warn_at: fractions of a target at which it counts as at risk.
 
     Policies are tried in order and the first that applies covers a ticket
     (:func:`policy_for`).
@@ -84,7 +83,6 @@ class SLAPolicy:
     resolution: timedelta | None = attrs.field(default=None, converter=_target_time)
     close_within: timedelta | None = attrs.field(default=None, converter=_target_time)
     calendar: Calendar = attrs.field(factory=Calendar.always)
-    warn_at: tuple[float, ...] = (0.75,)
 
     def target(self, which: Target) -> timedelta | None:
         """The duration promised for ``which``, if any."""
