@@ -228,3 +228,19 @@ def test_several_warning_fractions_make_one_rule_each(clock: ManualClock) -> Non
     assert [f.rule for f in desk.run_rules().fired] == ["sla_warning_50"]
     clock.advance(4 * HOUR)
     assert [f.rule for f in desk.run_rules().fired] == ["sla_warning_90"]
+
+
+def test_due_within_and_channel_conditions_pick_the_right_tickets(clock: ManualClock) -> None:
+    from ticketflow import Action, ChannelIs, Rule, SLADueWithin  # noqa: PLC0415
+
+    nudge = Rule("nudge", ChannelIs("chat") & SLADueWithin(HOUR), Action.tag(add={"hurry"}))
+    desk = Helpdesk(clock=clock, sla_policies=[STANDARD], rules=[nudge])
+    chat = desk.open(subject="Chat", description="d", requester=ANA, channel="chat")
+    mail = desk.open(subject="Mail", description="d", requester=ANA, channel="email")
+    clock.advance(3 * HOUR - timedelta(seconds=1))
+    assert desk.run_rules().fired == ()
+    clock.advance(timedelta(seconds=1))  # first response due in one hour
+    assert [(f.rule, f.ticket_id) for f in desk.run_rules().fired] == [("nudge", chat.id)]
+    assert "hurry" not in desk.get(mail.id).tags
+    with pytest.raises(InvalidInput, match="within must be a positive timedelta"):
+        SLADueWithin(timedelta(0))

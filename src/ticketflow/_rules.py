@@ -25,7 +25,7 @@ import attrs
 from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
 from ticketflow._status import Category
-from ticketflow._ticket import Priority, Ticket, enum_value, tag_set, text
+from ticketflow._ticket import Channel, Priority, Ticket, enum_value, tag_set, text
 from ticketflow.storage._query import ORDER_FIELDS, TicketQuery
 
 
@@ -163,6 +163,26 @@ class PriorityIs(Condition):
     def when(self, ticket: Ticket) -> datetime | None:
         """Always, or never."""
         return _static(ticket.priority in self.priorities)
+
+
+def _channels(value: Channel | str | Iterable[Channel | str]) -> frozenset[Channel]:
+    items = (value,) if isinstance(value, (str, Channel)) else tuple(value)
+    return frozenset(enum_value(Channel, item, "ChannelIs") for item in items)
+
+
+@attrs.frozen
+class ChannelIs(Condition):
+    """The ticket came in through one of ``channels``."""
+
+    channels: frozenset[Channel] = attrs.field(converter=_channels)
+
+    def holds(self, ticket: Ticket, now: datetime) -> bool:
+        """Whether the channel is one of these."""
+        return ticket.channel in self.channels
+
+    def when(self, ticket: Ticket) -> datetime | None:
+        """Always, or never."""
+        return _static(ticket.channel in self.channels)
 
 
 @attrs.frozen
@@ -460,6 +480,42 @@ class SLABreached(Condition):
         return _latest(state.started_at for state in self._matching(ticket, now))
 
 
+@attrs.frozen
+class SLADueWithin(Condition):
+    """A running SLA clock (of ``target``, if given) falls due within ``within`` of now."""
+
+    within: timedelta
+    target: Any = None
+    states: SLAStates = attrs.field(default=_no_states, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.within, timedelta) or self.within <= timedelta(0):
+            raise InvalidInput("within", self.within, "a positive timedelta")
+
+    def _matching(self, ticket: Ticket, now: datetime) -> list[Any]:
+        return [
+            state
+            for state in self.states(ticket, now)
+            if state.running
+            and not state.breached
+            and state.due_at is not None
+            and state.due_at - now <= self.within
+            and (self.target is None or state.target == self.target)
+        ]
+
+    def holds(self, ticket: Ticket, now: datetime) -> bool:
+        """Whether some running clock is due that soon."""
+        return bool(self._matching(ticket, now))
+
+    def when(self, ticket: Ticket) -> datetime | None:
+        """Not predicted: it depends on the SLA clocks."""
+        return None
+
+    def anchor(self, ticket: Ticket, now: datetime) -> datetime | None:
+        """The start of the clock due soon: once per clock's run."""
+        return _latest(state.started_at for state in self._matching(ticket, now))
+
+
 # -- actions ---------------------------------------------------------------------
 
 
@@ -568,7 +624,7 @@ def bind(
     """Fill the category parts' statuses from a workflow, and the SLA parts' clocks."""
     if isinstance(condition, InCategory):
         return attrs.evolve(condition, statuses=categories(condition.categories))
-    if isinstance(condition, SLAAtRisk | SLABreached) and states is not None:
+    if isinstance(condition, SLAAtRisk | SLABreached | SLADueWithin) and states is not None:
         return attrs.evolve(condition, states=states)
     if isinstance(condition, AllOf | AnyOf):
         parts = tuple(bind(part, categories, states) for part in condition.parts)
