@@ -560,12 +560,19 @@ class Helpdesk:
             )
 
         def clocks(ticket: Ticket, now: datetime) -> Sequence[SLAState]:
-            policy = policy_for(self._sla_policies, ticket, now)
-            if policy is None:
-                return ()
-            return sla_states(policy, self._workflow, self._store.history(ticket.id), now)
+            return self._clocks(ticket, None, now)[1]
 
         return tuple(attrs.evolve(rule, when=bind(rule.when, of, clocks)) for rule in rules)
+
+    def _clocks(
+        self, ticket: Ticket, history: Sequence[HistoryEvent] | None, now: datetime
+    ) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:
+        """The policy covering ``ticket`` and its clocks at ``now`` (history read if not given)."""
+        policy = policy_for(self._sla_policies, ticket, now)
+        if policy is None:
+            return None, ()
+        events = self._store.history(ticket.id) if history is None else history
+        return policy, tuple(sla_states(policy, self._workflow, events, now))
 
     def run_rules(
         self,
@@ -683,12 +690,7 @@ class Helpdesk:
             TicketNotFound: no such ticket.
         """
         ticket = self._store.get(ticket_id)
-        now = self._now(ticket)
-        policy = policy_for(self._sla_policies, ticket, now)
-        if policy is None:
-            return ()
-        history = self._store.history(ticket_id)
-        return tuple(sla_states(policy, self._workflow, history, now))
+        return self._clocks(ticket, None, self._now(ticket))[1]
 
     def queue(
         self,
@@ -731,9 +733,7 @@ class Helpdesk:
             if wanted is not None and ticket.priority is not wanted:
                 continue
             history = self._store.history(ticket.id)
-            now = self._now(ticket)
-            policy = policy_for(self._sla_policies, ticket, now)
-            states = () if policy is None else sla_states(policy, self._workflow, history, now)
+            _policy, states = self._clocks(ticket, history, self._now(ticket))
             entries.append(queue_entry(ticket, states, history))
         entries.sort(key=keys[order])
         return entries if limit is None else entries[:limit]
@@ -753,11 +753,11 @@ class Helpdesk:
         for ticket in self._store.query(query or TicketQuery()):
             history = self._store.history(ticket.id)
             at = max(now, ticket.updated_at)
-            policy = policy_for(self._sla_policies, ticket, at)
+            policy, states = self._clocks(ticket, history, at)
             calendar = None if policy is None else policy.calendar
             figures.append(ticket_metrics(ticket, history, self._workflow, at, calendar))
             if policy is not None:
-                slas[ticket.id] = sla_states(policy, self._workflow, history, at)
+                slas[ticket.id] = states
         return report(figures, slas, now)
 
     def _notify(self, ticket: Ticket, event: HistoryEvent) -> None:

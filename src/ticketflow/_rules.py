@@ -412,8 +412,39 @@ def _no_states(_ticket: Ticket, _now: datetime) -> Sequence[Any]:
     return ()
 
 
+class _SLACondition(Condition):
+    """What the SLA conditions share: they look at the running clocks the desk binds."""
+
+    target: Any
+    states: SLAStates
+
+    def _matches(self, state: Any, now: datetime) -> bool:
+        raise NotImplementedError
+
+    def _matching(self, ticket: Ticket, now: datetime) -> list[Any]:
+        return [
+            state
+            for state in self.states(ticket, now)
+            if state.running
+            and (self.target is None or state.target == self.target)
+            and self._matches(state, now)
+        ]
+
+    def holds(self, ticket: Ticket, now: datetime) -> bool:
+        """Whether some running clock matches."""
+        return bool(self._matching(ticket, now))
+
+    def when(self, ticket: Ticket) -> datetime | None:
+        """Not predicted: it depends on the SLA clocks."""
+        return None
+
+    def anchor(self, ticket: Ticket, now: datetime) -> datetime | None:
+        """The start of the matching clock: a rule on it acts once per run of a clock."""
+        return _latest(state.started_at for state in self._matching(ticket, now))
+
+
 @attrs.frozen
-class SLAAtRisk(Condition):
+class SLAAtRisk(_SLACondition):
     """A running SLA clock has used at least ``fraction`` of its target, and is not yet breached.
 
     ``target`` (an SLA ``Target``) narrows it to one promise.  A Helpdesk
@@ -428,60 +459,23 @@ class SLAAtRisk(Condition):
         if not 0 < self.fraction < 1:
             raise InvalidInput("fraction", self.fraction, "a number between 0 and 1")
 
-    def _matching(self, ticket: Ticket, now: datetime) -> list[Any]:
-        return [
-            state
-            for state in self.states(ticket, now)
-            if state.running
-            and not state.breached
-            and state.fraction >= self.fraction
-            and (self.target is None or state.target == self.target)
-        ]
-
-    def holds(self, ticket: Ticket, now: datetime) -> bool:
-        """Whether some running clock is at risk."""
-        return bool(self._matching(ticket, now))
-
-    def when(self, ticket: Ticket) -> datetime | None:
-        """Not predicted: it depends on the SLA clocks."""
-        return None
-
-    def anchor(self, ticket: Ticket, now: datetime) -> datetime | None:
-        """The start of the clock at risk: one warning per clock's run."""
-        return _latest(state.started_at for state in self._matching(ticket, now))
+    def _matches(self, state: Any, now: datetime) -> bool:
+        return not state.breached and state.fraction >= self.fraction
 
 
 @attrs.frozen
-class SLABreached(Condition):
+class SLABreached(_SLACondition):
     """A running SLA clock (of ``target``, if given) has passed its target."""
 
     target: Any = None
     states: SLAStates = attrs.field(default=_no_states, eq=False, repr=False)
 
-    def _matching(self, ticket: Ticket, now: datetime) -> list[Any]:
-        return [
-            state
-            for state in self.states(ticket, now)
-            if state.running
-            and state.breached
-            and (self.target is None or state.target == self.target)
-        ]
-
-    def holds(self, ticket: Ticket, now: datetime) -> bool:
-        """Whether some running clock is breached."""
-        return bool(self._matching(ticket, now))
-
-    def when(self, ticket: Ticket) -> datetime | None:
-        """Not predicted: it depends on the SLA clocks."""
-        return None
-
-    def anchor(self, ticket: Ticket, now: datetime) -> datetime | None:
-        """The start of the breached clock: one breach notice per clock's run."""
-        return _latest(state.started_at for state in self._matching(ticket, now))
+    def _matches(self, state: Any, now: datetime) -> bool:
+        return bool(state.breached)
 
 
 @attrs.frozen
-class SLADueWithin(Condition):
+class SLADueWithin(_SLACondition):
     """A running SLA clock (of ``target``, if given) falls due within ``within`` of now."""
 
     within: timedelta
@@ -492,28 +486,10 @@ class SLADueWithin(Condition):
         if not isinstance(self.within, timedelta) or self.within <= timedelta(0):
             raise InvalidInput("within", self.within, "a positive timedelta")
 
-    def _matching(self, ticket: Ticket, now: datetime) -> list[Any]:
-        return [
-            state
-            for state in self.states(ticket, now)
-            if state.running
-            and not state.breached
-            and state.due_at is not None
-            and state.due_at - now <= self.within
-            and (self.target is None or state.target == self.target)
-        ]
-
-    def holds(self, ticket: Ticket, now: datetime) -> bool:
-        """Whether some running clock is due that soon."""
-        return bool(self._matching(ticket, now))
-
-    def when(self, ticket: Ticket) -> datetime | None:
-        """Not predicted: it depends on the SLA clocks."""
-        return None
-
-    def anchor(self, ticket: Ticket, now: datetime) -> datetime | None:
-        """The start of the clock due soon: once per clock's run."""
-        return _latest(state.started_at for state in self._matching(ticket, now))
+    def _matches(self, state: Any, now: datetime) -> bool:
+        return (
+            not state.breached and state.due_at is not None and state.due_at - now <= self.within
+        )
 
 
 # -- actions ---------------------------------------------------------------------
@@ -624,8 +600,10 @@ def bind(
     """Fill the category parts' statuses from a workflow, and the SLA parts' clocks."""
     if isinstance(condition, InCategory):
         return attrs.evolve(condition, statuses=categories(condition.categories))
-    if isinstance(condition, SLAAtRisk | SLABreached | SLADueWithin) and states is not None:
-        return attrs.evolve(condition, states=states)
+    if isinstance(condition, _SLACondition) and states is not None:
+        sla_part: Any = condition  # each concrete SLA condition is an attrs class
+        bound: Condition = attrs.evolve(sla_part, states=states)
+        return bound
     if isinstance(condition, AllOf | AnyOf):
         parts = tuple(bind(part, categories, states) for part in condition.parts)
         return attrs.evolve(condition, parts=parts)

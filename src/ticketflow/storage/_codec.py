@@ -27,21 +27,13 @@ from typing import Any
 from ticketflow._actor import Actor
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
+from ticketflow.storage._query import ORDER_FIELDS
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
-TIME_FIELDS = (
-    "created_at",
-    "updated_at",
-    "status_changed_at",
-    "first_response_at",
-    "last_customer_activity_at",
-    "last_agent_activity_at",
-    "resolved_at",
-    "closed_at",
-    "postponed_until",
-)
+TIME_FIELDS = ORDER_FIELDS
+"""The ticket's time fields: stored as integer microseconds since the epoch."""
 
 COLUMNS = (
     "id",
