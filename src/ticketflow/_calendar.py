@@ -19,6 +19,7 @@ skipped one is moved on by the gap).
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -45,6 +46,10 @@ class Weekday(enum.IntEnum):
     SUNDAY = 6
 
 
+_WEEKDAYS = tuple(Weekday)
+"""By ``date.weekday()``: looked up on every day an interval spans, so not called."""
+
+
 @attrs.frozen
 class Shift:
     """Open from ``start`` to ``end`` local time; an ``end`` not after ``start`` ends next day."""
@@ -59,9 +64,15 @@ class Shift:
 
     def on(self, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
         """The shift of ``day`` as an interval of aware UTC instants."""
-        opens = _instant(day, self.start, zone)
-        closes_on = day if self.end > self.start else day + _DAY
-        return opens, _instant(closes_on, self.end, zone)
+        return _opening(day, self.start, self.end, zone)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _opening(day: date, start: time, end: time, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """A shift's interval on a day; kept, as SLA clocks ask about the same days again."""
+    opens = _instant(day, start, zone)
+    closes_on = day if end > start else day + _DAY
+    return opens, _instant(closes_on, end, zone)
 
 
 def _instant(day: date, moment: time, zone: ZoneInfo) -> datetime:
@@ -182,7 +193,7 @@ class Calendar:
         last = end.astimezone(zone).date()
         while day <= last:
             if day not in self.holidays:
-                for shift in self.hours.get(Weekday(day.weekday()), ()):
+                for shift in self.hours.get(_WEEKDAYS[day.weekday()], ()):
                     opens, closes = shift.on(day, zone)
                     low, high = max(opens, start), min(closes, end)
                     if low < high:
