@@ -94,7 +94,7 @@ def test_the_demo_keeps_its_tickets_in_the_database_given_and_refuses_a_used_one
     assert main(["history", "--db", str(database), "T-1"]) == 0
     assert capsys.readouterr().out.startswith("#1   2026-01-05")
     assert main(["demo", "--quiet", "--db", str(database)]) == 2
-    assert "store must be an empty store" in capsys.readouterr().err
+    assert "--db must be a new or empty database" in capsys.readouterr().err
 
 
 def test_list_and_history_refuse_a_missing_database_or_ticket(
@@ -124,3 +124,15 @@ def test_sweep_applies_the_default_rules_to_a_database_once(
     assert done[-1].startswith("fired at ")
     assert main(["sweep", "--db", str(database)]) == 0
     assert capsys.readouterr().out.splitlines()[-1].endswith(": nothing")
+
+
+def test_list_refuses_an_unknown_status_and_demo_names_the_db_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "demo.sqlite3"
+    main(["demo", "--quiet", "--days", "1", "--db", str(database)])
+    capsys.readouterr()
+    assert main(["list", "--db", str(database), "--status", "Closed"]) == 2
+    assert "status must be a status of workflow 'default'" in capsys.readouterr().err
+    assert main(["demo", "--quiet", "--db", str(database)]) == 2
+    assert "--db must be a new or empty database" in capsys.readouterr().err

@@ -376,3 +376,12 @@ def test_two_processes_sweeping_one_file_at_once_fire_each_action_once(tmp_path:
     expected = 20 * 3 + 20  # remind, escalate, resolve for the waiting; close for the resolved
     assert len(together) == expected
     store.close()
+
+
+def test_periods_per_priority_take_priority_names_and_errors_name_the_argument() -> None:
+    names = {"urgent": timedelta(hours=1), "high": timedelta(hours=2),
+             "normal": timedelta(hours=3), "low": timedelta(hours=4)}  # fmt: skip
+    rules = default_rules(remind_after=names)
+    assert rules[0].when.holds is not None
+    with pytest.raises(InvalidInput, match="remind_after must be a positive timedelta, or a"):
+        default_rules(remind_after={"urgent": timedelta(hours=1)})

@@ -368,3 +368,33 @@ def test_contacts_with_unicode_and_no_email_round_trip(path: Path) -> None:
     ticket = desk.open(subject="Ünïcode ✓", description="naïve café", requester=zoe)
     store.close()
     assert SQLiteStore(path).get(ticket.id) == ticket
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "says"),
+    [
+        ("priority", "critical", "priority must be one of 'low'"),
+        ("channel", "pigeon", "channel must be one of 'email'"),
+        ("tags", "not json", "Expecting value"),
+        ("created_at", "yesterday", "created_at must be integer microseconds"),
+        ("subject", "", "subject must be a non-empty string"),
+    ],
+)
+def test_a_row_damaged_by_hand_is_refused_naming_the_ticket_and_the_field(
+    path: Path, column: str, value: str, says: str
+) -> None:
+    store = SQLiteStore(path)
+    ticket = Helpdesk(store=store, clock=ManualClock(START)).open(
+        subject="VPN", description="d", requester=ANA
+    )
+    store.close()
+    hand = sqlite3.connect(path)
+    hand.execute(f"UPDATE tickets SET {column} = ? WHERE id = ?", (value, ticket.id))  # noqa: S608
+    hand.commit()
+    hand.close()
+    reader = SQLiteStore(path)
+    with pytest.raises(StorageError, match=f"ticket 'T-1' is damaged: .*{says}"):
+        reader.get(ticket.id)
+    with pytest.raises(StorageError, match="is damaged"):
+        reader.query(TicketQuery())
+    reader.close()

@@ -226,19 +226,20 @@ class Tagged(Condition):
 Durations = timedelta | Mapping[Priority, timedelta]
 
 
-def _durations(value: object) -> Mapping[Priority, timedelta]:
+def _durations(value: object, field: str = "after") -> Mapping[Priority, timedelta]:
+    """One duration for every priority, from one duration or a mapping keyed by priority."""
     if isinstance(value, timedelta):
         value = dict.fromkeys(Priority, value)
-    if not isinstance(value, Mapping) or set(value) != set(Priority):
-        raise InvalidInput(
-            "after", value, "a positive timedelta, or one for each priority (low to urgent)"
-        )
-    for duration in value.values():
+    expected = "a positive timedelta, or a mapping of each priority ('low' to 'urgent') to one"
+    if not isinstance(value, Mapping):
+        raise InvalidInput(field, value, expected)
+    by_priority = {enum_value(Priority, key, field): duration for key, duration in value.items()}
+    if set(by_priority) != set(Priority):
+        raise InvalidInput(field, value, expected)
+    for duration in by_priority.values():
         if not isinstance(duration, timedelta) or duration <= timedelta(0):
-            raise InvalidInput("after", duration, "a positive timedelta")
-    return MappingProxyType(
-        {enum_value(Priority, key, "after"): val for key, val in value.items()}
-    )
+            raise InvalidInput(field, duration, "a positive timedelta")
+    return MappingProxyType(by_priority)
 
 
 def _time_fields(value: Sequence[str]) -> tuple[str, ...]:
@@ -687,6 +688,10 @@ def default_rules(
     A customer reply ends the silence: the ticket leaves the status, and when
     it returns the periods count from the new answer.
     """
+    remind_after = _durations(remind_after, "remind_after")
+    escalate_after = _durations(escalate_after, "escalate_after")
+    resolve_after = _durations(resolve_after, "resolve_after")
+    close_after = _durations(close_after, "close_after")
     waiting = InCategory(Category.PENDING)
     answered = ("last_agent_activity_at",)
     return (

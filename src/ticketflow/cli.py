@@ -118,6 +118,10 @@ def _demo(args: argparse.Namespace) -> None:
         run_demo(seed=args.seed, days=args.days, quiet=args.quiet, out=sys.stdout)
         return
     with SQLiteStore(args.db) as store:
+        if store.query(TicketQuery(limit=1)):
+            raise InvalidInput(
+                "--db", args.db, "a new or empty database: the demo tells its story from day one"
+            )
         run_demo(seed=args.seed, days=args.days, quiet=args.quiet, out=sys.stdout, store=store)
     print(f"\nthe tickets are in {args.db}; try: ticketflow list --db {args.db}")
 
@@ -130,8 +134,8 @@ def _existing(path: str) -> SQLiteStore:
 
 def _list(args: argparse.Namespace) -> None:
     with _existing(args.db) as store:
-        tickets = store.query(
-            TicketQuery(statuses=args.status, assignee=args.assignee, limit=args.limit)
+        tickets = Helpdesk(store=store, rules=()).find(
+            status=args.status, assignee=args.assignee, limit=args.limit
         )
     for ticket in tickets:
         print(

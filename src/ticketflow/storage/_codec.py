@@ -25,8 +25,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ticketflow._actor import Actor
+from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
-from ticketflow._ticket import Channel, Contact, Priority, Ticket
+from ticketflow._ticket import Channel, Contact, Priority, Ticket, enum_value, text
 from ticketflow.storage._query import ORDER_FIELDS
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -76,9 +77,13 @@ def time_in(value: datetime | None) -> int | None:
     return None if value is None else (value - EPOCH) // _MICROSECOND
 
 
-def time_out(value: int | None) -> datetime | None:
+def time_out(value: int | None, field: str = "time") -> datetime | None:
     """Return integer microseconds since the epoch as an aware UTC datetime."""
-    return None if value is None else EPOCH + value * _MICROSECOND
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidInput(field, value, "integer microseconds since 1970-01-01 UTC")
+    return EPOCH + value * _MICROSECOND
 
 
 def _json(value: object) -> str:
@@ -151,23 +156,23 @@ def ticket_from_row(row: tuple[Any, ...]) -> Ticket:
     """Rebuild a ticket from its ``tickets`` row (checked by the constructors)."""
     values = dict(zip(COLUMNS, row, strict=True))
     return Ticket(
-        id=values["id"],
-        subject=values["subject"],
-        description=values["description"],
+        id=text(values["id"], "id"),
+        subject=text(values["subject"], "subject"),
+        description=text(values["description"], "description"),
         requester=Contact(
             name=values["requester_name"],
             email=values["requester_email"],
             phone=values["requester_phone"],
             id=values["requester_id"],
         ),
-        status=values["status"],
-        priority=Priority(values["priority"]),
-        channel=Channel(values["channel"]),
+        status=text(values["status"], "status"),
+        priority=enum_value(Priority, values["priority"], "priority"),
+        channel=enum_value(Channel, values["channel"], "channel"),
         assignee=values["assignee"],
         department=values["department"],
         tags=frozenset(json.loads(values["tags"])),
         fields=_fields_out(json.loads(values["fields"])),
-        **{name: time_out(values[name]) for name in TIME_FIELDS},
+        **{name: time_out(values[name], name) for name in TIME_FIELDS},
         reopen_count=values["reopen_count"],
         parent_id=values["parent_id"],
         version=values["version"],

@@ -327,12 +327,21 @@ class SQLiteStore:
         value, the row this store object last wrote for the ticket, the ticket
         it wrote is the answer and decoding it again would only cost time.
         Any other row (written by another process, or edited) is decoded and
-        checked by the constructors.
+        checked; one that does not decode raises :class:`StorageError`.
         """
         written = self._written.get(row[0])
         if written is not None and written[0] == row:
             return written[1]
-        return ticket_from_row(row)
+        try:
+            return ticket_from_row(row)
+        except (ValueError, TypeError, KeyError, OverflowError) as error:
+            raise self._damaged(row[0], error) from None
+
+    def _damaged(self, ticket_id: object, error: Exception) -> StorageError:
+        """A row that does not decode: name the ticket and what is wrong with it."""
+        return StorageError(
+            self._path, f"the stored row of ticket {ticket_id!r} is damaged: {error}"
+        )
 
     def _remember(self, ticket: Ticket, row: tuple[Any, ...]) -> None:
         if len(self._written) >= _REMEMBERED:
@@ -415,7 +424,10 @@ class SQLiteStore:
             rows = connection.execute(_SELECT_EVENTS, (ticket_id,)).fetchall()
         if not rows:
             raise TicketNotFound(ticket_id)
-        return [event_from_row(row) for row in rows]
+        try:
+            return [event_from_row(row) for row in rows]
+        except (ValueError, TypeError, KeyError, OverflowError) as error:
+            raise self._damaged(ticket_id, error) from None
 
     def query(self, query: TicketQuery) -> list[Ticket]:
         """Filter, order and limit in SQL, served by the indexes."""
