@@ -237,9 +237,7 @@ class Helpdesk:
         if category is not None:
             wanted = {category} if isinstance(category, (str, Category)) else set(category)
             kinds = {enum_value(Category, kind, "category") for kind in wanted}
-            in_kinds = frozenset(
-                name for name, found in self._workflow.statuses.items() if found.category in kinds
-            )
+            in_kinds = self._workflow.statuses_in(*kinds)
             names = in_kinds if names is None else names & in_kinds
         return names
 
@@ -552,12 +550,10 @@ class Helpdesk:
     # -- automation -------------------------------------------------------
 
     def _bound(self, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
-        statuses = self._workflow.statuses
+        workflow = self._workflow
 
         def of(categories: frozenset[Category]) -> frozenset[str]:
-            return frozenset(
-                name for name, status in statuses.items() if status.category in categories
-            )
+            return workflow.statuses_in(*categories)
 
         def clocks(ticket: Ticket, now: datetime) -> Sequence[SLAState]:
             return self._clocks(ticket, None, now)[1]

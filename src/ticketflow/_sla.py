@@ -210,13 +210,10 @@ def sla_states(
     """Every target of ``policy`` on the ticket whose ``history`` is given, at ``now``."""
     if not history:
         raise InvalidInput("history", [], "at least the create event")
-    statuses = workflow.statuses
-    paused_always = frozenset(name for name, status in statuses.items() if status.sla_paused)
-    waiting = frozenset(
-        name for name, status in statuses.items() if status.category is Category.PENDING
-    )
-    solved = frozenset(n for n, s in statuses.items() if s.category is Category.SOLVED)
-    closed = frozenset(n for n, s in statuses.items() if s.category is Category.CLOSED)
+    paused_always = workflow.sla_paused
+    waiting = workflow.statuses_in(Category.PENDING)
+    solved = workflow.statuses_in(Category.SOLVED)
+    closed = workflow.statuses_in(Category.CLOSED)
     spans = _spans(history, now)
     current = history[-1].to_status
     created = history[0].at

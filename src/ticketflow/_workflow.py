@@ -176,9 +176,16 @@ class Workflow:
         if problems:
             raise InvalidWorkflow(name, problems)
         self._table = self._compile()
-        self._purging = frozenset(
-            name for name in self._final if self._statuses[name].category is Category.REMOVED
+        self._by_category = {
+            category: frozenset(
+                name for name, status in self._statuses.items() if status.category is category
+            )
+            for category in Category
+        }
+        self._paused = frozenset(
+            name for name, status in self._statuses.items() if status.sla_paused
         )
+        self._purging = self._final & self._by_category[Category.REMOVED]
         self._events = frozenset(row.event for row in self._transitions)
 
     def _compile(self) -> dict[str, dict[str, _Step]]:
@@ -418,6 +425,22 @@ class Workflow:
     def category(self, status: str) -> Category:
         """Return the category of ``status``."""
         return self._status(status).category
+
+    def statuses_in(self, *categories: Category) -> frozenset[str]:
+        """The names of the statuses of these categories.
+
+        >>> sorted(Workflow.default().statuses_in(Category.REMOVED))
+        ['deleted', 'purged', 'spam']
+        """
+        found: frozenset[str] = frozenset()
+        for category in categories:
+            found |= self._by_category[category]
+        return found
+
+    @property
+    def sla_paused(self) -> frozenset[str]:
+        """The names of the statuses in which SLA clocks stop."""
+        return self._paused
 
     def purges(self, status: str) -> bool:
         """Whether entering ``status`` removes the ticket for good (final and removed)."""
