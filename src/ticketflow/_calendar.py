@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from ticketflow._clock import to_utc
 from ticketflow._errors import InvalidInput
+from ticketflow._validate import to_utc
 
 _DAY = timedelta(days=1)
 _SEARCH_LIMIT = 366 * 5

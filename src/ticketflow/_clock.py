@@ -10,25 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from ticketflow._errors import InvalidInput
-
-
-def to_utc(value: object, field: str) -> datetime:
-    """Return ``value`` as an aware UTC datetime, refusing anything else.
-
-    Naive datetimes are refused rather than guessed at: a naive time means
-    whatever the machine's local zone is, and histories must not depend on that.
-
-    >>> from datetime import timezone, timedelta
-    >>> to_utc(datetime(2026, 1, 5, 9, 0, tzinfo=timezone(timedelta(hours=2))), "at")
-    datetime.datetime(2026, 1, 5, 7, 0, tzinfo=datetime.timezone.utc)
-    """
-    if type(value) is datetime and value.tzinfo is UTC:
-        return value  # the common case, already right
-    if not isinstance(value, datetime):
-        raise InvalidInput(field, value, "an aware datetime")
-    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        raise InvalidInput(field, value, "an aware datetime (with tzinfo), not a naive one")
-    return value.astimezone(UTC)
+from ticketflow._validate import to_utc
 
 
 @runtime_checkable

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import attrs
 
 from ticketflow._actor import Actor, Role
-from ticketflow._clock import Clock, SystemClock, to_utc
+from ticketflow._clock import Clock, SystemClock
 from ticketflow._errors import (
     ConcurrencyConflict,
     HookFailed,
@@ -50,7 +50,8 @@ from ticketflow._sla import (
     sla_states,
 )
 from ticketflow._status import Category
-from ticketflow._ticket import Channel, Contact, Priority, Ticket, enum_value, tag_set
+from ticketflow._ticket import Channel, Contact, Priority, Ticket
+from ticketflow._validate import enum_value, tag_set, to_utc
 from ticketflow._workflow import MIGRATE, Workflow
 from ticketflow.storage import LedgerEntry, MemoryStore, Store, TicketQuery
 

@@ -21,18 +21,17 @@ from typing import Any
 import attrs
 
 from ticketflow._actor import Actor, Role
-from ticketflow._clock import to_utc
 from ticketflow._errors import InvalidInput
 from ticketflow._status import Category
-from ticketflow._ticket import (
+from ticketflow._ticket import Priority, Ticket
+from ticketflow._validate import (
     FieldValue,
-    Priority,
-    Ticket,
     enum_value,
     field_map,
     optional_text,
     tag_set,
     text,
+    to_utc,
 )
 
 Check = Callable[[object, datetime], object]

@@ -16,9 +16,9 @@ from typing import Any
 import attrs
 
 from ticketflow._actor import Actor
-from ticketflow._clock import to_utc
 from ticketflow._errors import InvalidInput
 from ticketflow._ticket import TICKET_FIELDS, Ticket
+from ticketflow._validate import to_utc
 
 _new = object.__new__
 

@@ -18,11 +18,11 @@ from typing import Any
 import attrs
 
 from ticketflow._actor import Actor
-from ticketflow._clock import to_utc
 from ticketflow._errors import InvalidInput, InvalidWorkflow
 from ticketflow._history import HistoryEvent
 from ticketflow._status import Category
 from ticketflow._ticket import Ticket
+from ticketflow._validate import to_utc
 from ticketflow._workflow import MIGRATE, Workflow
 
 _KEPT = (Category.CLOSED, Category.REMOVED)

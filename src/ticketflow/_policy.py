@@ -17,7 +17,8 @@ import attrs
 from ticketflow._actor import Actor, Role
 from ticketflow._errors import InvalidInput, PermissionDenied
 from ticketflow._status import Category
-from ticketflow._ticket import Ticket, enum_value, text
+from ticketflow._ticket import Ticket
+from ticketflow._validate import enum_value, text
 
 _NO_GRANTS: dict[str, Scope] = {}
 

@@ -25,7 +25,8 @@ import attrs
 from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
 from ticketflow._status import Category
-from ticketflow._ticket import Channel, Priority, Ticket, enum_value, tag_set, text
+from ticketflow._ticket import Channel, Priority, Ticket
+from ticketflow._validate import enum_value, tag_set, text
 from ticketflow.storage._query import ORDER_FIELDS, TicketQuery
 
 

@@ -35,7 +35,8 @@ from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
 from ticketflow._rules import Condition
 from ticketflow._status import Category
-from ticketflow._ticket import Ticket, text
+from ticketflow._ticket import Ticket
+from ticketflow._validate import text
 from ticketflow._workflow import Workflow
 
 

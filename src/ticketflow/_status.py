@@ -8,7 +8,7 @@ import re
 import attrs
 
 from ticketflow._errors import InvalidInput
-from ticketflow._ticket import enum_value
+from ticketflow._validate import enum_value
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 

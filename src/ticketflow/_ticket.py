@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import enum
-import math
 import re
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
-from ticketflow._clock import to_utc
 from ticketflow._errors import InvalidInput
-
-FieldValue = str | int | float | bool | None | tuple[str, ...]
-"""What a custom field may hold: a JSON scalar, or a tuple of strings (multi-select)."""
-
-E = TypeVar("E", bound=enum.Enum)
+from ticketflow._validate import (
+    FieldValue,
+    field_map,
+    optional_text,
+    text,
+    to_utc,
+)
 
 _new = object.__new__
 
@@ -50,67 +50,6 @@ class Channel(enum.Enum):
     CHAT = "chat"
     PORTAL = "portal"
     API = "api"
-
-
-def enum_value(kind: type[E], value: object, field: str) -> E:
-    """Return ``value`` as a member of ``kind``, accepting the member or its value.
-
-    Raises:
-        InvalidInput: ``value`` names no member; the message lists the members.
-    """
-    if isinstance(value, kind):
-        return value
-    try:
-        return kind(value)
-    except ValueError:
-        choices = ", ".join(repr(member.value) for member in kind)
-        raise InvalidInput(field, value, f"one of {choices}") from None
-
-
-def text(value: object, field: str) -> str:
-    """Return ``value`` if it is a string with something in it besides white space."""
-    if not isinstance(value, str) or not value or value.isspace():
-        raise InvalidInput(field, value, "a non-empty string")
-    return value
-
-
-def optional_text(value: object, field: str) -> str | None:
-    """Like :func:`text`, but None passes."""
-    return None if value is None else text(value, field)
-
-
-def tag_set(value: object, field: str = "tags") -> frozenset[str]:
-    """Return tags as a frozenset of non-empty strings without surrounding white space."""
-    if isinstance(value, str) or not isinstance(value, (set, frozenset, list, tuple)):
-        raise InvalidInput(field, value, "a set of strings such as {'billing'}")
-    for tag in value:
-        if not isinstance(tag, str) or not tag.strip() or tag != tag.strip():
-            raise InvalidInput(
-                field, value, "tags that are non-empty strings without spaces around"
-            )
-    return frozenset(value)
-
-
-def _field_value(name: str, value: object) -> FieldValue:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise InvalidInput(f"fields[{name!r}]", value, "a finite number (not NaN or infinity)")
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
-        return tuple(value)
-    raise InvalidInput(
-        f"fields[{name!r}]", value, "a str, int, float, bool, None, or a list of str"
-    )
-
-
-def field_map(value: object, field: str = "fields") -> Mapping[str, FieldValue]:
-    """Return custom fields as a read-only mapping, checking every name and value."""
-    if not isinstance(value, Mapping):
-        raise InvalidInput(field, value, "a mapping of field names to values")
-    checked: dict[str, FieldValue] = {}
-    for name, item in value.items():
-        checked[text(name, f"{field} name")] = _field_value(name, item)
-    return MappingProxyType(checked)
 
 
 def _utc_or_none(value: object) -> datetime | None:

@@ -22,7 +22,6 @@ from statemachine import State, StateMachine
 
 from ticketflow import _render
 from ticketflow._actor import Actor
-from ticketflow._clock import to_utc
 from ticketflow._errors import IllegalTransition, InvalidInput, InvalidWorkflow
 from ticketflow._events import (
     TRANSITION,
@@ -36,17 +35,8 @@ from ticketflow._events import (
 from ticketflow._guards import Guard, builtin_guards
 from ticketflow._history import CREATE, HistoryEvent
 from ticketflow._status import Category, Status
-from ticketflow._ticket import (
-    Channel,
-    Contact,
-    Priority,
-    Ticket,
-    enum_value,
-    field_map,
-    optional_text,
-    tag_set,
-    text,
-)
+from ticketflow._ticket import Channel, Contact, Priority, Ticket
+from ticketflow._validate import enum_value, field_map, optional_text, tag_set, text, to_utc
 
 MIGRATE = "migrate"
 """The event a workflow change records on each ticket it moves."""

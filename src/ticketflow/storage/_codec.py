@@ -27,7 +27,8 @@ from typing import Any
 from ticketflow._actor import Actor
 from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
-from ticketflow._ticket import Channel, Contact, Priority, Ticket, enum_value, text
+from ticketflow._ticket import Channel, Contact, Priority, Ticket
+from ticketflow._validate import enum_value, text
 from ticketflow.storage._query import ORDER_FIELDS
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -6,8 +6,7 @@ from datetime import datetime
 
 import attrs
 
-from ticketflow._clock import to_utc
-from ticketflow._ticket import text
+from ticketflow._validate import text, to_utc
 
 
 def _rule(value: object) -> str:

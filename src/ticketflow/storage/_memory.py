@@ -7,10 +7,10 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime
 
-from ticketflow._clock import to_utc
 from ticketflow._errors import ConcurrencyConflict, InvalidInput, TicketNotFound
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
+from ticketflow._validate import to_utc
 from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._query import TicketQuery
 

@@ -8,9 +8,9 @@ from typing import Literal, get_args
 
 import attrs
 
-from ticketflow._clock import to_utc
 from ticketflow._errors import InvalidInput
-from ticketflow._ticket import Ticket, tag_set
+from ticketflow._ticket import Ticket
+from ticketflow._validate import tag_set, to_utc
 
 OrderField = Literal[
     "created_at",

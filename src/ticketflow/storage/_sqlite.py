@@ -18,7 +18,6 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from ticketflow._clock import to_utc
 from ticketflow._errors import (
     ConcurrencyConflict,
     InvalidInput,
@@ -27,6 +26,7 @@ from ticketflow._errors import (
 )
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
+from ticketflow._validate import to_utc
 from ticketflow.storage._codec import (
     COLUMNS,
     EVENT_COLUMNS,

@@ -1,0 +1,102 @@
+"""Checking input at the boundary: each checker returns the value normalised or raises.
+
+Every public entry point runs what it is given through these before it acts,
+so a bad value is refused with an :class:`InvalidInput` that names the field
+and says what was expected, and nothing is changed.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import TypeVar
+
+from ticketflow._errors import InvalidInput
+
+FieldValue = str | int | float | bool | None | tuple[str, ...]
+"""What a custom field may hold: a JSON scalar, or a tuple of strings (multi-select)."""
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def to_utc(value: object, field: str) -> datetime:
+    """Return ``value`` as an aware UTC datetime, refusing anything else.
+
+    Naive datetimes are refused rather than guessed at: a naive time means
+    whatever the machine's local zone is, and histories must not depend on that.
+
+    >>> from datetime import timezone, timedelta
+    >>> to_utc(datetime(2026, 1, 5, 9, 0, tzinfo=timezone(timedelta(hours=2))), "at")
+    datetime.datetime(2026, 1, 5, 7, 0, tzinfo=datetime.timezone.utc)
+    """
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value  # the common case, already right
+    if not isinstance(value, datetime):
+        raise InvalidInput(field, value, "an aware datetime")
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise InvalidInput(field, value, "an aware datetime (with tzinfo), not a naive one")
+    return value.astimezone(UTC)
+
+
+def enum_value(kind: type[E], value: object, field: str) -> E:
+    """Return ``value`` as a member of ``kind``, accepting the member or its value.
+
+    Raises:
+        InvalidInput: ``value`` names no member; the message lists the members.
+    """
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(repr(member.value) for member in kind)
+        raise InvalidInput(field, value, f"one of {choices}") from None
+
+
+def text(value: object, field: str) -> str:
+    """Return ``value`` if it is a string with something in it besides white space."""
+    if not isinstance(value, str) or not value or value.isspace():
+        raise InvalidInput(field, value, "a non-empty string")
+    return value
+
+
+def optional_text(value: object, field: str) -> str | None:
+    """Like :func:`text`, but None passes."""
+    return None if value is None else text(value, field)
+
+
+def tag_set(value: object, field: str = "tags") -> frozenset[str]:
+    """Return tags as a frozenset of non-empty strings without surrounding white space."""
+    if isinstance(value, str) or not isinstance(value, (set, frozenset, list, tuple)):
+        raise InvalidInput(field, value, "a set of strings such as {'billing'}")
+    for tag in value:
+        if not isinstance(tag, str) or not tag.strip() or tag != tag.strip():
+            raise InvalidInput(
+                field, value, "tags that are non-empty strings without spaces around"
+            )
+    return frozenset(value)
+
+
+def _field_value(name: str, value: object) -> FieldValue:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput(f"fields[{name!r}]", value, "a finite number (not NaN or infinity)")
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise InvalidInput(
+        f"fields[{name!r}]", value, "a str, int, float, bool, None, or a list of str"
+    )
+
+
+def field_map(value: object, field: str = "fields") -> Mapping[str, FieldValue]:
+    """Return custom fields as a read-only mapping, checking every name and value."""
+    if not isinstance(value, Mapping):
+        raise InvalidInput(field, value, "a mapping of field names to values")
+    checked: dict[str, FieldValue] = {}
+    for name, item in value.items():
+        checked[text(name, f"{field} name")] = _field_value(name, item)
+    return MappingProxyType(checked)
