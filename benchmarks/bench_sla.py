@@ -27,7 +27,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 
-from ticketflow import Actor, Calendar, Contact, Helpdesk, ManualClock, PriorityIs, SLAPolicy
+from ticketflow import Actor, Contact, Helpdesk, ManualClock
+from ticketflow.rules import PriorityIs
+from ticketflow.sla import Calendar, SLAPolicy
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ticketflow import Calendar, InvalidInput, Shift
+from ticketflow import InvalidInput
+from ticketflow.sla import Calendar, Shift
 
 RIGA = Calendar.business("Europe/Riga", weekdays=("09:00", "18:00"))
 NIGHTS = Calendar.business(
@@ -145,7 +146,7 @@ def test_results_do_not_depend_on_the_hosts_local_time_zone(
 
 
 def test_country_holidays_close_a_business_calendar_on_public_holidays() -> None:
-    from ticketflow import country_holidays  # noqa: PLC0415
+    from ticketflow.sla import country_holidays  # noqa: PLC0415
 
     latvia = country_holidays("LV", [2026])
     assert date(2026, 11, 18) in latvia  # Proclamation Day

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from support import AGENT, ANA, CUSTOMER
 
-from ticketflow import Calendar, Helpdesk, ManualClock, SLAPolicy, Target
+from ticketflow import Helpdesk, ManualClock
 from ticketflow.cli import main
+from ticketflow.sla import Calendar, SLAPolicy, Target
 from ticketflow.storage import TicketQuery
 
 HOUR = timedelta(hours=1)

@@ -15,24 +15,26 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from support import AGENT, ANA, CUSTOMER, START
 
 from ticketflow import (
-    Action,
     Actor,
     Helpdesk,
     IllegalTransition,
-    InDepartment,
-    InStatus,
     InvalidInput,
     ManualClock,
     PermissionDenied,
-    Predicate,
     Priority,
+    Ticket,
+    TicketNotFound,
+    Workflow,
+)
+from ticketflow.rules import (
+    Action,
+    InDepartment,
+    InStatus,
+    Predicate,
     PriorityIs,
     Rule,
     Since,
     Tagged,
-    Ticket,
-    TicketNotFound,
-    Workflow,
     default_rules,
 )
 from ticketflow.storage import SQLiteStore, TicketQuery

@@ -7,16 +7,9 @@ from datetime import timedelta
 import pytest
 from support import AGENT, ANA, CUSTOMER, START
 
-from ticketflow import (
-    Calendar,
-    Helpdesk,
-    InvalidInput,
-    ManualClock,
-    PriorityIs,
-    SLAPolicy,
-    SLAState,
-    Target,
-)
+from ticketflow import Helpdesk, InvalidInput, ManualClock
+from ticketflow.rules import PriorityIs
+from ticketflow.sla import Calendar, SLAPolicy, SLAState, Target
 
 HOUR = timedelta(hours=1)
 STANDARD = SLAPolicy(
@@ -196,7 +189,8 @@ def test_sla_notices_fire_once_per_run_of_a_clock(clock: ManualClock) -> None:
 def test_sla_conditions_compose_with_other_parts_in_rules_of_ones_own(
     clock: ManualClock,
 ) -> None:
-    from ticketflow import Action, PriorityIs, Rule, SLABreached  # noqa: PLC0415
+    from ticketflow.rules import Action, PriorityIs, Rule  # noqa: PLC0415
+    from ticketflow.sla import SLABreached  # noqa: PLC0415
 
     page = Rule("page_lead", PriorityIs("urgent") & SLABreached(Target.FIRST_RESPONSE),
                 Action.assign("lead-1"))  # fmt: skip
@@ -210,14 +204,14 @@ def test_sla_conditions_compose_with_other_parts_in_rules_of_ones_own(
 
 
 def test_an_at_risk_fraction_must_lie_between_zero_and_one() -> None:
-    from ticketflow import SLAAtRisk  # noqa: PLC0415
+    from ticketflow.sla import SLAAtRisk  # noqa: PLC0415
 
     with pytest.raises(InvalidInput, match="fraction must be a number between 0 and 1"):
         SLAAtRisk(1.5)
 
 
 def test_several_warning_fractions_make_one_rule_each(clock: ManualClock) -> None:
-    from ticketflow import sla_rules  # noqa: PLC0415
+    from ticketflow.sla import sla_rules  # noqa: PLC0415
 
     rules = sla_rules(warn_at=(0.5, 0.9))
     assert [rule.name for rule in rules] == ["sla_warning_50", "sla_warning_90", "sla_breach"]
@@ -231,7 +225,8 @@ def test_several_warning_fractions_make_one_rule_each(clock: ManualClock) -> Non
 
 
 def test_due_within_and_channel_conditions_pick_the_right_tickets(clock: ManualClock) -> None:
-    from ticketflow import Action, ChannelIs, Rule, SLADueWithin  # noqa: PLC0415
+    from ticketflow.rules import Action, ChannelIs, Rule  # noqa: PLC0415
+    from ticketflow.sla import SLADueWithin  # noqa: PLC0415
 
     nudge = Rule("nudge", ChannelIs("chat") & SLADueWithin(HOUR), Action.tag(add={"hurry"}))
     desk = Helpdesk(clock=clock, sla_policies=[STANDARD], rules=[nudge])

@@ -29,30 +29,15 @@ from ticketflow._history import HistoryEvent
 from ticketflow._metrics import MetricsReport, report, ticket_metrics
 from ticketflow._migration import WorkflowChange
 from ticketflow._policy import Policy
-from ticketflow._rules import (
-    Due,
-    Firing,
-    Rule,
-    RuleReport,
-    Skip,
-    bind,
-    default_rules,
-    sla_rules,
-)
-from ticketflow._sla import (
-    QueueEntry,
-    SLAPolicy,
-    SLAState,
-    by_urgency,
-    by_wait,
-    policy_for,
-    queue_entry,
-    sla_states,
-)
 from ticketflow._status import Category
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._validate import enum_value, tag_set, to_utc
 from ticketflow._workflow import MIGRATE, Workflow
+from ticketflow.rules import Due, Firing, Rule, RuleReport, Skip, default_rules
+from ticketflow.sla._clocks import SLAState, sla_states
+from ticketflow.sla._conditions import bind, sla_rules
+from ticketflow.sla._policy import SLAPolicy, policy_for
+from ticketflow.sla._queue import QueueEntry, by_urgency, by_wait, queue_entry
 from ticketflow.storage import LedgerEntry, MemoryStore, Store, TicketQuery
 
 Hook = Callable[[Ticket, HistoryEvent], None]

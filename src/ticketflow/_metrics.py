@@ -15,12 +15,13 @@ from types import MappingProxyType
 
 import attrs
 
-from ticketflow._calendar import Calendar
 from ticketflow._history import HistoryEvent
-from ticketflow._sla import SLAState, Target
 from ticketflow._status import Category
 from ticketflow._ticket import Ticket
 from ticketflow._workflow import Workflow
+from ticketflow.sla._calendar import Calendar
+from ticketflow.sla._clocks import SLAState
+from ticketflow.sla._policy import Target
 
 
 @attrs.frozen

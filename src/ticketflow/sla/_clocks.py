@@ -24,80 +24,17 @@ while the ticket waits on the customer (a ``pending`` status such as
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import attrs
 
-from ticketflow._calendar import Calendar
 from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
-from ticketflow._rules import Condition
 from ticketflow._status import Category
-from ticketflow._ticket import Ticket
-from ticketflow._validate import text
 from ticketflow._workflow import Workflow
-
-
-class Target(enum.Enum):
-    """What an SLA promises."""
-
-    FIRST_RESPONSE = "first_response"
-    NEXT_RESPONSE = "next_response"
-    RESOLUTION = "resolution"
-    CLOSE_WITHIN = "close_within"
-
-
-def _target_time(value: object) -> timedelta | None:
-    if value is None:
-        return None
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise InvalidInput("SLA target", value, "a positive timedelta, or None for no target")
-    return value
-
-
-def _policy_name(value: object) -> str:
-    return text(value, "SLAPolicy.name")
-
-
-@attrs.frozen
-class SLAPolicy:
-    """How fast tickets it covers must be answered and resolved.
-
-    Args:
-        name: for reports.
-        applies_to: which tickets (a rules :class:`~ticketflow.Condition`,
-            such as ``PriorityIs("urgent") & InDepartment("it")``); None: all.
-        first_response, next_response, resolution, close_within: the targets,
-            in business time of ``calendar``; None for no target.
-        calendar: when the clocks run (24x7 by default).
-
-    Policies are tried in order and the first that applies covers a ticket
-    (:func:`policy_for`).
-    """
-
-    name: str = attrs.field(converter=_policy_name)
-    applies_to: Condition | None = None
-    first_response: timedelta | None = attrs.field(default=None, converter=_target_time)
-    next_response: timedelta | None = attrs.field(default=None, converter=_target_time)
-    resolution: timedelta | None = attrs.field(default=None, converter=_target_time)
-    close_within: timedelta | None = attrs.field(default=None, converter=_target_time)
-    calendar: Calendar = attrs.field(factory=Calendar.always)
-
-    def target(self, which: Target) -> timedelta | None:
-        """The duration promised for ``which``, if any."""
-        value: timedelta | None = getattr(self, which.value)
-        return value
-
-    def covers(self, ticket: Ticket, now: datetime) -> bool:
-        """Whether the policy applies to ``ticket``."""
-        return self.applies_to is None or self.applies_to.holds(ticket, now)
-
-
-def policy_for(policies: Sequence[SLAPolicy], ticket: Ticket, now: datetime) -> SLAPolicy | None:
-    """The first policy that covers ``ticket``, or None."""
-    return next((policy for policy in policies if policy.covers(ticket, now)), None)
+from ticketflow.sla._calendar import Calendar
+from ticketflow.sla._policy import SLAPolicy, Target
 
 
 @attrs.frozen
@@ -283,53 +220,3 @@ def _latest_wait(history: Sequence[HistoryEvent]) -> tuple[datetime | None, date
             stop = event.at
             waiting_since = None
     return start, stop
-
-
-@attrs.frozen
-class QueueEntry:
-    """One ticket of a work queue and why it sits where it does.
-
-    Attributes:
-        ticket: the ticket.
-        due_at: the nearest due instant of its running SLA clocks (None if none runs).
-        breached: whether a running clock is already breached.
-        waiting_since: when the customer's latest unanswered message came (None
-            if nothing waits for an answer).
-    """
-
-    ticket: Ticket
-    due_at: datetime | None
-    breached: bool
-    waiting_since: datetime | None
-
-
-def queue_entry(
-    ticket: Ticket, states: Sequence[SLAState], history: Sequence[HistoryEvent]
-) -> QueueEntry:
-    """Summarise a ticket's clocks and its wait for a queue."""
-    running = [state for state in states if state.running and state.due_at is not None]
-    due = min((state.due_at for state in running if state.due_at is not None), default=None)
-    start, stop = _latest_wait(history)
-    return QueueEntry(
-        ticket=ticket,
-        due_at=due,
-        breached=any(state.breached for state in running),
-        waiting_since=start if stop is None else None,
-    )
-
-
-_LAST = datetime.max.replace(tzinfo=UTC)
-
-
-def by_urgency(entry: QueueEntry) -> tuple[int, datetime, str]:
-    """Sort key: breached first, then the nearest due, then those without a clock."""
-    return (
-        0 if entry.breached else 1 if entry.due_at else 2,
-        entry.due_at or _LAST,
-        entry.ticket.id,
-    )
-
-
-def by_wait(entry: QueueEntry) -> tuple[int, datetime, str]:
-    """Sort key: longest waiting for an answer first, then those not waiting."""
-    return (0 if entry.waiting_since else 1, entry.waiting_since or _LAST, entry.ticket.id)

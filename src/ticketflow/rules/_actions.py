@@ -1,0 +1,72 @@
+"""Actions: what a rule does, one command as the system actor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from ticketflow._history import HistoryEvent
+from ticketflow._ticket import Priority, Ticket
+from ticketflow._validate import enum_value
+
+# -- actions ---------------------------------------------------------------------
+
+
+@attrs.frozen
+class Action:
+    """What a rule does: one command, as the system actor.
+
+    Attributes:
+        event: the workflow event or update to fire.
+        payload: its payload, or a function of the ticket and its history that
+            returns it (to write a note that lists what happened).
+    """
+
+    event: str
+    payload: Mapping[str, Any] | Callable[[Ticket, Sequence[HistoryEvent]], Mapping[str, Any]] = (
+        attrs.field(factory=dict, eq=False)
+    )
+
+    def arguments(self, ticket: Ticket, history: Sequence[HistoryEvent]) -> dict[str, Any]:
+        """The payload for ``ticket``."""
+        payload = self.payload
+        return dict(payload(ticket, history) if callable(payload) else payload)
+
+    @classmethod
+    def fire(cls, event: str, note: str | None = None) -> Action:
+        """Fire a workflow event, with a note to the customer as its body."""
+        return cls(event, {} if note is None else {"body": note})
+
+    @classmethod
+    def assign(cls, to: str | None) -> Action:
+        """Assign (or unassign, with None) the ticket."""
+        return cls("assign", {"to": to})
+
+    @classmethod
+    def set_priority(cls, priority: Priority | str) -> Action:
+        """Set the priority."""
+        return cls("set_priority", {"priority": enum_value(Priority, priority, "priority")})
+
+    @classmethod
+    def escalate(cls) -> Action:
+        """Raise the priority one step (urgent stays urgent)."""
+        order = list(Priority)
+        return cls(
+            "set_priority",
+            lambda ticket, _history: {
+                "priority": order[min(order.index(ticket.priority) + 1, len(order) - 1)],
+                "body": "Escalated: no reply from the customer.",
+            },
+        )
+
+    @classmethod
+    def tag(cls, add: Iterable[str] = (), remove: Iterable[str] = ()) -> Action:
+        """Add and remove tags."""
+        return cls("update_tags", {"add": frozenset(add), "remove": frozenset(remove)})
+
+    @classmethod
+    def remind(cls, message: str) -> Action:
+        """Send the customer a reminder: a ``remind`` event the host's hooks deliver."""
+        return cls("remind", {"body": message})

@@ -1,0 +1,75 @@
+"""SLA policies: which tickets a policy covers and what it promises them."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import attrs
+
+from ticketflow._errors import InvalidInput
+from ticketflow._ticket import Ticket
+from ticketflow._validate import text
+from ticketflow.rules._conditions import Condition
+from ticketflow.sla._calendar import Calendar
+
+
+class Target(enum.Enum):
+    """What an SLA promises."""
+
+    FIRST_RESPONSE = "first_response"
+    NEXT_RESPONSE = "next_response"
+    RESOLUTION = "resolution"
+    CLOSE_WITHIN = "close_within"
+
+
+def _target_time(value: object) -> timedelta | None:
+    if value is None:
+        return None
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise InvalidInput("SLA target", value, "a positive timedelta, or None for no target")
+    return value
+
+
+def _policy_name(value: object) -> str:
+    return text(value, "SLAPolicy.name")
+
+
+@attrs.frozen
+class SLAPolicy:
+    """How fast tickets it covers must be answered and resolved.
+
+    Args:
+        name: for reports.
+        applies_to: which tickets (a rules :class:`~ticketflow.Condition`,
+            such as ``PriorityIs("urgent") & InDepartment("it")``); None: all.
+        first_response, next_response, resolution, close_within: the targets,
+            in business time of ``calendar``; None for no target.
+        calendar: when the clocks run (24x7 by default).
+
+    Policies are tried in order and the first that applies covers a ticket
+    (:func:`policy_for`).
+    """
+
+    name: str = attrs.field(converter=_policy_name)
+    applies_to: Condition | None = None
+    first_response: timedelta | None = attrs.field(default=None, converter=_target_time)
+    next_response: timedelta | None = attrs.field(default=None, converter=_target_time)
+    resolution: timedelta | None = attrs.field(default=None, converter=_target_time)
+    close_within: timedelta | None = attrs.field(default=None, converter=_target_time)
+    calendar: Calendar = attrs.field(factory=Calendar.always)
+
+    def target(self, which: Target) -> timedelta | None:
+        """The duration promised for ``which``, if any."""
+        value: timedelta | None = getattr(self, which.value)
+        return value
+
+    def covers(self, ticket: Ticket, now: datetime) -> bool:
+        """Whether the policy applies to ``ticket``."""
+        return self.applies_to is None or self.applies_to.holds(ticket, now)
+
+
+def policy_for(policies: Sequence[SLAPolicy], ticket: Ticket, now: datetime) -> SLAPolicy | None:
+    """The first policy that covers ``ticket``, or None."""
+    return next((policy for policy in policies if policy.covers(ticket, now)), None)
