@@ -52,11 +52,13 @@ PUBLIC = [
 
 
 RULES = [
+    "ALWAYS",
     "Action",
     "AllOf",
     "AnyOf",
     "ChannelIs",
     "Condition",
+    "Context",
     "Due",
     "Firing",
     "InCategory",

@@ -221,17 +221,17 @@ def test_conditions_compose_with_and_or_not(desk: Helpdesk) -> None:
         subject="VPN", description="d", requester=ANA, priority="high", tags={"vip"},
         department="it",
     )  # fmt: skip
-    now = START
-    assert (InStatus("new") & PriorityIs("high")).holds(ticket, now)
-    assert not (InStatus("new") & PriorityIs({"low", "normal"})).holds(ticket, now)
-    assert (InStatus("closed") | Tagged({"vip"})).holds(ticket, now)
-    assert (~InDepartment("billing")).holds(ticket, now)
-    assert Predicate("long subject", lambda t, _now: len(t.subject) > 2).holds(ticket, now)
-    assert not (~Tagged("vip")).holds(ticket, now)
+    context = desk.context(ticket.id)
+    assert (InStatus("new") & PriorityIs("high")).holds(context)
+    assert not (InStatus("new") & PriorityIs({"low", "normal"})).holds(context)
+    assert (InStatus("closed") | Tagged({"vip"})).holds(context)
+    assert (~InDepartment("billing")).holds(context)
+    assert Predicate("long subject", lambda t, _now: len(t.subject) > 2).holds(context)
+    assert not (~Tagged("vip")).holds(context)
     week = Since("created_at", after=timedelta(days=7))
-    assert (InStatus("new") & week).when(ticket) == START + timedelta(days=7)
-    assert (InStatus("open") & week).when(ticket) is None
-    assert (InStatus("open") | week).when(ticket) == START + timedelta(days=7)
+    assert (InStatus("new") & week).when(context) == START + timedelta(days=7)
+    assert (InStatus("open") & week).when(context) is None
+    assert (InStatus("open") | week).when(context) == START + timedelta(days=7)
 
 
 DAYS = [timedelta(days=days) for days in (4, 3, 2, 1)]
@@ -249,7 +249,7 @@ def test_a_rule_asks_the_store_only_for_its_candidates() -> None:
         ),
         Action.tag(add={"old"}),
     )
-    assert rule.candidates(START) == TicketQuery(
+    assert rule.candidates(START, Workflow.default()) == TicketQuery(
         statuses={"resolved", "closed"},
         tags={"vip"},
         department="it",

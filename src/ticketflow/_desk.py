@@ -1,47 +1,59 @@
-"""The Helpdesk: the shell that runs commands against a store, a clock and a policy.
+"""The Helpdesk: the one object a host holds, a facade over the rooms that do the work.
 
-Every command takes the same path: load the ticket, read the clock, check the
-policy, apply the workflow (pure), commit the new ticket and its history event
-in one compare-and-set step, then run the hooks.  A command refused at any
-step before the commit changes nothing.
+It keeps the configuration (store, clock, workflow, policy, hooks, rules, SLA
+policies), answers reads, and hands everything else to the room named for it:
+commands to :mod:`ticketflow._commands`, the sweep to ``ticketflow.rules``,
+clocks and queues to ``ticketflow.sla``, reports to :mod:`ticketflow._metrics`
+and workflow changes to :mod:`ticketflow._migration`, each committing through
+the one unit of work (:mod:`ticketflow._unit`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-import attrs
-
-from ticketflow._actor import Actor, Role
+from ticketflow._actor import Actor
 from ticketflow._clock import Clock, SystemClock
-from ticketflow._errors import (
-    ConcurrencyConflict,
-    HookFailed,
-    IllegalTransition,
-    InvalidInput,
-    PermissionDenied,
-    TicketNotFound,
-)
-from ticketflow._events import AGENT_REPLY, CUSTOMER_REPLY
+from ticketflow._commands import Commands, actor_of, contact_of
+from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
 from ticketflow._metrics import MetricsReport, report, ticket_metrics
-from ticketflow._migration import WorkflowChange
+from ticketflow._migration import WorkflowChange, migrate
+from ticketflow._names import (
+    ASSIGN,
+    CLOSE,
+    DELETE,
+    MARK_SPAM,
+    NOTE,
+    POSTPONE,
+    PURGE,
+    REOPEN,
+    RESOLVE,
+    RESTORE,
+    SET_DEPARTMENT,
+    SET_FIELDS,
+    SET_PRIORITY,
+    UPDATE_TAGS,
+    WAKE,
+)
 from ticketflow._policy import Policy
+from ticketflow._selection import selected_statuses
 from ticketflow._status import Category
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
-from ticketflow._validate import enum_value, tag_set, to_utc
-from ticketflow._workflow import MIGRATE, Workflow
-from ticketflow.rules import Due, Firing, Rule, RuleReport, Skip, default_rules
-from ticketflow.sla._clocks import SLAState, sla_states
-from ticketflow.sla._conditions import bind, sla_rules
-from ticketflow.sla._policy import SLAPolicy, policy_for
-from ticketflow.sla._queue import QueueEntry, by_urgency, by_wait, queue_entry
-from ticketflow.storage import LedgerEntry, MemoryStore, Store, TicketQuery
+from ticketflow._unit import Hook, UnitOfWork
+from ticketflow._validate import tag_set
+from ticketflow._workflow import Workflow
+from ticketflow.rules import Due, Rule, RuleReport, default_rules
+from ticketflow.rules._context import Context
+from ticketflow.rules._sweep import Progress, Sweep, unique_rules
+from ticketflow.sla import QueueEntry, SLAPolicy, SLAState, sla_rules
+from ticketflow.sla._measure import SLAClocks
+from ticketflow.sla._queue import work_queue
+from ticketflow.storage import MemoryStore, Store, TicketQuery
 
-Hook = Callable[[Ticket, HistoryEvent], None]
-"""Called after each commit with the committed ticket and its new history event."""
+__all__ = ["Helpdesk", "Hook"]
 
 
 class Helpdesk:
@@ -85,32 +97,42 @@ class Helpdesk:
         rules: Iterable[Rule] | None = None,
         sla_policies: Iterable[SLAPolicy] = (),
     ) -> None:
-        if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
-            raise InvalidInput("retries", retries, "a whole number, zero or more")
-        self._store: Store = store if store is not None else MemoryStore()
-        self._clock: Clock = clock if clock is not None else SystemClock()
-        self._workflow = workflow if workflow is not None else Workflow.default()
-        self._policy = policy if policy is not None else Policy.default()
         self._hooks: list[Hook] = list(hooks)
-        self._retries = retries
-        self._sla_policies = tuple(sla_policies)
+        self._unit = UnitOfWork(
+            store if store is not None else MemoryStore(),
+            clock if clock is not None else SystemClock(),
+            self._hooks,
+            retries,
+        )
+        self._clocks = SLAClocks(sla_policies)
         if rules is None:
-            rules = (*default_rules(), *(sla_rules() if self._sla_policies else ()))
-        self._given_rules = _unique(rules)
-        self._rules = self._bound(self._given_rules)
-        for given in self._sla_policies:
-            if not isinstance(given, SLAPolicy):
-                raise InvalidInput("sla_policies", given, "SLAPolicy objects")
+            rules = (*default_rules(), *(sla_rules() if self._clocks else ()))
+        self._rules = unique_rules(rules)
+        self._use(
+            workflow if workflow is not None else Workflow.default(),
+            policy if policy is not None else Policy.default(),
+        )
+
+    def _use(self, workflow: Workflow, policy: Policy) -> None:
+        """Take ``workflow`` and ``policy`` (checked) from now on, for every room."""
+        if not isinstance(workflow, Workflow):
+            raise InvalidInput("workflow", workflow, "a Workflow, such as Workflow.default()")
+        if not isinstance(policy, Policy):
+            raise InvalidInput("policy", policy, "a Policy, such as Policy.default()")
+        self._workflow = workflow
+        self._policy = policy
+        self._commands = Commands(self._unit, workflow, policy)
+        self._sweep = Sweep(self._unit, workflow, policy, self._rules, self._clocks or None)
 
     @property
     def store(self) -> Store:
         """The store the desk reads and writes."""
-        return self._store
+        return self._unit.store
 
     @property
     def clock(self) -> Clock:
         """The clock every timestamp comes from."""
-        return self._clock
+        return self._unit.clock
 
     @property
     def workflow(self) -> Workflow:
@@ -119,8 +141,13 @@ class Helpdesk:
 
     @property
     def rules(self) -> tuple[Rule, ...]:
-        """The automation rules, as given (see :meth:`run_rules`)."""
-        return self._given_rules
+        """The automation rules (see :meth:`run_rules`)."""
+        return self._rules
+
+    @property
+    def sla_policies(self) -> tuple[SLAPolicy, ...]:
+        """The SLA policies, in the order they are tried (see :meth:`sla`)."""
+        return self._clocks.policies
 
     @property
     def policy(self) -> Policy:
@@ -133,9 +160,14 @@ class Helpdesk:
         Hooks run after the commit, so they see only what really happened.  If
         hooks raise, the others still run and :class:`HookFailed` is raised
         afterwards; the command has taken effect either way.
+
+        Raises:
+            InvalidInput: ``hook`` is not callable.
         """
+        if not callable(hook):
+            raise InvalidInput("hook", hook, "a function hook(ticket, event)")
         self._hooks.append(hook)
-        return lambda: self._hooks.remove(hook)
+        return lambda: self._hooks.remove(hook) if hook in self._hooks else None
 
     # -- reading ---------------------------------------------------------
 
@@ -145,27 +177,35 @@ class Helpdesk:
         Raises:
             TicketNotFound: no such ticket.
         """
-        return self._store.get(ticket_id)
+        return self._unit.store.get(ticket_id)
 
     def history(self, ticket_id: str) -> list[HistoryEvent]:
-        """Return the ticket's history, oldest first."""
-        return self._store.history(ticket_id)
+        """Return the ticket's history, oldest first.
+
+        Raises:
+            TicketNotFound: no such ticket.
+        """
+        return self._unit.store.history(ticket_id)
 
     def allowed_events(self, ticket_id: str, actor: Actor) -> list[str]:
         """Return the events ``actor`` may fire on the ticket now: legal and permitted."""
-        _actor(actor)
-        ticket = self._store.get(ticket_id)
-        return self._permitted(
-            ticket, actor, self._workflow.allowed(ticket, actor, self._now(ticket))
-        )
+        actor_of(actor)
+        return self._commands.allowed(self._unit.store.get(ticket_id), actor)
 
-    def _permitted(self, ticket: Ticket, actor: Actor, events: Iterable[str]) -> list[str]:
-        category = self._workflow.category(ticket.status)
-        return [
-            event
-            for event in events
-            if self._policy.denial(ticket, actor, event, category) is None
-        ]
+    def context(self, ticket_id: str) -> Context:
+        """Return the ticket as conditions see it now: its history and SLA clocks read on demand.
+
+        For trying a condition (a rule's, or an SLA policy's ``applies_to``)
+        on a stored ticket: ``condition.holds(desk.context(ticket_id))``.
+
+        Raises:
+            TicketNotFound: no such ticket.
+        """
+        ticket = self._unit.store.get(ticket_id)
+        return self._context(ticket)
+
+    def _context(self, ticket: Ticket, at: datetime | None = None) -> Context:
+        return self._sweep.context(ticket, self._unit.now(ticket) if at is None else at)
 
     def find(
         self,
@@ -196,8 +236,8 @@ class Helpdesk:
         Raises:
             InvalidInput: an unknown status, category or order field.
         """
-        statuses = self._statuses(status, category)
-        return self._store.query(
+        statuses = selected_statuses(self._workflow, status, category)
+        return self._unit.store.query(
             TicketQuery(
                 statuses=statuses,
                 assignee=assignee,
@@ -209,23 +249,6 @@ class Helpdesk:
                 limit=limit,
             )
         )
-
-    def _statuses(
-        self,
-        status: str | Iterable[str] | None,
-        category: Category | str | Iterable[Category | str] | None,
-    ) -> frozenset[str] | None:
-        names: frozenset[str] | None = None
-        if status is not None:
-            names = frozenset({status} if isinstance(status, str) else status)
-            for name in names:
-                self._workflow.category(name)  # raises InvalidInput for an unknown status
-        if category is not None:
-            wanted = {category} if isinstance(category, (str, Category)) else set(category)
-            kinds = {enum_value(Category, kind, "category") for kind in wanted}
-            in_kinds = self._workflow.statuses_in(*kinds)
-            names = in_kinds if names is None else names & in_kinds
-        return names
 
     # -- commands ----------------------------------------------------------
 
@@ -261,8 +284,8 @@ class Helpdesk:
             InvalidInput: an argument is missing or malformed; it is named.
             PermissionDenied: ``actor`` may not open tickets (for this requester).
         """
-        return self._create(
-            _actor(actor) if actor is not None else Actor.customer(_contact(requester).id),
+        return self._commands.create(
+            actor_of(actor) if actor is not None else Actor.customer(contact_of(requester).id),
             subject=subject,
             description=description,
             requester=requester,
@@ -290,7 +313,12 @@ class Helpdesk:
             ConcurrencyConflict: other writers kept moving the ticket, more
                 than ``retries`` times.
         """
-        return self._run(ticket_id, event, actor, payload)
+        return self._commands.fire(ticket_id, event, actor, payload)
+
+    def _fire(
+        self, ticket_id: str, event: str, actor: Actor, payload: Mapping[str, Any]
+    ) -> Ticket:
+        return self._commands.fire(ticket_id, event, actor, payload)
 
     def reply(self, ticket_id: str, actor: Actor, body: str) -> Ticket:
         """Add a reply: ``customer_reply`` from a customer, ``agent_reply`` from anyone else.
@@ -299,53 +327,32 @@ class Helpdesk:
         it, opens a new follow-up ticket whose ``parent_id`` is the closed one,
         and returns that.
         """
-        if _actor(actor).role is not Role.CUSTOMER:
-            return self._run(ticket_id, AGENT_REPLY, actor, {"body": body})
-        ticket = self._store.get(ticket_id)
-        category = self._workflow.category(ticket.status)
-        if category is Category.CLOSED and CUSTOMER_REPLY not in self._workflow.allowed(
-            ticket, actor, self._now(ticket)
-        ):
-            self._policy.check(ticket, actor, CUSTOMER_REPLY, category)
-            return self._create(
-                actor,
-                subject=ticket.subject,
-                description=body,
-                requester=ticket.requester,
-                priority=ticket.priority,
-                channel=ticket.channel,
-                tags=ticket.tags,
-                assignee=ticket.assignee,
-                department=ticket.department,
-                fields=ticket.fields,
-                parent_id=ticket.id,
-            )
-        return self._run(ticket_id, CUSTOMER_REPLY, actor, {"body": body})
+        return self._commands.reply(ticket_id, actor, body)
 
     def note(self, ticket_id: str, actor: Actor, body: str) -> Ticket:
         """Add an internal note, which the customer does not see."""
-        return self._run(ticket_id, "note", actor, {"body": body})
+        return self._commands.fire(ticket_id, NOTE, actor, {"body": body})
 
     def assign(
         self, ticket_id: str, actor: Actor, to: str | None, *, body: str | None = None
     ) -> Ticket:
         """Assign the ticket to the agent with id ``to`` (None: unassign)."""
-        return self._run(ticket_id, "assign", actor, _with_body({"to": to}, body))
+        return self._commands.fire(ticket_id, ASSIGN, actor, _with_body({"to": to}, body))
 
     def set_priority(
         self, ticket_id: str, actor: Actor, priority: Priority | str, *, body: str | None = None
     ) -> Ticket:
         """Change the ticket's priority."""
-        return self._run(
-            ticket_id, "set_priority", actor, _with_body({"priority": priority}, body)
+        return self._commands.fire(
+            ticket_id, SET_PRIORITY, actor, _with_body({"priority": priority}, body)
         )
 
     def set_department(
         self, ticket_id: str, actor: Actor, department: str | None, *, body: str | None = None
     ) -> Ticket:
         """Move the ticket to ``department`` (None: no department)."""
-        return self._run(
-            ticket_id, "set_department", actor, _with_body({"department": department}, body)
+        return self._commands.fire(
+            ticket_id, SET_DEPARTMENT, actor, _with_body({"department": department}, body)
         )
 
     def update_tags(
@@ -357,7 +364,7 @@ class Helpdesk:
         remove: Iterable[str] = frozenset(),
     ) -> Ticket:
         """Add and remove tags in one step."""
-        return self._run(ticket_id, "update_tags", actor, {"add": add, "remove": remove})
+        return self._commands.fire(ticket_id, UPDATE_TAGS, actor, {"add": add, "remove": remove})
 
     def set_fields(
         self,
@@ -368,121 +375,49 @@ class Helpdesk:
         remove: Iterable[str] = frozenset(),
     ) -> Ticket:
         """Set custom fields (merged into the existing ones) and remove others."""
-        return self._run(
-            ticket_id, "set_fields", actor, {"fields": fields or {}, "remove": frozenset(remove)}
+        return self._commands.fire(
+            ticket_id, SET_FIELDS, actor, {"fields": fields or {}, "remove": frozenset(remove)}
         )
 
     def postpone(
         self, ticket_id: str, actor: Actor, until: datetime, *, body: str | None = None
     ) -> Ticket:
         """Set the ticket aside until ``until`` (aware, in the future)."""
-        return self._run(ticket_id, "postpone", actor, _with_body({"until": until}, body))
+        return self._commands.fire(ticket_id, POSTPONE, actor, _with_body({"until": until}, body))
 
     def wake(self, ticket_id: str, actor: Actor, *, body: str | None = None) -> Ticket:
         """Bring a postponed ticket back: to open, or to new if it was never answered."""
-        return self._run(ticket_id, "wake", actor, _with_body({}, body))
+        return self._commands.fire(ticket_id, WAKE, actor, _with_body({}, body))
 
     def resolve(self, ticket_id: str, actor: Actor, *, body: str | None = None) -> Ticket:
         """Mark the problem fixed; the ticket stays open to the customer's follow-up."""
-        return self._run(ticket_id, "resolve", actor, _with_body({}, body))
+        return self._commands.fire(ticket_id, RESOLVE, actor, _with_body({}, body))
 
     def close(self, ticket_id: str, actor: Actor, *, body: str | None = None) -> Ticket:
         """Close a resolved ticket; closing is refused from any other status."""
-        return self._run(ticket_id, "close", actor, _with_body({}, body))
+        return self._commands.fire(ticket_id, CLOSE, actor, _with_body({}, body))
 
     def reopen(self, ticket_id: str, actor: Actor, *, body: str | None = None) -> Ticket:
         """Reopen a resolved or closed ticket; staff who reopen it become its assignee."""
-        return self._run(ticket_id, "reopen", actor, _with_body({}, body))
+        return self._commands.fire(ticket_id, REOPEN, actor, _with_body({}, body))
 
     def mark_spam(self, ticket_id: str, actor: Actor, *, body: str | None = None) -> Ticket:
         """Mark the ticket as spam."""
-        return self._run(ticket_id, "mark_spam", actor, _with_body({}, body))
+        return self._commands.fire(ticket_id, MARK_SPAM, actor, _with_body({}, body))
 
     def delete(self, ticket_id: str, actor: Actor, *, body: str | None = None) -> Ticket:
         """Delete the ticket (it can still be restored until it is purged)."""
-        return self._run(ticket_id, "delete", actor, _with_body({}, body))
+        return self._commands.fire(ticket_id, DELETE, actor, _with_body({}, body))
 
     def restore(self, ticket_id: str, actor: Actor, *, body: str | None = None) -> Ticket:
         """Bring back a spam or deleted ticket: to open, or to new if never answered."""
-        return self._run(ticket_id, "restore", actor, _with_body({}, body))
+        return self._commands.fire(ticket_id, RESTORE, actor, _with_body({}, body))
 
     def purge(self, ticket_id: str, actor: Actor) -> Ticket:
         """Remove a spam or deleted ticket and its history for good; return its last state."""
-        return self._run(ticket_id, "purge", actor, {})
+        return self._commands.fire(ticket_id, PURGE, actor, {})
 
-    # -- the path every command takes ---------------------------------------
-
-    def _now(self, ticket: Ticket | None = None) -> datetime:
-        now = to_utc(self._clock.now(), "clock.now()")
-        # Clocks of several hosts can disagree by a little; history must not go backwards.
-        if ticket is not None and now < ticket.updated_at:
-            return ticket.updated_at
-        return now
-
-    def _create(self, actor: Actor, **arguments: Any) -> Ticket:
-        ticket, event = self._workflow.create(
-            self._store.new_id(), actor, self._now(), **arguments
-        )
-        self._policy.check(ticket, actor, "create", self._workflow.category(ticket.status))
-        self._store.create(ticket, event)
-        self._notify(ticket, event)
-        return ticket
-
-    def _run(self, ticket_id: str, event: str, actor: Actor, payload: Mapping[str, Any]) -> Ticket:
-        _actor(actor)
-
-        def step(ticket: Ticket) -> _Change:
-            category = self._workflow.category(ticket.status)
-            self._policy.check(ticket, actor, event, category)
-            try:
-                return _Change(
-                    *self._workflow.apply(ticket, event, actor, self._now(ticket), **payload)
-                )
-            except IllegalTransition as illegal:
-                # Tell the actor what *they* may do now, not what anyone could.
-                permitted = self._permitted(ticket, actor, illegal.allowed)
-                raise IllegalTransition(
-                    ticket.id, ticket.status, event, permitted, illegal.reason
-                ) from None
-
-        new = self._commit(ticket_id, step, self._workflow.purges)
-        assert new is not None  # noqa: S101 - step never returns None
-        return new
-
-    def _commit(
-        self,
-        ticket_id: str,
-        step: Callable[[Ticket], _Change | None],
-        purges: Callable[[str], bool],
-    ) -> Ticket | None:
-        """Read the ticket, run ``step`` on it, commit what it returns, run the hooks.
-
-        On a conflict the ticket is read again and ``step`` re-run (so every
-        check sees the ticket as it now stands), up to ``retries`` times.  A
-        result entering a status that ``purges`` removes the ticket instead.
-        """
-        attempt = 0
-        while True:
-            ticket = self._store.get(ticket_id)
-            result = step(ticket)
-            if result is None:
-                return None
-            new, record, ledger = result
-            try:
-                if purges(new.status):
-                    self._store.purge(ticket.id, ticket.version)
-                elif ledger:
-                    self._store.commit(new, record, ticket.version, ledger)
-                else:  # as stores written before the ledger existed are called
-                    self._store.commit(new, record, ticket.version)
-            except ConcurrencyConflict:
-                attempt += 1
-                if attempt > self._retries:
-                    raise
-                continue
-            if self._hooks:
-                self._notify(new, record)
-            return new
+    # -- workflow changes ---------------------------------------------------
 
     def change_workflow(
         self,
@@ -514,54 +449,20 @@ class Helpdesk:
             PermissionDenied: ``actor`` may not migrate one of the tickets.
                 Nothing is moved.
         """
-        who = Actor.system() if actor is None else _actor(actor)
+        who = Actor.system() if actor is None else actor_of(actor)
         change = WorkflowChange(self._workflow, workflow, status_map or {})
-        query = TicketQuery(statuses=frozenset(change.moves), limit=None)
-        due = self._store.query(query) if change.moves else []
-        for ticket in due:  # every permission first, so a refusal moves nothing
-            self._policy.check(ticket, who, MIGRATE, self._workflow.category(ticket.status))
-        moved = [self._migrate(change, ticket.id, who) for ticket in due]
-        self._workflow = workflow
-        self._rules = self._bound(self._given_rules)
-        return [ticket for ticket in moved if ticket is not None]
-
-    def _migrate(self, change: WorkflowChange, ticket_id: str, actor: Actor) -> Ticket | None:
-        def step(ticket: Ticket) -> _Change | None:
-            moved = change.apply(ticket, actor, self._now(ticket))
-            return None if moved is None else _Change(*moved)
-
-        # A change never purges: WorkflowChange refuses maps into purging statuses.
-        return self._commit(ticket_id, step, lambda _status: False)
+        moved = migrate(self._unit, self._policy, change, who)
+        self._use(workflow, self._policy)
+        return moved
 
     # -- automation -------------------------------------------------------
-
-    def _bound(self, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
-        workflow = self._workflow
-
-        def of(categories: frozenset[Category]) -> frozenset[str]:
-            return workflow.statuses_in(*categories)
-
-        def clocks(ticket: Ticket, now: datetime) -> Sequence[SLAState]:
-            return self._clocks(ticket, None, now)[1]
-
-        return tuple(attrs.evolve(rule, when=bind(rule.when, of, clocks)) for rule in rules)
-
-    def _clocks(
-        self, ticket: Ticket, history: Sequence[HistoryEvent] | None, now: datetime
-    ) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:
-        """The policy covering ``ticket`` and its clocks at ``now`` (history read if not given)."""
-        policy = policy_for(self._sla_policies, ticket, now)
-        if policy is None:
-            return None, ()
-        events = self._store.history(ticket.id) if history is None else history
-        return policy, tuple(sla_states(policy, self._workflow, events, now))
 
     def run_rules(
         self,
         *,
         dry_run: bool = False,
         limit: int | None = None,
-        progress: Callable[[str, int, int], None] | None = None,
+        progress: Progress | None = None,
     ) -> RuleReport:
         """Apply the automation rules at the clock's now; return what fired.
 
@@ -571,7 +472,8 @@ class Helpdesk:
         policy and the workflow like any command.  A rule acts at most once
         per ticket and episode: the ledger entry is committed with the action,
         so sweeping again, later, or from another process at the same time
-        never repeats it.
+        never repeats it.  Each ticket's history and SLA clocks are read at
+        most once per sweep.
 
         Args:
             dry_run: compute what would fire, commit nothing.
@@ -580,62 +482,11 @@ class Helpdesk:
 
         Returns:
             The firings, and the firings the workflow or the policy refused.
+
+        Raises:
+            InvalidInput: ``limit`` or ``progress`` is malformed.
         """
-        if limit is not None and (not isinstance(limit, int) or limit < 0):
-            raise InvalidInput("limit", limit, "None or a whole number, zero or more")
-        now = self._now()
-        fired: list[Firing] = []
-        skipped: list[Skip] = []
-        for rule in self._rules:
-            if not rule.enabled:
-                continue
-            candidates = self._store.query(rule.candidates(now))
-            for done, candidate in enumerate(candidates, start=1):
-                if limit is not None and len(fired) >= limit:
-                    break
-                try:
-                    firing = self._sweep_one(rule, candidate.id, now, dry_run=dry_run)
-                except (IllegalTransition, PermissionDenied, InvalidInput) as refused:
-                    skipped.append(Skip(rule.name, candidate.id, str(refused)))
-                    firing = None
-                except TicketNotFound:
-                    firing = None  # purged since the query
-                if firing is not None:
-                    fired.append(firing)
-                if progress is not None:
-                    progress(rule.name, done, len(candidates))
-        return RuleReport(now, dry_run, tuple(fired), tuple(skipped))
-
-    def _sweep_one(
-        self, rule: Rule, ticket_id: str, now: datetime, *, dry_run: bool
-    ) -> Firing | None:
-        found: list[Firing] = []
-
-        def step(ticket: Ticket) -> _Change | None:
-            found.clear()
-            if not rule.when.holds(ticket, now):
-                return None
-            episode = rule.episode(ticket, now) or ticket.created_at
-            if self._store.fired(rule.name, ticket.id, episode):
-                return None
-            action = rule.action
-            history = self._store.history(ticket.id) if callable(action.payload) else []
-            at = max(now, ticket.updated_at)
-            self._policy.check(
-                ticket, _SYSTEM, action.event, self._workflow.category(ticket.status)
-            )
-            new, record = self._workflow.apply(
-                ticket, action.event, _SYSTEM, at, **action.arguments(ticket, history)
-            )
-            found.append(
-                Firing(rule.name, ticket.id, episode, action.event, ticket.status, new.status, at)
-            )
-            return (
-                None if dry_run else _Change(new, record, (LedgerEntry(rule.name, episode, at),))
-            )
-
-        self._commit(ticket_id, step, self._workflow.purges)
-        return found[0] if found else None
+        return self._sweep.run(dry_run=dry_run, limit=limit, progress=progress)
 
     def next_due(self, ticket_id: str) -> Due | None:
         """Return the rule that will act next on the ticket and when, if nothing changes first.
@@ -646,19 +497,7 @@ class Helpdesk:
         Raises:
             TicketNotFound: no such ticket.
         """
-        ticket = self._store.get(ticket_id)
-        best: Due | None = None
-        for rule in self._rules:
-            when = rule.when.when(ticket) if rule.enabled else None
-            if when is None:
-                continue
-            episode = rule.episode(ticket, self._now(ticket)) or ticket.created_at
-            if self._store.fired(rule.name, ticket.id, episode):
-                continue
-            at = max(when, ticket.created_at)
-            if best is None or at < best.at:
-                best = Due(rule.name, at)
-        return best
+        return self._sweep.next_due(ticket_id)
 
     # -- SLAs -------------------------------------------------------------
 
@@ -671,8 +510,7 @@ class Helpdesk:
         Raises:
             TicketNotFound: no such ticket.
         """
-        ticket = self._store.get(ticket_id)
-        return self._clocks(ticket, None, self._now(ticket))[1]
+        return self.context(ticket_id).sla()
 
     def queue(
         self,
@@ -700,25 +538,17 @@ class Helpdesk:
         Raises:
             InvalidInput: an unknown order, priority or category.
         """
-        keys = {"sla": by_urgency, "waiting": by_wait}
-        if order not in keys:
-            raise InvalidInput("order", order, "'sla' or 'waiting'")
-        wanted = enum_value(Priority, priority, "priority") if priority is not None else None
-        if category is None:
-            category = [c for c in Category if c.is_active]
-        statuses = self._statuses(None, category)
-        tickets = self._store.query(
-            TicketQuery(statuses=statuses, department=department, assignee=assignee)
+        return work_queue(
+            self._unit.store,
+            self._context,
+            self._workflow,
+            order=order,
+            department=department,
+            assignee=assignee,
+            priority=priority,
+            category=category,
+            limit=limit,
         )
-        entries = []
-        for ticket in tickets:
-            if wanted is not None and ticket.priority is not wanted:
-                continue
-            history = self._store.history(ticket.id)
-            _policy, states = self._clocks(ticket, history, self._now(ticket))
-            entries.append(queue_entry(ticket, states, history))
-        entries.sort(key=keys[order])
-        return entries if limit is None else entries[:limit]
 
     # -- metrics ------------------------------------------------------------
 
@@ -729,71 +559,30 @@ class Helpdesk:
         in each status, SLA compliance per target, and the same broken down by
         department, priority, assignee, tag and status.  Business-time figures
         use the calendar of the SLA policy that covers each ticket.
+
+        Raises:
+            InvalidInput: ``query`` is not a TicketQuery.
         """
-        now = self._now()
+        if query is not None and not isinstance(query, TicketQuery):
+            raise InvalidInput("query", query, "None or a TicketQuery")
+        now = self._unit.now()
         figures, slas = [], {}
-        for ticket in self._store.query(query or TicketQuery()):
-            history = self._store.history(ticket.id)
-            at = max(now, ticket.updated_at)
-            policy, states = self._clocks(ticket, history, at)
+        for ticket in self._unit.store.query(query or TicketQuery()):
+            context = self._context(ticket, max(now, ticket.updated_at))
+            policy = context.sla_policy()
             calendar = None if policy is None else policy.calendar
-            figures.append(ticket_metrics(ticket, history, self._workflow, at, calendar))
+            figures.append(
+                ticket_metrics(ticket, context.history(), self._workflow, context.now, calendar)
+            )
             if policy is not None:
-                slas[ticket.id] = states
+                slas[ticket.id] = context.sla()
         return report(figures, slas, now)
 
-    def _notify(self, ticket: Ticket, event: HistoryEvent) -> None:
-        errors: list[BaseException] = []
-        for hook in list(self._hooks):
-            try:
-                hook(ticket, event)
-            except Exception as error:  # noqa: BLE001 - every hook runs; all failures are reported together
-                errors.append(error)
-        if errors:
-            raise HookFailed(ticket, errors)
-
     def __repr__(self) -> str:
-        return f"<Helpdesk {self._workflow.name!r} on {self._store!r}>"
+        return f"<Helpdesk {self._workflow.name!r} on {self._unit.store!r}>"
 
 
 def _with_body(payload: dict[str, Any], body: str | None) -> dict[str, Any]:
     if body is not None:
         payload["body"] = body
     return payload
-
-
-class _Change(NamedTuple):
-    """What a command step produced: the new ticket, its event, and ledger entries to keep."""
-
-    ticket: Ticket
-    event: HistoryEvent
-    ledger: Sequence[LedgerEntry] = ()
-
-
-_SYSTEM = Actor.system()
-
-
-def _unique(rules: Iterable[Rule]) -> tuple[Rule, ...]:
-    given = tuple(rules)
-    for rule in given:
-        if not isinstance(rule, Rule):
-            raise InvalidInput("rules", rule, "Rule objects, such as those of default_rules()")
-    names = [rule.name for rule in given]
-    twice = sorted({name for name in names if names.count(name) > 1})
-    if twice:
-        raise InvalidInput("rules", twice, "rules with unique names")
-    return given
-
-
-def _actor(actor: object) -> Actor:
-    if not isinstance(actor, Actor):
-        raise InvalidInput("actor", actor, "an Actor, such as Actor.agent('a-1')")
-    return actor
-
-
-def _contact(requester: object) -> Contact:
-    if not isinstance(requester, Contact):
-        raise InvalidInput(
-            "requester", requester, "a Contact, such as Contact(name=..., email=...)"
-        )
-    return requester

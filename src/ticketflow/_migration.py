@@ -5,7 +5,8 @@ when it is built, that every status of the old workflow has a place in the new
 one and that no ticket would break a law by moving: a locked (closed) ticket
 stays locked, an open one does not become closed without being resolved, and a
 removed one stays out of the queues.  ``Helpdesk.change_workflow`` runs it over
-the stored tickets, recording a ``migrate`` event for each ticket that moves.
+the stored tickets (:func:`migrate`), recording a ``migrate`` event for each
+ticket that moves.
 """
 
 from __future__ import annotations
@@ -20,10 +21,14 @@ import attrs
 from ticketflow._actor import Actor
 from ticketflow._errors import InvalidInput, InvalidWorkflow
 from ticketflow._history import HistoryEvent
+from ticketflow._names import MIGRATE
+from ticketflow._policy import Policy
 from ticketflow._status import Category
 from ticketflow._ticket import Ticket
+from ticketflow._unit import Change, UnitOfWork
 from ticketflow._validate import to_utc
-from ticketflow._workflow import MIGRATE, Workflow
+from ticketflow._workflow import Workflow
+from ticketflow.storage import TicketQuery
 
 _KEPT = (Category.CLOSED, Category.REMOVED)
 """Categories a ticket can neither leave nor enter by a migration."""
@@ -157,3 +162,29 @@ class WorkflowChange:
             changes=changes,
         )
         return moved, event
+
+
+def migrate(
+    unit: UnitOfWork, policy: Policy, change: WorkflowChange, actor: Actor
+) -> list[Ticket]:
+    """Move every stored ticket ``change`` moves, each with a ``migrate`` event.
+
+    Every permission is checked first, so a refusal moves nothing.
+
+    Returns:
+        The moved tickets, as committed, in creation order.
+
+    Raises:
+        PermissionDenied: ``actor`` may not migrate one of the tickets.
+    """
+    query = TicketQuery(statuses=frozenset(change.moves), limit=None)
+    due = unit.store.query(query) if change.moves else []
+    for ticket in due:
+        policy.check(ticket, actor, MIGRATE, change.old.category(ticket.status))
+
+    def step(ticket: Ticket) -> Change | None:
+        moved = change.apply(ticket, actor, unit.now(ticket))
+        return None if moved is None else Change(*moved)  # a change never purges
+
+    moved = [unit.run(ticket.id, step, read=ticket) for ticket in due]
+    return [done.ticket for done in moved if done is not None]

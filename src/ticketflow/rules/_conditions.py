@@ -1,16 +1,14 @@
-"""Automation rules: conditions on tickets, one action each, fired at most once per episode.
+"""Conditions: what a ticket satisfies at an instant, composed with ``&``, ``|`` and ``~``.
 
-A :class:`Rule` pairs a condition with an action.  Conditions are built from
-parts and composed with ``&``, ``|`` and ``~``::
+Conditions are small frozen values built from parts::
 
     InStatus("resolved") & Since("resolved_at", after=timedelta(days=7))
 
-A rule fires on a ticket when its condition holds at the sweep's "now".  The
-*episode* is the instant its time parts count from (the latest of the fields
-they name: the customer's last reply, the resolution): a rule acts at most
-once per ticket and episode, and the record of it (a ledger entry) is
-committed in the same transaction as the action.  Anything that moves the
-instant - a customer reply, a new answer - starts a new episode.
+and evaluated on a :class:`~ticketflow.rules.Context` they are handed (the
+ticket, the instant, the workflow, and the history and SLA clocks read when
+asked).  Nothing is bound or patched after construction: a condition built
+any way, a host's own subclass included, works the same in a ``Rule``, in an
+``SLAPolicy``'s ``applies_to`` and in a dry run.
 """
 
 from __future__ import annotations
@@ -25,33 +23,54 @@ from ticketflow._errors import InvalidInput
 from ticketflow._status import Category
 from ticketflow._ticket import Channel, Priority, Ticket
 from ticketflow._validate import enum_value, tag_set, text
+from ticketflow._workflow import Workflow
+from ticketflow.rules._context import Context
 from ticketflow.storage._query import ORDER_FIELDS, TicketQuery
 
 
 class Condition:
-    """Something a ticket satisfies at an instant; compose with ``&``, ``|`` and ``~``."""
+    """Something a ticket satisfies at an instant; compose with ``&``, ``|`` and ``~``.
 
-    def holds(self, ticket: Ticket, now: datetime) -> bool:
-        """Whether ``ticket`` satisfies the condition at ``now``."""
+    A host's own condition subclasses this and implements :meth:`holds` (and
+    :meth:`when`, if it can tell ahead of time):
+
+    >>> from ticketflow import Actor, Contact, Helpdesk
+    >>> from ticketflow.rules import Context
+    >>> class Unassigned(Condition):
+    ...     def holds(self, context: Context) -> bool:
+    ...         return context.ticket.assignee is None
+    >>> desk = Helpdesk()
+    >>> ticket = desk.open(subject="VPN", description="It drops.",
+    ...                    requester=Contact(name="Ana", email="ana@example.com"))
+    >>> (Unassigned() & InCategory("new")).holds(desk.context(ticket.id))
+    True
+    >>> ticket = desk.assign(ticket.id, Actor.admin("lead"), to="a-1")
+    >>> Unassigned().holds(desk.context(ticket.id))
+    False
+    """
+
+    def holds(self, context: Context) -> bool:
+        """Whether the context's ticket satisfies the condition at the context's ``now``."""
         raise NotImplementedError
 
-    def when(self, ticket: Ticket) -> datetime | None:
+    def when(self, context: Context) -> datetime | None:
         """The earliest instant at which it holds if the ticket does not change; None: never.
 
-        Parts that do not depend on time answer ``datetime.min`` (always) or None.
+        Parts that do not depend on time answer :data:`ALWAYS` or None; the
+        default is None: not predicted.
         """
-        raise NotImplementedError
+        return None
 
     def fields(self) -> tuple[str, ...]:
         """The time fields the condition counts from (they define the episode)."""
         return ()
 
-    def anchor(self, ticket: Ticket, now: datetime) -> datetime | None:
+    def anchor(self, context: Context) -> datetime | None:
         """An instant, besides the time fields, that starts the episode (an SLA clock's start)."""
         return None
 
-    def narrow(self, query: TicketQuery, now: datetime) -> TicketQuery | None:
-        """Return ``query`` narrowed to a superset of the tickets that hold at ``now``.
+    def narrow(self, query: TicketQuery, now: datetime, workflow: Workflow) -> TicketQuery | None:
+        """Return ``query`` narrowed to a superset of the tickets that can hold at ``now``.
 
         None means this part cannot narrow (the sweep then filters in Python).
         """
@@ -67,11 +86,22 @@ class Condition:
         return Not(self)
 
 
-_ALWAYS = datetime.min.replace(tzinfo=UTC)
+ALWAYS = datetime.min.replace(tzinfo=UTC)
+"""What :meth:`Condition.when` answers for a part that holds whatever the time."""
 
 
-def _static(holds: bool) -> datetime | None:
-    return _ALWAYS if holds else None
+class _Static(Condition):
+    """A part that looks only at the ticket's fields: it holds always, or never."""
+
+    def when(self, context: Context) -> datetime | None:
+        """Always, or never."""
+        return ALWAYS if self.holds(context) else None
+
+
+def _within(query: TicketQuery, statuses: frozenset[str]) -> TicketQuery:
+    """``query`` asking for these statuses only (and those it already asked for)."""
+    narrowed = statuses if query.statuses is None else query.statuses & statuses
+    return attrs.evolve(query, statuses=narrowed)
 
 
 def _names(value: str | Iterable[str], field: str) -> frozenset[str]:
@@ -103,65 +133,45 @@ def _tags(value: object) -> frozenset[str]:
     return tag_set({value} if isinstance(value, str) else value, "Tagged")
 
 
-def _rule_name(value: object) -> str:
-    return text(value, "Rule.name")
-
-
 @attrs.frozen
-class InStatus(Condition):
+class InStatus(_Static):
     """The ticket's status is one of ``names``."""
 
     names: frozenset[str] = attrs.field(converter=_status_names)
 
-    def holds(self, ticket: Ticket, now: datetime) -> bool:
+    def holds(self, context: Context) -> bool:
         """Whether the status is one of the names."""
-        return ticket.status in self.names
+        return context.ticket.status in self.names
 
-    def when(self, ticket: Ticket) -> datetime | None:
-        """Always, or never."""
-        return _static(ticket.status in self.names)
-
-    def narrow(self, query: TicketQuery, now: datetime) -> TicketQuery:
+    def narrow(self, query: TicketQuery, now: datetime, workflow: Workflow) -> TicketQuery:
         """Ask the store for these statuses only."""
-        statuses = self.names if query.statuses is None else query.statuses & self.names
-        return attrs.evolve(query, statuses=statuses)
+        return _within(query, self.names)
 
 
 @attrs.frozen
-class InCategory(Condition):
-    """The ticket's status has one of ``categories``; needs the workflow to know which."""
+class InCategory(_Static):
+    """The ticket's status has one of ``categories`` in the context's workflow."""
 
     categories: frozenset[Category] = attrs.field(converter=_categories)
-    statuses: frozenset[str] = frozenset()
-    """Filled by :meth:`Rule.bind` from the workflow."""
 
-    def holds(self, ticket: Ticket, now: datetime) -> bool:
-        """Whether the status is one of the bound statuses."""
-        return ticket.status in self.statuses
+    def holds(self, context: Context) -> bool:
+        """Whether the status's category is one of these."""
+        return context.workflow.category(context.ticket.status) in self.categories
 
-    def when(self, ticket: Ticket) -> datetime | None:
-        """Always, or never."""
-        return _static(ticket.status in self.statuses)
-
-    def narrow(self, query: TicketQuery, now: datetime) -> TicketQuery:
+    def narrow(self, query: TicketQuery, now: datetime, workflow: Workflow) -> TicketQuery:
         """Ask the store for the statuses of these categories only."""
-        statuses = self.statuses if query.statuses is None else query.statuses & self.statuses
-        return attrs.evolve(query, statuses=statuses)
+        return _within(query, workflow.statuses_in(*self.categories))
 
 
 @attrs.frozen
-class PriorityIs(Condition):
+class PriorityIs(_Static):
     """The ticket's priority is one of ``priorities``."""
 
     priorities: frozenset[Priority] = attrs.field(converter=_priorities)
 
-    def holds(self, ticket: Ticket, now: datetime) -> bool:
+    def holds(self, context: Context) -> bool:
         """Whether the priority is one of these."""
-        return ticket.priority in self.priorities
-
-    def when(self, ticket: Ticket) -> datetime | None:
-        """Always, or never."""
-        return _static(ticket.priority in self.priorities)
+        return context.ticket.priority in self.priorities
 
 
 def _channels(value: Channel | str | Iterable[Channel | str]) -> frozenset[Channel]:
@@ -170,54 +180,42 @@ def _channels(value: Channel | str | Iterable[Channel | str]) -> frozenset[Chann
 
 
 @attrs.frozen
-class ChannelIs(Condition):
+class ChannelIs(_Static):
     """The ticket came in through one of ``channels``."""
 
     channels: frozenset[Channel] = attrs.field(converter=_channels)
 
-    def holds(self, ticket: Ticket, now: datetime) -> bool:
+    def holds(self, context: Context) -> bool:
         """Whether the channel is one of these."""
-        return ticket.channel in self.channels
-
-    def when(self, ticket: Ticket) -> datetime | None:
-        """Always, or never."""
-        return _static(ticket.channel in self.channels)
+        return context.ticket.channel in self.channels
 
 
 @attrs.frozen
-class InDepartment(Condition):
+class InDepartment(_Static):
     """The ticket belongs to ``department``."""
 
     department: str = attrs.field(converter=_department)
 
-    def holds(self, ticket: Ticket, now: datetime) -> bool:
+    def holds(self, context: Context) -> bool:
         """Whether the department matches."""
-        return ticket.department == self.department
+        return context.ticket.department == self.department
 
-    def when(self, ticket: Ticket) -> datetime | None:
-        """Always, or never."""
-        return _static(ticket.department == self.department)
-
-    def narrow(self, query: TicketQuery, now: datetime) -> TicketQuery:
+    def narrow(self, query: TicketQuery, now: datetime, workflow: Workflow) -> TicketQuery:
         """Ask the store for this department only."""
         return attrs.evolve(query, department=self.department)
 
 
 @attrs.frozen
-class Tagged(Condition):
+class Tagged(_Static):
     """The ticket has every one of ``tags``."""
 
     tags: frozenset[str] = attrs.field(converter=_tags)
 
-    def holds(self, ticket: Ticket, now: datetime) -> bool:
+    def holds(self, context: Context) -> bool:
         """Whether every tag is present."""
-        return self.tags <= ticket.tags
+        return self.tags <= context.ticket.tags
 
-    def when(self, ticket: Ticket) -> datetime | None:
-        """Always, or never."""
-        return _static(self.tags <= ticket.tags)
-
-    def narrow(self, query: TicketQuery, now: datetime) -> TicketQuery:
+    def narrow(self, query: TicketQuery, now: datetime, workflow: Workflow) -> TicketQuery:
         """Ask the store for tickets with these tags."""
         return attrs.evolve(query, tags=query.tags | self.tags)
 
@@ -283,13 +281,15 @@ class Since(Condition):
             return None
         return max(value for value in values if value is not None)
 
-    def holds(self, ticket: Ticket, now: datetime) -> bool:
+    def holds(self, context: Context) -> bool:
         """Whether long enough has passed."""
+        ticket = context.ticket
         start = self.start(ticket)
-        return start is not None and now - start >= self.after[ticket.priority]
+        return start is not None and context.now - start >= self.after[ticket.priority]
 
-    def when(self, ticket: Ticket) -> datetime | None:
+    def when(self, context: Context) -> datetime | None:
         """When long enough will have passed."""
+        ticket = context.ticket
         start = self.start(ticket)
         return None if start is None else start + self.after[ticket.priority]
 
@@ -297,7 +297,7 @@ class Since(Condition):
         """The fields counted from."""
         return self.time_fields
 
-    def narrow(self, query: TicketQuery, now: datetime) -> TicketQuery | None:
+    def narrow(self, query: TicketQuery, now: datetime, workflow: Workflow) -> TicketQuery | None:
         """Ask for tickets whose first field is old enough for the shortest duration."""
         if query.due is not None:
             return None  # one time filter per query; the sweep checks the rest
@@ -306,18 +306,18 @@ class Since(Condition):
 
 @attrs.frozen
 class Predicate(Condition):
-    """A host's own test, ``test(ticket, now) -> bool``, named for reports."""
+    """A host's own test, ``test(ticket, now) -> bool``, named for reports.
+
+    For a test that needs the history or the SLA clocks, subclass
+    :class:`Condition` instead: its ``holds`` gets the whole context.
+    """
 
     name: str
     test: Callable[[Ticket, datetime], bool] = attrs.field(eq=False)
 
-    def holds(self, ticket: Ticket, now: datetime) -> bool:
+    def holds(self, context: Context) -> bool:
         """Whatever the host's test says."""
-        return bool(self.test(ticket, now))
-
-    def when(self, ticket: Ticket) -> datetime | None:
-        """Unknown ahead of time: never predicted."""
-        return None
+        return bool(self.test(context.ticket, context.now))
 
 
 @attrs.frozen
@@ -326,13 +326,13 @@ class AllOf(Condition):
 
     parts: tuple[Condition, ...]
 
-    def holds(self, ticket: Ticket, now: datetime) -> bool:
+    def holds(self, context: Context) -> bool:
         """Whether every part holds."""
-        return all(part.holds(ticket, now) for part in self.parts)
+        return all(part.holds(context) for part in self.parts)
 
-    def when(self, ticket: Ticket) -> datetime | None:
+    def when(self, context: Context) -> datetime | None:
         """When the last part comes to hold."""
-        times = [part.when(ticket) for part in self.parts]
+        times = [part.when(context) for part in self.parts]
         present = [time for time in times if time is not None]
         return max(present) if len(present) == len(times) else None
 
@@ -340,15 +340,15 @@ class AllOf(Condition):
         """The fields of every part."""
         return tuple(field for part in self.parts for field in part.fields())
 
-    def anchor(self, ticket: Ticket, now: datetime) -> datetime | None:
+    def anchor(self, context: Context) -> datetime | None:
         """The latest anchor of the parts."""
-        return _latest(part.anchor(ticket, now) for part in self.parts)
+        return latest(part.anchor(context) for part in self.parts)
 
-    def narrow(self, query: TicketQuery, now: datetime) -> TicketQuery | None:
+    def narrow(self, query: TicketQuery, now: datetime, workflow: Workflow) -> TicketQuery | None:
         """Narrow by each part that can."""
         narrowed: TicketQuery | None = None
         for part in self.parts:
-            result = part.narrow(narrowed or query, now)
+            result = part.narrow(narrowed or query, now, workflow)
             if result is not None:
                 narrowed = result
         return narrowed
@@ -363,25 +363,26 @@ class AnyOf(Condition):
 
     parts: tuple[Condition, ...]
 
-    def holds(self, ticket: Ticket, now: datetime) -> bool:
+    def holds(self, context: Context) -> bool:
         """Whether a part holds."""
-        return any(part.holds(ticket, now) for part in self.parts)
+        return any(part.holds(context) for part in self.parts)
 
-    def when(self, ticket: Ticket) -> datetime | None:
+    def when(self, context: Context) -> datetime | None:
         """When the first part comes to hold."""
-        times = [time for time in (part.when(ticket) for part in self.parts) if time is not None]
+        times = [time for time in (part.when(context) for part in self.parts) if time is not None]
         return min(times) if times else None
 
     def fields(self) -> tuple[str, ...]:
         """The fields of every part."""
         return tuple(field for part in self.parts for field in part.fields())
 
-    def anchor(self, ticket: Ticket, now: datetime) -> datetime | None:
+    def anchor(self, context: Context) -> datetime | None:
         """The latest anchor of the parts."""
-        return _latest(part.anchor(ticket, now) for part in self.parts)
+        return latest(part.anchor(context) for part in self.parts)
 
 
-def _latest(values: Iterable[datetime | None]) -> datetime | None:
+def latest(values: Iterable[datetime | None]) -> datetime | None:
+    """The latest of the instants given, ignoring None; None if there is none."""
     present = [value for value in values if value is not None]
     return max(present) if present else None
 
@@ -392,13 +393,12 @@ class Not(Condition):
 
     part: Condition
 
-    def holds(self, ticket: Ticket, now: datetime) -> bool:
+    def holds(self, context: Context) -> bool:
         """Whether the part does not hold."""
-        return not self.part.holds(ticket, now)
+        return not self.part.holds(context)
 
-    def when(self, ticket: Ticket) -> datetime | None:
+    def when(self, context: Context) -> datetime | None:
         """For a part that does not depend on time, the opposite; otherwise never predicted."""
-        time = self.part.when(ticket)
         if self.part.fields():
             return None
-        return _ALWAYS if time is None else None
+        return ALWAYS if self.part.when(context) is None else None

@@ -12,6 +12,8 @@ import attrs
 from ticketflow._history import HistoryEvent
 from ticketflow._status import Category
 from ticketflow._ticket import Priority, Ticket
+from ticketflow._validate import text
+from ticketflow._workflow import Workflow
 from ticketflow.rules._actions import Action
 from ticketflow.rules._conditions import (
     Condition,
@@ -19,10 +21,14 @@ from ticketflow.rules._conditions import (
     InCategory,
     Since,
     _durations,
-    _latest,
-    _rule_name,
+    latest,
 )
+from ticketflow.rules._context import Context
 from ticketflow.storage._query import TicketQuery
+
+
+def _rule_name(value: object) -> str:
+    return text(value, "Rule.name")
 
 
 @attrs.frozen
@@ -49,20 +55,20 @@ class Rule:
     action: Action
     enabled: bool = True
 
-    def episode(self, ticket: Ticket, now: datetime | None = None) -> datetime | None:
-        """The instant the rule's time parts count from on ``ticket`` (None without one).
+    def episode(self, context: Context) -> datetime | None:
+        """The instant the rule's time parts count from on the context's ticket (None without one).
 
-        The latest of the time fields its conditions name and, given ``now``,
-        of the starts of the SLA clocks they look at.
+        The latest of the time fields its conditions name and of the starts of
+        the SLA clocks they look at.
         """
+        ticket = context.ticket
         values = [getattr(ticket, field) for field in self.when.fields()]
-        if now is not None:
-            values.append(self.when.anchor(ticket, now))
-        return _latest(values)
+        values.append(self.when.anchor(context))
+        return latest(values)
 
-    def candidates(self, now: datetime) -> TicketQuery:
+    def candidates(self, now: datetime, workflow: Workflow) -> TicketQuery:
         """The store query whose answer includes every ticket the rule may fire on at ``now``."""
-        return self.when.narrow(TicketQuery(), now) or TicketQuery()
+        return self.when.narrow(TicketQuery(), now, workflow) or TicketQuery()
 
 
 # -- the default rule set -----------------------------------------------------------

@@ -1,4 +1,8 @@
-"""SLA conditions for rules, and the SLA notice rules."""
+"""SLA conditions for rules, and the rules that record SLA warnings and breaches.
+
+The conditions look at the SLA clocks of the context they are handed
+(``context.sla()``), measured once per ticket however many conditions ask.
+"""
 
 from __future__ import annotations
 
@@ -10,68 +14,86 @@ import attrs
 
 from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
+from ticketflow._names import SLA_BREACH, SLA_WARNING
 from ticketflow._status import Category
 from ticketflow._ticket import Ticket
+from ticketflow._workflow import Workflow
 from ticketflow.rules._actions import Action
-from ticketflow.rules._conditions import AllOf, AnyOf, Condition, InCategory, Not, _latest
+from ticketflow.rules._conditions import Condition, InCategory, latest
+from ticketflow.rules._context import Context
 from ticketflow.rules._rule import Rule
+from ticketflow.sla._clocks import SLAState
+from ticketflow.sla._policy import Target
+from ticketflow.storage._query import TicketQuery
 
-SLAStates = Callable[[Ticket, datetime], Sequence[Any]]
-"""Gives a ticket's SLA states at an instant; a Helpdesk binds it (see :func:`bind`)."""
 
-
-def _no_states(_ticket: Ticket, _now: datetime) -> Sequence[Any]:
-    return ()
+def _target(value: object) -> Target | None:
+    if value is None or isinstance(value, Target):
+        return value
+    try:
+        return Target(value)
+    except ValueError:
+        choices = ", ".join(repr(target.value) for target in Target)
+        raise InvalidInput("target", value, f"None or a Target: one of {choices}") from None
 
 
 class _SLACondition(Condition):
-    """What the SLA conditions share: they look at the running clocks the desk binds."""
+    """What the SLA conditions share: they look at the running clocks of the context."""
 
-    target: Any
-    states: SLAStates
+    target: Target | None
 
-    def _matches(self, state: Any, now: datetime) -> bool:
+    def _matches(self, state: SLAState, now: datetime) -> bool:
         raise NotImplementedError
 
-    def _matching(self, ticket: Ticket, now: datetime) -> list[Any]:
+    def _matching(self, context: Context) -> list[SLAState]:
         return [
             state
-            for state in self.states(ticket, now)
+            for state in context.sla()
             if state.running
-            and (self.target is None or state.target == self.target)
-            and self._matches(state, now)
+            and (self.target is None or state.target is self.target)
+            and self._matches(state, context.now)
         ]
 
-    def holds(self, ticket: Ticket, now: datetime) -> bool:
+    def holds(self, context: Context) -> bool:
         """Whether some running clock matches."""
-        return bool(self._matching(ticket, now))
+        return bool(self._matching(context))
 
-    def when(self, ticket: Ticket) -> datetime | None:
-        """Not predicted: it depends on the SLA clocks."""
-        return None
-
-    def anchor(self, ticket: Ticket, now: datetime) -> datetime | None:
+    def anchor(self, context: Context) -> datetime | None:
         """The start of the matching clock: a rule on it acts once per run of a clock."""
-        return _latest(state.started_at for state in self._matching(ticket, now))
+        return latest(state.started_at for state in self._matching(context))
+
+    def narrow(self, query: TicketQuery, now: datetime, workflow: Workflow) -> TicketQuery:
+        """Ask the store only for statuses in which a clock can run.
+
+        No clock runs in a status that pauses SLA clocks, nor once the ticket
+        is closed.
+        """
+        stopped = workflow.sla_paused | workflow.statuses_in(Category.CLOSED)
+        statuses = frozenset(workflow.statuses) - stopped
+        if query.statuses is not None:
+            statuses &= query.statuses
+        return attrs.evolve(query, statuses=statuses)
 
 
 @attrs.frozen
 class SLAAtRisk(_SLACondition):
     """A running SLA clock has used at least ``fraction`` of its target, and is not yet breached.
 
-    ``target`` (an SLA ``Target``) narrows it to one promise.  A Helpdesk
-    binds the clocks from its SLA policies; unbound, it never holds.
+    ``target`` (a :class:`Target`) narrows it to one promise.  The clocks are
+    those of the SLA policy that covers the ticket (``Helpdesk(sla_policies=...)``);
+    with none, it never holds.
     """
 
     fraction: float = 0.75
-    target: Any = None
-    states: SLAStates = attrs.field(default=_no_states, eq=False, repr=False)
+    target: Target | None = attrs.field(default=None, converter=_target)
 
     def __attrs_post_init__(self) -> None:
+        if isinstance(self.fraction, bool) or not isinstance(self.fraction, (int, float)):
+            raise InvalidInput("fraction", self.fraction, "a number between 0 and 1")
         if not 0 < self.fraction < 1:
             raise InvalidInput("fraction", self.fraction, "a number between 0 and 1")
 
-    def _matches(self, state: Any, now: datetime) -> bool:
+    def _matches(self, state: SLAState, now: datetime) -> bool:
         return not state.breached and state.fraction >= self.fraction
 
 
@@ -79,11 +101,10 @@ class SLAAtRisk(_SLACondition):
 class SLABreached(_SLACondition):
     """A running SLA clock (of ``target``, if given) has passed its target."""
 
-    target: Any = None
-    states: SLAStates = attrs.field(default=_no_states, eq=False, repr=False)
+    target: Target | None = attrs.field(default=None, converter=_target)
 
-    def _matches(self, state: Any, now: datetime) -> bool:
-        return bool(state.breached)
+    def _matches(self, state: SLAState, now: datetime) -> bool:
+        return state.breached
 
 
 @attrs.frozen
@@ -91,14 +112,13 @@ class SLADueWithin(_SLACondition):
     """A running SLA clock (of ``target``, if given) falls due within ``within`` of now."""
 
     within: timedelta
-    target: Any = None
-    states: SLAStates = attrs.field(default=_no_states, eq=False, repr=False)
+    target: Target | None = attrs.field(default=None, converter=_target)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.within, timedelta) or self.within <= timedelta(0):
             raise InvalidInput("within", self.within, "a positive timedelta")
 
-    def _matches(self, state: Any, now: datetime) -> bool:
+    def _matches(self, state: SLAState, now: datetime) -> bool:
         return (
             not state.breached and state.due_at is not None and state.due_at - now <= self.within
         )
@@ -115,16 +135,16 @@ def sla_rules(*, warn_at: float | Sequence[float] = 0.75) -> tuple[Rule, ...]:
     ``rules=`` runs them beside :func:`default_rules`.
     """
     fractions = (warn_at,) if isinstance(warn_at, (int, float)) else tuple(warn_at)
-    active = InCategory([Category.NEW, Category.OPEN, Category.PENDING, Category.ON_HOLD])
+    active = InCategory([category for category in Category if category.is_active])
     warnings = tuple(
         Rule(
             "sla_warning" if len(fractions) == 1 else f"sla_warning_{round(fraction * 100)}",
             active & SLAAtRisk(fraction),
-            Action("sla_warning", _notice(f"at {fraction:.0%} of its target")),
+            Action(SLA_WARNING, _notice(f"at {fraction:.0%} of its target")),
         )
         for fraction in fractions
     )
-    breach = Rule("sla_breach", active & SLABreached(), Action("sla_breach", _notice("breached")))
+    breach = Rule("sla_breach", active & SLABreached(), Action(SLA_BREACH, _notice("breached")))
     return (*warnings, breach)
 
 
@@ -135,23 +155,3 @@ def _notice(
         return {"body": f"SLA {what} on ticket {ticket.id}."}
 
     return payload
-
-
-def bind(
-    condition: Condition,
-    categories: Callable[[frozenset[Category]], frozenset[str]],
-    states: SLAStates | None = None,
-) -> Condition:
-    """Fill the category parts' statuses from a workflow, and the SLA parts' clocks."""
-    if isinstance(condition, InCategory):
-        return attrs.evolve(condition, statuses=categories(condition.categories))
-    if isinstance(condition, _SLACondition) and states is not None:
-        sla_part: Any = condition  # each concrete SLA condition is an attrs class
-        bound: Condition = attrs.evolve(sla_part, states=states)
-        return bound
-    if isinstance(condition, AllOf | AnyOf):
-        parts = tuple(bind(part, categories, states) for part in condition.parts)
-        return attrs.evolve(condition, parts=parts)
-    if isinstance(condition, Not):
-        return Not(bind(condition.part, categories, states))
-    return condition

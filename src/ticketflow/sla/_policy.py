@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import attrs
 
 from ticketflow._errors import InvalidInput
-from ticketflow._ticket import Ticket
 from ticketflow._validate import text
 from ticketflow.rules._conditions import Condition
+from ticketflow.rules._context import Context
 from ticketflow.sla._calendar import Calendar
 
 
@@ -32,6 +32,13 @@ def _target_time(value: object) -> timedelta | None:
     return value
 
 
+def _condition(_policy: object, _attribute: object, value: Condition | None) -> None:
+    if value is not None and not isinstance(value, Condition):
+        raise InvalidInput(
+            "SLAPolicy.applies_to", value, "None or a Condition, such as PriorityIs('urgent')"
+        )
+
+
 def _policy_name(value: object) -> str:
     return text(value, "SLAPolicy.name")
 
@@ -42,7 +49,7 @@ class SLAPolicy:
 
     Args:
         name: for reports.
-        applies_to: which tickets (a rules :class:`~ticketflow.Condition`,
+        applies_to: which tickets (a :class:`~ticketflow.rules.Condition`,
             such as ``PriorityIs("urgent") & InDepartment("it")``); None: all.
         first_response, next_response, resolution, close_within: the targets,
             in business time of ``calendar``; None for no target.
@@ -53,7 +60,7 @@ class SLAPolicy:
     """
 
     name: str = attrs.field(converter=_policy_name)
-    applies_to: Condition | None = None
+    applies_to: Condition | None = attrs.field(default=None, validator=_condition)
     first_response: timedelta | None = attrs.field(default=None, converter=_target_time)
     next_response: timedelta | None = attrs.field(default=None, converter=_target_time)
     resolution: timedelta | None = attrs.field(default=None, converter=_target_time)
@@ -65,11 +72,11 @@ class SLAPolicy:
         value: timedelta | None = getattr(self, which.value)
         return value
 
-    def covers(self, ticket: Ticket, now: datetime) -> bool:
-        """Whether the policy applies to ``ticket``."""
-        return self.applies_to is None or self.applies_to.holds(ticket, now)
+    def covers(self, context: Context) -> bool:
+        """Whether the policy applies to the context's ticket."""
+        return self.applies_to is None or self.applies_to.holds(context)
 
 
-def policy_for(policies: Sequence[SLAPolicy], ticket: Ticket, now: datetime) -> SLAPolicy | None:
-    """The first policy that covers ``ticket``, or None."""
-    return next((policy for policy in policies if policy.covers(ticket, now)), None)
+def policy_for(policies: Sequence[SLAPolicy], context: Context) -> SLAPolicy | None:
+    """The first policy that covers the context's ticket, or None."""
+    return next((policy for policy in policies if policy.covers(context)), None)

@@ -1,0 +1,122 @@
+"""Commands: a person's (or the system's) request checked by the policy and the workflow.
+
+A command is a step for the unit of work: check the policy for the actor,
+apply the workflow (pure), and hand back the change.  A refused command
+raises before anything is written.  The follow-up rule lives here too: a
+customer's reply to a closed ticket that the workflow does not reopen opens a
+new ticket linked to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from ticketflow._actor import Actor, Role
+from ticketflow._errors import IllegalTransition, InvalidInput
+from ticketflow._names import AGENT_REPLY, CREATE, CUSTOMER_REPLY
+from ticketflow._policy import Policy
+from ticketflow._status import Category
+from ticketflow._ticket import Contact, Ticket
+from ticketflow._unit import Change, UnitOfWork
+from ticketflow._workflow import Workflow
+
+
+def actor_of(actor: object) -> Actor:
+    """Return ``actor`` if it is an :class:`Actor`; raise :class:`InvalidInput` otherwise."""
+    if not isinstance(actor, Actor):
+        raise InvalidInput("actor", actor, "an Actor, such as Actor.agent('a-1')")
+    return actor
+
+
+def contact_of(requester: object) -> Contact:
+    """Return ``requester`` if it is a :class:`Contact`; raise :class:`InvalidInput` otherwise."""
+    if not isinstance(requester, Contact):
+        raise InvalidInput(
+            "requester", requester, "a Contact, such as Contact(name=..., email=...)"
+        )
+    return requester
+
+
+@attrs.frozen
+class Commands:
+    """Runs commands through a unit of work, under one workflow and one policy."""
+
+    unit: UnitOfWork
+    workflow: Workflow
+    policy: Policy
+
+    def permitted(self, ticket: Ticket, actor: Actor, events: Iterable[str]) -> list[str]:
+        """The ``events`` the policy lets ``actor`` fire on ``ticket``."""
+        category = self.workflow.category(ticket.status)
+        return [
+            event for event in events if self.policy.denial(ticket, actor, event, category) is None
+        ]
+
+    def allowed(self, ticket: Ticket, actor: Actor) -> list[str]:
+        """The events ``actor`` may fire on ``ticket`` now: legal and permitted."""
+        return self.permitted(
+            ticket, actor, self.workflow.allowed(ticket, actor, self.unit.now(ticket))
+        )
+
+    def create(self, actor: Actor, **arguments: Any) -> Ticket:
+        """Open a ticket in the workflow's initial status, if the policy lets ``actor``."""
+        ticket, event = self.workflow.create(
+            self.unit.store.new_id(), actor, self.unit.now(), **arguments
+        )
+        self.policy.check(ticket, actor, CREATE, self.workflow.category(ticket.status))
+        return self.unit.create(ticket, event)
+
+    def fire(self, ticket_id: str, event: str, actor: Actor, payload: Mapping[str, Any]) -> Ticket:
+        """Fire ``event`` on the ticket as ``actor``; return the ticket after it."""
+        actor_of(actor)
+        workflow, policy = self.workflow, self.policy
+
+        def step(ticket: Ticket) -> Change:
+            policy.check(ticket, actor, event, workflow.category(ticket.status))
+            try:
+                new, record = workflow.apply(
+                    ticket, event, actor, self.unit.now(ticket), **payload
+                )
+            except IllegalTransition as illegal:
+                # Tell the actor what *they* may do now, not what anyone could.
+                mine = self.permitted(ticket, actor, illegal.allowed)
+                raise IllegalTransition(
+                    ticket.id, ticket.status, event, mine, illegal.reason
+                ) from None
+            return Change(new, record, purge=workflow.purges(new.status))
+
+        change = self.unit.run(ticket_id, step)
+        assert change is not None  # noqa: S101 - the step always returns a change
+        return change.ticket
+
+    def reply(self, ticket_id: str, actor: Actor, body: str) -> Ticket:
+        """A reply: ``customer_reply`` from a customer, ``agent_reply`` from anyone else.
+
+        A customer's reply to a closed ticket that the workflow does not
+        reopen opens a follow-up ticket whose ``parent_id`` is the closed one.
+        """
+        if actor_of(actor).role is not Role.CUSTOMER:
+            return self.fire(ticket_id, AGENT_REPLY, actor, {"body": body})
+        ticket = self.unit.store.get(ticket_id)
+        category = self.workflow.category(ticket.status)
+        if category is Category.CLOSED and CUSTOMER_REPLY not in self.workflow.allowed(
+            ticket, actor, self.unit.now(ticket)
+        ):
+            self.policy.check(ticket, actor, CUSTOMER_REPLY, category)
+            return self.create(
+                actor,
+                subject=ticket.subject,
+                description=body,
+                requester=ticket.requester,
+                priority=ticket.priority,
+                channel=ticket.channel,
+                tags=ticket.tags,
+                assignee=ticket.assignee,
+                department=ticket.department,
+                fields=ticket.fields,
+                parent_id=ticket.id,
+            )
+        return self.fire(ticket_id, CUSTOMER_REPLY, actor, {"body": body})

@@ -1,0 +1,135 @@
+"""The unit of work: the one piece of code that commits a ticket's change.
+
+Every change to a stored ticket takes the same path: read the ticket, run a
+pure *step* on it (which checks whatever it must and returns what changes, or
+nothing), commit the new ticket, its history event and its ledger entries in
+one compare-and-set write (or purge the ticket), then run the hooks.  When a
+concurrent writer moved the ticket first, the ticket is read again and the
+step re-run, so every check sees the ticket as it now stands.  Commands, the
+rules sweep and workflow migrations all commit through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from ticketflow._clock import Clock
+from ticketflow._errors import ConcurrencyConflict, HookFailed, InvalidInput
+from ticketflow._history import HistoryEvent
+from ticketflow._ticket import Ticket
+from ticketflow._validate import to_utc
+from ticketflow.storage import LedgerEntry, Store
+
+Hook = Callable[[Ticket, HistoryEvent], None]
+"""Called after each commit with the committed ticket and its new history event."""
+
+
+class Change(NamedTuple):
+    """What a step produced: the new ticket and its event, and what else to commit with them.
+
+    Attributes:
+        ticket: the ticket after the change.
+        event: the history event recording it.
+        ledger: once-only entries of the rules that acted, kept in the same commit.
+        purge: remove the ticket and its history instead of storing ``ticket``.
+    """
+
+    ticket: Ticket
+    event: HistoryEvent
+    ledger: Sequence[LedgerEntry] = ()
+    purge: bool = False
+
+
+Step = Callable[[Ticket], Change | None]
+"""Checks a ticket as read and returns its change, or None to leave it as it is."""
+
+
+class UnitOfWork:
+    """Reads, steps, commits with compare-and-set and retry, then runs the hooks.
+
+    Args:
+        store: where tickets live.
+        clock: where time comes from.
+        hooks: called after every commit, in order; the list is shared with
+            the owner, who may add and remove hooks.
+        retries: how many times a step is re-run from a fresh read after a
+            conflict before the conflict is raised.
+    """
+
+    __slots__ = ("clock", "hooks", "retries", "store")
+
+    def __init__(self, store: Store, clock: Clock, hooks: list[Hook], retries: int) -> None:
+        if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+            raise InvalidInput("retries", retries, "a whole number, zero or more")
+        self.store = store
+        self.clock = clock
+        self.hooks = hooks
+        self.retries = retries
+
+    def now(self, ticket: Ticket | None = None) -> datetime:
+        """The clock's time, never earlier than ``ticket``'s last update.
+
+        Clocks of several hosts can disagree by a little; a ticket's history
+        must not go backwards.
+        """
+        now = to_utc(self.clock.now(), "clock.now()")
+        if ticket is not None and now < ticket.updated_at:
+            return ticket.updated_at
+        return now
+
+    def create(self, ticket: Ticket, event: HistoryEvent) -> Ticket:
+        """Store a new ticket with its ``create`` event, then run the hooks."""
+        self.store.create(ticket, event)
+        self.notify(ticket, event)
+        return ticket
+
+    def run(self, ticket_id: str, step: Step, *, read: Ticket | None = None) -> Change | None:
+        """Read the ticket, run ``step`` on it, commit what it returns, run the hooks.
+
+        Args:
+            ticket_id: the ticket.
+            step: the pure check-and-change; re-run after each conflict.
+            read: the ticket as the caller already read it, used for the first
+                attempt instead of reading it again (a stale copy only costs a
+                conflict and a retry).
+
+        Returns:
+            The committed change, or None if the step left the ticket alone.
+
+        Raises:
+            ConcurrencyConflict: other writers kept moving the ticket, more than
+                ``retries`` times.
+            HookFailed: the change was committed, but hooks raised.
+        """
+        attempt = 0
+        while True:
+            ticket = read if read is not None and attempt == 0 else self.store.get(ticket_id)
+            change = step(ticket)
+            if change is None:
+                return None
+            try:
+                if change.purge:
+                    self.store.purge(ticket.id, ticket.version)
+                else:
+                    self.store.commit(change.ticket, change.event, ticket.version, change.ledger)
+            except ConcurrencyConflict:
+                attempt += 1
+                if attempt > self.retries:
+                    raise
+                continue
+            if self.hooks:
+                self.notify(change.ticket, change.event)
+            return change
+
+    def notify(self, ticket: Ticket, event: HistoryEvent) -> None:
+        """Run every hook; if some raise, raise :class:`HookFailed` with them all after."""
+        errors: list[BaseException] = []
+        for hook in list(self.hooks):
+            try:
+                hook(ticket, event)
+            except Exception as error:  # noqa: BLE001 - every hook runs; all failures are reported together
+                errors.append(error)
+        if errors:
+            raise HookFailed(ticket, errors)
