@@ -8,10 +8,9 @@ from typing import Any
 import attrs
 
 from ticketflow._history import HistoryEvent
+from ticketflow._names import ASSIGN, REMIND, SET_PRIORITY, UPDATE_TAGS
 from ticketflow._ticket import Priority, Ticket
 from ticketflow._validate import enum_value
-
-# -- actions ---------------------------------------------------------------------
 
 
 @attrs.frozen
@@ -42,19 +41,19 @@ class Action:
     @classmethod
     def assign(cls, to: str | None) -> Action:
         """Assign (or unassign, with None) the ticket."""
-        return cls("assign", {"to": to})
+        return cls(ASSIGN, {"to": to})
 
     @classmethod
     def set_priority(cls, priority: Priority | str) -> Action:
         """Set the priority."""
-        return cls("set_priority", {"priority": enum_value(Priority, priority, "priority")})
+        return cls(SET_PRIORITY, {"priority": enum_value(Priority, priority, "priority")})
 
     @classmethod
     def escalate(cls) -> Action:
         """Raise the priority one step (urgent stays urgent)."""
         order = list(Priority)
         return cls(
-            "set_priority",
+            SET_PRIORITY,
             lambda ticket, _history: {
                 "priority": order[min(order.index(ticket.priority) + 1, len(order) - 1)],
                 "body": "Escalated: no reply from the customer.",
@@ -64,9 +63,9 @@ class Action:
     @classmethod
     def tag(cls, add: Iterable[str] = (), remove: Iterable[str] = ()) -> Action:
         """Add and remove tags."""
-        return cls("update_tags", {"add": frozenset(add), "remove": frozenset(remove)})
+        return cls(UPDATE_TAGS, {"add": frozenset(add), "remove": frozenset(remove)})
 
     @classmethod
     def remind(cls, message: str) -> Action:
         """Send the customer a reminder: a ``remind`` event the host's hooks deliver."""
-        return cls("remind", {"body": message})
+        return cls(REMIND, {"body": message})

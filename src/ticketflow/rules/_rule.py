@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from ticketflow._history import HistoryEvent
+from ticketflow._names import AGENT_REPLY, CLOSE, REMIND, RESOLVE, UPDATE_TAGS, WAKE
 from ticketflow._status import Category
 from ticketflow._ticket import Priority, Ticket
 from ticketflow._validate import text
@@ -111,9 +112,9 @@ CLOSE_AFTER = timedelta(days=7)
 
 def _attempts(ticket: Ticket, history: Sequence[HistoryEvent]) -> dict[str, Any]:
     contacts = [
-        f"{event.at:%Y-%m-%d %H:%M} ({'reply' if event.name == 'agent_reply' else 'reminder'})"
+        f"{event.at:%Y-%m-%d %H:%M} ({'reply' if event.name == AGENT_REPLY else 'reminder'})"
         for event in history
-        if event.name in ("agent_reply", "remind")
+        if event.name in (AGENT_REPLY, REMIND)
     ]
     listed = "; ".join(contacts) or "none recorded"
     return {
@@ -167,21 +168,21 @@ def default_rules(
             # A tag, not a higher priority: the periods depend on the priority,
             # and raising it would hurry the resolution of the same silence.
             Action(
-                "update_tags",
+                UPDATE_TAGS,
                 {"add": frozenset({"escalated"}), "body": "Escalated: the customer is silent."},
             ),
         ),
         Rule(
             "resolve_silence",
             waiting & Since(*answered, after=resolve_after),
-            Action("resolve", _attempts),
+            Action(RESOLVE, _attempts),
         ),
         Rule(
             "auto_close",
             InCategory(Category.SOLVED)
             & Since("resolved_at", "last_customer_activity_at", after=close_after),
             Action.fire(
-                "close",
+                CLOSE,
                 "We closed this ticket because it was resolved and we heard nothing more. "
                 "Write to us again to open a follow-up.",
             ),
@@ -189,6 +190,6 @@ def default_rules(
         Rule(
             "wake_postponed",
             InCategory(Category.ON_HOLD) & Since("postponed_until", after=timedelta(0)),
-            Action.fire("wake", "The time this ticket was postponed to has come."),
+            Action.fire(WAKE, "The time this ticket was postponed to has come."),
         ),
     )
