@@ -85,4 +85,6 @@ def test_a_hosts_own_condition_composes_and_is_never_predicted(
     assert (Unassigned() & InCategory("new")).holds(context)
     assert not (~Unassigned()).holds(context)
     assert Unassigned().when(context) is None
+    assert (~Unassigned()).when(context) is None  # not predicted, so its opposite is not either
+    assert (~InCategory("open")).when(context) is not None
     assert (Unassigned() | Predicate("never", lambda _t, _n: False)).holds(context)

@@ -398,7 +398,11 @@ class Not(Condition):
         return not self.part.holds(context)
 
     def when(self, context: Context) -> datetime | None:
-        """For a part that does not depend on time, the opposite; otherwise never predicted."""
-        if self.part.fields():
+        """For a part on the ticket's fields alone, the opposite; otherwise not predicted.
+
+        Only such a part's "never" is a real never: for any other, None means
+        "not predicted", whose opposite is not "always".
+        """
+        if not isinstance(self.part, _Static):
             return None
-        return ALWAYS if self.part.when(context) is None else None
+        return None if self.part.holds(context) else ALWAYS
