@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from support import ADMIN, AGENT, ANA, CUSTOMER, SYSTEM
+from support import ADMIN, AGENT, ANA, CUSTOMER, START, SYSTEM
 
 from ticketflow import (
     Helpdesk,
@@ -161,3 +161,25 @@ def test_migrate_is_reserved_and_cannot_be_fired(desk: Helpdesk) -> None:
 def test_a_map_into_a_status_that_purges_is_refused() -> None:
     with pytest.raises(InvalidWorkflow, match="mapped to 'purged', which purges tickets"):
         WorkflowChange(DEFAULT, renamed(), {"deleted": "purged"})
+
+
+def test_a_migration_runs_on_a_unit_of_work_without_a_desk() -> None:
+    from ticketflow import Actor, Policy  # noqa: PLC0415
+    from ticketflow._migration import migrate  # noqa: PLC0415
+    from ticketflow._unit import UnitOfWork  # noqa: PLC0415
+    from ticketflow.storage import MemoryStore  # noqa: PLC0415
+
+    unit = UnitOfWork(MemoryStore(), ManualClock(START), [], retries=3)
+    ticket, event = DEFAULT.create(
+        unit.store.new_id(), Actor.customer(ANA.id), START,
+        subject="VPN", description="d", requester=ANA,
+    )  # fmt: skip
+    unit.create(ticket, event)
+    change = WorkflowChange(DEFAULT, renamed(new="triage"), {"new": "triage"})
+    (moved,) = migrate(unit, Policy.default(), change, SYSTEM)
+    assert (moved.id, moved.status, moved.version) == (ticket.id, "triage", 2)
+    assert [e.name for e in unit.store.history(ticket.id)] == ["create", "migrate"]
+    with pytest.raises(PermissionDenied):
+        migrate(unit, Policy.default(), WorkflowChange(renamed(new="triage"), DEFAULT,
+                {"triage": "new"}), CUSTOMER)  # fmt: skip
+    assert unit.store.get(ticket.id).status == "triage"
