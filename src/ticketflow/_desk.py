@@ -24,15 +24,15 @@ from ticketflow._errors import (
     PermissionDenied,
     TicketNotFound,
 )
-from ticketflow._events import AGENT_REPLY, CUSTOMER_REPLY
 from ticketflow._history import HistoryEvent
 from ticketflow._metrics import MetricsReport, report, ticket_metrics
 from ticketflow._migration import WorkflowChange
+from ticketflow._names import AGENT_REPLY, CUSTOMER_REPLY, MIGRATE
 from ticketflow._policy import Policy
 from ticketflow._status import Category
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._validate import enum_value, tag_set, to_utc
-from ticketflow._workflow import MIGRATE, Workflow
+from ticketflow._workflow import Workflow
 from ticketflow.rules import Due, Firing, Rule, RuleReport, Skip, default_rules
 from ticketflow.sla._clocks import SLAState, sla_states
 from ticketflow.sla._conditions import bind, sla_rules

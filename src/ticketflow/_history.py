@@ -17,13 +17,11 @@ import attrs
 
 from ticketflow._actor import Actor
 from ticketflow._errors import InvalidInput
+from ticketflow._names import CREATE
 from ticketflow._ticket import TICKET_FIELDS, Ticket
 from ticketflow._validate import to_utc
 
 _new = object.__new__
-
-CREATE = "create"
-"""The name of the first event of every ticket, which holds all its fields."""
 
 
 def _event_time(value: object) -> datetime:

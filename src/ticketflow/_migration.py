@@ -20,10 +20,11 @@ import attrs
 from ticketflow._actor import Actor
 from ticketflow._errors import InvalidInput, InvalidWorkflow
 from ticketflow._history import HistoryEvent
+from ticketflow._names import MIGRATE
 from ticketflow._status import Category
 from ticketflow._ticket import Ticket
 from ticketflow._validate import to_utc
-from ticketflow._workflow import MIGRATE, Workflow
+from ticketflow._workflow import Workflow
 
 _KEPT = (Category.CLOSED, Category.REMOVED)
 """Categories a ticket can neither leave nor enter by a migration."""

@@ -16,6 +16,26 @@ import attrs
 
 from ticketflow._actor import Actor, Role
 from ticketflow._errors import InvalidInput, PermissionDenied
+from ticketflow._names import (
+    AGENT_REPLY,
+    ASSIGN,
+    CLOSE,
+    CREATE,
+    CUSTOMER_REPLY,
+    DELETE,
+    MARK_SPAM,
+    NOTE,
+    POSTPONE,
+    REMIND,
+    REOPEN,
+    RESOLVE,
+    RESTORE,
+    SET_DEPARTMENT,
+    SET_FIELDS,
+    SET_PRIORITY,
+    UPDATE_TAGS,
+    WAKE,
+)
 from ticketflow._status import Category
 from ticketflow._ticket import Ticket
 from ticketflow._validate import enum_value, text
@@ -44,37 +64,37 @@ class Scope(enum.Enum):
 _ALL = Scope.ALL
 
 _STAFF_EDITS = (
-    "note",
-    "remind",
-    "assign",
-    "set_priority",
-    "set_department",
-    "update_tags",
-    "set_fields",
+    NOTE,
+    REMIND,
+    ASSIGN,
+    SET_PRIORITY,
+    SET_DEPARTMENT,
+    UPDATE_TAGS,
+    SET_FIELDS,
 )
 
 DEFAULT_GRANTS: Mapping[Role, Mapping[str, Scope]] = MappingProxyType(
     {
         Role.CUSTOMER: MappingProxyType(
             {
-                "create": Scope.OWN,
-                "customer_reply": Scope.OWN,
-                "resolve": Scope.OWN,
-                "close": Scope.OWN,
+                CREATE: Scope.OWN,
+                CUSTOMER_REPLY: Scope.OWN,
+                RESOLVE: Scope.OWN,
+                CLOSE: Scope.OWN,
             }
         ),
         Role.AGENT: MappingProxyType(
             {
-                "create": Scope.ALL,
-                "agent_reply": Scope.ALL,
+                CREATE: Scope.ALL,
+                AGENT_REPLY: Scope.ALL,
                 **dict.fromkeys(_STAFF_EDITS, Scope.ALL),
-                "postpone": Scope.ALL,
-                "wake": Scope.ALL,
-                "resolve": Scope.OWN,
-                "close": Scope.OWN,
-                "mark_spam": Scope.ALL,
-                "delete": Scope.ALL,
-                "restore": Scope.ALL,
+                POSTPONE: Scope.ALL,
+                WAKE: Scope.ALL,
+                RESOLVE: Scope.OWN,
+                CLOSE: Scope.OWN,
+                MARK_SPAM: Scope.ALL,
+                DELETE: Scope.ALL,
+                RESTORE: Scope.ALL,
             }
         ),
         Role.ADMIN: MappingProxyType({ANY_EVENT: Scope.ALL}),
@@ -134,7 +154,7 @@ class Policy:
         default=frozenset({Role.ADMIN, Role.OWNER, Role.SYSTEM}), converter=_roles
     )
     unlocking: frozenset[str] = attrs.field(
-        default=frozenset({"reopen", "customer_reply"}), converter=_events
+        default=frozenset({REOPEN, CUSTOMER_REPLY}), converter=_events
     )
     _lookup: dict[Role, dict[str, Scope]] = attrs.field(
         init=False,

@@ -33,13 +33,11 @@ from ticketflow._events import (
     record_activity,
 )
 from ticketflow._guards import Guard, builtin_guards
-from ticketflow._history import CREATE, HistoryEvent
+from ticketflow._history import HistoryEvent
+from ticketflow._names import CREATE, MIGRATE
 from ticketflow._status import Category, Status
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._validate import enum_value, field_map, optional_text, tag_set, text, to_utc
-
-MIGRATE = "migrate"
-"""The event a workflow change records on each ticket it moves."""
 
 RESERVED = frozenset({CREATE, MIGRATE})
 """Event names no workflow may declare: the history uses them."""
