@@ -155,8 +155,8 @@ class Ticket:
     def _derive(self, changes: Mapping[str, Any]) -> Ticket:
         """Return a copy with ``changes`` applied, trusting them as they are.
 
-        Unlike ``attrs.evolve`` this runs no converter: only the workflow calls
-        it, with values it has already checked and normalised.
+        Unlike ``attrs.evolve`` this runs no converter: only ``_history.next_version``
+        calls it, with values the workflow has already checked and normalised.
         """
         new = _new(Ticket)
         fields = new.__dict__
