@@ -114,7 +114,11 @@ def next_version(
         body=body,
         changes=MappingProxyType(delta),
     )
-    return ticket._derive(changes), event
+    moved = _new(Ticket)  # a copy with the changes, without the converters' checks
+    fields = moved.__dict__
+    fields.update(before)
+    fields.update(changes)
+    return moved, event
 
 
 def replay(events: Iterable[HistoryEvent]) -> Ticket:

@@ -61,7 +61,11 @@ class Scope(enum.Enum):
     """For staff, tickets assigned to them; for customers, tickets they requested."""
 
 
+# Reading an enum member through its class runs a descriptor on Python 3.11
+# (about 80 ns): the fast path of Policy.check reads these names instead.
 _ALL = Scope.ALL
+_CLOSED = Category.CLOSED
+_CUSTOMER = Role.CUSTOMER
 
 _STAFF_EDITS = (
     NOTE,
@@ -241,8 +245,8 @@ class Policy:
         role = actor.role
         events = self._lookup.get(role, _NO_GRANTS)
         if (
-            category is not Category.CLOSED
-            and role is not Role.CUSTOMER  # whose grants never reach beyond their own tickets
+            category is not _CLOSED
+            and role is not _CUSTOMER  # whose grants never reach beyond their own tickets
             and events.get(event, events.get(ANY_EVENT)) is _ALL
         ):
             return  # the common case: granted everywhere, on an unlocked ticket

@@ -20,8 +20,6 @@ from ticketflow._validate import (
     to_utc,
 )
 
-_new = object.__new__
-
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
 
@@ -116,9 +114,9 @@ class Ticket:
     ``Helpdesk`` and never build them by hand, but they compare, copy and
     serialise like any attrs class.
 
-    The class keeps its fields in a ``__dict__`` rather than slots so that the
-    workflow can derive the next ticket with one dict merge (:meth:`_derive`):
-    that copy is on the path of every command.
+    The class keeps its fields in a ``__dict__`` rather than slots so that
+    ``_history.next_version`` can derive the next ticket with one dict merge,
+    without the converters: that copy is on the path of every command.
     """
 
     id: str
@@ -151,18 +149,6 @@ class Ticket:
     def answered(self) -> bool:
         """Whether staff ever replied to the customer."""
         return self.first_response_at is not None
-
-    def _derive(self, changes: Mapping[str, Any]) -> Ticket:
-        """Return a copy with ``changes`` applied, trusting them as they are.
-
-        Unlike ``attrs.evolve`` this runs no converter: only ``_history.next_version``
-        calls it, with values the workflow has already checked and normalised.
-        """
-        new = _new(Ticket)
-        fields = new.__dict__
-        fields.update(self.__dict__)
-        fields.update(changes)
-        return new
 
     def changes_from(self, before: Ticket) -> dict[str, Any]:
         """Return the fields whose values differ from ``before``, with their new values."""

@@ -163,6 +163,8 @@ class Workflow:
         )
         if problems:
             raise InvalidWorkflow(name, problems)
+        self._categories = {name: status.category for name, status in self._statuses.items()}
+        """Each status's category, in a plain dict: the desk asks on every command."""
         self._table = self._compile()
         self._by_category = {
             category: frozenset(
@@ -412,7 +414,10 @@ class Workflow:
 
     def category(self, status: str) -> Category:
         """Return the category of ``status``."""
-        return self._status(status).category
+        category = self._categories.get(status)
+        if category is None:
+            return self._status(status).category  # raises: not a status of this workflow
+        return category
 
     def statuses_in(self, *categories: Category) -> frozenset[str]:
         """The names of the statuses of these categories.
@@ -434,7 +439,8 @@ class Workflow:
         """Whether entering ``status`` removes the ticket for good (final and removed)."""
         if status in self._purging:
             return True
-        self._status(status)  # refuses a status of another workflow
+        if status not in self._categories:
+            self._status(status)  # raises: a status of another workflow
         return False
 
     def _status(self, name: str) -> Status:
