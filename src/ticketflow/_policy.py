@@ -262,14 +262,24 @@ class Policy:
         |---|---|---|---|---|---|
         | `purge` | — | — | all | all | all |
         """
-        from ticketflow._render import permissions_table  # noqa: PLC0415 - _render imports us
-
-        return permissions_table(self, events)
+        roles = list(Role)
+        lines = [
+            "| event | " + " | ".join(role.value for role in roles) + " |",
+            "|---|" + "---|" * len(roles),
+        ]
+        for event, scopes in self.rows(list(events)):
+            cells = (_scope_cell(scopes[role]) for role in roles)
+            lines.append(f"| `{event}` | " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"
 
     def rows(self, events: list[str]) -> Iterator[tuple[str, dict[Role, Scope | None]]]:
         """Yield ``(event, {role: scope or None})`` for each event, for tables."""
         for event in events:
             yield event, {role: self.scope(Actor("x", role), event) for role in Role}
+
+
+def _scope_cell(scope: Scope | None) -> str:
+    return "—" if scope is None else scope.value
 
 
 def _scope_denial(scope: Scope, actor: Actor, ticket: Ticket, event: str) -> str | None:
