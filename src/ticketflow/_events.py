@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from ticketflow._actor import Actor, Role
+from ticketflow._actor import STAFF_ROLES, Actor, Role
 from ticketflow._errors import InvalidInput
 from ticketflow._names import (
     AGENT_REPLY,
@@ -221,7 +221,6 @@ UPDATABLE = frozenset(
 
 
 _CUSTOMER = Role.CUSTOMER
-_STAFF = (Role.AGENT, Role.ADMIN, Role.OWNER)
 
 
 def record_activity(
@@ -231,7 +230,7 @@ def record_activity(
     role = actor.role
     if role is _CUSTOMER:
         changes["last_customer_activity_at"] = at
-    elif role in _STAFF:
+    elif role in STAFF_ROLES:
         changes["last_agent_activity_at"] = at
         if event == AGENT_REPLY and ticket.first_response_at is None:
             changes["first_response_at"] = at
