@@ -37,7 +37,7 @@ from ticketflow._names import (
     SLA_WARNING,
     UPDATE_TAGS,
 )
-from ticketflow._status import Category
+from ticketflow._status import ACTIVE_CATEGORIES, Category
 from ticketflow._ticket import Priority, Ticket
 from ticketflow._validate import (
     FieldValue,
@@ -214,10 +214,10 @@ UPDATE_SPECS: Mapping[str, EventSpec] = {
 }
 """Events every workflow has that change fields but never the status."""
 
-UPDATABLE = frozenset(
-    {Category.NEW, Category.OPEN, Category.PENDING, Category.ON_HOLD, Category.SOLVED}
-)
-"""Categories in which updates are accepted; closed and removed tickets are locked."""
+UPDATABLE = ACTIVE_CATEGORIES | {Category.SOLVED}
+"""Categories in which updates are accepted: the active ones, and solved.
+
+Closed and removed tickets are locked."""
 
 
 _CUSTOMER = Role.CUSTOMER
