@@ -25,8 +25,16 @@ class Role(enum.Enum):
 
     @property
     def is_staff(self) -> bool:
-        """Whether the role works tickets (agents, admins, the owner)."""
-        return self in (Role.AGENT, Role.ADMIN, Role.OWNER)
+        """Whether the role works tickets (agents, admins, the owner): see :data:`STAFF_ROLES`."""
+        return self in STAFF_ROLES
+
+
+STAFF_ROLES: frozenset[Role] = frozenset({Role.AGENT, Role.ADMIN, Role.OWNER})
+"""The roles that work tickets: agents, admins and the owner (not customers, not the system).
+
+Their events count as agent activity; test a role with :attr:`Role.is_staff`
+or, on a hot path, with ``role in STAFF_ROLES``.
+"""
 
 
 def _check_id(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:

@@ -24,7 +24,7 @@ from ticketflow._clock import ManualClock
 from ticketflow._desk import Helpdesk
 from ticketflow._errors import IllegalTransition, InvalidInput, PermissionDenied
 from ticketflow._history import HistoryEvent, replay
-from ticketflow._status import Category
+from ticketflow._status import ACTIVE_CATEGORIES
 from ticketflow._ticket import Contact, Priority, Ticket
 from ticketflow.storage import SQLiteStore, Store, TicketQuery
 
@@ -92,7 +92,7 @@ class _Simulation:
             self.clock.advance(timedelta(hours=1))
             if 8 <= self.clock.now().hour < 18:
                 self._arrivals()
-            for ticket in self.desk.find(category=[c for c in Category if c.is_active]):
+            for ticket in self.desk.find(category=ACTIVE_CATEGORIES):
                 self._work(ticket)
             for ticket in self.desk.find(status="resolved"):
                 self._settle(ticket)

@@ -20,9 +20,24 @@ from typing import Any
 
 import attrs
 
-from ticketflow._actor import Actor, Role
+from ticketflow._actor import STAFF_ROLES, Actor, Role
 from ticketflow._errors import InvalidInput
-from ticketflow._status import Category
+from ticketflow._names import (
+    AGENT_REPLY,
+    ASSIGN,
+    CUSTOMER_REPLY,
+    NOTE,
+    POSTPONE,
+    REMIND,
+    REOPEN,
+    SET_DEPARTMENT,
+    SET_FIELDS,
+    SET_PRIORITY,
+    SLA_BREACH,
+    SLA_WARNING,
+    UPDATE_TAGS,
+)
+from ticketflow._status import ACTIVE_CATEGORIES, Category
 from ticketflow._ticket import Priority, Ticket
 from ticketflow._validate import (
     FieldValue,
@@ -36,11 +51,6 @@ from ticketflow._validate import (
 
 Check = Callable[[object, datetime], object]
 """Validates one payload value at the command's time, returning it normalised."""
-
-AGENT_REPLY = "agent_reply"
-CUSTOMER_REPLY = "customer_reply"
-REOPEN = "reopen"
-POSTPONE = "postpone"
 
 
 def _body(value: object, _at: datetime) -> str:
@@ -179,39 +189,38 @@ TRANSITION_SPECS: Mapping[str, EventSpec] = {
 """Declared events whose payload and effects are more than an optional body."""
 
 UPDATE_SPECS: Mapping[str, EventSpec] = {
-    "note": EventSpec(required={"body": _body}),
-    "remind": EventSpec(required={"body": _body}),
-    "sla_warning": EventSpec(required={"body": _body}),
-    "sla_breach": EventSpec(required={"body": _body}),
-    "assign": EventSpec(
+    NOTE: EventSpec(required={"body": _body}),
+    REMIND: EventSpec(required={"body": _body}),
+    SLA_WARNING: EventSpec(required={"body": _body}),
+    SLA_BREACH: EventSpec(required={"body": _body}),
+    ASSIGN: EventSpec(
         required={"to": _assignee}, optional={"body": _optional_body}, effect=_assign
     ),
-    "set_priority": EventSpec(
+    SET_PRIORITY: EventSpec(
         required={"priority": _priority}, optional={"body": _optional_body}, effect=_set_priority
     ),
-    "set_department": EventSpec(
+    SET_DEPARTMENT: EventSpec(
         required={"department": _department},
         optional={"body": _optional_body},
         effect=_set_department,
     ),
-    "update_tags": EventSpec(
+    UPDATE_TAGS: EventSpec(
         optional={"add": _tags, "remove": _tags, "body": _optional_body}, effect=_update_tags
     ),
-    "set_fields": EventSpec(
+    SET_FIELDS: EventSpec(
         optional={"fields": _fields, "remove": _field_names, "body": _optional_body},
         effect=_set_fields,
     ),
 }
 """Events every workflow has that change fields but never the status."""
 
-UPDATABLE = frozenset(
-    {Category.NEW, Category.OPEN, Category.PENDING, Category.ON_HOLD, Category.SOLVED}
-)
-"""Categories in which updates are accepted; closed and removed tickets are locked."""
+UPDATABLE = ACTIVE_CATEGORIES | {Category.SOLVED}
+"""Categories in which updates are accepted: the active ones, and solved.
+
+Closed and removed tickets are locked."""
 
 
 _CUSTOMER = Role.CUSTOMER
-_STAFF = (Role.AGENT, Role.ADMIN, Role.OWNER)
 
 
 def record_activity(
@@ -221,7 +230,7 @@ def record_activity(
     role = actor.role
     if role is _CUSTOMER:
         changes["last_customer_activity_at"] = at
-    elif role in _STAFF:
+    elif role in STAFF_ROLES:
         changes["last_agent_activity_at"] = at
         if event == AGENT_REPLY and ticket.first_response_at is None:
             changes["first_response_at"] = at

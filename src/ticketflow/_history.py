@@ -17,13 +17,11 @@ import attrs
 
 from ticketflow._actor import Actor
 from ticketflow._errors import InvalidInput
+from ticketflow._names import CREATE
 from ticketflow._ticket import TICKET_FIELDS, Ticket
 from ticketflow._validate import to_utc
 
 _new = object.__new__
-
-CREATE = "create"
-"""The name of the first event of every ticket, which holds all its fields."""
 
 
 def _event_time(value: object) -> datetime:
@@ -65,24 +63,62 @@ class HistoryEvent:
         factory=lambda: MappingProxyType({}), converter=_read_only, hash=False
     )
 
-    @classmethod
-    def _trusted(cls, values: dict[str, Any]) -> HistoryEvent:
-        """Build an event from values the workflow has already checked, skipping the checks.
-
-        ``values`` holds every field; ``at`` must be aware UTC and ``changes`` a
-        fresh dict of ticket fields that nobody else holds: it is wrapped
-        read-only, not copied.
-        """
-        event = _new(cls)
-        fields = event.__dict__
-        fields.update(values)
-        fields["changes"] = MappingProxyType(values["changes"])
-        return event
-
     @property
     def moved(self) -> bool:
         """Whether the event changed the ticket's status."""
         return self.from_status != self.to_status
+
+
+def next_version(
+    ticket: Ticket,
+    name: str,
+    actor: Actor,
+    at: datetime,
+    changes: dict[str, Any],
+    *,
+    body: str | None = None,
+) -> tuple[Ticket, HistoryEvent]:
+    """Return ``ticket`` after one more event, and the event that records it.
+
+    The one place where a command's outcome becomes history: the new ticket
+    takes ``changes`` plus ``updated_at`` and the next ``version``; the event,
+    numbered with that version, goes from the ticket's status to the new
+    ticket's (``changes["status"]`` if the event moves it) and records only the
+    fields whose value really changed (an update may set a field to what it was).
+
+    It trusts its arguments, which the callers (``Workflow.apply``,
+    ``WorkflowChange.apply``) have checked, and skips the constructors' checks:
+    ``at`` is aware UTC and not before ``ticket.updated_at``, and ``changes`` is
+    a fresh dict of checked values of ticket fields, which it takes over (it
+    adds ``updated_at`` and ``version``) rather than copies.
+    """
+    changes["updated_at"] = at
+    changes["version"] = version = ticket.version + 1
+    before = ticket.__dict__
+    delta = {}
+    for field, value in changes.items():
+        old = before[field]
+        # Identity and None first: they settle most fields without a full comparison.
+        if old is not value and (old is None or value is None or old != value):
+            delta[field] = value
+    status = ticket.status
+    event = _new(HistoryEvent)
+    event.__dict__.update(
+        ticket_id=ticket.id,
+        seq=version,
+        at=at,
+        actor=actor,
+        name=name,
+        from_status=status,
+        to_status=changes.get("status", status),
+        body=body,
+        changes=MappingProxyType(delta),
+    )
+    moved = _new(Ticket)  # a copy with the changes, without the converters' checks
+    fields = moved.__dict__
+    fields.update(before)
+    fields.update(changes)
+    return moved, event
 
 
 def replay(events: Iterable[HistoryEvent]) -> Ticket:

@@ -14,13 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
 
 import attrs
 
 from ticketflow._actor import Actor
 from ticketflow._errors import InvalidInput, InvalidWorkflow
-from ticketflow._history import HistoryEvent
+from ticketflow._history import HistoryEvent, next_version
 from ticketflow._names import MIGRATE
 from ticketflow._policy import Policy
 from ticketflow._status import Category
@@ -144,24 +143,8 @@ class WorkflowChange:
             raise InvalidInput(
                 "at", at, f"not earlier than the ticket's last update, {ticket.updated_at}"
             )
-        changes: dict[str, Any] = {"status": target, "updated_at": when}
-        changes = {
-            name: value for name, value in changes.items() if getattr(ticket, name) != value
-        }
-        changes["version"] = ticket.version + 1
-        moved = attrs.evolve(ticket, **changes)
-        event = HistoryEvent(
-            ticket_id=ticket.id,
-            seq=moved.version,
-            at=when,
-            actor=actor,
-            name=MIGRATE,
-            from_status=ticket.status,
-            to_status=target,
-            body=f"workflow {self.old.name!r} -> {self.new.name!r}",
-            changes=changes,
-        )
-        return moved, event
+        body = f"workflow {self.old.name!r} -> {self.new.name!r}"
+        return next_version(ticket, MIGRATE, actor, when, {"status": target}, body=body)
 
 
 def migrate(

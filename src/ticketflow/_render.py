@@ -1,19 +1,16 @@
-"""Drawing a workflow (Mermaid, Graphviz DOT, a Markdown table) and the permission matrix.
+"""Drawing a workflow: Mermaid, Graphviz DOT, a Markdown table.
 
-Both are drawn from the compiled table, so they show exactly what ``apply``
-enforces, for the default workflow and for custom ones alike.
+Each is drawn from the workflow's table rows, so it shows exactly what
+``apply`` enforces, for the default workflow and for custom ones alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ticketflow._actor import Role
 from ticketflow._status import Category
 
 if TYPE_CHECKING:
-    from ticketflow._policy import Policy, Scope
     from ticketflow._workflow import Workflow
 
 
@@ -94,20 +91,3 @@ def markdown_table(workflow: Workflow) -> str:
     lines = ["| event | from → to |", "|---|---|"]
     lines.extend(f"| `{event}` | {'<br>'.join(moves)} |" for event, moves in rows.items())
     return "\n".join(lines) + "\n"
-
-
-def permissions_table(policy: Policy, events: Iterable[str]) -> str:
-    """Return a Markdown table: one row per event, one column per role, cells the scope."""
-    roles = list(Role)
-    lines = [
-        "| event | " + " | ".join(role.value for role in roles) + " |",
-        "|---|" + "---|" * len(roles),
-    ]
-    for event, scopes in policy.rows(list(events)):
-        cells = (_scope_cell(scopes[role]) for role in roles)
-        lines.append(f"| `{event}` | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _scope_cell(scope: Scope | None) -> str:
-    return "—" if scope is None else scope.value

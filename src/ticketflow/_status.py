@@ -41,11 +41,19 @@ class Category(enum.Enum):
 
     @property
     def is_active(self) -> bool:
-        """Whether work is still expected on a ticket in this category."""
-        return self in _ACTIVE
+        """Whether work is still expected in this category: see :data:`ACTIVE_CATEGORIES`."""
+        return self in ACTIVE_CATEGORIES
 
 
-_ACTIVE = frozenset({Category.NEW, Category.OPEN, Category.PENDING, Category.ON_HOLD})
+ACTIVE_CATEGORIES: frozenset[Category] = frozenset(
+    {Category.NEW, Category.OPEN, Category.PENDING, Category.ON_HOLD}
+)
+"""The categories in which work is still expected: new, open, pending and on hold.
+
+Solved tickets wait only for the customer's follow-up, closed ones are locked,
+removed ones are out of every queue.  Queues, SLA clocks and updates build on
+this set rather than spelling it; test one category with :attr:`Category.is_active`.
+"""
 
 
 def _check_name(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:

@@ -7,7 +7,6 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
 
 import attrs
 
@@ -19,8 +18,6 @@ from ticketflow._validate import (
     text,
     to_utc,
 )
-
-_new = object.__new__
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
@@ -38,8 +35,22 @@ class Priority(enum.Enum):
         """0 for LOW up to 3 for URGENT, for sorting."""
         return _RANKS[self]
 
+    @property
+    def raised(self) -> Priority:
+        """The next priority up, for escalations; URGENT stays URGENT.
 
-_RANKS = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+        >>> Priority.NORMAL.raised
+        <Priority.HIGH: 'high'>
+        >>> Priority.URGENT.raised
+        <Priority.URGENT: 'urgent'>
+        """
+        return _RAISED[self]
+
+
+_ORDER = (Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT)
+"""The priorities from the lowest up: rank and raised both read it."""
+_RANKS = {priority: rank for rank, priority in enumerate(_ORDER)}
+_RAISED = dict(zip(_ORDER, (*_ORDER[1:], _ORDER[-1]), strict=True))  # the top stays the top
 
 
 class Channel(enum.Enum):
@@ -116,9 +127,9 @@ class Ticket:
     ``Helpdesk`` and never build them by hand, but they compare, copy and
     serialise like any attrs class.
 
-    The class keeps its fields in a ``__dict__`` rather than slots so that the
-    workflow can derive the next ticket with one dict merge (:meth:`_derive`):
-    that copy is on the path of every command.
+    The class keeps its fields in a ``__dict__`` rather than slots so that
+    ``_history.next_version`` can derive the next ticket with one dict merge,
+    without the converters: that copy is on the path of every command.
     """
 
     id: str
@@ -151,26 +162,6 @@ class Ticket:
     def answered(self) -> bool:
         """Whether staff ever replied to the customer."""
         return self.first_response_at is not None
-
-    def _derive(self, changes: Mapping[str, Any]) -> Ticket:
-        """Return a copy with ``changes`` applied, trusting them as they are.
-
-        Unlike ``attrs.evolve`` this runs no converter: only the workflow calls
-        it, with values it has already checked and normalised.
-        """
-        new = _new(Ticket)
-        fields = new.__dict__
-        fields.update(self.__dict__)
-        fields.update(changes)
-        return new
-
-    def changes_from(self, before: Ticket) -> dict[str, Any]:
-        """Return the fields whose values differ from ``before``, with their new values."""
-        return {
-            name: getattr(self, name)
-            for name in TICKET_FIELDS
-            if getattr(self, name) != getattr(before, name)
-        }
 
 
 TICKET_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Ticket))

@@ -33,13 +33,11 @@ from ticketflow._events import (
     record_activity,
 )
 from ticketflow._guards import Guard, builtin_guards
-from ticketflow._history import CREATE, HistoryEvent
+from ticketflow._history import HistoryEvent, next_version
+from ticketflow._names import CREATE, MIGRATE
 from ticketflow._status import Category, Status
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._validate import enum_value, field_map, optional_text, tag_set, text, to_utc
-
-MIGRATE = "migrate"
-"""The event a workflow change records on each ticket it moves."""
 
 RESERVED = frozenset({CREATE, MIGRATE})
 """Event names no workflow may declare: the history uses them."""
@@ -113,8 +111,8 @@ class Transition:
         return " and ".join(name if expected else f"not {name}" for name, expected in self.guards)
 
 
-_Row = tuple[str, tuple[tuple[Guard, bool], ...], StatusMove | None]
-"""A compiled row: the target status, its guard checks, and the move (None if it stays)."""
+_Row = tuple[tuple[tuple[Guard, bool], ...], StatusMove | None]
+"""A compiled row: its guard checks, and the move to its target (None if it stays)."""
 
 _Step = tuple[EventSpec, tuple[_Row, ...]]
 """What a ``(status, event)`` pair compiles to: the payload spec and the rows in order."""
@@ -165,6 +163,8 @@ class Workflow:
         )
         if problems:
             raise InvalidWorkflow(name, problems)
+        self._categories = {name: status.category for name, status in self._statuses.items()}
+        """Each status's category, in a plain dict: the desk asks on every command."""
         self._table = self._compile()
         self._by_category = {
             category: frozenset(
@@ -192,7 +192,7 @@ class Workflow:
                 move = StatusMove.between(
                     self.category(row.source), self.category(row.target), row.target
                 )
-            table[row.source].setdefault(row.event, []).append((row.target, checks, move))
+            table[row.source].setdefault(row.event, []).append((checks, move))
         return {
             status: {
                 event: (TRANSITION_SPECS.get(event, TRANSITION), tuple(rows))
@@ -414,7 +414,10 @@ class Workflow:
 
     def category(self, status: str) -> Category:
         """Return the category of ``status``."""
-        return self._status(status).category
+        category = self._categories.get(status)
+        if category is None:
+            return self._status(status).category  # raises: not a status of this workflow
+        return category
 
     def statuses_in(self, *categories: Category) -> frozenset[str]:
         """The names of the statuses of these categories.
@@ -436,7 +439,8 @@ class Workflow:
         """Whether entering ``status`` removes the ticket for good (final and removed)."""
         if status in self._purging:
             return True
-        self._status(status)  # refuses a status of another workflow
+        if status not in self._categories:
+            self._status(status)  # raises: a status of another workflow
         return False
 
     def _status(self, name: str) -> Status:
@@ -544,16 +548,16 @@ class Workflow:
             spec, rows = step
             checked = spec.check(event, payload, when)
             row = rows[0]
-            if row[1]:  # guarded: the first row whose checks hold wins
+            if row[0]:  # guarded: the first row whose checks hold wins
                 guard_payload = MappingProxyType({**checked, "at": when})
                 found = _first_open(rows, ticket, actor, guard_payload)
                 if found is None:
                     raise self._illegal(ticket, event, actor, when, "its conditions do not hold")
                 row = found
-            target, _checks, move = row
             effect = spec.effect
             changes = {} if effect is None else effect(ticket, checked)
             record_activity(changes, ticket, event, actor, when)
+            move = row[1]  # sets the status, unless the row stays
             if move is not None:
                 move.record(changes, ticket, when)
         elif event in UPDATES:
@@ -564,7 +568,6 @@ class Workflow:
                 )
             spec = UPDATE_SPECS[event]
             checked = spec.check(event, payload, when)
-            target = ticket.status
             changes = {} if spec.effect is None else spec.effect(ticket, checked)
             record_activity(changes, ticket, event, actor, when)
         else:
@@ -574,30 +577,7 @@ class Workflow:
                 None if event in self._events else f"workflow {self._name!r} has no such event"
             )
             raise self._illegal(ticket, event, actor, when, reason)
-        changes["updated_at"] = when
-        changes["version"] = version = ticket.version + 1
-        before = ticket.__dict__
-        delta = {}  # what really changed: an update may set a field to what it was
-        for name, value in changes.items():
-            old = before[name]
-            # Identity and None first: they settle most fields without a full comparison.
-            if old is not value and (old is None or value is None or old != value):
-                delta[name] = value
-        # Every value below was checked above: skip the constructors' checks.
-        record = HistoryEvent._trusted(
-            {
-                "ticket_id": ticket.id,
-                "seq": version,
-                "at": when,
-                "actor": actor,
-                "name": event,
-                "from_status": ticket.status,
-                "to_status": target,
-                "body": checked.get("body"),
-                "changes": delta,
-            }
-        )
-        return ticket._derive(changes), record
+        return next_version(ticket, event, actor, when, changes, body=checked.get("body"))
 
     def _illegal(
         self, ticket: Ticket, event: str, actor: Actor, at: datetime, reason: str | None
@@ -616,7 +596,7 @@ def _first_open(
 ) -> _Row | None:
     """Return the first row whose guards all give their expected answer, or None."""
     for row in rows:
-        if all(bool(guard(ticket, actor, payload)) is expected for guard, expected in row[1]):
+        if all(bool(guard(ticket, actor, payload)) is expected for guard, expected in row[0]):
             return row
     return None
 

@@ -51,11 +51,10 @@ class Action:
     @classmethod
     def escalate(cls) -> Action:
         """Raise the priority one step (urgent stays urgent)."""
-        order = list(Priority)
         return cls(
             SET_PRIORITY,
             lambda ticket, _history: {
-                "priority": order[min(order.index(ticket.priority) + 1, len(order) - 1)],
+                "priority": ticket.priority.raised,
                 "body": "Escalated: no reply from the customer.",
             },
         )

@@ -15,7 +15,7 @@ import attrs
 from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
 from ticketflow._names import SLA_BREACH, SLA_WARNING
-from ticketflow._status import Category
+from ticketflow._status import ACTIVE_CATEGORIES, Category
 from ticketflow._ticket import Ticket
 from ticketflow._workflow import Workflow
 from ticketflow.rules._actions import Action
@@ -135,7 +135,7 @@ def sla_rules(*, warn_at: float | Sequence[float] = 0.75) -> tuple[Rule, ...]:
     ``rules=`` runs them beside :func:`default_rules`.
     """
     fractions = (warn_at,) if isinstance(warn_at, (int, float)) else tuple(warn_at)
-    active = InCategory([category for category in Category if category.is_active])
+    active = InCategory(ACTIVE_CATEGORIES)
     warnings = tuple(
         Rule(
             "sla_warning" if len(fractions) == 1 else f"sla_warning_{round(fraction * 100)}",

@@ -7,27 +7,13 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime
 
-from ticketflow._errors import ConcurrencyConflict, InvalidInput, TicketNotFound
+from ticketflow._errors import ConcurrencyConflict, TicketNotFound
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
 from ticketflow._validate import to_utc
 from ticketflow.storage._ledger import LedgerEntry
+from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
-
-
-def check_follows(ticket: Ticket, event: HistoryEvent, expected_version: int) -> None:
-    """Raise InvalidInput unless ``ticket`` and ``event`` follow on from ``expected_version``.
-
-    Stores call it before writing, so a caller's bug never reaches storage.
-    """
-    if event.ticket_id != ticket.id:
-        raise InvalidInput("event.ticket_id", event.ticket_id, f"the ticket's id {ticket.id!r}")
-    if ticket.version != expected_version + 1 or event.seq != ticket.version:
-        raise InvalidInput(
-            "ticket.version/event.seq",
-            (ticket.version, event.seq),
-            f"both {expected_version + 1}, one past the expected version {expected_version}",
-        )
 
 
 class MemoryStore:

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from ticketflow._errors import InvalidInput
+
 if TYPE_CHECKING:
     from ticketflow._history import HistoryEvent
     from ticketflow._ticket import Ticket
@@ -40,6 +42,8 @@ class Store(Protocol):
 
         Raises:
             ConcurrencyConflict: a ticket with this id exists (expected version 0).
+            InvalidInput: the ticket and event are not version and seq 1 of one
+                ticket (a caller's bug, see :func:`check_follows`); nothing was written.
         """
         ...
 
@@ -62,7 +66,8 @@ class Store(Protocol):
                 the ticket is gone, or it already holds one of the ledger
                 entries (the rule already acted); nothing was written.
             InvalidInput: the ticket and event do not follow on from
-                ``expected_version`` (a caller's bug); nothing was written.
+                ``expected_version`` (a caller's bug, see :func:`check_follows`);
+                nothing was written.
         """
         ...
 
@@ -90,3 +95,19 @@ class Store(Protocol):
             ConcurrencyConflict: the stored version is not ``expected_version``.
         """
         ...
+
+
+def check_follows(ticket: Ticket, event: HistoryEvent, expected_version: int) -> None:
+    """Raise InvalidInput unless ``ticket`` and ``event`` follow on from ``expected_version``.
+
+    The precondition of ``Store.create`` (expected version 0) and ``Store.commit``:
+    stores call it before writing, so a caller's bug never reaches storage.
+    """
+    if event.ticket_id != ticket.id:
+        raise InvalidInput("event.ticket_id", event.ticket_id, f"the ticket's id {ticket.id!r}")
+    if ticket.version != expected_version + 1 or event.seq != ticket.version:
+        raise InvalidInput(
+            "ticket.version/event.seq",
+            (ticket.version, event.seq),
+            f"both {expected_version + 1}, one past the expected version {expected_version}",
+        )

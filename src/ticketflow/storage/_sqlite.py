@@ -39,7 +39,7 @@ from ticketflow.storage._codec import (
     time_in,
 )
 from ticketflow.storage._ledger import LedgerEntry
-from ticketflow.storage._memory import check_follows
+from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
 
 _NULLABLE_TIMES = [name for name in TIME_FIELDS if name not in ("created_at", "updated_at")]

@@ -19,6 +19,7 @@ from ticketflow._desk import Helpdesk
 from ticketflow._errors import IllegalTransition, InvalidInput, PermissionDenied, TicketNotFound
 from ticketflow._events import UPDATE_SPECS
 from ticketflow._history import HistoryEvent, replay
+from ticketflow._names import CREATE
 from ticketflow._policy import Policy
 from ticketflow._status import Category
 from ticketflow._ticket import Contact, Ticket
@@ -41,7 +42,7 @@ REFUSALS = (IllegalTransition, PermissionDenied, InvalidInput, TicketNotFound)
 def check_history(workflow: Workflow, ticket: Ticket, history: Sequence[HistoryEvent]) -> None:
     """Assert every law of one stored ticket and its history (see the module's list)."""
     law([step.seq for step in history] == list(range(1, ticket.version + 1)), "history gaps")
-    law(history[0].name == "create", "a history starts with create")
+    law(history[0].name == CREATE, f"a history starts with {CREATE}")
     law(history[-1].to_status == ticket.status, "the last event ends in the stored status")
     law(replay(history) == ticket, "replaying the history gives back the stored ticket")
     law(_rebuilt(ticket) == ticket, "the ticket holds only checked, normalised values")

@@ -9,8 +9,19 @@ from hypothesis import strategies as st
 
 from ticketflow._actor import Actor
 from ticketflow._errors import IllegalTransition, InvalidInput
-from ticketflow._events import POSTPONE, UPDATE_SPECS
+from ticketflow._events import UPDATE_SPECS
 from ticketflow._history import HistoryEvent
+from ticketflow._names import (
+    AGENT_REPLY,
+    ASSIGN,
+    CUSTOMER_REPLY,
+    NOTE,
+    POSTPONE,
+    REOPEN,
+    SET_DEPARTMENT,
+    SET_PRIORITY,
+    UPDATE_TAGS,
+)
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._workflow import Workflow
 
@@ -36,7 +47,7 @@ def actors() -> st.SearchStrategy[Actor]:
         [
             *(Actor.customer(customer) for customer in CUSTOMER_IDS),
             Actor.agent(AGENT_IDS[0], department=_DEPARTMENTS[0]),
-            Actor.agent(AGENT_IDS[1], department=_DEPARTMENTS[1], grants={"reopen"}),
+            Actor.agent(AGENT_IDS[1], department=_DEPARTMENTS[1], grants={REOPEN}),
             Actor.admin("ad-1"),
             Actor.owner("ow-1"),
             Actor.system(),
@@ -72,7 +83,7 @@ def payloads(draw: st.DrawFn, event: str, now: datetime = START) -> dict[str, An
     body = draw(bodies())
     if event == POSTPONE:
         return {"until": now + draw(st.timedeltas(timedelta(hours=1), timedelta(days=5)))}
-    if event in ("agent_reply", "customer_reply", "note"):
+    if event in (AGENT_REPLY, CUSTOMER_REPLY, NOTE):
         return {"body": body}
     if event in UPDATE_SPECS:
         return draw(_update_payloads(event))
@@ -80,13 +91,13 @@ def payloads(draw: st.DrawFn, event: str, now: datetime = START) -> dict[str, An
 
 
 def _update_payloads(event: str) -> st.SearchStrategy[dict[str, Any]]:
-    if event == "assign":
+    if event == ASSIGN:
         return st.builds(dict, to=st.sampled_from([None, *AGENT_IDS]))
-    if event == "set_priority":
+    if event == SET_PRIORITY:
         return st.builds(dict, priority=st.sampled_from(list(Priority)))
-    if event == "set_department":
+    if event == SET_DEPARTMENT:
         return st.builds(dict, department=st.sampled_from([None, *_DEPARTMENTS]))
-    if event == "update_tags":
+    if event == UPDATE_TAGS:
         return st.builds(dict, add=st.frozensets(st.sampled_from(_TAGS), min_size=1))
     return st.builds(
         dict, fields=st.fixed_dictionaries({"plan": st.sampled_from(["free", "pro"])})
