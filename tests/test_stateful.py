@@ -16,10 +16,11 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import Phase, settings
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
 
 from ticketflow import Actor, HistoryEvent, Policy, Ticket, Workflow
-from ticketflow.testing import workflow_laws
+from ticketflow.testing import START, workflow_laws
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "examples" / "workflows"
 
@@ -77,3 +78,14 @@ def test_the_stateful_test_catches_a_core_whose_history_drops_a_change(
     )
     with pytest.raises(AssertionError, match="replaying the history gives back the stored ticket"):
         laws.TestCase("runTest").runTest()
+
+
+@given(st.sampled_from(["note", "remind", "sla_warning", "sla_breach"]), st.data())
+def test_the_payload_strategy_fits_every_update_that_takes_a_body(
+    event: str, data: st.DataObject
+) -> None:
+    from ticketflow._events import UPDATE_SPECS  # noqa: PLC0415
+    from ticketflow.testing import payloads  # noqa: PLC0415
+
+    payload = data.draw(payloads(event))
+    assert UPDATE_SPECS[event].check(event, payload, START) == payload

@@ -11,7 +11,7 @@ import attrs
 from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
 from ticketflow._selection import selected_statuses
-from ticketflow._status import ACTIVE_CATEGORIES, Category
+from ticketflow._status import Category
 from ticketflow._ticket import Priority, Ticket
 from ticketflow._validate import enum_value
 from ticketflow._workflow import Workflow

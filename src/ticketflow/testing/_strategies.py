@@ -15,7 +15,6 @@ from ticketflow._names import (
     AGENT_REPLY,
     ASSIGN,
     CUSTOMER_REPLY,
-    NOTE,
     POSTPONE,
     REOPEN,
     SET_DEPARTMENT,
@@ -83,8 +82,10 @@ def payloads(draw: st.DrawFn, event: str, now: datetime = START) -> dict[str, An
     body = draw(bodies())
     if event == POSTPONE:
         return {"until": now + draw(st.timedeltas(timedelta(hours=1), timedelta(days=5)))}
-    if event in (AGENT_REPLY, CUSTOMER_REPLY, NOTE):
-        return {"body": body}
+    if event in (AGENT_REPLY, CUSTOMER_REPLY) or (
+        event in UPDATE_SPECS and set(UPDATE_SPECS[event].required) == {"body"}
+    ):
+        return {"body": body}  # replies, notes, reminders and SLA notices take a body only
     if event in UPDATE_SPECS:
         return draw(_update_payloads(event))
     return draw(st.sampled_from([{}, {"body": body}]))
