@@ -9,7 +9,8 @@ import attrs
 
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
-from ticketflow.sla._clocks import SLAState, _latest_wait
+from ticketflow._timeline import latest_wait
+from ticketflow.sla._clocks import SLAState
 
 
 @attrs.frozen
@@ -36,7 +37,7 @@ def queue_entry(
     """Summarise a ticket's clocks and its wait for a queue."""
     running = [state for state in states if state.running and state.due_at is not None]
     due = min((state.due_at for state in running if state.due_at is not None), default=None)
-    start, stop = _latest_wait(history)
+    start, stop = latest_wait(history)
     return QueueEntry(
         ticket=ticket,
         due_at=due,

@@ -1,0 +1,177 @@
+"""The timeline of a history: spans, waits, resolutions, and where each SLA clock runs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from support import ADMIN, AGENT, ANA, CUSTOMER, START
+
+from ticketflow import Actor, HistoryEvent, InvalidInput, Workflow
+from ticketflow._timeline import Span, Timeline, Wait, latest_wait, waits
+
+HOUR = timedelta(hours=1)
+WORKFLOW = Workflow.default()
+
+
+def at(hours: float) -> datetime:
+    return START + timedelta(hours=hours)
+
+
+def life(*steps: tuple[float, str, Actor, dict[str, Any]]) -> list[HistoryEvent]:
+    """A ticket opened at START, then each ``(hours after START, event, actor, payload)``."""
+    ticket, event = WORKFLOW.create(
+        "T-1", CUSTOMER, START, subject="VPN", description="d", requester=ANA
+    )
+    history = [event]
+    for hours, name, actor, payload in steps:
+        ticket, event = WORKFLOW.apply(ticket, name, actor, at(hours), **payload)
+        history.append(event)
+    return history
+
+
+REPLY: dict[str, Any] = {"body": "Hello."}
+ANSWERED_AND_RESOLVED = life(
+    (1, "agent_reply", AGENT, REPLY),
+    (3, "customer_reply", CUSTOMER, REPLY),
+    (4, "note", AGENT, REPLY),
+    (5, "postpone", AGENT, {"until": at(20)}),
+    (8, "wake", AGENT, {}),
+    (9, "agent_reply", AGENT, REPLY),
+    (10, "resolve", ADMIN, {}),
+)
+
+
+def test_spans_run_from_creation_to_now_one_per_stay_in_a_status() -> None:
+    timeline = Timeline.of(WORKFLOW, ANSWERED_AND_RESOLVED, at(12))
+    assert timeline.spans == (
+        Span(at(0), at(1), "new"),
+        Span(at(1), at(3), "answered"),
+        Span(at(3), at(5), "open"),  # the note left the status alone: one span
+        Span(at(5), at(8), "postponed"),
+        Span(at(8), at(9), "open"),
+        Span(at(9), at(10), "answered"),
+        Span(at(10), at(12), "resolved"),
+    )
+
+
+def test_a_status_passed_through_in_an_instant_is_a_span_of_no_length() -> None:
+    history = life((1, "agent_reply", AGENT, REPLY), (1, "resolve", ADMIN, {}))
+    timeline = Timeline.of(WORKFLOW, history, at(1))
+    assert [span.status for span in timeline.spans] == ["new", "answered", "resolved"]
+    assert timeline.spans[-1] == Span(at(1), at(1), "resolved")
+
+
+def test_time_in_status_adds_up_every_stay() -> None:
+    timeline = Timeline.of(WORKFLOW, ANSWERED_AND_RESOLVED, at(12))
+    assert timeline.time_in_status() == {
+        "new": HOUR,
+        "answered": 3 * HOUR,
+        "open": 3 * HOUR,
+        "postponed": 3 * HOUR,
+        "resolved": 2 * HOUR,
+    }
+
+
+def test_a_wait_runs_from_a_customer_message_to_the_next_staff_reply() -> None:
+    assert waits(ANSWERED_AND_RESOLVED) == (Wait(at(0), at(1)), Wait(at(3), at(9)))
+
+
+def test_a_second_customer_message_does_not_restart_a_wait() -> None:
+    history = life((1, "customer_reply", CUSTOMER, REPLY), (2, "agent_reply", AGENT, REPLY))
+    assert waits(history) == (Wait(at(0), at(2)),)
+
+
+def test_the_latest_wait_is_unanswered_until_a_staff_reply() -> None:
+    history = life((1, "agent_reply", AGENT, REPLY), (2, "customer_reply", CUSTOMER, REPLY))
+    assert latest_wait(history) == Wait(at(2), None)
+
+
+def test_the_first_reply_ends_the_first_wait() -> None:
+    timeline = Timeline.of(WORKFLOW, ANSWERED_AND_RESOLVED, at(12))
+    assert timeline.first_reply == at(1)
+
+
+def test_the_latest_resolution_stands_while_the_ticket_is_solved_or_closed() -> None:
+    history = life((1, "resolve", ADMIN, {}), (2, "close", CUSTOMER, {}))
+    timeline = Timeline.of(WORKFLOW, history, at(3))
+    assert (timeline.resolved_at, timeline.resolution_stands, timeline.closed_at) == (
+        at(1),
+        True,
+        at(2),
+    )
+
+
+def test_a_reopen_undoes_the_resolution() -> None:
+    history = life((1, "resolve", ADMIN, {}), (2, "reopen", ADMIN, {}))
+    timeline = Timeline.of(WORKFLOW, history, at(3))
+    assert (timeline.resolved_at, timeline.resolution_stands) == (at(1), False)
+
+
+def test_paused_and_pending_time_are_the_stays_in_those_statuses() -> None:
+    timeline = Timeline.of(WORKFLOW, ANSWERED_AND_RESOLVED, at(12))
+    assert timeline.paused() == ((at(5), at(8)),)
+    assert timeline.waiting_on_customer() == ((at(1), at(3)), (at(9), at(10)))
+
+
+def test_the_first_response_clock_runs_until_the_first_reply() -> None:
+    runs = Timeline.of(WORKFLOW, ANSWERED_AND_RESOLVED, at(12)).first_response()
+    assert (runs.started, runs.stopped, runs.intervals, runs.running) == (
+        at(0),
+        at(1),
+        ((at(0), at(1)),),
+        False,
+    )
+
+
+def test_the_next_response_clock_skips_the_paused_hours_of_the_latest_wait() -> None:
+    runs = Timeline.of(WORKFLOW, ANSWERED_AND_RESOLVED, at(12)).next_response()
+    assert runs.intervals == ((at(3), at(5)), (at(8), at(9)))
+
+
+def test_the_resolution_clock_counts_pending_time_but_not_paused_time() -> None:
+    runs = Timeline.of(WORKFLOW, ANSWERED_AND_RESOLVED, at(12)).resolution()
+    assert (runs.stopped, runs.intervals) == (at(10), ((at(0), at(5)), (at(8), at(10))))
+
+
+def test_the_close_within_clock_has_not_started_before_a_resolution() -> None:
+    runs = Timeline.of(WORKFLOW, life(), at(2)).close_within()
+    assert (runs.started, runs.intervals, runs.running) == (None, (), False)
+
+
+def test_the_close_within_clock_runs_from_the_resolution_while_solved() -> None:
+    runs = Timeline.of(WORKFLOW, ANSWERED_AND_RESOLVED, at(12)).close_within()
+    assert (runs.started, runs.intervals, runs.running) == (at(10), ((at(10), at(12)),), True)
+
+
+def test_response_clocks_do_not_run_while_resolved() -> None:
+    keeps_resolved = Workflow.default(reopen_on_customer_reply=False)
+    ticket, created = keeps_resolved.create(
+        "T-1", CUSTOMER, START, subject="VPN", description="d", requester=ANA
+    )
+    history = [created]
+    for hours, name, actor, payload in [
+        (1, "agent_reply", AGENT, REPLY),
+        (2, "resolve", ADMIN, {}),
+        (3, "customer_reply", CUSTOMER, {"body": "Thanks!"}),
+    ]:
+        ticket, event = keeps_resolved.apply(ticket, name, actor, at(hours), **payload)
+        history.append(event)
+    runs = Timeline.of(keeps_resolved, history, at(100)).next_response()
+    assert (runs.started, runs.intervals, runs.running) == (at(3), (), False)
+
+
+def test_a_now_before_the_last_event_is_read_as_the_last_event() -> None:
+    timeline = Timeline.of(WORKFLOW, ANSWERED_AND_RESOLVED, at(9))
+    assert (timeline.now, timeline.spans[-1]) == (at(10), Span(at(10), at(10), "resolved"))
+
+
+def test_an_empty_history_has_no_timeline() -> None:
+    with pytest.raises(InvalidInput, match="history must be at least the 'create' event"):
+        Timeline.of(WORKFLOW, [], START)
+
+
+def test_a_naive_now_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="now must be an aware datetime"):
+        Timeline.of(WORKFLOW, ANSWERED_AND_RESOLVED, datetime(2026, 1, 5, 12))  # noqa: DTZ001
