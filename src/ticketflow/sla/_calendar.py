@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -97,13 +98,40 @@ def _shifts(value: object) -> Mapping[Weekday, tuple[Shift, ...]]:
         for shift in shifts:
             if isinstance(shift, Shift):
                 built.append(shift)
-            else:
+                continue
+            try:
                 start, end = shift
-                built.append(Shift(start, end))
+            except (TypeError, ValueError):
+                raise InvalidInput(
+                    "hours", shift, "a Shift or a (start, end) pair of datetime.time"
+                ) from None
+            built.append(Shift(start, end))
         week[weekday] = tuple(sorted(built, key=lambda item: item.start))
     if not any(week.values()):
         raise InvalidInput("hours", value, "at least one shift in the week")
     return week
+
+
+_HH_MM = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]\Z")
+_END_OF_DAY = "24:00"
+
+
+def _weekday_shift(value: object) -> tuple[time, time]:
+    """The shift ``weekdays=("HH:MM", "HH:MM")`` gives, with "24:00" read as midnight."""
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        raise InvalidInput(
+            "weekdays",
+            value,
+            'a pair of local times ("HH:MM", "HH:MM"), such as ("09:00", "17:00")',
+        )
+    start, end = value
+    if not isinstance(start, str) or not _HH_MM.match(start):
+        raise InvalidInput("weekdays[0]", start, 'a local time "HH:MM", "00:00" to "23:59"')
+    if end == _END_OF_DAY:
+        return time.fromisoformat(start), time(0)  # a shift whose end is midnight runs to it
+    if not isinstance(end, str) or not _HH_MM.match(end):
+        raise InvalidInput("weekdays[1]", end, 'a local time "HH:MM", "00:00" to "24:00"')
+    return time.fromisoformat(start), time.fromisoformat(end)
 
 
 def _zone(value: object) -> ZoneInfo:
@@ -159,7 +187,8 @@ class Calendar:
             hours: weekday (0 Monday .. 6 Sunday) -> shifts ``(start, end)``
                 of local time; an end not after the start ends the next day.
             weekdays: a shortcut for the same ``("HH:MM", "HH:MM")`` shift
-                Monday to Friday.
+                Monday to Friday; an end of ``"24:00"`` is midnight, the end
+                of the day.
             holidays: dates on which no shift starts.
             name: for reports; defaults to the zone's name.
 
@@ -169,8 +198,7 @@ class Calendar:
         if (hours is None) == (weekdays is None):
             raise InvalidInput("hours", hours, "either hours= or weekdays=, one of them")
         if weekdays is not None:
-            start, end = (time.fromisoformat(value) for value in weekdays)
-            hours = {day: [(start, end)] for day in range(5)}
+            hours = dict.fromkeys(range(5), (_weekday_shift(weekdays),))
         where = _zone(zone)
         days = frozenset(holidays)
         if not all(isinstance(day, date) and not isinstance(day, datetime) for day in days):
