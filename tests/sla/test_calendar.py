@@ -155,6 +155,20 @@ durations = st.timedeltas(timedelta(0), timedelta(days=20))
 calendars = st.sampled_from(CALENDARS)
 
 
+@given(calendars, instants, durations)
+def test_business_time_is_the_length_of_the_open_intervals_joined(
+    calendar: Calendar, start: datetime, duration: timedelta
+) -> None:
+    end = start + duration
+    joined: list[tuple[datetime, datetime]] = []
+    for low, high in sorted(calendar.intervals(start, end)):
+        if joined and low <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], high))
+        else:
+            joined.append((low, high))
+    assert calendar.elapsed(start, end) == sum((high - low for low, high in joined), timedelta(0))
+
+
 @given(calendars, instants, instants, instants)
 def test_business_time_is_additive(
     calendar: Calendar, a: datetime, b: datetime, c: datetime
