@@ -38,6 +38,7 @@ ticket is solved.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -137,14 +138,16 @@ class _Rooms(NamedTuple):
     responses_idle: frozenset[str]
     resolution_idle: frozenset[str]
 
-    @classmethod
-    def of(cls, workflow: Workflow) -> _Rooms:
+    @staticmethod
+    @functools.lru_cache(maxsize=16)
+    def of(workflow: Workflow) -> _Rooms:
+        """Group ``workflow``'s statuses; kept, as every ticket of a sweep asks again."""
         paused = workflow.sla_paused
         pending = workflow.statuses_in(Category.PENDING)
         solved = workflow.statuses_in(Category.SOLVED)
         closed = workflow.statuses_in(Category.CLOSED)
         never = paused | solved | closed | workflow.statuses_in(Category.REMOVED)
-        return cls(paused, pending, solved, closed, never | pending, never)
+        return _Rooms(paused, pending, solved, closed, never | pending, never)
 
 
 @attrs.frozen
