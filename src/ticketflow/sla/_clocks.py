@@ -73,15 +73,27 @@ RUNS_OF: Mapping[Target, Callable[[Timeline], Runs]] = MappingProxyType(
 """Where each target's clock runs, as the timeline tells it; in the order of ``Target``."""
 
 
-def business_time(calendar: Calendar, intervals: Iterable[Interval]) -> timedelta:
-    """The business time of ``calendar`` in ``intervals``, added up in order.
+def business_time(
+    calendar: Calendar,
+    intervals: Iterable[Interval],
+    known: dict[Interval, timedelta] | None = None,
+) -> timedelta:
+    """The business time of ``calendar`` in ``intervals``, added up.
 
-    Added as :func:`sla_states` adds a clock's runs, so a figure computed with
-    it equals the clock's ``elapsed`` exactly.
+    Each interval is counted as :func:`sla_states` counts a clock's runs, so
+    a figure computed with it equals the clock's ``elapsed`` exactly.
+    ``known`` keeps what was counted, for callers that count the same
+    intervals again (the clocks of one ticket often share them).
     """
     total = timedelta(0)
-    for low, high in intervals:
-        total += calendar.elapsed(low, high)
+    for interval in intervals:
+        if known is None:
+            total += calendar.elapsed(*interval)
+            continue
+        piece = known.get(interval)
+        if piece is None:
+            piece = known[interval] = calendar.elapsed(*interval)
+        total += piece
     return total
 
 
