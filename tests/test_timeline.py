@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from support import ADMIN, AGENT, ANA, CUSTOMER, START
 
-from ticketflow import Actor, HistoryEvent, InvalidInput, Workflow
-from ticketflow._timeline import Span, Timeline, Wait, latest_wait, waits
+from ticketflow import Actor, Category, HistoryEvent, InvalidInput, Workflow
+from ticketflow._timeline import Runs, Span, Timeline, Wait, latest_wait, waits
+from ticketflow.testing._strategies import clock_jumps, histories
 
 HOUR = timedelta(hours=1)
 WORKFLOW = Workflow.default()
@@ -175,3 +181,109 @@ def test_an_empty_history_has_no_timeline() -> None:
 def test_a_naive_now_is_refused() -> None:
     with pytest.raises(InvalidInput, match="now must be an aware datetime"):
         Timeline.of(WORKFLOW, ANSWERED_AND_RESOLVED, datetime(2026, 1, 5, 12))  # noqa: DTZ001
+
+
+# -- the laws, on random lives of random workflows ----------------------------------------
+
+WORKFLOWS = (
+    WORKFLOW,
+    Workflow.default(reopen_on_customer_reply=False),
+    Workflow.from_file(Path(__file__).parent.parent / "examples/workflows/it_service_desk.toml"),
+)
+
+
+@st.composite
+def timelines(draw: st.DrawFn) -> tuple[Workflow, list[HistoryEvent], Timeline]:
+    workflow = draw(st.sampled_from(WORKFLOWS))
+    history = [event for _ticket, event in draw(histories(workflow))]
+    now = history[-1].at + draw(clock_jumps())
+    return workflow, history, Timeline.of(workflow, history, now)
+
+
+def counts_in(workflow: Workflow, clock: str) -> Callable[[str], bool]:
+    """Where a clock counts, restated from the rules in words (docs/sla.md)."""
+    paused = workflow.sla_paused
+    working = workflow.statuses_in(Category.NEW, Category.OPEN, Category.ON_HOLD) - paused
+    if clock in ("first_response", "next_response"):
+        return working.__contains__
+    if clock == "resolution":
+        return (working | workflow.statuses_in(Category.PENDING) - paused).__contains__
+    return (workflow.statuses_in(Category.SOLVED) - paused).__contains__
+
+
+CLOCKS: dict[str, Callable[[Timeline], Runs]] = {
+    "first_response": Timeline.first_response,
+    "next_response": Timeline.next_response,
+    "resolution": Timeline.resolution,
+    "close_within": Timeline.close_within,
+}
+
+
+@given(timelines())
+def test_spans_cover_the_time_from_creation_to_now_without_gaps(
+    drawn: tuple[Workflow, list[HistoryEvent], Timeline],
+) -> None:
+    _workflow, history, timeline = drawn
+    spans = timeline.spans
+    assert (spans[0].start, spans[-1].end) == (history[0].at, timeline.now)
+    assert all(a.end == b.start and a.status != b.status for a, b in pairwise(spans))
+    assert spans[-1].status == history[-1].to_status == timeline.status
+
+
+@given(timelines(), st.sampled_from(sorted(CLOCKS)))
+def test_a_clock_counts_only_between_its_start_and_stop_in_statuses_it_counts_in(
+    drawn: tuple[Workflow, list[HistoryEvent], Timeline], clock: str
+) -> None:
+    workflow, _history, timeline = drawn
+    runs = CLOCKS[clock](timeline)
+    counts = counts_in(workflow, clock)
+    end = timeline.now if runs.stopped is None else runs.stopped
+    for low, high in runs.intervals:
+        assert runs.started is not None
+        assert runs.started <= low < high <= end
+        overlapping = [span for span in timeline.spans if span.start < high and low < span.end]
+        assert all(counts(span.status) for span in overlapping)
+    assert all(a[1] < b[0] for a, b in pairwise(runs.intervals))
+
+
+@given(timelines(), st.sampled_from(sorted(CLOCKS)))
+def test_a_clock_runs_now_only_if_not_stopped_and_the_status_counts(
+    drawn: tuple[Workflow, list[HistoryEvent], Timeline], clock: str
+) -> None:
+    workflow, _history, timeline = drawn
+    runs = CLOCKS[clock](timeline)
+    expected = (
+        runs.started is not None
+        and runs.stopped is None
+        and counts_in(workflow, clock)(timeline.status)
+    )
+    assert runs.running == expected
+
+
+@given(timelines(), st.sampled_from(sorted(CLOCKS)))
+def test_a_clock_counts_all_the_time_in_those_statuses_between_its_start_and_stop(
+    drawn: tuple[Workflow, list[HistoryEvent], Timeline], clock: str
+) -> None:
+    workflow, _history, timeline = drawn
+    runs = CLOCKS[clock](timeline)
+    if runs.started is None:
+        return
+    end = timeline.now if runs.stopped is None else runs.stopped
+    counts = counts_in(workflow, clock)
+    expected = sum(
+        (
+            min(span.end, end) - max(span.start, runs.started)
+            for span in timeline.spans
+            if counts(span.status) and span.start < end and runs.started < span.end
+        ),
+        timedelta(0),
+    )
+    assert sum((high - low for low, high in runs.intervals), timedelta(0)) == expected
+
+
+@given(timelines())
+def test_the_queues_latest_wait_is_the_timelines_last(
+    drawn: tuple[Workflow, list[HistoryEvent], Timeline],
+) -> None:
+    _workflow, history, timeline = drawn
+    assert latest_wait(history) == timeline.waits[-1]
