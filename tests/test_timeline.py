@@ -178,6 +178,11 @@ def test_an_empty_history_has_no_timeline() -> None:
         Timeline.of(WORKFLOW, [], START)
 
 
+def test_a_history_that_does_not_start_with_create_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="history must be a history that starts with 'create'"):
+        Timeline.of(WORKFLOW, ANSWERED_AND_RESOLVED[1:], at(12))
+
+
 def test_a_naive_now_is_refused() -> None:
     with pytest.raises(InvalidInput, match="now must be an aware datetime"):
         Timeline.of(WORKFLOW, ANSWERED_AND_RESOLVED, datetime(2026, 1, 5, 12))  # noqa: DTZ001

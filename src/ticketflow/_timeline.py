@@ -81,7 +81,7 @@ class Runs(NamedTuple):
     Attributes:
         started: when the clock started; None if it has not (close within,
             before any resolution).
-        stopped: the event that stopped it for good; None while it may still run.
+        stopped: when it stopped for good; None while it may still run.
         intervals: where it counted, in order, disjoint and never touching.
         running: whether it counts at the timeline's ``now``.
     """
@@ -99,11 +99,15 @@ _STARTS_A_WAIT = frozenset({CREATE, CUSTOMER_REPLY})
 def waits(history: Sequence[HistoryEvent]) -> tuple[Wait, ...]:
     """Every wait for a staff reply in ``history``, in order; the last may be unanswered.
 
+    There is always one: the ticket's creation starts the first.
+
     Raises:
-        InvalidInput: the history is empty.
+        InvalidInput: the history is empty or does not start with ``create``.
     """
     if not history:
         raise InvalidInput("history", [], f"at least the {CREATE!r} event")
+    if history[0].name != CREATE:
+        raise InvalidInput("history", history[0], f"a history that starts with {CREATE!r}")
     found: list[Wait] = []
     since: datetime | None = None
     for event in history:
@@ -123,7 +127,7 @@ def latest_wait(history: Sequence[HistoryEvent]) -> Wait:
     """The latest wait for a staff reply: the one a queue ordered by wait looks at.
 
     Raises:
-        InvalidInput: the history is empty.
+        InvalidInput: the history is empty or does not start with ``create``.
     """
     return waits(history)[-1]
 
@@ -187,7 +191,8 @@ class Timeline:
         disagree a little) is read as the instant of the last event.
 
         Raises:
-            InvalidInput: the history is empty, or ``now`` is not an aware datetime.
+            InvalidInput: the history is empty or does not start with ``create``,
+                or ``now`` is not an aware datetime.
         """
         if not history:
             raise InvalidInput("history", [], f"at least the {CREATE!r} event")

@@ -136,7 +136,7 @@ def test_a_malformed_weekday_time_is_refused_naming_the_field_and_the_format(
 
 def test_a_shift_that_is_not_a_pair_of_times_is_refused() -> None:
     with pytest.raises(InvalidInput, match="hours must be a Shift or a \\(start, end\\) pair"):
-        Calendar.business("UTC", {0: [(time(9), time(12), time(17))]})
+        Calendar.business("UTC", {0: [(time(9), time(12), time(17))]})  # type: ignore[list-item]
 
 
 def test_shifts_that_a_daylight_saving_gap_puts_out_of_order_count_once() -> None:
