@@ -1,9 +1,21 @@
 """Metrics from history: per ticket, and aggregated with breakdowns.
 
-Everything here is computed from the events, so the figures can be recomputed
-at any time, for any past ticket, under any calendar.  Durations are
-calendar time unless a business calendar is given, in which case the
-``business_`` figures count only its open hours.
+Everything here is computed from the events, through the same
+:class:`~ticketflow._timeline.Timeline` as the SLA clocks, so the figures can
+be recomputed at any time, for any past ticket, under any calendar, and they
+agree with the clocks.  Each figure is named for what it counts:
+
+* ``first_response`` and ``resolution`` are calendar time from creation,
+  counting everything in between (postponed time, and time spent solved
+  before a reopen): the "full" times of help-desk reports;
+* the ``business_`` figures count only the calendar's open hours of the same
+  stretch of time (the covering SLA policy's calendar; 24x7 if none covers);
+* ``sla_elapsed`` is, per SLA target, the business time that target's clock
+  counted: exactly what :class:`~ticketflow.sla.SLAState` reports as
+  ``elapsed`` under the same calendar;
+* ``on_hold`` and ``waiting_on_customer`` are the time spent in statuses
+  that pause SLA clocks and in pending statuses, which explain most of the
+  difference between the two.
 """
 
 from __future__ import annotations
@@ -16,11 +28,12 @@ from types import MappingProxyType
 import attrs
 
 from ticketflow._history import HistoryEvent
-from ticketflow._status import Category
+from ticketflow._names import AGENT_REPLY, CUSTOMER_REPLY
 from ticketflow._ticket import Ticket
+from ticketflow._timeline import Interval, Timeline
 from ticketflow._workflow import Workflow
 from ticketflow.sla._calendar import Calendar
-from ticketflow.sla._clocks import SLAState
+from ticketflow.sla._clocks import RUNS_OF, SLAState, business_time
 from ticketflow.sla._policy import Target
 
 
@@ -30,15 +43,30 @@ class TicketMetrics:
 
     Attributes:
         ticket: the ticket as it stands.
-        first_response: creation to the first staff reply (None: not yet).
-        resolution: creation to the latest entry into a solved status, while
-            it is solved or closed (None: not resolved).
-        business_first_response, business_resolution: the same, counting only
-            the calendar's open hours.
+        first_response: calendar time from creation to the first staff reply
+            (None: not yet).
+        resolution: calendar time from creation to the latest entry into a
+            solved status, while the ticket is solved or closed (None: not
+            resolved); it counts everything in between, postponed time and
+            time solved before a reopen included (full resolution time).
+        business_first_response, business_resolution: the same stretches of
+            time, counting only the calendar's open hours.
         replies: staff replies.
         customer_replies: customer replies after the first message.
         reopens: the ticket's reopen count.
         time_in_status: how long it sat in each status, up to now.
+        on_hold: calendar time spent in statuses that pause SLA clocks
+            (``sla_paused``: postponed, by default), up to now.
+        waiting_on_customer: calendar time spent in ``pending`` statuses
+            (answered, by default), up to now.
+        business_on_hold, business_waiting_on_customer: the same, counting
+            only the calendar's open hours.
+        sla_elapsed: per SLA target, the business time that target's clock
+            counted up to now, by the rules of the SLA clocks: equal to the
+            ``elapsed`` of the target's :class:`~ticketflow.sla.SLAState`
+            under the same calendar (zero for a clock not started).  For
+            ``Target.RESOLUTION`` it leaves out paused time and time solved,
+            closed or removed.
     """
 
     ticket: Ticket
@@ -50,6 +78,11 @@ class TicketMetrics:
     customer_replies: int
     reopens: int
     time_in_status: Mapping[str, timedelta]
+    on_hold: timedelta
+    waiting_on_customer: timedelta
+    business_on_hold: timedelta
+    business_waiting_on_customer: timedelta
+    sla_elapsed: Mapping[Target, timedelta]
 
 
 def ticket_metrics(
@@ -59,34 +92,58 @@ def ticket_metrics(
     now: datetime,
     calendar: Calendar | None = None,
 ) -> TicketMetrics:
-    """Compute one ticket's figures from its history at ``now``."""
+    """Compute one ticket's figures from its history at ``now``.
+
+    Business figures count the open hours of ``calendar`` (24x7 if None):
+    pass the calendar of the SLA policy that covers the ticket, so that
+    ``sla_elapsed`` equals its clocks' ``elapsed``.
+
+    Raises:
+        InvalidInput: the history is empty, or ``now`` is not an aware datetime.
+    """
     hours = calendar or Calendar.always()
-    created = history[0].at
-    replied = next((event.at for event in history if event.name == "agent_reply"), None)
-    solved = [
-        event.at
-        for event in history
-        if event.moved and workflow.category(event.to_status) is Category.SOLVED
-    ]
-    finished = workflow.category(ticket.status) in (Category.SOLVED, Category.CLOSED)
-    resolved = solved[-1] if solved and finished else None
-    spent: dict[str, timedelta] = {}
-    for event, following in zip(history, [*history[1:], None], strict=True):
-        end = now if following is None else following.at
-        spent[event.to_status] = spent.get(event.to_status, timedelta(0)) + max(
-            end - event.at, timedelta(0)
-        )
+    timeline = Timeline.of(workflow, history, now)
+    created = timeline.created
+    replied = timeline.first_reply
+    resolved = timeline.resolved_at if timeline.resolution_stands else None
+    on_hold = timeline.paused()
+    waiting = timeline.waiting_on_customer()
+    replies = customer_replies = 0
+    for event in history:
+        if event.name == AGENT_REPLY:
+            replies += 1
+        elif event.name == CUSTOMER_REPLY:
+            customer_replies += 1
+    known: dict[Interval, timedelta] = {}  # the clocks of a ticket often share intervals
     return TicketMetrics(
         ticket=ticket,
         first_response=None if replied is None else replied - created,
         resolution=None if resolved is None else resolved - created,
-        business_first_response=None if replied is None else hours.elapsed(created, replied),
-        business_resolution=None if resolved is None else hours.elapsed(created, resolved),
-        replies=sum(event.name == "agent_reply" for event in history),
-        customer_replies=sum(event.name == "customer_reply" for event in history),
+        business_first_response=(
+            None if replied is None else business_time(hours, [(created, replied)], known)
+        ),
+        business_resolution=(
+            None if resolved is None else business_time(hours, [(created, resolved)], known)
+        ),
+        replies=replies,
+        customer_replies=customer_replies,
         reopens=ticket.reopen_count,
-        time_in_status=MappingProxyType(spent),
+        time_in_status=MappingProxyType(timeline.time_in_status()),
+        on_hold=_length(on_hold),
+        waiting_on_customer=_length(waiting),
+        business_on_hold=business_time(hours, on_hold, known),
+        business_waiting_on_customer=business_time(hours, waiting, known),
+        sla_elapsed=MappingProxyType(
+            {
+                target: business_time(hours, runs_of(timeline).intervals, known)
+                for target, runs_of in RUNS_OF.items()
+            }
+        ),
     )
+
+
+def _length(intervals: Iterable[Interval]) -> timedelta:
+    return sum((high - low for low, high in intervals), timedelta(0))
 
 
 def _median(values: Iterable[timedelta | None]) -> timedelta | None:
@@ -103,11 +160,17 @@ class Summary:
 
     Attributes:
         tickets: how many.
-        median_first_response, median_resolution: over those that have one.
+        median_first_response, median_resolution: of the tickets'
+            ``first_response`` and ``resolution`` (calendar time, everything
+            counted), over those that have one.
         mean_replies: staff replies per ticket.
         reopened: how many were reopened at least once.
         compliance: per SLA target, the share of finished clocks that met it
             (targets with no finished clock are left out).
+        median_sla_resolution: over the resolved tickets, the median business
+            time their resolution clock counted (``sla_elapsed`` of
+            ``Target.RESOLUTION``): what the SLA resolution target is measured
+            on, without paused time or time solved before a reopen.
     """
 
     tickets: int
@@ -116,6 +179,7 @@ class Summary:
     mean_replies: float
     reopened: int
     compliance: Mapping[Target, float]
+    median_sla_resolution: timedelta | None
 
 
 def summarise(
@@ -135,6 +199,9 @@ def summarise(
         reopened=sum(m.reopens > 0 for m in metrics),
         compliance=MappingProxyType(
             {target: sum(met) / len(met) for target, met in finished.items()}
+        ),
+        median_sla_resolution=_median(
+            m.sla_elapsed[Target.RESOLUTION] for m in metrics if m.resolution is not None
         ),
     )
 
@@ -161,16 +228,25 @@ class MetricsReport:
     tickets: tuple[TicketMetrics, ...]
 
     def table(self) -> str:
-        """The report as a plain-text table, as ``ticketflow report`` prints it."""
+        """The report as a plain-text table, as ``ticketflow report`` prints it.
+
+        Its columns are medians of the :class:`Summary` figures, in hours:
+        ``1st resp`` and ``resolve`` of the full times from creation,
+        ``res clock`` of the business time the SLA resolution clock counted;
+        a line under the table says so.
+        """
         lines = [f"metrics at {self.at:%Y-%m-%d %H:%M} UTC", ""]
         lines.append(
-            f"{'':<22} {'tickets':>7} {'1st resp':>9} {'resolve':>9} "
+            f"{'':<22} {'tickets':>7} {'1st resp':>9} {'resolve':>9} {'res clock':>9} "
             f"{'replies':>7} {'reopened':>8}"
         )
         lines.append(_row("all", self.overall))
         for name, groups in self.breakdowns.items():
             lines.append(f"by {name}")
             lines.extend(_row(f"  {group}", summary) for group, summary in groups.items())
+        lines.append("")
+        lines.append("1st resp, resolve: median time from creation, every hour counted")
+        lines.append("res clock: median business time the SLA resolution clock counted")
         if self.overall.compliance:
             lines.append("")
             lines.append(
@@ -192,7 +268,8 @@ def _hours(value: timedelta | None) -> str:
 def _row(label: str, summary: Summary) -> str:
     return (
         f"{label[:22]:<22} {summary.tickets:>7} {_hours(summary.median_first_response):>9} "
-        f"{_hours(summary.median_resolution):>9} {summary.mean_replies:>7.1f} "
+        f"{_hours(summary.median_resolution):>9} {_hours(summary.median_sla_resolution):>9} "
+        f"{summary.mean_replies:>7.1f} "
         f"{summary.reopened:>8}"
     )
 

@@ -97,6 +97,7 @@ def test_sla_conditions_ask_the_store_only_for_statuses_in_which_a_clock_can_run
     assert query.statuses is not None
     assert "postponed" not in query.statuses  # clocks pause there
     assert "closed" not in query.statuses
+    assert "spam" not in query.statuses
     assert {"new", "open", "answered", "resolved"} <= query.statuses
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,6 +31,8 @@ from ticketflow._errors import InvalidInput
 from ticketflow._validate import to_utc
 
 _DAY = timedelta(days=1)
+_NO_TIME = timedelta(0)
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 _SEARCH_LIMIT = 366 * 5
 """Days ``due_at`` looks ahead before deciding the calendar has no open time."""
 
@@ -47,7 +50,7 @@ class Weekday(enum.IntEnum):
 
 
 _WEEKDAYS = tuple(Weekday)
-"""By ``date.weekday()``: looked up on every day an interval spans, so not called."""
+"""Monday first, as ``date.weekday()`` counts."""
 
 
 @attrs.frozen
@@ -97,13 +100,40 @@ def _shifts(value: object) -> Mapping[Weekday, tuple[Shift, ...]]:
         for shift in shifts:
             if isinstance(shift, Shift):
                 built.append(shift)
-            else:
+                continue
+            try:
                 start, end = shift
-                built.append(Shift(start, end))
+            except (TypeError, ValueError):
+                raise InvalidInput(
+                    "hours", shift, "a Shift or a (start, end) pair of datetime.time"
+                ) from None
+            built.append(Shift(start, end))
         week[weekday] = tuple(sorted(built, key=lambda item: item.start))
     if not any(week.values()):
         raise InvalidInput("hours", value, "at least one shift in the week")
     return week
+
+
+_HH_MM = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]\Z")
+_END_OF_DAY = "24:00"
+
+
+def _weekday_shift(value: object) -> tuple[time, time]:
+    """The shift ``weekdays=("HH:MM", "HH:MM")`` gives, with "24:00" read as midnight."""
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        raise InvalidInput(
+            "weekdays",
+            value,
+            'a pair of local times ("HH:MM", "HH:MM"), such as ("09:00", "17:00")',
+        )
+    start, end = value
+    if not isinstance(start, str) or not _HH_MM.match(start):
+        raise InvalidInput("weekdays[0]", start, 'a local time "HH:MM", "00:00" to "23:59"')
+    if end == _END_OF_DAY:
+        return time.fromisoformat(start), time(0)  # a shift whose end is midnight runs to it
+    if not isinstance(end, str) or not _HH_MM.match(end):
+        raise InvalidInput("weekdays[1]", end, 'a local time "HH:MM", "00:00" to "24:00"')
+    return time.fromisoformat(start), time.fromisoformat(end)
 
 
 def _zone(value: object) -> ZoneInfo:
@@ -115,6 +145,18 @@ def _zone(value: object) -> ZoneInfo:
         raise InvalidInput(
             "zone", value, "an IANA time zone name, such as 'Europe/Riga'"
         ) from None
+
+
+def _week_of(calendar: Calendar) -> tuple[tuple[tuple[time, time], ...], ...]:
+    """The calendar's shifts as ``(start, end)`` pairs, indexed by ``date.weekday()``.
+
+    Looked up on every day an interval spans: a tuple index costs less than
+    hashing a :class:`Weekday` (in Python) to look up ``hours``.
+    """
+    hours = calendar.hours or {}
+    return tuple(
+        tuple((shift.start, shift.end) for shift in hours.get(day, ())) for day in _WEEKDAYS
+    )
 
 
 @attrs.frozen
@@ -136,6 +178,10 @@ class Calendar:
     hours: Mapping[Weekday, tuple[Shift, ...]] | None = None
     holidays: frozenset[date] = frozenset()
     name: str = "24x7"
+    _week: tuple[tuple[tuple[time, time], ...], ...] = attrs.field(
+        init=False, eq=False, repr=False, default=attrs.Factory(_week_of, takes_self=True)
+    )
+    """The shifts of ``hours`` by ``date.weekday()`` (see :func:`_week_of`)."""
 
     @classmethod
     def always(cls) -> Calendar:
@@ -159,7 +205,8 @@ class Calendar:
             hours: weekday (0 Monday .. 6 Sunday) -> shifts ``(start, end)``
                 of local time; an end not after the start ends the next day.
             weekdays: a shortcut for the same ``("HH:MM", "HH:MM")`` shift
-                Monday to Friday.
+                Monday to Friday; an end of ``"24:00"`` is midnight, the end
+                of the day.
             holidays: dates on which no shift starts.
             name: for reports; defaults to the zone's name.
 
@@ -169,8 +216,7 @@ class Calendar:
         if (hours is None) == (weekdays is None):
             raise InvalidInput("hours", hours, "either hours= or weekdays=, one of them")
         if weekdays is not None:
-            start, end = (time.fromisoformat(value) for value in weekdays)
-            hours = {day: [(start, end)] for day in range(5)}
+            hours = dict.fromkeys(range(5), (_weekday_shift(weekdays),))
         where = _zone(zone)
         days = frozenset(holidays)
         if not all(isinstance(day, date) and not isinstance(day, datetime) for day in days):
@@ -193,8 +239,8 @@ class Calendar:
         last = end.astimezone(zone).date()
         while day <= last:
             if day not in self.holidays:
-                for shift in self.hours.get(_WEEKDAYS[day.weekday()], ()):
-                    opens, closes = shift.on(day, zone)
+                for begins, ends in self._week[day.weekday()]:
+                    opens, closes = _opening(day, begins, ends, zone)
                     low, high = max(opens, start), min(closes, end)
                     if low < high:
                         yield low, high
@@ -205,9 +251,34 @@ class Calendar:
         a, b = to_utc(start, "start"), to_utc(end, "end")
         if b < a:
             return -self.elapsed(b, a)
-        total = timedelta(0)
-        for low, high in _merged(self.intervals(a, b)):
-            total += high - low
+        hours, zone = self.hours, self.zone
+        if hours is None or zone is None:
+            return b - a
+        # The walk of intervals() inlined, counting as it goes: SLA clocks and
+        # metrics call this for every run of every clock of every ticket.
+        # Shifts open in the order walked, unless a daylight-saving gap moves
+        # a skipped local time past a later one; then the general way sorts.
+        total = _NO_TIME
+        counted_to = a  # the time before this is counted (or not open)
+        opened = _EARLIEST
+        holidays, week = self.holidays, self._week
+        day = a.astimezone(zone).date() - _DAY  # a shift from the day before may run on
+        last = b.astimezone(zone).date()
+        while day <= last:
+            if day not in holidays:
+                for begins, ends in week[day.weekday()]:
+                    opens, closes = _opening(day, begins, ends, zone)
+                    if opens < opened:
+                        return sum(
+                            (high - low for low, high in _merged(self.intervals(a, b))), _NO_TIME
+                        )
+                    opened = opens
+                    low = opens if opens > counted_to else counted_to
+                    high = closes if closes < b else b
+                    if low < high:
+                        total += high - low
+                        counted_to = high
+            day += _DAY
         return total
 
     def due_at(self, start: datetime, duration: timedelta) -> datetime:

@@ -66,9 +66,9 @@ class _SLACondition(Condition):
         """Ask the store only for statuses in which a clock can run.
 
         No clock runs in a status that pauses SLA clocks, nor once the ticket
-        is closed.
+        is closed or removed.
         """
-        stopped = workflow.sla_paused | workflow.statuses_in(Category.CLOSED)
+        stopped = workflow.sla_paused | workflow.statuses_in(Category.CLOSED, Category.REMOVED)
         statuses = frozenset(workflow.statuses) - stopped
         if query.statuses is not None:
             statuses &= query.statuses

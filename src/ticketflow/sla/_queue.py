@@ -11,12 +11,13 @@ import attrs
 from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
 from ticketflow._selection import selected_statuses
-from ticketflow._status import Category
+from ticketflow._status import ACTIVE_CATEGORIES, Category
 from ticketflow._ticket import Priority, Ticket
+from ticketflow._timeline import latest_wait
 from ticketflow._validate import enum_value
 from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
-from ticketflow.sla._clocks import SLAState, _latest_wait
+from ticketflow.sla._clocks import SLAState
 from ticketflow.storage import Store, TicketQuery
 
 
@@ -44,7 +45,7 @@ def queue_entry(
     """Summarise a ticket's clocks and its wait for a queue."""
     running = [state for state in states if state.running and state.due_at is not None]
     due = min((state.due_at for state in running if state.due_at is not None), default=None)
-    start, stop = _latest_wait(history)
+    start, stop = latest_wait(history)
     return QueueEntry(
         ticket=ticket,
         due_at=due,
@@ -101,7 +102,7 @@ def work_queue(
     statuses = selected_statuses(
         workflow,
         None,
-        [kind for kind in Category if kind.is_active] if category is None else category,
+        ACTIVE_CATEGORIES if category is None else category,
     )
     tickets = store.query(TicketQuery(statuses=statuses, department=department, assignee=assignee))
     entries = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
@@ -23,6 +23,7 @@ from ticketflow._names import (
 )
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._workflow import Workflow
+from ticketflow.sla._calendar import Calendar
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 """When the stateful test's clock starts: a Monday morning."""
@@ -222,3 +223,30 @@ def tickets(
         if workflow.purges(ticket.status):
             break
     return ticket
+
+
+def calendars() -> st.SearchStrategy[Calendar]:
+    """SLA calendars: 24x7, and business hours in zones that test what hours can do.
+
+    Riga office hours (a European daylight-saving change); New York split
+    shifts with a night shift past midnight, six days a week, and a
+    holiday; Kolkata from 09:00 to midnight (``"24:00"``, a zone without
+    daylight saving and a half-hour offset); Sydney office hours (southern
+    daylight saving, which ends in April).
+    """
+    return st.sampled_from(
+        [
+            Calendar.always(),
+            Calendar.business("Europe/Riga", weekdays=("09:00", "17:00")),
+            Calendar.business(
+                "America/New_York",
+                {
+                    day: [(time(8), time(12)), (time(13), time(17)), (time(22), time(6))]
+                    for day in range(6)
+                },
+                holidays={date(2026, 1, 19)},
+            ),
+            Calendar.business("Asia/Kolkata", weekdays=("09:00", "24:00")),
+            Calendar.business("Australia/Sydney", weekdays=("08:30", "17:30")),
+        ]
+    )

@@ -23,7 +23,14 @@ NIGHTS = Calendar.business(
     holidays={date(2026, 11, 26), date(2026, 12, 25)},
 )  # fmt: skip
 ALWAYS = Calendar.always()
-CALENDARS = [RIGA, NIGHTS, ALWAYS]
+UNTIL_MIDNIGHT = Calendar.business("Asia/Kolkata", weekdays=("09:00", "24:00"))
+SPRING_GAP = Calendar.business(
+    "Europe/Riga",
+    {6: [(time(3, 30), time(5, 0)), (time(4, 15), time(6, 0))]},
+)
+"""Sundays only: on 29 March 2026 Riga skips 03:00-04:00, so the first shift,
+moved on to open at 04:30, opens after the second one."""
+CALENDARS = [RIGA, NIGHTS, ALWAYS, UNTIL_MIDNIGHT, SPRING_GAP]
 
 
 def riga(*args: int) -> datetime:
@@ -89,6 +96,56 @@ def test_bad_calendars_are_refused_with_what_was_expected() -> None:
         RIGA.due_at(riga(2026, 1, 5, 9, 0), timedelta(hours=-1))
 
 
+def test_a_weekday_shift_may_end_at_2400_which_is_midnight() -> None:
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    kolkata = ZoneInfo("Asia/Kolkata")
+    monday, tuesday = datetime(2026, 1, 5, tzinfo=kolkata), datetime(2026, 1, 6, tzinfo=kolkata)
+    assert UNTIL_MIDNIGHT.elapsed(monday, tuesday) == timedelta(hours=15)
+    assert UNTIL_MIDNIGHT.is_open(tuesday - timedelta(microseconds=1))
+    assert not UNTIL_MIDNIGHT.is_open(tuesday)
+
+
+def test_a_weekday_shift_from_0000_to_2400_is_the_whole_day() -> None:
+    whole_days = Calendar.business("UTC", weekdays=("00:00", "24:00"))
+    monday = datetime(2026, 1, 5, tzinfo=UTC)
+    assert whole_days.elapsed(monday, monday + timedelta(days=7)) == timedelta(days=5)
+
+
+@pytest.mark.parametrize(
+    ("weekdays", "field", "expected"),
+    [
+        (("9:00", "17:00"), "weekdays[0]", '"HH:MM", "00:00" to "23:59"'),
+        (("24:00", "17:00"), "weekdays[0]", '"HH:MM", "00:00" to "23:59"'),
+        (("09:00", "25:00"), "weekdays[1]", '"HH:MM", "00:00" to "24:00"'),
+        (("09:00", "17:00:00"), "weekdays[1]", '"HH:MM", "00:00" to "24:00"'),
+        (("09:00", "5pm"), "weekdays[1]", '"HH:MM", "00:00" to "24:00"'),
+        ((9, 17), "weekdays[0]", '"HH:MM", "00:00" to "23:59"'),
+        (("09:00",), "weekdays", 'a pair of local times ("HH:MM", "HH:MM")'),
+        ("09:00-17:00", "weekdays", 'a pair of local times ("HH:MM", "HH:MM")'),
+    ],
+)
+def test_a_malformed_weekday_time_is_refused_naming_the_field_and_the_format(
+    weekdays: object, field: str, expected: str
+) -> None:
+    with pytest.raises(InvalidInput, match="must be") as refused:
+        Calendar.business("UTC", weekdays=weekdays)  # type: ignore[arg-type]
+    assert refused.value.field == field
+    assert expected in refused.value.expected
+
+
+def test_a_shift_that_is_not_a_pair_of_times_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="hours must be a Shift or a \\(start, end\\) pair"):
+        Calendar.business("UTC", {0: [(time(9), time(12), time(17))]})  # type: ignore[list-item]
+
+
+def test_shifts_that_a_daylight_saving_gap_puts_out_of_order_count_once() -> None:
+    sunday = riga(2026, 3, 29, 0, 0)
+    # 03:30 does not exist: the first shift opens at 04:30 (01:30 UTC), the
+    # second at 04:15 (01:15 UTC); together they are open 04:15-06:00.
+    assert SPRING_GAP.elapsed(sunday, sunday + timedelta(days=1)) == timedelta(minutes=105)
+
+
 # -- the laws ------------------------------------------------------------------------
 
 EARLIEST = datetime(2025, 12, 20)  # noqa: DTZ001 - hypothesis takes naive bounds
@@ -96,6 +153,20 @@ LATEST = datetime(2027, 1, 10)  # noqa: DTZ001 - and applies the time zone given
 instants = st.datetimes(EARLIEST, LATEST, timezones=st.just(UTC))
 durations = st.timedeltas(timedelta(0), timedelta(days=20))
 calendars = st.sampled_from(CALENDARS)
+
+
+@given(calendars, instants, durations)
+def test_business_time_is_the_length_of_the_open_intervals_joined(
+    calendar: Calendar, start: datetime, duration: timedelta
+) -> None:
+    end = start + duration
+    joined: list[tuple[datetime, datetime]] = []
+    for low, high in sorted(calendar.intervals(start, end)):
+        if joined and low <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], high))
+        else:
+            joined.append((low, high))
+    assert calendar.elapsed(start, end) == sum((high - low for low, high in joined), timedelta(0))
 
 
 @given(calendars, instants, instants, instants)
