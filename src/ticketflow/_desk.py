@@ -19,7 +19,7 @@ from ticketflow._clock import Clock, SystemClock
 from ticketflow._commands import Commands, actor_of, contact_of
 from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
-from ticketflow._metrics import MetricsReport, report, ticket_metrics
+from ticketflow._metrics import MetricsReport, measure
 from ticketflow._migration import WorkflowChange, migrate
 from ticketflow._names import (
     ASSIGN,
@@ -565,18 +565,8 @@ class Helpdesk:
         """
         if query is not None and not isinstance(query, TicketQuery):
             raise InvalidInput("query", query, "None or a TicketQuery")
-        now = self._unit.now()
-        figures, slas = [], {}
-        for ticket in self._unit.store.query(query or TicketQuery()):
-            context = self._context(ticket, max(now, ticket.updated_at))
-            policy = context.sla_policy()
-            calendar = None if policy is None else policy.calendar
-            figures.append(
-                ticket_metrics(ticket, context.history(), self._workflow, context.now, calendar)
-            )
-            if policy is not None:
-                slas[ticket.id] = context.sla()
-        return report(figures, slas, now)
+        tickets = self._unit.store.query(query or TicketQuery())
+        return measure(tickets, self._context, self._unit.now())
 
     def __repr__(self) -> str:
         return f"<Helpdesk {self._workflow.name!r} on {self._unit.store!r}>"

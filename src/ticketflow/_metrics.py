@@ -32,6 +32,7 @@ from ticketflow._names import AGENT_REPLY, CUSTOMER_REPLY
 from ticketflow._ticket import Ticket
 from ticketflow._timeline import Interval, Timeline
 from ticketflow._workflow import Workflow
+from ticketflow.rules._context import Context
 from ticketflow.sla._calendar import Calendar
 from ticketflow.sla._clocks import RUNS_OF, SLAState, business_time
 from ticketflow.sla._policy import Target
@@ -91,18 +92,22 @@ def ticket_metrics(
     workflow: Workflow,
     now: datetime,
     calendar: Calendar | None = None,
+    *,
+    timeline: Timeline | None = None,
 ) -> TicketMetrics:
     """Compute one ticket's figures from its history at ``now``.
 
     Business figures count the open hours of ``calendar`` (24x7 if None):
     pass the calendar of the SLA policy that covers the ticket, so that
-    ``sla_elapsed`` equals its clocks' ``elapsed``.
+    ``sla_elapsed`` equals its clocks' ``elapsed``.  ``timeline``, if the
+    caller already has it, is the history's timeline at ``now``.
 
     Raises:
         InvalidInput: the history is empty, or ``now`` is not an aware datetime.
     """
     hours = calendar or Calendar.always()
-    timeline = Timeline.of(workflow, history, now)
+    if timeline is None:
+        timeline = Timeline.of(workflow, history, now)
     created = timeline.created
     replied = timeline.first_reply
     resolved = timeline.resolved_at if timeline.resolution_stands else None
@@ -298,3 +303,31 @@ def report(
         breakdowns=MappingProxyType(breakdowns),
         tickets=tuple(metrics),
     )
+
+
+def measure(
+    tickets: Iterable[Ticket], context_at: Callable[[Ticket, datetime], Context], now: datetime
+) -> MetricsReport:
+    """Figures over ``tickets`` at ``now``, each from its context (history read once).
+
+    Business figures use the calendar of the SLA policy that covers each
+    ticket; a ticket updated after ``now`` (clocks of several hosts differ a
+    little) is measured at its last update.
+    """
+    figures, slas = [], {}
+    for ticket in tickets:
+        context = context_at(ticket, max(now, ticket.updated_at))
+        policy = context.sla_policy()
+        figures.append(
+            ticket_metrics(
+                ticket,
+                context.history(),
+                context.workflow,
+                context.now,
+                None if policy is None else policy.calendar,
+                timeline=context.timeline(),
+            )
+        )
+        if policy is not None:
+            slas[ticket.id] = context.sla()
+    return report(figures, slas, now)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
+from ticketflow._timeline import Timeline
 from ticketflow._validate import to_utc
 from ticketflow._workflow import Workflow
 
@@ -54,7 +55,17 @@ class Context:
     ['create']
     """
 
-    __slots__ = ("_clocks", "_history", "_measuring", "_read", "_sla", "now", "ticket", "workflow")
+    __slots__ = (
+        "_clocks",
+        "_history",
+        "_measuring",
+        "_read",
+        "_sla",
+        "_timeline",
+        "now",
+        "ticket",
+        "workflow",
+    )
 
     def __init__(
         self,
@@ -81,6 +92,7 @@ class Context:
         self._clocks = clocks
         self._sla: tuple[SLAPolicy | None, tuple[SLAState, ...]] | None = None
         self._measuring = False
+        self._timeline: Timeline | None = None
 
     def history(self) -> Sequence[HistoryEvent]:
         """The ticket's history, oldest first; read the first time it is asked for."""
@@ -88,6 +100,12 @@ class Context:
             assert self._read is not None  # noqa: S101 - one of the two is always set
             self._history = tuple(self._read())
         return self._history
+
+    def timeline(self) -> Timeline:
+        """What the history says up to ``now`` (spans, waits, resolutions); built once."""
+        if self._timeline is None:
+            self._timeline = Timeline.of(self.workflow, self.history(), self.now)
+        return self._timeline
 
     @property
     def history_read(self) -> bool:

@@ -102,13 +102,19 @@ def sla_states(
     workflow: Workflow,
     history: Sequence[HistoryEvent],
     now: datetime,
+    *,
+    timeline: Timeline | None = None,
 ) -> list[SLAState]:
     """Every target of ``policy`` on the ticket whose ``history`` is given, at ``now``.
+
+    ``timeline``, if the caller already has it, is that history's timeline
+    at ``now``; it is built otherwise.
 
     Raises:
         InvalidInput: the history is empty, or ``now`` is not an aware datetime.
     """
-    timeline = Timeline.of(workflow, history, now)
+    if timeline is None:
+        timeline = Timeline.of(workflow, history, now)
     states = []
     for target, runs_of in RUNS_OF.items():
         promised = policy.target(target)

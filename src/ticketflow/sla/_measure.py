@@ -33,7 +33,10 @@ class SLAClocks:
         policy = policy_for(self.policies, context)
         if policy is None:
             return None, ()
-        return policy, tuple(sla_states(policy, context.workflow, context.history(), context.now))
+        states = sla_states(
+            policy, context.workflow, context.history(), context.now, timeline=context.timeline()
+        )
+        return policy, tuple(states)
 
     def __bool__(self) -> bool:
         return bool(self.policies)
