@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from os import PathLike
@@ -137,6 +137,10 @@ _SELECT_EVENTS = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE ticket_id
 
 _REMEMBERED = 4096
 """How many written tickets a store keeps to skip decoding rows it wrote itself."""
+
+
+_POSITION = {name: index for index, name in enumerate(COLUMNS)}
+"""Where each column sits in a ``tickets`` row."""
 
 
 class SQLiteStore:
@@ -407,7 +411,23 @@ class SQLiteStore:
                     raise ConcurrencyConflict(
                         ticket.id, expected_version, expected_version
                     ) from None
-        self._remember(ticket, ticket_row(ticket))
+        self._remember(ticket, self._row_after(ticket, expected_version, columns))
+
+    def _row_after(
+        self, ticket: Ticket, expected_version: int, columns: Mapping[str, Any]
+    ) -> tuple[Any, ...]:
+        """The row just written: the one remembered for the version before, with ``columns`` set.
+
+        Encoding only what changed keeps a commit from re-encoding the whole
+        ticket; without the row before, the ticket is encoded in full.
+        """
+        written = self._written.get(ticket.id)
+        if written is None or written[1].version != expected_version:
+            return ticket_row(ticket)
+        row = list(written[0])
+        for name, value in columns.items():
+            row[_POSITION[name]] = value
+        return tuple(row)
 
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""
