@@ -94,13 +94,16 @@ def ticket_metrics(
     calendar: Calendar | None = None,
     *,
     timeline: Timeline | None = None,
+    states: Iterable[SLAState] = (),
 ) -> TicketMetrics:
     """Compute one ticket's figures from its history at ``now``.
 
     Business figures count the open hours of ``calendar`` (24x7 if None):
     pass the calendar of the SLA policy that covers the ticket, so that
     ``sla_elapsed`` equals its clocks' ``elapsed``.  ``timeline``, if the
-    caller already has it, is the history's timeline at ``now``.
+    caller already has it, is the history's timeline at ``now``; ``states``,
+    the ticket's SLA clocks measured on ``calendar`` from that timeline, whose
+    ``elapsed`` is then taken rather than counted again.
 
     Raises:
         InvalidInput: the history is empty, or ``now`` is not an aware datetime.
@@ -120,6 +123,7 @@ def ticket_metrics(
         elif event.name == CUSTOMER_REPLY:
             customer_replies += 1
     known: dict[Interval, timedelta] = {}  # the clocks of a ticket often share intervals
+    counted = {state.target: state.elapsed for state in states}
     return TicketMetrics(
         ticket=ticket,
         first_response=None if replied is None else replied - created,
@@ -140,7 +144,9 @@ def ticket_metrics(
         business_waiting_on_customer=business_time(hours, waiting, known),
         sla_elapsed=MappingProxyType(
             {
-                target: business_time(hours, runs_of(timeline).intervals, known)
+                target: counted[target]
+                if target in counted
+                else business_time(hours, runs_of(timeline).intervals, known)
                 for target, runs_of in RUNS_OF.items()
             }
         ),
@@ -326,6 +332,7 @@ def measure(
                 context.now,
                 None if policy is None else policy.calendar,
                 timeline=context.timeline(),
+                states=context.sla(),
             )
         )
         if policy is not None:

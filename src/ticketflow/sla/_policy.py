@@ -18,6 +18,10 @@ from ticketflow.sla._calendar import Calendar
 class Target(enum.Enum):
     """What an SLA promises."""
 
+    # Members are singletons: hash them by identity (in C), not by name (in
+    # Python); they key the clocks and the metrics of every ticket.
+    __hash__ = object.__hash__
+
     FIRST_RESPONSE = "first_response"
     NEXT_RESPONSE = "next_response"
     RESOLUTION = "resolution"
