@@ -73,24 +73,25 @@ class Commands:
         """Fire ``event`` on the ticket as ``actor``; return the ticket after it."""
         if actor.__class__ is not Actor:
             actor_of(actor)
-        # The path of every command: look each collaborator up once, not per step.
-        workflow, check, now = self.workflow, self.policy.check, self.unit.now
-
-        def step(ticket: Ticket) -> Change:
-            check(ticket, actor, event, workflow.category(ticket.status))
-            try:
-                new, record = workflow.apply(ticket, event, actor, now(ticket), **payload)
-            except IllegalTransition as illegal:
-                # Tell the actor what *they* may do now, not what anyone could.
-                mine = self.permitted(ticket, actor, illegal.allowed)
-                raise IllegalTransition(
-                    ticket.id, ticket.status, event, mine, illegal.reason
-                ) from None
-            return Change(new, record, (), workflow.purges(new.status))
-
-        change = self.unit.run(ticket_id, step)
+        change = self.unit.run(ticket_id, self._step, event, actor, payload)
         assert change is not None  # noqa: S101 - the step always returns a change
         return change.ticket
+
+    def _step(
+        self, ticket: Ticket, event: str, actor: Actor, payload: Mapping[str, Any]
+    ) -> Change:
+        """The command as a unit-of-work step: the policy, then the workflow."""
+        workflow = self.workflow
+        self.policy.check(ticket, actor, event, workflow.category(ticket.status))
+        try:
+            new, record = workflow.apply(ticket, event, actor, self.unit.now(ticket), **payload)
+        except IllegalTransition as illegal:
+            # Tell the actor what *they* may do now, not what anyone could.
+            mine = self.permitted(ticket, actor, illegal.allowed)
+            raise IllegalTransition(
+                ticket.id, ticket.status, event, mine, illegal.reason
+            ) from None
+        return Change(new, record, (), workflow.purges(new.status))
 
     def reply(self, ticket_id: str, actor: Actor, body: str) -> Ticket:
         """A reply: ``customer_reply`` from a customer, ``agent_reply`` from anyone else.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, TypeVarTuple
 
 from ticketflow._clock import Clock
 from ticketflow._errors import ConcurrencyConflict, HookFailed, InvalidInput
@@ -42,8 +42,8 @@ class Change(NamedTuple):
     purge: bool = False
 
 
-Step = Callable[[Ticket], Change | None]
-"""Checks a ticket as read and returns its change, or None to leave it as it is."""
+Ts = TypeVarTuple("Ts")
+"""The arguments a step takes after the ticket."""
 
 
 class UnitOfWork:
@@ -85,12 +85,20 @@ class UnitOfWork:
         self.notify(ticket, event)
         return ticket
 
-    def run(self, ticket_id: str, step: Step, *, read: Ticket | None = None) -> Change | None:
-        """Read the ticket, run ``step`` on it, commit what it returns, run the hooks.
+    def run(
+        self,
+        ticket_id: str,
+        step: Callable[[Ticket, *Ts], Change | None],
+        *args: *Ts,
+        read: Ticket | None = None,
+    ) -> Change | None:
+        """Read the ticket, run ``step(ticket, *args)``, commit what it returns, run the hooks.
 
         Args:
             ticket_id: the ticket.
             step: the pure check-and-change; re-run after each conflict.
+            args: passed to ``step`` after the ticket (so that a command's
+                step is a plain method, not a closure made for each command).
             read: the ticket as the caller already read it, used for the first
                 attempt instead of reading it again (a stale copy only costs a
                 conflict and a retry).
@@ -106,7 +114,7 @@ class UnitOfWork:
         attempt = 0
         while True:
             ticket = read if read is not None and attempt == 0 else self.store.get(ticket_id)
-            change = step(ticket)
+            change = step(ticket, *args)
             if change is None:
                 return None
             try:
