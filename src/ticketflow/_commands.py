@@ -15,13 +15,26 @@ from typing import Any
 import attrs
 
 from ticketflow._actor import Actor, Role
-from ticketflow._errors import IllegalTransition, InvalidInput
+from ticketflow._errors import IllegalTransition, InvalidInput, PermissionDenied
 from ticketflow._names import AGENT_REPLY, CREATE, CUSTOMER_REPLY
 from ticketflow._policy import Policy
 from ticketflow._status import Category
 from ticketflow._ticket import Contact, Ticket
 from ticketflow._unit import Change, UnitOfWork
 from ticketflow._workflow import Workflow
+
+_DRAFT = "(new)"
+"""The id a ticket is checked under before the store gives it its own."""
+
+
+def ticket_id_of(ticket_id: object) -> str:
+    """Return ``ticket_id`` if it is a string; raise :class:`InvalidInput` otherwise.
+
+    (Any string is looked up: one that names no ticket is :class:`TicketNotFound`.)
+    """
+    if not isinstance(ticket_id, str):
+        raise InvalidInput("ticket_id", ticket_id, "a ticket id (a string), such as 'T-1'")
+    return ticket_id
 
 
 def actor_of(actor: object) -> Actor:
@@ -62,17 +75,25 @@ class Commands:
         )
 
     def create(self, actor: Actor, **arguments: Any) -> Ticket:
-        """Open a ticket in the workflow's initial status, if the policy lets ``actor``."""
-        ticket, event = self.workflow.create(
-            self.unit.store.new_id(), actor, self.unit.now(), **arguments
-        )
-        self.policy.check(ticket, actor, CREATE, self.workflow.category(ticket.status))
+        """Open a ticket in the workflow's initial status, if the policy lets ``actor``.
+
+        Every argument and the permission are checked before the store gives
+        the ticket its id, so a refused ``open`` uses up no id and names none.
+        """
+        now = self.unit.now()
+        draft, _event = self.workflow.create(_DRAFT, actor, now, **arguments)
+        denial = self.policy.denial(draft, actor, CREATE, self.workflow.category(draft.status))
+        if denial is not None:
+            raise PermissionDenied(actor, CREATE, None, denial)
+        ticket, event = self.workflow.create(self.unit.store.new_id(), actor, now, **arguments)
         return self.unit.create(ticket, event)
 
     def fire(self, ticket_id: str, event: str, actor: Actor, payload: Mapping[str, Any]) -> Ticket:
         """Fire ``event`` on the ticket as ``actor``; return the ticket after it."""
         if actor.__class__ is not Actor:
             actor_of(actor)
+        if ticket_id.__class__ is not str:
+            ticket_id_of(ticket_id)
         change = self.unit.run(ticket_id, self._step, event, actor, payload)
         assert change is not None  # noqa: S101 - the step always returns a change
         return change.ticket
@@ -101,7 +122,7 @@ class Commands:
         """
         if actor_of(actor).role is not Role.CUSTOMER:
             return self.fire(ticket_id, AGENT_REPLY, actor, {"body": body})
-        ticket = self.unit.store.get(ticket_id)
+        ticket = self.unit.store.get(ticket_id_of(ticket_id))
         category = self.workflow.category(ticket.status)
         if category is Category.CLOSED and CUSTOMER_REPLY not in self.workflow.allowed(
             ticket, actor, self.unit.now(ticket)

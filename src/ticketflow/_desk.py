@@ -16,7 +16,7 @@ from typing import Any
 
 from ticketflow._actor import Actor
 from ticketflow._clock import Clock, SystemClock
-from ticketflow._commands import Commands, actor_of, contact_of
+from ticketflow._commands import Commands, actor_of, contact_of, ticket_id_of
 from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
 from ticketflow._metrics import MetricsReport, measure
@@ -70,7 +70,9 @@ class Helpdesk:
             policy and the workflow against the ticket as it now stands.
         rules: the automation :meth:`run_rules` applies; defaults to
             ``default_rules()``, and ``sla_rules()`` too when ``sla_policies``
-            are given; ``()`` for none.
+            are given (those whose events the workflow lacks are left out);
+            ``()`` for none.  Rules given must fit the workflow: a status or
+            an event it does not have is refused.
         sla_policies: the SLA policies, in order; the first that covers a
             ticket applies (see :meth:`sla`).
 
@@ -97,7 +99,15 @@ class Helpdesk:
         rules: Iterable[Rule] | None = None,
         sla_policies: Iterable[SLAPolicy] = (),
     ) -> None:
-        self._hooks: list[Hook] = list(hooks)
+        if store is not None and not isinstance(store, Store):
+            raise InvalidInput(
+                "store", store, "a Store, such as MemoryStore() or SQLiteStore(path)"
+            )
+        if clock is not None and not isinstance(clock, Clock):
+            raise InvalidInput(
+                "clock", clock, "a Clock, such as SystemClock() or ManualClock(start)"
+            )
+        self._hooks: list[Hook] = _hooks(hooks)
         self._unit = UnitOfWork(
             store if store is not None else MemoryStore(),
             clock if clock is not None else SystemClock(),
@@ -105,9 +115,10 @@ class Helpdesk:
             retries,
         )
         self._clocks = SLAClocks(sla_policies)
-        if rules is None:
-            rules = (*default_rules(), *(sla_rules() if self._clocks else ()))
-        self._rules = unique_rules(rules)
+        # The default rules adapt to the workflow (those it has no event for
+        # are left out); rules the host gives must all fit it.
+        self._given = None if rules is None else unique_rules(rules)
+        self._rules: tuple[Rule, ...] = ()
         self._use(
             workflow if workflow is not None else Workflow.default(),
             policy if policy is not None else Policy.default(),
@@ -119,10 +130,38 @@ class Helpdesk:
             raise InvalidInput("workflow", workflow, "a Workflow, such as Workflow.default()")
         if not isinstance(policy, Policy):
             raise InvalidInput("policy", policy, "a Policy, such as Policy.default()")
+        self._rules = self._rules_for(workflow)
+        self._check_fits(workflow, self._rules)
         self._workflow = workflow
         self._policy = policy
         self._commands = Commands(self._unit, workflow, policy)
         self._sweep = Sweep(self._unit, workflow, policy, self._rules, self._clocks or None)
+
+    def _rules_for(self, workflow: Workflow) -> tuple[Rule, ...]:
+        """The rules given, or the default rules that ``workflow`` has the events for."""
+        if self._given is not None:
+            return self._given
+        defaults = (*default_rules(), *(sla_rules() if self._clocks else ()))
+        return tuple(rule for rule in defaults if not rule.problems(workflow))
+
+    def _check_fits(self, workflow: Workflow, rules: tuple[Rule, ...]) -> None:
+        """Refuse a workflow the rules or the SLA policies' conditions cannot fit."""
+        problems = [
+            f"rule {rule.name!r}: {problem}"
+            for rule in rules
+            for problem in rule.problems(workflow)
+        ] + [
+            f"SLA policy {sla.name!r}: {problem}"
+            for sla in self._clocks.policies
+            if sla.applies_to is not None
+            for problem in sla.applies_to.problems(workflow)
+        ]
+        if problems:
+            raise InvalidInput(
+                "rules/sla_policies",
+                problems,
+                f"conditions and events of workflow {workflow.name!r}",
+            )
 
     @property
     def store(self) -> Store:
@@ -177,7 +216,7 @@ class Helpdesk:
         Raises:
             TicketNotFound: no such ticket.
         """
-        return self._unit.store.get(ticket_id)
+        return self._unit.store.get(ticket_id_of(ticket_id))
 
     def history(self, ticket_id: str) -> list[HistoryEvent]:
         """Return the ticket's history, oldest first.
@@ -185,12 +224,12 @@ class Helpdesk:
         Raises:
             TicketNotFound: no such ticket.
         """
-        return self._unit.store.history(ticket_id)
+        return self._unit.store.history(ticket_id_of(ticket_id))
 
     def allowed_events(self, ticket_id: str, actor: Actor) -> list[str]:
         """Return the events ``actor`` may fire on the ticket now: legal and permitted."""
         actor_of(actor)
-        return self._commands.allowed(self._unit.store.get(ticket_id), actor)
+        return self._commands.allowed(self._unit.store.get(ticket_id_of(ticket_id)), actor)
 
     def context(self, ticket_id: str) -> Context:
         """Return the ticket as conditions see it now: its history and SLA clocks read on demand.
@@ -201,7 +240,7 @@ class Helpdesk:
         Raises:
             TicketNotFound: no such ticket.
         """
-        ticket = self._unit.store.get(ticket_id)
+        ticket = self._unit.store.get(ticket_id_of(ticket_id))
         return self._context(ticket)
 
     def _context(self, ticket: Ticket, at: datetime | None = None) -> Context:
@@ -449,8 +488,11 @@ class Helpdesk:
             PermissionDenied: ``actor`` may not migrate one of the tickets.
                 Nothing is moved.
         """
+        if not isinstance(workflow, Workflow):
+            raise InvalidInput("workflow", workflow, "a Workflow, such as Workflow.default()")
         who = Actor.system() if actor is None else actor_of(actor)
         change = WorkflowChange(self._workflow, workflow, status_map or {})
+        self._check_fits(workflow, self._rules_for(workflow))  # before anything moves
         moved = migrate(self._unit, self._policy, change, who)
         self._use(workflow, self._policy)
         return moved
@@ -497,7 +539,7 @@ class Helpdesk:
         Raises:
             TicketNotFound: no such ticket.
         """
-        return self._sweep.next_due(ticket_id)
+        return self._sweep.next_due(ticket_id_of(ticket_id))
 
     # -- SLAs -------------------------------------------------------------
 
@@ -570,6 +612,17 @@ class Helpdesk:
 
     def __repr__(self) -> str:
         return f"<Helpdesk {self._workflow.name!r} on {self._unit.store!r}>"
+
+
+def _hooks(hooks: object) -> list[Hook]:
+    given = None if isinstance(hooks, (str, bytes)) else _listed(hooks)
+    if given is None or not all(callable(hook) for hook in given):
+        raise InvalidInput("hooks", hooks, "functions hook(ticket, event), in a list")
+    return given
+
+
+def _listed(values: object) -> list[Any] | None:
+    return list(values) if isinstance(values, Iterable) else None
 
 
 def _with_body(payload: dict[str, Any], body: str | None) -> dict[str, Any]:

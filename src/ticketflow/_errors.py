@@ -114,18 +114,18 @@ class PermissionDenied(TicketflowError, PermissionError):
     Attributes:
         actor: the actor who was refused.
         event: the event they tried.
-        ticket_id: the ticket concerned.
+        ticket_id: the ticket concerned; None for a ticket refused before it
+            existed (an ``open``), which never got an id.
         reason: why, in words.
     """
 
-    def __init__(self, actor: Actor, event: str, ticket_id: str, reason: str) -> None:
+    def __init__(self, actor: Actor, event: str, ticket_id: str | None, reason: str) -> None:
         self.actor = actor
         self.event = event
         self.ticket_id = ticket_id
         self.reason = reason
-        super().__init__(
-            f"{actor.role.value} {actor.id!r} may not {event!r} ticket {ticket_id!r}: {reason}"
-        )
+        which = "a new ticket" if ticket_id is None else f"ticket {ticket_id!r}"
+        super().__init__(f"{actor.role.value} {actor.id!r} may not {event!r} {which}: {reason}")
 
 
 class ConcurrencyConflict(TicketflowError):

@@ -7,10 +7,22 @@ from typing import Any
 
 import attrs
 
+from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
 from ticketflow._names import ASSIGN, REMIND, SET_PRIORITY, UPDATE_TAGS
 from ticketflow._ticket import Priority, Ticket
-from ticketflow._validate import enum_value
+from ticketflow._validate import enum_value, text
+
+
+def _event(value: object) -> str:
+    return text(value, "Action.event")
+
+
+def _payload(_action: object, _attribute: object, value: object) -> None:
+    if not isinstance(value, Mapping) and not callable(value):
+        raise InvalidInput(
+            "Action.payload", value, "a mapping, or a function (ticket, history) -> mapping"
+        )
 
 
 @attrs.frozen
@@ -23,15 +35,20 @@ class Action:
             returns it (to write a note that lists what happened).
     """
 
-    event: str
+    event: str = attrs.field(converter=_event)
     payload: Mapping[str, Any] | Callable[[Ticket, Sequence[HistoryEvent]], Mapping[str, Any]] = (
-        attrs.field(factory=dict, eq=False)
+        attrs.field(factory=dict, eq=False, validator=_payload)
     )
 
     def arguments(self, ticket: Ticket, history: Sequence[HistoryEvent]) -> dict[str, Any]:
         """The payload for ``ticket``."""
         payload = self.payload
-        return dict(payload(ticket, history) if callable(payload) else payload)
+        given = payload(ticket, history) if callable(payload) else payload
+        if not isinstance(given, Mapping):
+            raise InvalidInput(
+                f"the payload of {self.event!r}", given, "a mapping of the event's arguments"
+            )
+        return dict(given)
 
     @classmethod
     def fire(cls, event: str, note: str | None = None) -> Action:

@@ -76,6 +76,15 @@ class Condition:
         """
         return None
 
+    def problems(self, workflow: Workflow) -> tuple[str, ...]:
+        """What in the condition cannot fit ``workflow`` (a status it does not have), as sentences.
+
+        A desk checks its rules' and SLA policies' conditions when it is built
+        and when its workflow changes, so a condition that could never hold
+        is refused instead of silently never matching.
+        """
+        return ()
+
     def __and__(self, other: Condition) -> Condition:
         return AllOf((self, other))
 
@@ -146,6 +155,16 @@ class InStatus(_Static):
     def narrow(self, query: TicketQuery, now: datetime, workflow: Workflow) -> TicketQuery:
         """Ask the store for these statuses only."""
         return _within(query, self.names)
+
+    def problems(self, workflow: Workflow) -> tuple[str, ...]:
+        """The names that are not statuses of ``workflow``."""
+        unknown = sorted(self.names - set(workflow.statuses))
+        if not unknown:
+            return ()
+        return (
+            f"InStatus names {', '.join(map(repr, unknown))}, not statuses of workflow "
+            f"{workflow.name!r} ({', '.join(workflow.statuses)})",
+        )
 
 
 @attrs.frozen
@@ -320,11 +339,23 @@ class Predicate(Condition):
         return bool(self.test(context.ticket, context.now))
 
 
+def _parts(value: object) -> tuple[Condition, ...]:
+    parts = tuple(value) if isinstance(value, (tuple, list)) else None
+    if not parts or not all(isinstance(part, Condition) for part in parts):
+        raise InvalidInput("parts", value, "one or more Conditions, such as InStatus('open')")
+    return parts
+
+
+def _part(_condition: object, _attribute: object, value: Condition) -> None:
+    if not isinstance(value, Condition):
+        raise InvalidInput("part", value, "a Condition, such as InStatus('open')")
+
+
 @attrs.frozen
 class AllOf(Condition):
     """Every part holds."""
 
-    parts: tuple[Condition, ...]
+    parts: tuple[Condition, ...] = attrs.field(converter=_parts)
 
     def holds(self, context: Context) -> bool:
         """Whether every part holds."""
@@ -353,6 +384,10 @@ class AllOf(Condition):
                 narrowed = result
         return narrowed
 
+    def problems(self, workflow: Workflow) -> tuple[str, ...]:
+        """The problems of every part."""
+        return _problems_of(self.parts, workflow)
+
     def __and__(self, other: Condition) -> Condition:
         return AllOf((*self.parts, other))
 
@@ -361,7 +396,7 @@ class AllOf(Condition):
 class AnyOf(Condition):
     """At least one part holds."""
 
-    parts: tuple[Condition, ...]
+    parts: tuple[Condition, ...] = attrs.field(converter=_parts)
 
     def holds(self, context: Context) -> bool:
         """Whether a part holds."""
@@ -380,6 +415,14 @@ class AnyOf(Condition):
         """The latest anchor of the parts."""
         return latest(part.anchor(context) for part in self.parts)
 
+    def problems(self, workflow: Workflow) -> tuple[str, ...]:
+        """The problems of every part."""
+        return _problems_of(self.parts, workflow)
+
+
+def _problems_of(parts: Iterable[Condition], workflow: Workflow) -> tuple[str, ...]:
+    return tuple(problem for part in parts for problem in part.problems(workflow))
+
 
 def latest(values: Iterable[datetime | None]) -> datetime | None:
     """The latest of the instants given, ignoring None; None if there is none."""
@@ -391,7 +434,7 @@ def latest(values: Iterable[datetime | None]) -> datetime | None:
 class Not(Condition):
     """The part does not hold."""
 
-    part: Condition
+    part: Condition = attrs.field(validator=_part)
 
     def holds(self, context: Context) -> bool:
         """Whether the part does not hold."""
@@ -406,3 +449,7 @@ class Not(Condition):
         if not isinstance(self.part, _Static):
             return None
         return None if self.part.holds(context) else ALWAYS
+
+    def problems(self, workflow: Workflow) -> tuple[str, ...]:
+        """The part's problems."""
+        return self.part.problems(workflow)

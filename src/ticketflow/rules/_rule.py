@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
 from ticketflow._names import AGENT_REPLY, CLOSE, REMIND, RESOLVE, UPDATE_TAGS, WAKE
 from ticketflow._status import Category
@@ -32,6 +33,21 @@ def _rule_name(value: object) -> str:
     return text(value, "Rule.name")
 
 
+def _condition(_rule: object, _attribute: object, value: Condition) -> None:
+    if not isinstance(value, Condition):
+        raise InvalidInput("Rule.when", value, "a Condition, such as InCategory('pending')")
+
+
+def _action(_rule: object, _attribute: object, value: Action) -> None:
+    if not isinstance(value, Action):
+        raise InvalidInput("Rule.action", value, "an Action, such as Action.fire('close')")
+
+
+def _flag(_rule: object, _attribute: object, value: bool) -> None:
+    if not isinstance(value, bool):
+        raise InvalidInput("Rule.enabled", value, "True or False")
+
+
 @attrs.frozen
 class Rule:
     """A named condition and the one action it takes, at most once per ticket and episode.
@@ -52,9 +68,19 @@ class Rule:
     """
 
     name: str = attrs.field(converter=_rule_name)
-    when: Condition
-    action: Action
-    enabled: bool = True
+    when: Condition = attrs.field(validator=_condition)
+    action: Action = attrs.field(validator=_action)
+    enabled: bool = attrs.field(default=True, validator=_flag)
+
+    def problems(self, workflow: Workflow) -> tuple[str, ...]:
+        """What in the rule cannot fit ``workflow``: its condition's problems, an unknown event."""
+        found = list(self.when.problems(workflow))
+        if self.action.event not in workflow.events:
+            found.append(
+                f"its action fires {self.action.event!r}, not an event of workflow "
+                f"{workflow.name!r}"
+            )
+        return tuple(found)
 
     def episode(self, context: Context) -> datetime | None:
         """The instant the rule's time parts count from on the context's ticket (None without one).
