@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from support import ADMIN, AGENT, ANA, CUSTOMER, STRANGER
+from support import ADMIN, AGENT, ANA, CUSTOMER, START, STRANGER
 
 from ticketflow import Helpdesk, InvalidInput, ManualClock, PermissionDenied, Workflow
 from ticketflow.rules import Action, InStatus, Not, Rule, Since, default_rules
@@ -146,3 +146,39 @@ def test_subscribe_refuses_what_is_not_a_function(desk: Helpdesk) -> None:
 
 def test_the_admin_can_still_open_for_a_customer(desk: Helpdesk) -> None:
     assert desk.open(subject="VPN", description="d", requester=ANA, actor=ADMIN).id == "T-1"
+
+
+def test_a_tag_action_refuses_a_bare_string_instead_of_splitting_it() -> None:
+    with pytest.raises(InvalidInput, match="add must be a set of strings"):
+        Action.tag(add="vip2")  # type: ignore[arg-type]
+    assert Action.tag(add={"vip2"}).payload == {"add": {"vip2"}, "remove": frozenset()}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"sla_policies": SLAPolicy("p", first_response=HOUR)}, "sla_policies must be SLAPolicy"),
+        ({"sla_policies": None}, "sla_policies must be SLAPolicy objects, in a list"),
+        ({"rules": Rule("r", InStatus("new"), Action.fire("resolve"))}, "rules must be Rule"),
+        (
+            {"sla_policies": [SLAPolicy("p", first_response=HOUR)] * 2},
+            "SLA policies with distinct names",
+        ),
+        ({"clock": START}, "clock must be a Clock"),
+    ],
+)
+def test_one_object_where_a_list_is_expected_is_named(
+    arguments: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        Helpdesk(**arguments)  # type: ignore[arg-type]
+
+
+def test_an_sla_policy_needs_a_calendar() -> None:
+    with pytest.raises(InvalidInput, match=r"SLAPolicy\.calendar must be a Calendar"):
+        SLAPolicy("p", first_response=HOUR, calendar="Europe/Riga")  # type: ignore[arg-type]
+
+
+def test_a_rule_is_enabled_by_a_boolean_only() -> None:
+    with pytest.raises(InvalidInput, match=r"Rule\.enabled must be True or False"):
+        Rule("r", InStatus("new"), Action.fire("resolve"), enabled="no")  # type: ignore[arg-type]

@@ -103,7 +103,7 @@ class Helpdesk:
             raise InvalidInput(
                 "store", store, "a Store, such as MemoryStore() or SQLiteStore(path)"
             )
-        if clock is not None and not isinstance(clock, Clock):
+        if clock is not None and (not isinstance(clock, Clock) or isinstance(clock, datetime)):
             raise InvalidInput(
                 "clock", clock, "a Clock, such as SystemClock() or ManualClock(start)"
             )

@@ -176,8 +176,10 @@ class Summary:
             counted), over those that have one.
         mean_replies: staff replies per ticket.
         reopened: how many were reopened at least once.
-        compliance: per SLA target, the share of finished clocks that met it
-            (targets with no finished clock are left out).
+        compliance: per SLA target, the share of decided clocks that met it:
+            a clock is decided once it stopped in time, or once it is
+            breached, even while it still runs (targets with no decided
+            clock are left out).
         median_sla_resolution: over the resolved tickets, the median business
             time their resolution clock counted (``sla_elapsed`` of
             ``Target.RESOLUTION``): what the SLA resolution target is measured

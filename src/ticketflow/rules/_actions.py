@@ -11,7 +11,7 @@ from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
 from ticketflow._names import ASSIGN, REMIND, SET_PRIORITY, UPDATE_TAGS
 from ticketflow._ticket import Priority, Ticket
-from ticketflow._validate import enum_value, text
+from ticketflow._validate import enum_value, tag_set, text
 
 
 def _event(value: object) -> str:
@@ -78,8 +78,12 @@ class Action:
 
     @classmethod
     def tag(cls, add: Iterable[str] = (), remove: Iterable[str] = ()) -> Action:
-        """Add and remove tags."""
-        return cls(UPDATE_TAGS, {"add": frozenset(add), "remove": frozenset(remove)})
+        """Add and remove tags (each a set of tags: a bare string is refused, not split).
+
+        Raises:
+            InvalidInput: ``add`` or ``remove`` is not a set of tags.
+        """
+        return cls(UPDATE_TAGS, {"add": tag_set(add, "add"), "remove": tag_set(remove, "remove")})
 
     @classmethod
     def remind(cls, message: str) -> Action:

@@ -54,10 +54,12 @@ class Condition:
         raise NotImplementedError
 
     def when(self, context: Context) -> datetime | None:
-        """The earliest instant at which it holds if the ticket does not change; None: never.
+        """The earliest instant at which it holds if the ticket does not change.
 
-        Parts that do not depend on time answer :data:`ALWAYS` or None; the
-        default is None: not predicted.
+        None means "not predicted" (the default, for conditions that cannot
+        tell, such as a host's own): ``Helpdesk.next_due`` then names no time
+        for a rule that has such a part.  Parts on the ticket's fields alone
+        answer :data:`ALWAYS` or None (never).
         """
         return None
 

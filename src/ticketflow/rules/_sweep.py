@@ -39,6 +39,8 @@ _SYSTEM = Actor.system()
 
 def unique_rules(rules: Iterable[Rule]) -> tuple[Rule, ...]:
     """Return ``rules`` as a tuple, refusing anything but rules with distinct names."""
+    if not isinstance(rules, Iterable) or isinstance(rules, (str, Rule)):
+        raise InvalidInput("rules", rules, "Rule objects, in a list")
     given = tuple(rules)
     for rule in given:
         if not isinstance(rule, Rule):

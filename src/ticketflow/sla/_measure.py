@@ -24,10 +24,16 @@ class SLAClocks:
     __slots__ = ("policies",)
 
     def __init__(self, policies: Iterable[SLAPolicy]) -> None:
+        if not isinstance(policies, Iterable) or isinstance(policies, (str, SLAPolicy)):
+            raise InvalidInput("sla_policies", policies, "SLAPolicy objects, in a list")
         self.policies = tuple(policies)
         for given in self.policies:
             if not isinstance(given, SLAPolicy):
                 raise InvalidInput("sla_policies", given, "SLAPolicy objects")
+        names = [policy.name for policy in self.policies]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise InvalidInput("sla_policies", twice, "SLA policies with distinct names")
 
     def __call__(self, context: Context) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:
         policy = policy_for(self.policies, context)

@@ -43,6 +43,15 @@ def _condition(_policy: object, _attribute: object, value: Condition | None) -> 
         )
 
 
+def _calendar(_policy: object, _attribute: object, value: Calendar) -> None:
+    if not isinstance(value, Calendar):
+        raise InvalidInput(
+            "SLAPolicy.calendar",
+            value,
+            "a Calendar, such as Calendar.business('Europe/Riga', ...)",
+        )
+
+
 def _policy_name(value: object) -> str:
     return text(value, "SLAPolicy.name")
 
@@ -69,7 +78,7 @@ class SLAPolicy:
     next_response: timedelta | None = attrs.field(default=None, converter=_target_time)
     resolution: timedelta | None = attrs.field(default=None, converter=_target_time)
     close_within: timedelta | None = attrs.field(default=None, converter=_target_time)
-    calendar: Calendar = attrs.field(factory=Calendar.always)
+    calendar: Calendar = attrs.field(factory=Calendar.always, validator=_calendar)
 
     def target(self, which: Target) -> timedelta | None:
         """The duration promised for ``which``, if any."""
