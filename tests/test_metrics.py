@@ -250,3 +250,16 @@ def test_full_business_resolution_is_the_clock_plus_time_on_hold_when_solved_onl
     assert figures.business_resolution == (
         figures.sla_elapsed[Target.RESOLUTION] + figures.business_on_hold
     )
+
+
+@given(lives(), st.timedeltas(timedelta(minutes=1), timedelta(days=3)))
+def test_figures_taken_from_the_clocks_equal_figures_counted_from_the_timeline(
+    life: Life, target: timedelta
+) -> None:
+    # Helpdesk.metrics hands ticket_metrics the clocks it measured (states=)
+    # rather than counting them again; both ways must give the same figures.
+    workflow, figures, history, calendar, now = life
+    policy = SLAPolicy("any", first_response=target, resolution=target, calendar=calendar)
+    states = sla_states(policy, workflow, history, now)
+    ticket = figures.ticket
+    assert ticket_metrics(ticket, history, workflow, now, calendar, states=states) == figures

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from support import ADMIN, AGENT, ANA, CUSTOMER, START
 
 from ticketflow import Actor, Category, HistoryEvent, InvalidInput, Workflow
-from ticketflow._timeline import Runs, Span, Timeline, Wait, latest_wait, waits
+from ticketflow._timeline import Runs, Span, Timeline, Wait, waits
 from ticketflow.testing._strategies import clock_jumps, histories
 
 HOUR = timedelta(hours=1)
@@ -91,7 +91,7 @@ def test_a_second_customer_message_does_not_restart_a_wait() -> None:
 
 def test_the_latest_wait_is_unanswered_until_a_staff_reply() -> None:
     history = life((1, "agent_reply", AGENT, REPLY), (2, "customer_reply", CUSTOMER, REPLY))
-    assert latest_wait(history) == Wait(at(2), None)
+    assert waits(history)[-1] == Wait(at(2), None)
 
 
 def test_the_first_reply_ends_the_first_wait() -> None:
@@ -284,11 +284,3 @@ def test_a_clock_counts_all_the_time_in_those_statuses_between_its_start_and_sto
         timedelta(0),
     )
     assert sum((high - low for low, high in runs.intervals), timedelta(0)) == expected
-
-
-@given(timelines())
-def test_the_queues_latest_wait_is_the_timelines_last(
-    drawn: tuple[Workflow, list[HistoryEvent], Timeline],
-) -> None:
-    _workflow, history, timeline = drawn
-    assert latest_wait(history) == timeline.waits[-1]

@@ -17,7 +17,7 @@ from typing import Any
 from ticketflow._actor import Actor
 from ticketflow._clock import Clock, SystemClock
 from ticketflow._commands import Commands, actor_of, contact_of, ticket_id_of
-from ticketflow._errors import InvalidInput
+from ticketflow._errors import HookFailed, InvalidInput
 from ticketflow._history import HistoryEvent
 from ticketflow._metrics import MetricsReport, measure
 from ticketflow._migration import WorkflowChange, migrate
@@ -487,14 +487,19 @@ class Helpdesk:
                 :class:`WorkflowChange`).  Nothing is moved.
             PermissionDenied: ``actor`` may not migrate one of the tickets.
                 Nothing is moved.
+            HookFailed: hooks raised; every ticket moved all the same, the
+                desk uses ``workflow``, and ``result`` holds the moved tickets.
         """
         if not isinstance(workflow, Workflow):
             raise InvalidInput("workflow", workflow, "a Workflow, such as Workflow.default()")
         who = Actor.system() if actor is None else actor_of(actor)
         change = WorkflowChange(self._workflow, workflow, status_map or {})
         self._check_fits(workflow, self._rules_for(workflow))  # before anything moves
-        moved = migrate(self._unit, self._policy, change, who)
+        failed: list[HookFailed] = []
+        moved = migrate(self._unit, self._policy, change, who, failed)
         self._use(workflow, self._policy)
+        if failed:  # every ticket moved and the desk follows the new workflow
+            raise HookFailed.of(failed, moved)
         return moved
 
     # -- automation -------------------------------------------------------

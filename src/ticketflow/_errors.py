@@ -165,16 +165,31 @@ class StorageError(TicketflowError):
 class HookFailed(TicketflowError):
     """A hook raised after the command was committed; the command itself took effect.
 
+    A sweep or a workflow change that commits many tickets carries on past a
+    failing hook and raises once, at the end, with every error and what it
+    did (``result``).
+
     Attributes:
-        ticket: the ticket as committed.
+        ticket: the ticket as committed (the first whose hooks failed).
         errors: the exceptions the hooks raised, in the order the hooks ran.
+        result: for a sweep, its ``RuleReport``; for a workflow change, the
+            moved tickets; None for a single command.
     """
 
-    def __init__(self, ticket: Ticket, errors: Sequence[BaseException]) -> None:
+    def __init__(
+        self, ticket: Ticket, errors: Sequence[BaseException], result: object = None
+    ) -> None:
         self.ticket = ticket
         self.errors = tuple(errors)
+        self.result = result
         kinds = ", ".join(f"{type(error).__name__}: {error}" for error in self.errors)
         super().__init__(
             f"ticket {ticket.id!r} was committed at version {ticket.version}, "
             f"but {len(self.errors)} hook(s) failed: {kinds}"
         )
+
+    @classmethod
+    def of(cls, failures: Sequence[HookFailed], result: object) -> HookFailed:
+        """One error for the hook failures of a batch, with the batch's result."""
+        errors = [error for failure in failures for error in failure.errors]
+        return cls(failures[0].ticket, errors, result)

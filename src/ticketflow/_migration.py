@@ -18,7 +18,7 @@ from types import MappingProxyType
 import attrs
 
 from ticketflow._actor import Actor
-from ticketflow._errors import InvalidInput, InvalidWorkflow
+from ticketflow._errors import HookFailed, InvalidInput, InvalidWorkflow
 from ticketflow._history import HistoryEvent, next_version
 from ticketflow._names import MIGRATE
 from ticketflow._policy import Policy
@@ -148,11 +148,18 @@ class WorkflowChange:
 
 
 def migrate(
-    unit: UnitOfWork, policy: Policy, change: WorkflowChange, actor: Actor
+    unit: UnitOfWork,
+    policy: Policy,
+    change: WorkflowChange,
+    actor: Actor,
+    failed: list[HookFailed] | None = None,
 ) -> list[Ticket]:
     """Move every stored ticket ``change`` moves, each with a ``migrate`` event.
 
-    Every permission is checked first, so a refusal moves nothing.
+    Every permission is checked first, so a refusal moves nothing; each step
+    checks it again on the ticket as it then stands (a retry after a
+    concurrent change re-checks like a command).  Given ``failed``, hook
+    failures are collected there and every ticket still moves.
 
     Returns:
         The moved tickets, as committed, in creation order.
@@ -166,8 +173,9 @@ def migrate(
         policy.check(ticket, actor, MIGRATE, change.old.category(ticket.status))
 
     def step(ticket: Ticket) -> Change | None:
+        policy.check(ticket, actor, MIGRATE, change.old.category(ticket.status))
         moved = change.apply(ticket, actor, unit.now(ticket))
         return None if moved is None else Change(*moved)  # a change never purges
 
-    moved = [unit.run(ticket.id, step, read=ticket) for ticket in due]
+    moved = [unit.run(ticket.id, step, read=ticket, failed=failed) for ticket in due]
     return [done.ticket for done in moved if done is not None]

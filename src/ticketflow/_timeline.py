@@ -123,15 +123,6 @@ def waits(history: Sequence[HistoryEvent]) -> tuple[Wait, ...]:
     return tuple(found)
 
 
-def latest_wait(history: Sequence[HistoryEvent]) -> Wait:
-    """The latest wait for a staff reply: the one a queue ordered by wait looks at.
-
-    Raises:
-        InvalidInput: the history is empty or does not start with ``create``.
-    """
-    return waits(history)[-1]
-
-
 class _Rooms(NamedTuple):
     """A workflow's statuses, grouped as the clocks need them."""
 
@@ -141,6 +132,9 @@ class _Rooms(NamedTuple):
     closed: frozenset[str]
     responses_idle: frozenset[str]
     resolution_idle: frozenset[str]
+    may_run: frozenset[str]
+    """Where some clock can count: the resolution and response clocks outside
+    ``resolution_idle``, the close-within clock in solved statuses not paused."""
 
     @staticmethod
     @functools.lru_cache(maxsize=16)
@@ -151,7 +145,13 @@ class _Rooms(NamedTuple):
         solved = workflow.statuses_in(Category.SOLVED)
         closed = workflow.statuses_in(Category.CLOSED)
         never = paused | solved | closed | workflow.statuses_in(Category.REMOVED)
-        return _Rooms(paused, pending, solved, closed, never | pending, never)
+        may_run = (frozenset(workflow.statuses) - never) | (solved - paused)
+        return _Rooms(paused, pending, solved, closed, never | pending, never, may_run)
+
+
+def clock_statuses(workflow: Workflow) -> frozenset[str]:
+    """The statuses of ``workflow`` in which some SLA clock can run (none runs elsewhere)."""
+    return _Rooms.of(workflow).may_run
 
 
 @attrs.frozen

@@ -91,6 +91,7 @@ class UnitOfWork:
         step: Callable[[Ticket, *Ts], Change | None],
         *args: *Ts,
         read: Ticket | None = None,
+        failed: list[HookFailed] | None = None,
     ) -> Change | None:
         """Read the ticket, run ``step(ticket, *args)``, commit what it returns, run the hooks.
 
@@ -102,6 +103,8 @@ class UnitOfWork:
             read: the ticket as the caller already read it, used for the first
                 attempt instead of reading it again (a stale copy only costs a
                 conflict and a retry).
+            failed: where a batch collects hook failures: given, a failing
+                hook's :class:`HookFailed` is added to it instead of raised.
 
         Returns:
             The committed change, or None if the step left the ticket alone.
@@ -109,7 +112,8 @@ class UnitOfWork:
         Raises:
             ConcurrencyConflict: other writers kept moving the ticket, more than
                 ``retries`` times.
-            HookFailed: the change was committed, but hooks raised.
+            HookFailed: the change was committed, but hooks raised (unless
+                ``failed`` collects it).
         """
         attempt = 0
         while True:
@@ -128,7 +132,12 @@ class UnitOfWork:
                     raise
                 continue
             if self.hooks:
-                self.notify(change.ticket, change.event)
+                try:
+                    self.notify(change.ticket, change.event)
+                except HookFailed as failure:
+                    if failed is None:
+                        raise
+                    failed.append(failure)
             return change
 
     def notify(self, ticket: Ticket, event: HistoryEvent) -> None:

@@ -177,3 +177,13 @@ def test_a_clock_that_has_not_started_names_its_policy_too(desk: Helpdesk) -> No
 def test_an_empty_history_is_refused_with_what_was_expected() -> None:
     with pytest.raises(InvalidInput, match="history must be at least the 'create' event"):
         sla_states(EVERY_TARGET, Workflow.default(), [], START)
+
+
+def test_a_clock_at_exactly_its_target_is_due_now_not_yet_breached(clock: ManualClock) -> None:
+    policy = SLAPolicy("p", first_response=HOUR)
+    desk = Helpdesk(clock=clock, sla_policies=[policy], rules=())
+    ticket = desk.open(subject="VPN", description="d", requester=ANA)
+    clock.advance(HOUR)
+    (first,) = desk.sla(ticket.id)
+    assert (first.running, first.breached, first.due_at) == (True, False, clock.now())
+    assert desk.queue()[0].due_at == clock.now()

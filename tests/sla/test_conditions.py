@@ -67,10 +67,25 @@ def test_a_rule_on_a_hosts_condition_and_a_clock_fires_in_a_sweep_and_in_a_dry_r
     assert desk.run_rules().fired == ()  # once per run of the clock
 
 
-def test_a_policy_whose_coverage_looks_at_sla_clocks_is_refused_clearly(
+def test_a_policy_whose_coverage_looks_at_sla_clocks_is_refused_when_built() -> None:
+    for circular in (SLABreached(), InCategory("new") & ~SLAAtRisk(0.5)):
+        with pytest.raises(
+            InvalidInput, match="applies_to must be a condition that does not look"
+        ):
+            SLAPolicy("circular", applies_to=circular, first_response=HOUR)
+
+
+class LooksAtClocks(Condition):
+    """A host's condition that reads the clocks without saying so."""
+
+    def holds(self, context: Context) -> bool:
+        return bool(context.sla())
+
+
+def test_a_hosts_condition_that_reads_the_clocks_to_choose_them_is_refused_clearly(
     clock: ManualClock,
 ) -> None:
-    circular = SLAPolicy("circular", applies_to=SLABreached(), first_response=HOUR)
+    circular = SLAPolicy("circular", applies_to=LooksAtClocks(), first_response=HOUR)
     desk = Helpdesk(clock=clock, sla_policies=[circular], rules=())
     ticket = desk.open(subject="VPN", description="d", requester=ANA)
     with pytest.raises(InvalidInput, match="applies_to must be a condition that does not look"):

@@ -78,6 +78,11 @@ class Condition:
         """
         return None
 
+    @property
+    def reads_sla(self) -> bool:
+        """Whether the condition looks at SLA clocks (an SLA policy's coverage must not)."""
+        return False
+
     def problems(self, workflow: Workflow) -> tuple[str, ...]:
         """What in the condition cannot fit ``workflow`` (a status it does not have), as sentences.
 
@@ -386,6 +391,11 @@ class AllOf(Condition):
                 narrowed = result
         return narrowed
 
+    @property
+    def reads_sla(self) -> bool:
+        """Whether a part looks at SLA clocks."""
+        return any(part.reads_sla for part in self.parts)
+
     def problems(self, workflow: Workflow) -> tuple[str, ...]:
         """The problems of every part."""
         return _problems_of(self.parts, workflow)
@@ -416,6 +426,11 @@ class AnyOf(Condition):
     def anchor(self, context: Context) -> datetime | None:
         """The latest anchor of the parts."""
         return latest(part.anchor(context) for part in self.parts)
+
+    @property
+    def reads_sla(self) -> bool:
+        """Whether a part looks at SLA clocks."""
+        return any(part.reads_sla for part in self.parts)
 
     def problems(self, workflow: Workflow) -> tuple[str, ...]:
         """The problems of every part."""
@@ -451,6 +466,11 @@ class Not(Condition):
         if not isinstance(self.part, _Static):
             return None
         return None if self.part.holds(context) else ALWAYS
+
+    @property
+    def reads_sla(self) -> bool:
+        """Whether the part looks at SLA clocks."""
+        return self.part.reads_sla
 
     def problems(self, workflow: Workflow) -> tuple[str, ...]:
         """The part's problems."""

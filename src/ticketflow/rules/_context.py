@@ -36,8 +36,9 @@ class Context:
         workflow: the workflow the ticket follows (conditions on categories
             ask it which statuses those are).
         history: the ticket's history, or a function that reads it; called at
-            most once, the first time a condition needs it.  None: the ticket
-            has no history to read (conditions that need one then see none).
+            most once, the first time a condition needs it.  None: no history
+            is at hand (conditions that need one see none, and measuring the
+            timeline or the SLA clocks raises :class:`InvalidInput`).
         clocks: measures the SLA clocks (a Helpdesk passes its SLA policies);
             None: no SLA policy covers anything.
 
@@ -83,6 +84,10 @@ class Context:
         self.ticket = ticket
         self.now = to_utc(now, "now")
         self.workflow = workflow
+        if history is not None and not callable(history) and not isinstance(history, Sequence):
+            raise InvalidInput("history", history, "None, the events, or a function reading them")
+        if clocks is not None and not callable(clocks):
+            raise InvalidInput("clocks", clocks, "None or a function measuring a context's clocks")
         self._read: Callable[[], Sequence[HistoryEvent]] | None = None
         self._history: Sequence[HistoryEvent] | None = None
         if callable(history):

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ticketflow._actor import Actor
-from ticketflow._errors import IllegalTransition, InvalidInput, PermissionDenied, TicketNotFound
+from ticketflow._errors import (
+    ConcurrencyConflict,
+    HookFailed,
+    IllegalTransition,
+    InvalidInput,
+    PermissionDenied,
+    TicketNotFound,
+)
 from ticketflow._policy import Policy
 from ticketflow._ticket import Ticket
 from ticketflow._unit import Change, UnitOfWork
@@ -52,6 +59,15 @@ def unique_rules(rules: Iterable[Rule]) -> tuple[Rule, ...]:
     return given
 
 
+def _check_arguments(dry_run: object, limit: object, progress: object) -> None:
+    if not isinstance(dry_run, bool):
+        raise InvalidInput("dry_run", dry_run, "True or False")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+        raise InvalidInput("limit", limit, "None or a whole number, zero or more")
+    if progress is not None and not callable(progress):
+        raise InvalidInput("progress", progress, "None or a function (rule, done, total)")
+
+
 @attrs.frozen
 class Sweep:
     """The rules of a desk, applied through its unit of work under its workflow and policy."""
@@ -77,17 +93,15 @@ class Sweep:
         self, *, dry_run: bool = False, limit: int | None = None, progress: Progress | None = None
     ) -> RuleReport:
         """Apply every enabled rule at the clock's now; return what fired (see ``run_rules``)."""
-        if limit is not None and (
-            not isinstance(limit, int) or isinstance(limit, bool) or limit < 0
-        ):
-            raise InvalidInput("limit", limit, "None or a whole number, zero or more")
-        if progress is not None and not callable(progress):
-            raise InvalidInput("progress", progress, "None or a function (rule, done, total)")
+        _check_arguments(dry_run, limit, progress)
         now = self.unit.now()
         fired: list[Firing] = []
         skipped: list[Skip] = []
+        failed: list[HookFailed] = []
         contexts: dict[str, Context] = {}
         for rule in self.rules:
+            if limit is not None and len(fired) >= limit:
+                break
             if not rule.enabled:
                 continue
             candidates = self.unit.store.query(rule.candidates(now, self.workflow))
@@ -98,8 +112,13 @@ class Sweep:
                 if known is None or known.ticket.version != candidate.version:
                     known = contexts[candidate.id] = self.context(candidate, now)
                 try:
-                    firing = self._one(rule, known, contexts, dry_run=dry_run)
-                except (IllegalTransition, PermissionDenied, InvalidInput) as refused:
+                    firing = self._one(rule, known, contexts, failed, dry_run=dry_run)
+                except (
+                    IllegalTransition,
+                    PermissionDenied,
+                    InvalidInput,
+                    ConcurrencyConflict,
+                ) as refused:
                     skipped.append(Skip(rule.name, candidate.id, str(refused)))
                     firing = None
                 except TicketNotFound:
@@ -108,10 +127,19 @@ class Sweep:
                     fired.append(firing)
                 if progress is not None:
                     progress(rule.name, done, len(candidates))
-        return RuleReport(now, dry_run, tuple(fired), tuple(skipped))
+        report = RuleReport(now, dry_run, tuple(fired), tuple(skipped))
+        if failed:
+            raise HookFailed.of(failed, report)
+        return report
 
     def _one(
-        self, rule: Rule, known: Context, contexts: dict[str, Context], *, dry_run: bool
+        self,
+        rule: Rule,
+        known: Context,
+        contexts: dict[str, Context],
+        failed: list[HookFailed],
+        *,
+        dry_run: bool,
     ) -> Firing | None:
         found: list[Firing] = []
         now = known.now
@@ -144,7 +172,7 @@ class Sweep:
                 purge=self.workflow.purges(new.status),
             )
 
-        change = self.unit.run(known.ticket.id, step, read=known.ticket)
+        change = self.unit.run(known.ticket.id, step, read=known.ticket, failed=failed)
         if change is not None:
             if change.purge:
                 contexts.pop(change.ticket.id, None)

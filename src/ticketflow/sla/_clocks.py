@@ -141,7 +141,8 @@ def _state(
     remaining = promised - elapsed
     due = None
     if runs.running:
-        due = calendar.due_at(now, remaining) if remaining > timedelta(0) else breached_at
+        # At exactly the target the clock is due now, not yet breached.
+        due = calendar.due_at(now, remaining) if remaining >= timedelta(0) else breached_at
     return SLAState(
         target=target,
         started_at=runs.started,

@@ -15,8 +15,9 @@ import attrs
 from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
 from ticketflow._names import SLA_BREACH, SLA_WARNING
-from ticketflow._status import ACTIVE_CATEGORIES, Category
+from ticketflow._status import ACTIVE_CATEGORIES
 from ticketflow._ticket import Ticket
+from ticketflow._timeline import clock_statuses
 from ticketflow._workflow import Workflow
 from ticketflow.rules._actions import Action
 from ticketflow.rules._conditions import Condition, InCategory, latest
@@ -54,6 +55,11 @@ class _SLACondition(Condition):
             and self._matches(state, context.now)
         ]
 
+    @property
+    def reads_sla(self) -> bool:
+        """Always: it looks at the SLA clocks."""
+        return True
+
     def holds(self, context: Context) -> bool:
         """Whether some running clock matches."""
         return bool(self._matching(context))
@@ -63,13 +69,12 @@ class _SLACondition(Condition):
         return latest(state.started_at for state in self._matching(context))
 
     def narrow(self, query: TicketQuery, now: datetime, workflow: Workflow) -> TicketQuery:
-        """Ask the store only for statuses in which a clock can run.
+        """Ask the store only for statuses in which a clock can run (as the timeline says).
 
         No clock runs in a status that pauses SLA clocks, nor once the ticket
         is closed or removed.
         """
-        stopped = workflow.sla_paused | workflow.statuses_in(Category.CLOSED, Category.REMOVED)
-        statuses = frozenset(workflow.statuses) - stopped
+        statuses = clock_statuses(workflow)
         if query.statuses is not None:
             statuses &= query.statuses
         return attrs.evolve(query, statuses=statuses)

@@ -41,6 +41,12 @@ def _condition(_policy: object, _attribute: object, value: Condition | None) -> 
         raise InvalidInput(
             "SLAPolicy.applies_to", value, "None or a Condition, such as PriorityIs('urgent')"
         )
+    if value is not None and value.reads_sla:
+        raise InvalidInput(
+            "SLAPolicy.applies_to",
+            value,
+            "a condition that does not look at SLA clocks (they depend on the policy)",
+        )
 
 
 def _calendar(_policy: object, _attribute: object, value: Calendar) -> None:

@@ -9,11 +9,10 @@ from types import MappingProxyType
 import attrs
 
 from ticketflow._errors import InvalidInput
-from ticketflow._history import HistoryEvent
 from ticketflow._selection import selected_statuses
 from ticketflow._status import ACTIVE_CATEGORIES, Category
 from ticketflow._ticket import Priority, Ticket
-from ticketflow._timeline import latest_wait
+from ticketflow._timeline import Wait
 from ticketflow._validate import enum_value
 from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
@@ -39,13 +38,11 @@ class QueueEntry:
     waiting_since: datetime | None
 
 
-def queue_entry(
-    ticket: Ticket, states: Sequence[SLAState], history: Sequence[HistoryEvent]
-) -> QueueEntry:
-    """Summarise a ticket's clocks and its wait for a queue."""
+def queue_entry(ticket: Ticket, states: Sequence[SLAState], wait: Wait) -> QueueEntry:
+    """Summarise a ticket's clocks and its latest wait for a staff reply, for a queue."""
     running = [state for state in states if state.running and state.due_at is not None]
     due = min((state.due_at for state in running if state.due_at is not None), default=None)
-    start, stop = latest_wait(history)
+    start, stop = wait
     return QueueEntry(
         ticket=ticket,
         due_at=due,
@@ -110,6 +107,6 @@ def work_queue(
         if wanted is not None and ticket.priority is not wanted:
             continue
         context = contexts(ticket)
-        entries.append(queue_entry(ticket, context.sla(), context.history()))
+        entries.append(queue_entry(ticket, context.sla(), context.timeline().waits[-1]))
     entries.sort(key=key)
     return entries if limit is None else entries[:limit]
