@@ -523,7 +523,9 @@ class Helpdesk:
         most once per sweep.
 
         Args:
-            dry_run: compute what would fire, commit nothing.
+            dry_run: compute what would fire, commit nothing (each rule is
+                tried on the tickets as stored, so a firing that an earlier
+                rule's action would prevent is listed too).
             limit: stop after this many firings.
             progress: called as ``progress(rule, done, candidates)`` while sweeping.
 
