@@ -415,7 +415,10 @@ class Helpdesk:
     ) -> Ticket:
         """Set custom fields (merged into the existing ones) and remove others."""
         return self._commands.fire(
-            ticket_id, SET_FIELDS, actor, {"fields": fields or {}, "remove": frozenset(remove)}
+            ticket_id,
+            SET_FIELDS,
+            actor,
+            {"fields": {} if fields is None else fields, "remove": remove},
         )
 
     def postpone(

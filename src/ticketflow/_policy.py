@@ -110,11 +110,16 @@ DEFAULT_GRANTS: Mapping[Role, Mapping[str, Scope]] = MappingProxyType(
 
 
 def _freeze(grants: Mapping[Role, Mapping[str, Scope]]) -> Mapping[Role, Mapping[str, Scope]]:
+    expected = "a mapping of roles to mappings of event names to scopes"
+    if not isinstance(grants, Mapping) or not all(
+        isinstance(events, Mapping) for events in grants.values()
+    ):
+        raise InvalidInput("grants", grants, expected)
     return MappingProxyType(
         {
             enum_value(Role, role, "role"): MappingProxyType(
                 {
-                    event: enum_value(Scope, scope, f"scope of {event!r}")
+                    text(event, "event"): enum_value(Scope, scope, f"scope of {event!r}")
                     for event, scope in events.items()
                 }
             )
@@ -179,7 +184,10 @@ class Policy:
     def grant(self, role: Role | str, event: str, scope: Scope | str = Scope.ALL) -> Policy:
         """Return a policy in which ``role`` may also fire ``event`` within ``scope``."""
         which = enum_value(Role, role, "role")
-        events = {**self.grants.get(which, {}), event: enum_value(Scope, scope, "scope")}
+        events = {
+            **self.grants.get(which, {}),
+            text(event, "event"): enum_value(Scope, scope, "scope"),
+        }
         return attrs.evolve(self, grants={**self.grants, which: events})
 
     def revoke(self, role: Role | str, event: str) -> Policy:
@@ -190,6 +198,7 @@ class Policy:
                 ``role`` has no explicit grant for ``event`` to revoke.
         """
         which = enum_value(Role, role, "role")
+        text(event, "event")
         if which is Role.OWNER:
             raise InvalidInput(
                 "role", which, "a role other than the owner, who keeps every permission"

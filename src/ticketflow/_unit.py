@@ -16,10 +16,10 @@ from datetime import datetime
 from typing import NamedTuple, TypeVarTuple
 
 from ticketflow._clock import Clock
-from ticketflow._errors import ConcurrencyConflict, HookFailed, InvalidInput
+from ticketflow._errors import ConcurrencyConflict, HookFailed
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
-from ticketflow._validate import to_utc
+from ticketflow._validate import to_utc, whole_number
 from ticketflow.storage import LedgerEntry, Store
 
 Hook = Callable[[Ticket, HistoryEvent], None]
@@ -61,8 +61,7 @@ class UnitOfWork:
     __slots__ = ("clock", "hooks", "retries", "store")
 
     def __init__(self, store: Store, clock: Clock, hooks: list[Hook], retries: int) -> None:
-        if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
-            raise InvalidInput("retries", retries, "a whole number, zero or more")
+        whole_number(retries, "retries")
         self.store = store
         self.clock = clock
         self.hooks = hooks

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Hashable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ticketflow._errors import InvalidInput
 
@@ -51,7 +51,7 @@ def enum_value(kind: type[E], value: object, field: str) -> E:
         return value
     try:
         return kind(value)
-    except ValueError:
+    except (ValueError, TypeError):  # TypeError: an unhashable value
         choices = ", ".join(repr(member.value) for member in kind)
         raise InvalidInput(field, value, f"one of {choices}") from None
 
@@ -100,3 +100,58 @@ def field_map(value: object, field: str = "fields") -> Mapping[str, FieldValue]:
     for name, item in value.items():
         checked[text(name, f"{field} name")] = _field_value(name, item)
     return MappingProxyType(checked)
+
+
+def several(value: object, one: type | tuple[type, ...], field: str, expected: str) -> list[Any]:
+    """``value`` as a list: one item of type ``one``, or a collection of hashable items.
+
+    Raises:
+        InvalidInput: ``value`` is neither (a bare number, a mapping, bytes...).
+    """
+    if isinstance(value, one):
+        return [value]
+    if not isinstance(value, Iterable) or isinstance(value, (str, bytes, Mapping)):
+        raise InvalidInput(field, value, expected)
+    items = list(value)
+    if not all(isinstance(item, Hashable) for item in items):
+        raise InvalidInput(field, value, expected)
+    return items
+
+
+def enum_set(kind: type[E], value: object, field: str) -> frozenset[E]:
+    """One member of ``kind`` (or its value), or several, as a non-empty frozenset.
+
+    Raises:
+        InvalidInput: nothing given, or something that names no member.
+    """
+    choices = ", ".join(repr(member.value) for member in kind)
+    items = several(value, (str, kind), field, f"one of {choices}, or several")
+    if not items:
+        raise InvalidInput(field, value, f"at least one of {choices}")
+    return frozenset(enum_value(kind, item, field) for item in items)
+
+
+def whole_number(value: object, field: str, *, optional: bool = False) -> int | None:
+    """``value`` if it is an int, zero or more (or None, if ``optional``).
+
+    Raises:
+        InvalidInput: anything else (booleans included).
+    """
+    if value is None and optional:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidInput(
+            field, value, ("None or " if optional else "") + "a whole number, zero or more"
+        )
+    return value
+
+
+def positive_duration(value: object, field: str) -> timedelta:
+    """``value`` if it is a timedelta longer than zero.
+
+    Raises:
+        InvalidInput: anything else.
+    """
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise InvalidInput(field, value, "a positive timedelta")
+    return value

@@ -22,7 +22,7 @@ import attrs
 from ticketflow._errors import InvalidInput
 from ticketflow._status import Category
 from ticketflow._ticket import Channel, Priority, Ticket
-from ticketflow._validate import enum_value, tag_set, text
+from ticketflow._validate import enum_set, enum_value, positive_duration, several, tag_set, text
 from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
 from ticketflow.storage._query import ORDER_FIELDS, TicketQuery
@@ -121,7 +121,7 @@ def _within(query: TicketQuery, statuses: frozenset[str]) -> TicketQuery:
 
 
 def _names(value: str | Iterable[str], field: str) -> frozenset[str]:
-    items = (value,) if isinstance(value, str) else tuple(value)
+    items = several(value, str, field, "a name, or several")
     if not items:
         raise InvalidInput(field, value, "at least one name")
     return frozenset(text(item, field) for item in items)
@@ -132,13 +132,11 @@ def _status_names(value: str | Iterable[str]) -> frozenset[str]:
 
 
 def _categories(value: Category | str | Iterable[Category | str]) -> frozenset[Category]:
-    items = (value,) if isinstance(value, (str, Category)) else tuple(value)
-    return frozenset(enum_value(Category, item, "InCategory") for item in items)
+    return enum_set(Category, value, "InCategory")
 
 
 def _priorities(value: Priority | str | Iterable[Priority | str]) -> frozenset[Priority]:
-    items = (value,) if isinstance(value, (str, Priority)) else tuple(value)
-    return frozenset(enum_value(Priority, item, "PriorityIs") for item in items)
+    return enum_set(Priority, value, "PriorityIs")
 
 
 def _department(value: object) -> str:
@@ -146,7 +144,10 @@ def _department(value: object) -> str:
 
 
 def _tags(value: object) -> frozenset[str]:
-    return tag_set({value} if isinstance(value, str) else value, "Tagged")
+    tags = tag_set({value} if isinstance(value, str) else value, "Tagged")
+    if not tags:
+        raise InvalidInput("Tagged", value, "at least one tag")
+    return tags
 
 
 @attrs.frozen
@@ -201,8 +202,7 @@ class PriorityIs(_Static):
 
 
 def _channels(value: Channel | str | Iterable[Channel | str]) -> frozenset[Channel]:
-    items = (value,) if isinstance(value, (str, Channel)) else tuple(value)
-    return frozenset(enum_value(Channel, item, "ChannelIs") for item in items)
+    return enum_set(Channel, value, "ChannelIs")
 
 
 @attrs.frozen
@@ -260,8 +260,7 @@ def _durations(value: object, field: str = "after") -> Mapping[Priority, timedel
     if set(by_priority) != set(Priority):
         raise InvalidInput(field, value, expected)
     for duration in by_priority.values():
-        if not isinstance(duration, timedelta) or duration <= timedelta(0):
-            raise InvalidInput(field, duration, "a positive timedelta")
+        positive_duration(duration, field)
     return MappingProxyType(by_priority)
 
 

@@ -29,6 +29,7 @@ from ticketflow._errors import (
 from ticketflow._policy import Policy
 from ticketflow._ticket import Ticket
 from ticketflow._unit import Change, UnitOfWork
+from ticketflow._validate import whole_number
 from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
 from ticketflow.rules._report import Due, Firing, RuleReport, Skip
@@ -62,8 +63,7 @@ def unique_rules(rules: Iterable[Rule]) -> tuple[Rule, ...]:
 def _check_arguments(dry_run: object, limit: object, progress: object) -> None:
     if not isinstance(dry_run, bool):
         raise InvalidInput("dry_run", dry_run, "True or False")
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
-        raise InvalidInput("limit", limit, "None or a whole number, zero or more")
+    whole_number(limit, "limit", optional=True)
     if progress is not None and not callable(progress):
         raise InvalidInput("progress", progress, "None or a function (rule, done, total)")
 

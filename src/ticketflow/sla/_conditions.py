@@ -18,6 +18,7 @@ from ticketflow._names import SLA_BREACH, SLA_WARNING
 from ticketflow._status import ACTIVE_CATEGORIES
 from ticketflow._ticket import Ticket
 from ticketflow._timeline import clock_statuses
+from ticketflow._validate import positive_duration, several
 from ticketflow._workflow import Workflow
 from ticketflow.rules._actions import Action
 from ticketflow.rules._conditions import Condition, InCategory, latest
@@ -120,8 +121,7 @@ class SLADueWithin(_SLACondition):
     target: Target | None = attrs.field(default=None, converter=_target)
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.within, timedelta) or self.within <= timedelta(0):
-            raise InvalidInput("within", self.within, "a positive timedelta")
+        positive_duration(self.within, "within")
 
     def _matches(self, state: SLAState, now: datetime) -> bool:
         return (
@@ -139,7 +139,9 @@ def sla_rules(*, warn_at: float | Sequence[float] = 0.75) -> tuple[Rule, ...]:
     the host's hooks turn into alerts.  A Helpdesk given SLA policies and no
     ``rules=`` runs them beside :func:`default_rules`.
     """
-    fractions = (warn_at,) if isinstance(warn_at, (int, float)) else tuple(warn_at)
+    fractions = tuple(several(warn_at, (int, float), "warn_at", "a fraction, or several"))
+    if not fractions or len(set(fractions)) != len(fractions):
+        raise InvalidInput("warn_at", warn_at, "one fraction between 0 and 1, or several distinct")
     active = InCategory(ACTIVE_CATEGORIES)
     warnings = tuple(
         Rule(

@@ -13,7 +13,7 @@ from ticketflow._selection import selected_statuses
 from ticketflow._status import ACTIVE_CATEGORIES, Category
 from ticketflow._ticket import Priority, Ticket
 from ticketflow._timeline import Wait
-from ticketflow._validate import enum_value
+from ticketflow._validate import enum_value, whole_number
 from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
 from ticketflow.sla._clocks import SLAState
@@ -93,8 +93,7 @@ def work_queue(
     key = ORDERS.get(order) if isinstance(order, str) else None
     if key is None:
         raise InvalidInput("order", order, "'sla' or 'waiting'")
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
-        raise InvalidInput("limit", limit, "None or a whole number, zero or more")
+    whole_number(limit, "limit", optional=True)
     wanted = enum_value(Priority, priority, "priority") if priority is not None else None
     statuses = selected_statuses(
         workflow,

@@ -10,7 +10,7 @@ import attrs
 
 from ticketflow._errors import InvalidInput
 from ticketflow._ticket import Ticket
-from ticketflow._validate import tag_set, to_utc
+from ticketflow._validate import optional_text, several, tag_set, text, to_utc, whole_number
 
 OrderField = Literal[
     "created_at",
@@ -30,25 +30,39 @@ ORDER_FIELDS: tuple[str, ...] = get_args(OrderField)
 def _statuses(value: Iterable[str] | str | None) -> frozenset[str] | None:
     if value is None:
         return None
-    if isinstance(value, str):
-        return frozenset({value})
-    return frozenset(value)
+    names = several(value, str, "statuses", "None, a status name, or several")
+    return frozenset(text(name, "statuses") for name in names)
+
+
+def _optional_text(
+    _instance: object, attribute: attrs.Attribute[str | None], value: object
+) -> None:
+    optional_text(value, attribute.name)
+
+
+def _flag(_instance: object, attribute: attrs.Attribute[bool], value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidInput(attribute.name, value, "True or False")
 
 
 def _order(_instance: object, _attribute: object, value: str) -> None:
-    if value not in ORDER_FIELDS:
+    if not isinstance(value, str) or value not in ORDER_FIELDS:
         raise InvalidInput("order_by", value, f"one of {', '.join(ORDER_FIELDS)}")
 
 
 def _limit(_instance: object, _attribute: object, value: int | None) -> None:
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-        raise InvalidInput("limit", value, "None or a whole number, zero or more")
+    whole_number(value, "limit", optional=True)
 
 
 def _due(value: object) -> tuple[str, datetime] | None:
     if value is None:
         return None
-    if not isinstance(value, tuple) or len(value) != 2 or value[0] not in ORDER_FIELDS:
+    if (
+        not isinstance(value, tuple)
+        or len(value) != 2
+        or not isinstance(value[0], str)
+        or value[0] not in ORDER_FIELDS
+    ):
         raise InvalidInput(
             "due",
             value,
@@ -90,12 +104,12 @@ class TicketQuery:
     """
 
     statuses: frozenset[str] | None = attrs.field(default=None, converter=_statuses)
-    assignee: str | None = None
-    department: str | None = None
-    requester: str | None = None
+    assignee: str | None = attrs.field(default=None, validator=_optional_text)
+    department: str | None = attrs.field(default=None, validator=_optional_text)
+    requester: str | None = attrs.field(default=None, validator=_optional_text)
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=tag_set)
     order_by: str = attrs.field(default="created_at", validator=_order)
-    descending: bool = False
+    descending: bool = attrs.field(default=False, validator=_flag)
     limit: int | None = attrs.field(default=None, validator=_limit)
     due: tuple[str, datetime] | None = attrs.field(default=None, converter=_due)
 
