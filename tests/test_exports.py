@@ -96,6 +96,7 @@ TESTING = [
     "WorkflowLaws",
     "actors",
     "bodies",
+    "calendars",
     "check_history",
     "clock_jumps",
     "contacts",
