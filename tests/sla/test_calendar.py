@@ -135,8 +135,92 @@ def test_a_malformed_weekday_time_is_refused_naming_the_field_and_the_format(
 
 
 def test_a_shift_that_is_not_a_pair_of_times_is_refused() -> None:
-    with pytest.raises(InvalidInput, match="hours must be a Shift or a \\(start, end\\) pair"):
+    with pytest.raises(InvalidInput, match=r"hours\[0\] must be a Shift or a \(start, end\) pair"):
         Calendar.business("UTC", {0: [(time(9), time(12), time(17))]})  # type: ignore[list-item]
+
+
+NINE_TO_FIVE = [(time(9), time(17))]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field", "expected"),
+    [
+        ({"weekdays": ("9am", "6pm")}, "weekdays[0]", 'a local time "HH:MM"'),
+        ({"weekdays": ("25:00", "18:00")}, "weekdays[0]", 'a local time "HH:MM"'),
+        ({"weekdays": ("09:00",)}, "weekdays", 'a pair of local times ("HH:MM", "HH:MM")'),
+        ({"weekdays": None}, "hours", "either hours= or weekdays="),
+        ({"hours": {0: NINE_TO_FIVE}, "weekdays": ("09:00", "17:00")}, "hours", "either hours="),
+        ({"hours": [NINE_TO_FIVE]}, "hours", "a mapping of weekdays"),
+        ({"hours": {7: NINE_TO_FIVE}}, "hours", "a weekday, 0 (Monday) to 6 (Sunday)"),
+        ({"hours": {-1: NINE_TO_FIVE}}, "hours", "a weekday, 0 (Monday) to 6 (Sunday)"),
+        ({"hours": {"mon": NINE_TO_FIVE}}, "hours", "a weekday, 0 (Monday) to 6 (Sunday)"),
+        ({"hours": {1.0: NINE_TO_FIVE}}, "hours", "a weekday, 0 (Monday) to 6 (Sunday)"),
+        ({"hours": {True: NINE_TO_FIVE}}, "hours", "a weekday, 0 (Monday) to 6 (Sunday)"),
+        ({"hours": {0: 5}}, "hours[0]", "a list of shifts"),
+        ({"hours": {0: "09:00-17:00"}}, "hours[0]", "a list of shifts"),
+        ({"hours": {0: Shift(time(9), time(17))}}, "hours[0]", "a list of shifts"),
+        ({"hours": {0: [(time(9),)]}}, "hours[0]", "a (start, end) pair of naive datetime.time"),
+        ({"hours": {0: [("09:00", "17:00")]}}, "hours[0]", "a (start, end) pair"),
+        ({"hours": {0: [(time(9, tzinfo=UTC), time(17))]}}, "hours[0]", "naive datetime.time"),
+        ({"hours": {0: []}}, "hours", "at least one shift in the week"),
+        ({"weekdays": ("09:00", "17:00"), "holidays": date(2026, 12, 25)}, "holidays",
+         "a collection of dates"),
+        ({"weekdays": ("09:00", "17:00"), "holidays": "2026-12-25"}, "holidays",
+         "a collection of dates"),
+        ({"weekdays": ("09:00", "17:00"), "holidays": 20261225}, "holidays",
+         "a collection of dates"),
+        ({"weekdays": ("09:00", "17:00"), "holidays": ["2026-12-25"]}, "holidays",
+         "dates (datetime.date, not datetime)"),
+        ({"weekdays": ("09:00", "17:00"), "holidays": [datetime(2026, 12, 25, tzinfo=UTC)]},
+         "holidays", "dates (datetime.date, not datetime)"),
+        ({"weekdays": ("09:00", "17:00"), "holidays": [[date(2026, 12, 25)]]}, "holidays",
+         "dates (datetime.date, not datetime)"),
+        ({"weekdays": ("09:00", "17:00"), "name": 5}, "name", "a non-empty string"),
+        ({"weekdays": ("09:00", "17:00"), "name": ""}, "name", "a non-empty string"),
+    ],
+)  # fmt: skip
+def test_a_malformed_business_calendar_is_refused_naming_the_argument_and_its_form(
+    arguments: dict[str, object], field: str, expected: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        Calendar.business("Europe/Riga", **arguments)  # type: ignore[arg-type]
+    assert refused.value.field == field
+    assert expected in refused.value.expected
+
+
+@pytest.mark.parametrize(
+    "zone", [None, 5, b"UTC", "", "Mars/Olympus", "Europe", "../UTC", "/etc/localtime", "a" * 300]
+)
+def test_a_zone_that_is_not_a_known_iana_name_is_refused(zone: object) -> None:
+    with pytest.raises(InvalidInput, match="an IANA time zone name") as refused:
+        Calendar.business(zone, weekdays=("09:00", "17:00"))  # type: ignore[arg-type]
+    assert refused.value.field == "zone"
+
+
+def test_a_calendar_built_directly_checks_its_fields_as_business_does() -> None:
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    riga = ZoneInfo("Europe/Riga")
+    built = Calendar(riga, {0: NINE_TO_FIVE}, [date(2026, 1, 1)], "office")
+    assert built == Calendar.business(riga, {0: NINE_TO_FIVE}, holidays={date(2026, 1, 1)},
+                                      name="office")  # fmt: skip
+    assert built.hours == {0: (Shift(time(9), time(17)),)}
+    with pytest.raises(InvalidInput, match="zone must be given with hours"):
+        Calendar(riga)
+    with pytest.raises(InvalidInput, match="zone must be given with hours"):
+        Calendar(None, {0: NINE_TO_FIVE})
+    with pytest.raises(InvalidInput, match="zone must be an IANA"):
+        Calendar("x", {0: NINE_TO_FIVE})
+    with pytest.raises(InvalidInput, match="holidays must be a collection of dates"):
+        Calendar(riga, {0: NINE_TO_FIVE}, date(2026, 1, 1))  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="name must be a non-empty string"):
+        Calendar(name=None)  # type: ignore[arg-type]
+
+
+def test_holidays_may_be_any_collection_of_dates_such_as_a_generator() -> None:
+    days = (date(2026, 12, day) for day in (24, 25))
+    calendar = Calendar.business("UTC", weekdays=("09:00", "17:00"), holidays=days)
+    assert calendar.holidays == {date(2026, 12, 24), date(2026, 12, 25)}
 
 
 def test_shifts_that_a_daylight_saving_gap_puts_out_of_order_count_once() -> None:

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from ticketflow._errors import InvalidInput
-from ticketflow._validate import to_utc
+from ticketflow._validate import text, to_utc
 
 _DAY = timedelta(days=1)
 _NO_TIME = timedelta(0)
@@ -87,31 +87,65 @@ def _instant(day: date, moment: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, moment, tzinfo=zone).astimezone(UTC)
 
 
-def _shifts(value: object) -> Mapping[Weekday, tuple[Shift, ...]]:
+_PAIR = "a Shift or a (start, end) pair of naive datetime.time, such as (time(9), time(17))"
+
+
+def _weekday(value: object) -> Weekday:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 6:
+        raise InvalidInput("hours", value, "a weekday, 0 (Monday) to 6 (Sunday)")
+    return Weekday(value)
+
+
+def _shift(field: str, value: object) -> Shift:
+    if isinstance(value, Shift):
+        return value
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        raise InvalidInput(field, value, _PAIR)
+    start, end = value
+    if not all(isinstance(part, time) and part.tzinfo is None for part in (start, end)):
+        raise InvalidInput(field, value, _PAIR)
+    return Shift(start, end)
+
+
+def _shifts(
+    value: Mapping[int, Iterable[tuple[time, time] | Shift]] | None,
+) -> Mapping[Weekday, tuple[Shift, ...]] | None:
+    """The week of ``hours=``, checked: None for a calendar that is always open."""
+    if value is None:
+        return None
     if not isinstance(value, Mapping):
         raise InvalidInput("hours", value, "a mapping of weekdays to (start, end) shifts")
     week: dict[Weekday, tuple[Shift, ...]] = {}
     for day, shifts in value.items():
-        try:
-            weekday = Weekday(day)
-        except ValueError:
-            raise InvalidInput("hours", day, "a weekday, 0 (Monday) to 6 (Sunday)") from None
-        built = []
-        for shift in shifts:
-            if isinstance(shift, Shift):
-                built.append(shift)
-                continue
-            try:
-                start, end = shift
-            except (TypeError, ValueError):
-                raise InvalidInput(
-                    "hours", shift, "a Shift or a (start, end) pair of datetime.time"
-                ) from None
-            built.append(Shift(start, end))
+        weekday = _weekday(day)
+        field = f"hours[{weekday.value}]"
+        if isinstance(shifts, str | bytes | Shift) or not isinstance(shifts, Iterable):
+            raise InvalidInput(field, shifts, f"a list of shifts, each {_PAIR}")
+        built = [_shift(field, shift) for shift in shifts]
         week[weekday] = tuple(sorted(built, key=lambda item: item.start))
     if not any(week.values()):
         raise InvalidInput("hours", value, "at least one shift in the week")
     return week
+
+
+def _holidays(value: Iterable[date]) -> frozenset[date]:
+    """The dates of ``holidays=``, checked: a collection of dates, not one date or a string."""
+    if isinstance(value, str | bytes | date) or not isinstance(value, Iterable):
+        raise InvalidInput(
+            "holidays", value, "a collection of dates, such as {date(2026, 12, 25)}"
+        )
+    days = []
+    for day in value:
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise InvalidInput(
+                "holidays", day, "dates (datetime.date, not datetime), such as date(2026, 12, 25)"
+            )
+        days.append(day)
+    return frozenset(days)
+
+
+def _name(value: str) -> str:
+    return text(value, "name")
 
 
 _HH_MM = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]\Z")
@@ -136,15 +170,20 @@ def _weekday_shift(value: object) -> tuple[time, time]:
     return time.fromisoformat(start), time.fromisoformat(end)
 
 
-def _zone(value: object) -> ZoneInfo:
-    if isinstance(value, ZoneInfo):
+_ZONE = "an IANA time zone name, such as 'Europe/Riga', or a zoneinfo.ZoneInfo"
+
+
+def _zone(value: str | ZoneInfo | None) -> ZoneInfo | None:
+    """The time zone of ``zone=``, checked: None for a calendar that is always open."""
+    if value is None or isinstance(value, ZoneInfo):
         return value
+    if not isinstance(value, str):
+        raise InvalidInput("zone", value, _ZONE)
     try:
-        return ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(
-            "zone", value, "an IANA time zone name, such as 'Europe/Riga'"
-        ) from None
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a key that names a directory of the database, or is too long
+        raise InvalidInput("zone", value, _ZONE) from None
 
 
 def _week_of(calendar: Calendar) -> tuple[tuple[tuple[time, time], ...], ...]:
@@ -174,10 +213,12 @@ class Calendar:
     datetime.timedelta(seconds=14400)
     """
 
-    zone: ZoneInfo | None = attrs.field(default=None, eq=False)
-    hours: Mapping[Weekday, tuple[Shift, ...]] | None = None
-    holidays: frozenset[date] = frozenset()
-    name: str = "24x7"
+    zone: ZoneInfo | None = attrs.field(default=None, eq=False, converter=_zone)
+    hours: Mapping[Weekday, tuple[Shift, ...]] | None = attrs.field(
+        default=None, converter=_shifts
+    )
+    holidays: frozenset[date] = attrs.field(default=frozenset(), converter=_holidays)
+    name: str = attrs.field(default="24x7", converter=_name)
     _week: tuple[tuple[tuple[time, time], ...], ...] = attrs.field(
         init=False, eq=False, repr=False, default=attrs.Factory(_week_of, takes_self=True)
     )
@@ -211,17 +252,24 @@ class Calendar:
             name: for reports; defaults to the zone's name.
 
         Raises:
-            InvalidInput: an unknown zone, a malformed shift, a week without one.
+            InvalidInput: naming the argument at fault: an unknown zone, a
+                malformed shift or weekday, a week without a shift, holidays
+                that are not a collection of dates, a name that is not text.
         """
         if (hours is None) == (weekdays is None):
             raise InvalidInput("hours", hours, "either hours= or weekdays=, one of them")
         if weekdays is not None:
             hours = dict.fromkeys(range(5), (_weekday_shift(weekdays),))
         where = _zone(zone)
-        days = frozenset(holidays)
-        if not all(isinstance(day, date) and not isinstance(day, datetime) for day in days):
-            raise InvalidInput("holidays", sorted(map(str, days)), "dates")
-        return cls(where, _shifts(hours), days, name or where.key)
+        if where is None:
+            raise InvalidInput("zone", zone, _ZONE)
+        return cls(where, hours, holidays, where.key if name is None else name)
+
+    def __attrs_post_init__(self) -> None:
+        if (self.zone is None) != (self.hours is None):
+            raise InvalidInput(
+                "zone", self.zone, "given with hours, and only with them (None: always open)"
+            )
 
     @property
     def is_always(self) -> bool:
