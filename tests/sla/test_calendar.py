@@ -30,7 +30,9 @@ SPRING_GAP = Calendar.business(
 )
 """Sundays only: on 29 March 2026 Riga skips 03:00-04:00, so the first shift,
 moved on to open at 04:30, opens after the second one."""
-CALENDARS = [RIGA, NIGHTS, ALWAYS, UNTIL_MIDNIGHT, SPRING_GAP]
+SPARSE = Calendar.business("Europe/Riga", {2: [(time(10), time(12))]})
+"""Two hours a week, Wednesdays: a 20-day duration takes five years and more."""
+CALENDARS = [RIGA, NIGHTS, ALWAYS, UNTIL_MIDNIGHT, SPRING_GAP, SPARSE]
 
 
 def riga(*args: int) -> datetime:
@@ -228,6 +230,50 @@ def test_shifts_that_a_daylight_saving_gap_puts_out_of_order_count_once() -> Non
     # 03:30 does not exist: the first shift opens at 04:30 (01:30 UTC), the
     # second at 04:15 (01:15 UTC); together they are open 04:15-06:00.
     assert SPRING_GAP.elapsed(sunday, sunday + timedelta(days=1)) == timedelta(minutes=105)
+
+
+def test_a_30_day_duration_on_a_calendar_open_two_hours_a_week_is_computed() -> None:
+    start = riga(2026, 1, 5, 9, 0)
+    due = SPARSE.due_at(start, timedelta(days=30))
+    # 360 Wednesdays of two hours: the last from 10:00 to 12:00 on 24 November 2032
+    assert due == riga(2032, 11, 24, 12, 0)
+    assert SPARSE.elapsed(start, due) == timedelta(days=30)
+    assert SPARSE.elapsed(start, due - timedelta(microseconds=1)) < timedelta(days=30)
+
+
+def test_holidays_push_a_long_duration_on_by_the_shifts_they_cancel() -> None:
+    wednesdays = {date(2027, 1, 6) + timedelta(weeks=week) for week in range(52)}
+    closed_2027 = Calendar.business("Europe/Riga", SPARSE.hours, holidays=wednesdays)
+    start = riga(2026, 1, 5, 9, 0)
+    due = closed_2027.due_at(start, timedelta(days=30))
+    assert due == riga(2033, 11, 23, 12, 0)  # 52 Wednesdays later
+    assert closed_2027.elapsed(start, due) == timedelta(days=30)
+
+
+def test_due_at_finds_a_shift_that_a_daylight_saving_gap_opens_first() -> None:
+    # 03:30 does not exist on 29 March 2026: that shift opens at 04:30, after
+    # the 04:15 shift, which is walked second but opens first.
+    sunday = riga(2026, 3, 29, 0, 0)
+    assert SPRING_GAP.due_at(sunday, timedelta(minutes=10)) == riga(2026, 3, 29, 4, 25)
+
+
+@pytest.mark.parametrize(
+    ("calendar", "week"),
+    [
+        (ALWAYS, timedelta(days=7)),
+        (RIGA, timedelta(hours=45)),
+        (SPRING_GAP, timedelta(hours=2, minutes=30)),  # 03:30-05:00 and 04:15-06:00 overlap
+        (NIGHTS, timedelta(hours=6 * 16)),
+        (UNTIL_MIDNIGHT, timedelta(hours=5 * 15)),
+        (Calendar.business("UTC", {6: [(time(22), time(6))], 0: [(time(5), time(7))]}),
+         timedelta(hours=9)),  # Sunday night runs on into Monday's shift
+        (Calendar.business("UTC", {0: [(time(9), time(9))]}), timedelta(days=1)),
+    ],
+)  # fmt: skip
+def test_open_per_week_is_the_time_a_week_of_shifts_is_open_overlaps_counted_once(
+    calendar: Calendar, week: timedelta
+) -> None:
+    assert calendar.open_per_week == week
 
 
 # -- the laws ------------------------------------------------------------------------

@@ -31,10 +31,9 @@ from ticketflow._errors import InvalidInput
 from ticketflow._validate import text, to_utc
 
 _DAY = timedelta(days=1)
+_WEEK = timedelta(days=7)
 _NO_TIME = timedelta(0)
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
-_SEARCH_LIMIT = 366 * 5
-"""Days ``due_at`` looks ahead before deciding the calendar has no open time."""
 
 
 class Weekday(enum.IntEnum):
@@ -67,15 +66,21 @@ class Shift:
 
     def on(self, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
         """The shift of ``day`` as an interval of aware UTC instants."""
-        return _opening(day, self.start, self.end, zone)
+        opens, closes, _moved = _opening(day, self.start, self.end, zone)
+        return opens, closes
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _opening(day: date, start: time, end: time, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """A shift's interval on a day; kept, as SLA clocks ask about the same days again."""
+def _opening(day: date, start: time, end: time, zone: ZoneInfo) -> tuple[datetime, datetime, bool]:
+    """A shift's interval on a day, and whether a daylight-saving gap moved its opening.
+
+    Kept, as SLA clocks ask about the same days again.  A moved opening may
+    come after the opening of a shift that starts later in local time.
+    """
     opens = _instant(day, start, zone)
     closes_on = day if end > start else day + _DAY
-    return opens, _instant(closes_on, end, zone)
+    moved = opens.astimezone(zone).replace(tzinfo=None) != datetime.combine(day, start)
+    return opens, _instant(closes_on, end, zone), moved
 
 
 def _instant(day: date, moment: time, zone: ZoneInfo) -> datetime:
@@ -198,6 +203,38 @@ def _week_of(calendar: Calendar) -> tuple[tuple[tuple[time, time], ...], ...]:
     )
 
 
+def _open_per_week(calendar: Calendar) -> timedelta:
+    """The open time of a week as its shifts are written: overlaps count once."""
+    if calendar.hours is None:
+        return _WEEK
+    spans: list[tuple[timedelta, timedelta]] = []
+    for day, shifts in calendar.hours.items():
+        for shift in shifts:
+            opens = day * _DAY + _since_midnight(shift.start)
+            length = _since_midnight(shift.end) - _since_midnight(shift.start)
+            closes = opens + (length if length > _NO_TIME else length + _DAY)
+            if closes > _WEEK:  # Sunday's night shift runs on into Monday
+                spans += [(opens, _WEEK), (_NO_TIME, closes - _WEEK)]
+            else:
+                spans.append((opens, closes))
+    total, counted_to = _NO_TIME, _NO_TIME
+    for opens, closes in sorted(spans):
+        low = max(opens, counted_to)
+        if low < closes:
+            total += closes - low
+            counted_to = closes
+    return total
+
+
+def _since_midnight(moment: time) -> timedelta:
+    return timedelta(
+        hours=moment.hour,
+        minutes=moment.minute,
+        seconds=moment.second,
+        microseconds=moment.microsecond,
+    )
+
+
 @attrs.frozen
 class Calendar:
     """When SLA clocks run: always (the default), or during business hours.
@@ -223,6 +260,9 @@ class Calendar:
         init=False, eq=False, repr=False, default=attrs.Factory(_week_of, takes_self=True)
     )
     """The shifts of ``hours`` by ``date.weekday()`` (see :func:`_week_of`)."""
+    _weekly: timedelta = attrs.field(
+        init=False, eq=False, repr=False, default=attrs.Factory(_open_per_week, takes_self=True)
+    )
 
     @classmethod
     def always(cls) -> Calendar:
@@ -276,6 +316,15 @@ class Calendar:
         """Whether every instant counts."""
         return self.hours is None
 
+    @property
+    def open_per_week(self) -> timedelta:
+        """The open time of a week as its shifts are written (7 days when always open).
+
+        A real week has less when a holiday falls in it, and an hour more or
+        less when a daylight-saving change falls in one of its shifts.
+        """
+        return self._weekly
+
     def intervals(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
         """The open intervals that overlap ``[start, end)``, clipped to it, in order."""
         if self.hours is None or self.zone is None:
@@ -288,7 +337,7 @@ class Calendar:
         while day <= last:
             if day not in self.holidays:
                 for begins, ends in self._week[day.weekday()]:
-                    opens, closes = _opening(day, begins, ends, zone)
+                    opens, closes, _moved = _opening(day, begins, ends, zone)
                     low, high = max(opens, start), min(closes, end)
                     if low < high:
                         yield low, high
@@ -315,7 +364,7 @@ class Calendar:
         while day <= last:
             if day not in holidays:
                 for begins, ends in week[day.weekday()]:
-                    opens, closes = _opening(day, begins, ends, zone)
+                    opens, closes, _moved = _opening(day, begins, ends, zone)
                     if opens < opened:
                         return sum(
                             (high - low for low, high in _merged(self.intervals(a, b))), _NO_TIME
@@ -332,25 +381,52 @@ class Calendar:
     def due_at(self, start: datetime, duration: timedelta) -> datetime:
         """The earliest instant by which ``duration`` of business time has passed since ``start``.
 
+        However long the duration and however few the open hours, the answer
+        is computed: the calendar is walked as far as the duration needs.
+
         Raises:
-            InvalidInput: a negative duration, or a calendar with no open time
-                in the next five years.
+            InvalidInput: a negative duration.
         """
         begin = to_utc(start, "start")
         if not isinstance(duration, timedelta) or duration < timedelta(0):
             raise InvalidInput("duration", duration, "a timedelta, zero or more")
-        if duration == timedelta(0) or self.is_always:
+        hours, zone = self.hours, self.zone
+        if duration == _NO_TIME or hours is None or zone is None:
             return begin + duration
+        # The walk of intervals() inlined, as in elapsed(), counting down
+        # until the duration is used up.  It ends: every week has a shift, and
+        # holidays are finitely many.  Shifts open in the order walked unless
+        # a daylight-saving gap moves an opening on (past a later shift's
+        # opening, perhaps); then the general way, which sorts, answers.
+        left = duration
+        counted_to = begin  # the time before this is counted (or not open)
+        holidays, week = self.holidays, self._week
+        day = begin.astimezone(zone).date() - _DAY  # a shift from the day before may run on
+        while True:
+            if day not in holidays:
+                for begins, ends in week[day.weekday()]:
+                    opens, closes, moved = _opening(day, begins, ends, zone)
+                    if moved:
+                        return self._due_sorted(begin, duration)
+                    low = opens if opens > counted_to else counted_to
+                    if low < closes:
+                        if closes - low >= left:
+                            return low + left
+                        left -= closes - low
+                        counted_to = closes
+            day += _DAY
+
+    def _due_sorted(self, begin: datetime, duration: timedelta) -> datetime:
+        """``due_at`` for shifts that may open out of order: a week at a time, sorted."""
         left = duration
         window = begin
-        for _ in range(_SEARCH_LIMIT // 7):
-            until = window + timedelta(days=7)
+        while True:
+            until = window + _WEEK
             for low, high in _merged(self.intervals(window, until)):
                 if high - low >= left:
                     return low + left
                 left -= high - low
             window = until
-        raise InvalidInput("calendar", self.name, "a calendar with open time ahead")
 
     def is_open(self, instant: datetime) -> bool:
         """Whether the clock runs at ``instant``."""
