@@ -276,6 +276,79 @@ def test_open_per_week_is_the_time_a_week_of_shifts_is_open_overlaps_counted_onc
     assert calendar.open_per_week == week
 
 
+FIRST = datetime(1, 1, 8, tzinfo=UTC)
+LAST = datetime(9999, 12, 24, tzinfo=UTC)
+BEGINNING, END = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+
+
+def test_business_hours_are_placed_from_0001_01_08_to_9999_12_24_utc() -> None:
+    assert RIGA.elapsed(FIRST, FIRST + timedelta(days=7)) == timedelta(hours=45)
+    assert RIGA.elapsed(LAST - timedelta(days=7), LAST) == timedelta(hours=45)
+    assert RIGA.due_at(LAST - timedelta(days=7), timedelta(hours=45)) == riga(9999, 12, 23, 18, 0)
+    for outside in (BEGINNING, FIRST - timedelta(microseconds=1), LAST + timedelta(microseconds=1),
+                    END):  # fmt: skip
+        with pytest.raises(InvalidInput, match="from 0001-01-08 to 9999-12-24 UTC") as refused:
+            RIGA.elapsed(outside, riga(2026, 1, 5, 9, 0))
+        assert refused.value.field == "start"
+        with pytest.raises(InvalidInput, match="instant must be an aware datetime from 0001"):
+            RIGA.is_open(outside)
+        with pytest.raises(InvalidInput, match="end must be an aware datetime from 0001"):
+            RIGA.intervals(riga(2026, 1, 5, 9, 0), outside)
+        with pytest.raises(InvalidInput, match="start must be an aware datetime from 0001"):
+            RIGA.due_at(outside, timedelta(hours=1))
+
+
+def test_the_always_calendar_counts_from_one_end_of_datetime_to_the_other() -> None:
+    assert ALWAYS.elapsed(BEGINNING, END) == END - BEGINNING
+    assert ALWAYS.elapsed(END, BEGINNING) == BEGINNING - END
+    assert ALWAYS.is_open(END)
+    assert list(ALWAYS.intervals(BEGINNING, END)) == [(BEGINNING, END)]
+    assert ALWAYS.due_at(BEGINNING, END - BEGINNING) == END
+
+
+def test_a_due_instant_past_the_last_the_calendar_can_place_is_refused_as_input() -> None:
+    start = riga(2026, 1, 5, 9, 0)
+    with pytest.raises(InvalidInput, match=r"falls due by 9999-12-31T23:59:59\.999999") as refused:
+        ALWAYS.due_at(start, timedelta.max)
+    assert refused.value.field == "duration"
+    with pytest.raises(InvalidInput, match="falls due by 9999-12-24T00:00:00"):
+        RIGA.due_at(start, timedelta.max)
+    with pytest.raises(InvalidInput, match="falls due by 9999-12-24T00:00:00"):
+        SPARSE.due_at(start, timedelta(days=10**6))  # 84 million years of Wednesdays
+    last_week = LAST - timedelta(days=7)
+    with pytest.raises(InvalidInput, match="falls due by 9999-12-24T00:00:00"):
+        RIGA.due_at(last_week, timedelta(hours=45, microseconds=1))
+
+
+def test_past_a_daylight_saving_gap_due_at_sorts_and_refuses_alike_at_the_end() -> None:
+    # Riga skips 03:00-04:00 on Sunday 28 March 9999 too, so SPRING_GAP's
+    # shifts open out of order that day, and due_at sorts them from there on.
+    march = riga(9999, 3, 20, 0, 0)
+    left = SPRING_GAP.elapsed(march, LAST)
+    assert left == timedelta(days=4, hours=4, minutes=15)
+    due = SPRING_GAP.due_at(march, left)
+    assert SPRING_GAP.elapsed(march, due) == left
+    assert due <= LAST
+    with pytest.raises(InvalidInput, match="falls due by 9999-12-24T00:00:00"):
+        SPRING_GAP.due_at(march, left + timedelta(microseconds=1))
+
+
+def test_a_shift_of_a_day_at_an_end_of_datetime_is_refused_as_input() -> None:
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    night = Shift(time(22), time(6))
+    assert night.on(date(2026, 1, 5), ZoneInfo("UTC")) == (
+        datetime(2026, 1, 5, 22, tzinfo=UTC),
+        datetime(2026, 1, 6, 6, tzinfo=UTC),
+    )
+    with pytest.raises(InvalidInput, match="day must be a day whose shift UTC can represent"):
+        night.on(date.max, ZoneInfo("UTC"))
+    with pytest.raises(InvalidInput, match=r"day must be a datetime\.date"):
+        night.on("2026-01-05", ZoneInfo("UTC"))  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match=r"zone must be a zoneinfo\.ZoneInfo"):
+        night.on(date(2026, 1, 5), "UTC")  # type: ignore[arg-type]
+
+
 # -- the laws ------------------------------------------------------------------------
 
 EARLIEST = datetime(2025, 12, 20)  # noqa: DTZ001 - hypothesis takes naive bounds

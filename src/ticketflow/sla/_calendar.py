@@ -32,8 +32,24 @@ from ticketflow._validate import text, to_utc
 
 _DAY = timedelta(days=1)
 _WEEK = timedelta(days=7)
+_YEAR = timedelta(days=365)
 _NO_TIME = timedelta(0)
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+_FIRST = datetime(1, 1, 8, tzinfo=UTC)
+_LAST = datetime(9999, 12, 24, tzinfo=UTC)
+"""The instants between which a business calendar places its shifts: a week
+in from each end of ``datetime``, so that the local day of an instant, the day
+before it and the day after its shifts end can all be represented."""
+_LAST_DAY = date(9999, 12, 25)
+"""The last local day a shift opening at or before ``_LAST`` can start on."""
+_FALL_BACK_PER_YEAR = timedelta(hours=3)
+"""More than clocks go back in a year, over the years to 9999, in any zone: a
+shift that a change back falls in is that much longer than written.  Rules
+today go back at most 2 h a year (Troll); a one-off jump of a day, such as
+Alaska's in 1867, is thousands of years from the end and covered many times
+over by the years between."""
+_REPRESENTABLE = "an aware datetime that UTC can represent, up to 9999-12-31 23:59:59.999999"
 
 
 class Weekday(enum.IntEnum):
@@ -65,8 +81,22 @@ class Shift:
                 raise InvalidInput("Shift", value, "a naive time of day, such as time(9, 0)")
 
     def on(self, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-        """The shift of ``day`` as an interval of aware UTC instants."""
-        opens, closes, _moved = _opening(day, self.start, self.end, zone)
+        """The shift of ``day`` as an interval of aware UTC instants.
+
+        Raises:
+            InvalidInput: ``day`` is not a date, ``zone`` not a ZoneInfo, or the
+                shift falls outside what ``datetime`` can represent.
+        """
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise InvalidInput("day", day, "a datetime.date")
+        if not isinstance(zone, ZoneInfo):
+            raise InvalidInput("zone", zone, "a zoneinfo.ZoneInfo")
+        try:
+            opens, closes, _moved = _opening(day, self.start, self.end, zone)
+        except OverflowError:
+            raise InvalidInput(
+                "day", day, "a day whose shift UTC can represent, 0001-01-02 to 9999-12-29"
+            ) from None
         return opens, closes
 
 
@@ -326,7 +356,15 @@ class Calendar:
         return self._weekly
 
     def intervals(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """The open intervals that overlap ``[start, end)``, clipped to it, in order."""
+        """The open intervals that overlap ``[start, end)``, clipped to it, in order, in UTC.
+
+        Raises:
+            InvalidInput: ``start`` or ``end`` is not an aware datetime, or, on
+                business hours, is outside 0001-01-08 to 9999-12-24 UTC.
+        """
+        return self._intervals(self._moment(start, "start"), self._moment(end, "end"))
+
+    def _intervals(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
         if self.hours is None or self.zone is None:
             if start < end:
                 yield start, end
@@ -343,9 +381,38 @@ class Calendar:
                         yield low, high
             day += _DAY
 
+    def _moment(self, value: object, field: str) -> datetime:
+        """``value`` in UTC, if the calendar can place it (see ``_FIRST`` and ``_LAST``)."""
+        try:
+            moment = to_utc(value, field)
+        except OverflowError:  # an offset moved it past an end of datetime
+            raise InvalidInput(field, value, _REPRESENTABLE) from None
+        if self.hours is not None and not _FIRST <= moment <= _LAST:
+            raise InvalidInput(
+                field,
+                value,
+                "an aware datetime from 0001-01-08 to 9999-12-24 UTC, where business"
+                " hours can be placed",
+            )
+        return moment
+
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
-        """The business time from ``start`` to ``end`` (negative if ``end`` is earlier)."""
-        a, b = to_utc(start, "start"), to_utc(end, "end")
+        """The business time from ``start`` to ``end`` (negative if ``end`` is earlier).
+
+        It takes time in proportion to the days between them: a millisecond
+        or two a year with a shift every weekday.
+
+        Raises:
+            InvalidInput: ``start`` or ``end`` is not an aware datetime, or, on
+                business hours, is outside 0001-01-08 to 9999-12-24 UTC.
+        """
+        a, b = start, end
+        # Checked inline when already UTC and in range: the metrics and SLA
+        # clocks call this for every interval of every ticket.
+        if not (type(a) is datetime and a.tzinfo is UTC and _FIRST <= a <= _LAST):
+            a = self._moment(start, "start")
+        if not (type(b) is datetime and b.tzinfo is UTC and _FIRST <= b <= _LAST):
+            b = self._moment(end, "end")
         if b < a:
             return -self.elapsed(b, a)
         hours, zone = self.hours, self.zone
@@ -367,7 +434,8 @@ class Calendar:
                     opens, closes, _moved = _opening(day, begins, ends, zone)
                     if opens < opened:
                         return sum(
-                            (high - low for low, high in _merged(self.intervals(a, b))), _NO_TIME
+                            (high - low for low, high in _merged(self._intervals(a, b))),
+                            _NO_TIME,
                         )
                     opened = opens
                     low = opens if opens > counted_to else counted_to
@@ -382,17 +450,34 @@ class Calendar:
         """The earliest instant by which ``duration`` of business time has passed since ``start``.
 
         However long the duration and however few the open hours, the answer
-        is computed: the calendar is walked as far as the duration needs.
+        is computed: the calendar is walked as far as the duration needs, in
+        time proportional to the days walked.
 
         Raises:
-            InvalidInput: a negative duration.
+            InvalidInput: ``start`` is not an aware datetime, or is outside
+                0001-01-08 to 9999-12-24 UTC on business hours; the duration
+                is negative, or falls due after the last instant the calendar
+                can place (9999-12-24 UTC on business hours, the end of
+                ``datetime`` when always open).
         """
-        begin = to_utc(start, "start")
-        if not isinstance(duration, timedelta) or duration < timedelta(0):
+        begin = self._moment(start, "start")
+        if not isinstance(duration, timedelta) or duration < _NO_TIME:
             raise InvalidInput("duration", duration, "a timedelta, zero or more")
         hours, zone = self.hours, self.zone
-        if duration == _NO_TIME or hours is None or zone is None:
+        if hours is None or zone is None:
+            if duration > _LATEST - begin:
+                raise self._too_long(duration, begin, _LATEST)
             return begin + duration
+        if duration == _NO_TIME:
+            return begin
+        # No calendar holds more open time before _LAST than its week, written,
+        # over the days left and two more (its zone's offset can shift a day
+        # either way), and what clocks going back can add; a longer duration
+        # is refused without a walk to the end of time.
+        room = _LAST - begin
+        most = _most_open(self._weekly, room + 2 * _DAY) + _FALL_BACK_PER_YEAR * (room / _YEAR + 1)
+        if duration > most:
+            raise self._too_long(duration, begin, _LAST)
         # The walk of intervals() inlined, as in elapsed(), counting down
         # until the duration is used up.  It ends: every week has a shift, and
         # holidays are finitely many.  Shifts open in the order walked unless
@@ -402,7 +487,7 @@ class Calendar:
         counted_to = begin  # the time before this is counted (or not open)
         holidays, week = self.holidays, self._week
         day = begin.astimezone(zone).date() - _DAY  # a shift from the day before may run on
-        while True:
+        while day <= _LAST_DAY:
             if day not in holidays:
                 for begins, ends in week[day.weekday()]:
                     opens, closes, moved = _opening(day, begins, ends, zone)
@@ -411,27 +496,51 @@ class Calendar:
                     low = opens if opens > counted_to else counted_to
                     if low < closes:
                         if closes - low >= left:
+                            if low + left > _LAST:
+                                raise self._too_long(duration, begin, _LAST)
                             return low + left
                         left -= closes - low
                         counted_to = closes
             day += _DAY
+        raise self._too_long(duration, begin, _LAST)
 
     def _due_sorted(self, begin: datetime, duration: timedelta) -> datetime:
         """``due_at`` for shifts that may open out of order: a week at a time, sorted."""
         left = duration
         window = begin
-        while True:
-            until = window + _WEEK
-            for low, high in _merged(self.intervals(window, until)):
+        while window < _LAST:
+            until = min(window + _WEEK, _LAST)
+            for low, high in _merged(self._intervals(window, until)):
                 if high - low >= left:
                     return low + left
                 left -= high - low
             window = until
+        raise self._too_long(duration, begin, _LAST)
+
+    def _too_long(self, duration: timedelta, begin: datetime, last: datetime) -> InvalidInput:
+        return InvalidInput(
+            "duration",
+            duration,
+            f"a duration that falls due by {last.isoformat()}, the last instant calendar"
+            f" {self.name!r} can place, counted from {begin.isoformat()}",
+        )
 
     def is_open(self, instant: datetime) -> bool:
-        """Whether the clock runs at ``instant``."""
-        moment = to_utc(instant, "instant")
-        return any(True for _ in self.intervals(moment, moment + timedelta(microseconds=1)))
+        """Whether the clock runs at ``instant``.
+
+        Raises:
+            InvalidInput: ``instant`` is not an aware datetime, or, on business
+                hours, is outside 0001-01-08 to 9999-12-24 UTC.
+        """
+        moment = self._moment(instant, "instant")
+        if self.is_always:
+            return True
+        return any(True for _ in self._intervals(moment, moment + timedelta(microseconds=1)))
+
+
+def _most_open(weekly: timedelta, span: timedelta) -> timedelta:
+    """The most open time a span holds at ``weekly`` a week, as written: the weeks it touches."""
+    return weekly * (span // _WEEK + 2)
 
 
 def _merged(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
