@@ -429,3 +429,33 @@ def test_country_holidays_close_a_business_calendar_on_public_holidays() -> None
     assert riga_office.is_open(riga(2026, 11, 19, 12, 0))
     with pytest.raises(InvalidInput, match="an ISO country code"):
         country_holidays("Atlantis", [2026])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field", "expected"),
+    [
+        ({"country": 5, "years": [2026]}, "country", "an ISO country code (a str)"),
+        ({"country": "Atlantis", "years": [2026]}, "country", "an ISO country code the"),
+        ({"country": "LV", "years": 2026}, "years", "a collection of years"),
+        ({"country": "LV", "years": "2026"}, "years", "a collection of years"),
+        ({"country": "LV", "years": None}, "years", "a collection of years"),
+        ({"country": "LV", "years": ["2026"]}, "years", "whole years (int) from 1 to 9999"),
+        ({"country": "LV", "years": [2026.5]}, "years", "whole years (int) from 1 to 9999"),
+        ({"country": "LV", "years": [True]}, "years", "whole years (int) from 1 to 9999"),
+        ({"country": "LV", "years": [10_000]}, "years", "whole years (int) from 1 to 9999"),
+        ({"country": "US", "years": [2026], "subdivision": 5}, "subdivision", "None or a"),
+        ({"country": "US", "years": [2026], "subdivision": "ZZ"}, "subdivision",
+         "a subdivision of 'US' the holidays package knows, such as 'AK'"),
+        ({"country": "LV", "years": [2026], "subdivision": "ZZ"}, "subdivision",
+         "(it knows none here: None)"),
+    ],
+)  # fmt: skip
+def test_country_holidays_refuses_malformed_arguments_naming_each(
+    arguments: dict[str, object], field: str, expected: str
+) -> None:
+    from ticketflow.sla import country_holidays  # noqa: PLC0415
+
+    with pytest.raises(InvalidInput) as refused:
+        country_holidays(**arguments)  # type: ignore[arg-type]
+    assert refused.value.field == field
+    assert expected in refused.value.expected

@@ -23,6 +23,7 @@ import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from types import ModuleType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -563,18 +564,47 @@ def country_holidays(
     Pass the result as ``Calendar.business(..., holidays=...)``.
 
     Raises:
-        InvalidInput: an unknown country or subdivision.
+        InvalidInput: a country or subdivision that is not text or that the
+            package does not know, years that are not a collection of whole
+            years from 1 to 9999.
         ImportError: the ``holidays`` package is not installed.
     """
+    if not isinstance(country, str):
+        raise InvalidInput("country", country, "an ISO country code (a str), such as 'LV'")
+    if subdivision is not None and not isinstance(subdivision, str):
+        raise InvalidInput("subdivision", subdivision, "None or a subdivision code, such as 'CA'")
+    if isinstance(years, str | bytes) or not isinstance(years, Iterable):
+        raise InvalidInput("years", years, "a collection of years, such as [2026, 2027]")
+    wanted = list(years)
+    for year in wanted:
+        if isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999:
+            raise InvalidInput("years", year, "whole years (int) from 1 to 9999")
     try:
         import holidays  # noqa: PLC0415 - an optional extra, imported when asked for
     except ImportError as missing:
         msg = 'country_holidays needs the holidays package: pip install "ticketflow[holidays]"'
         raise ImportError(msg) from missing
     try:
-        found = holidays.country_holidays(country, subdiv=subdivision, years=list(years))
+        found = holidays.country_holidays(country, subdiv=subdivision, years=wanted)
     except NotImplementedError:
+        if subdivision is not None and _knows(holidays, country):
+            known = holidays.list_supported_countries().get(country, [])
+            example = f", such as {known[0]!r}" if known else " (it knows none here: None)"
+            raise InvalidInput(
+                "subdivision",
+                subdivision,
+                f"a subdivision of {country!r} the holidays package knows{example}",
+            ) from None
         raise InvalidInput(
             "country", country, "an ISO country code the holidays package knows, such as 'LV'"
         ) from None
     return frozenset(found)
+
+
+def _knows(package: ModuleType, country: str) -> bool:
+    """Whether the ``holidays`` package knows ``country``, whatever its subdivisions."""
+    try:
+        package.country_holidays(country, years=[])
+    except NotImplementedError:
+        return False
+    return True
