@@ -45,6 +45,35 @@ def test_advance_refuses_what_is_not_a_timedelta() -> None:
         ManualClock(START).advance(3600)  # type: ignore[arg-type]
 
 
+END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+
+
+def test_a_manual_clock_refuses_to_pass_the_end_of_datetime_and_stays_where_it_was() -> None:
+    clock = ManualClock(START)
+    with pytest.raises(InvalidInput, match="delta must be at most 2912438 days") as refused:
+        clock.advance(timedelta.max)
+    assert "cannot pass 9999-12-31T23:59:59.999999+00:00" in refused.value.expected
+    assert clock.now() == START
+    assert clock.advance(END_OF_TIME - START) == END_OF_TIME
+    with pytest.raises(InvalidInput, match="delta must be at most 0:00:00"):
+        clock.advance(timedelta(microseconds=1))
+    assert clock.advance(timedelta(0)) == END_OF_TIME
+
+
+def test_a_time_that_utc_cannot_represent_is_refused_as_input() -> None:
+    new_york = timezone(timedelta(hours=-5))
+    beyond = datetime.max.replace(tzinfo=new_york)  # 10000-01-01 04:59 UTC
+    clock = ManualClock(START)
+    with pytest.raises(InvalidInput, match="when must be an aware datetime that UTC can"):
+        clock.set(beyond)
+    assert clock.now() == START
+    with pytest.raises(InvalidInput, match="start must be an aware datetime that UTC can"):
+        ManualClock(beyond)
+    before = datetime.min.replace(tzinfo=timezone(timedelta(hours=5)))  # 0000-12-31 19:00 UTC
+    with pytest.raises(InvalidInput, match="start must be an aware datetime that UTC can"):
+        ManualClock(before)
+
+
 def test_the_system_clock_is_aware_utc_and_both_clocks_meet_the_protocol() -> None:
     now = SystemClock().now()
     assert now.tzinfo is UTC

@@ -12,6 +12,18 @@ from typing import Protocol, runtime_checkable
 from ticketflow._errors import InvalidInput
 from ticketflow._validate import to_utc
 
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def _utc(value: object, field: str) -> datetime:
+    """``value`` as an aware UTC datetime; one that UTC cannot represent is refused too."""
+    try:
+        return to_utc(value, field)
+    except OverflowError:  # its offset moves it past an end of datetime
+        raise InvalidInput(
+            field, value, "an aware datetime that UTC can represent, up to 9999-12-31 23:59:59"
+        ) from None
+
 
 @runtime_checkable
 class Clock(Protocol):
@@ -47,6 +59,9 @@ class ManualClock:
     Args:
         start: the time the clock shows first; must be aware.
 
+    It stops at the end of ``datetime`` (9999-12-31 23:59:59.999999 UTC): a
+    move past it is refused, and the clock stays where it was.
+
     >>> clock = ManualClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
     >>> clock.advance(timedelta(days=7))
     datetime.datetime(2026, 1, 12, 9, 0, tzinfo=datetime.timezone.utc)
@@ -57,7 +72,7 @@ class ManualClock:
     """
 
     def __init__(self, start: datetime) -> None:
-        self._now = to_utc(start, "start")
+        self._now = _utc(start, "start")
 
     def now(self) -> datetime:
         """Return the time the clock shows."""
@@ -67,10 +82,16 @@ class ManualClock:
         """Move the clock forward by ``delta`` and return the new time.
 
         Raises:
-            InvalidInput: ``delta`` is negative or not a timedelta.
+            InvalidInput: ``delta`` is negative or not a timedelta, or would
+                move the clock past the end of ``datetime``.
         """
         if not isinstance(delta, timedelta) or delta < timedelta(0):
             raise InvalidInput("delta", delta, "zero or positive (a clock never goes backwards)")
+        room = _LATEST - self._now
+        if delta > room:
+            raise InvalidInput(
+                "delta", delta, f"at most {room} (the clock cannot pass {_LATEST.isoformat()})"
+            )
         self._now += delta
         return self._now
 
@@ -78,9 +99,10 @@ class ManualClock:
         """Move the clock forward to ``when`` and return it.
 
         Raises:
-            InvalidInput: ``when`` is naive, or earlier than the time shown.
+            InvalidInput: ``when`` is naive, earlier than the time shown, or
+                not representable in UTC.
         """
-        target = to_utc(when, "when")
+        target = _utc(when, "when")
         if target < self._now:
             raise InvalidInput(
                 "when", when, f"at or after {self._now.isoformat()} (a clock never goes backwards)"

@@ -38,7 +38,12 @@ def to_utc(value: object, field: str) -> datetime:
         raise InvalidInput(field, value, "an aware datetime")
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         raise InvalidInput(field, value, "an aware datetime (with tzinfo), not a naive one")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # datetime.max at a negative offset is past the end of time in UTC
+        raise InvalidInput(
+            field, value, "an aware datetime that UTC can represent, up to 9999-12-31 23:59:59"
+        ) from None
 
 
 def enum_value(kind: type[E], value: object, field: str) -> E:

@@ -30,7 +30,9 @@ SPRING_GAP = Calendar.business(
 )
 """Sundays only: on 29 March 2026 Riga skips 03:00-04:00, so the first shift,
 moved on to open at 04:30, opens after the second one."""
-CALENDARS = [RIGA, NIGHTS, ALWAYS, UNTIL_MIDNIGHT, SPRING_GAP]
+SPARSE = Calendar.business("Europe/Riga", {2: [(time(10), time(12))]})
+"""Two hours a week, Wednesdays: a 20-day duration takes five years and more."""
+CALENDARS = [RIGA, NIGHTS, ALWAYS, UNTIL_MIDNIGHT, SPRING_GAP, SPARSE]
 
 
 def riga(*args: int) -> datetime:
@@ -135,8 +137,92 @@ def test_a_malformed_weekday_time_is_refused_naming_the_field_and_the_format(
 
 
 def test_a_shift_that_is_not_a_pair_of_times_is_refused() -> None:
-    with pytest.raises(InvalidInput, match="hours must be a Shift or a \\(start, end\\) pair"):
+    with pytest.raises(InvalidInput, match=r"hours\[0\] must be a Shift or a \(start, end\) pair"):
         Calendar.business("UTC", {0: [(time(9), time(12), time(17))]})  # type: ignore[list-item]
+
+
+NINE_TO_FIVE = [(time(9), time(17))]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field", "expected"),
+    [
+        ({"weekdays": ("9am", "6pm")}, "weekdays[0]", 'a local time "HH:MM"'),
+        ({"weekdays": ("25:00", "18:00")}, "weekdays[0]", 'a local time "HH:MM"'),
+        ({"weekdays": ("09:00",)}, "weekdays", 'a pair of local times ("HH:MM", "HH:MM")'),
+        ({"weekdays": None}, "hours", "either hours= or weekdays="),
+        ({"hours": {0: NINE_TO_FIVE}, "weekdays": ("09:00", "17:00")}, "hours", "either hours="),
+        ({"hours": [NINE_TO_FIVE]}, "hours", "a mapping of weekdays"),
+        ({"hours": {7: NINE_TO_FIVE}}, "hours", "a weekday, 0 (Monday) to 6 (Sunday)"),
+        ({"hours": {-1: NINE_TO_FIVE}}, "hours", "a weekday, 0 (Monday) to 6 (Sunday)"),
+        ({"hours": {"mon": NINE_TO_FIVE}}, "hours", "a weekday, 0 (Monday) to 6 (Sunday)"),
+        ({"hours": {1.0: NINE_TO_FIVE}}, "hours", "a weekday, 0 (Monday) to 6 (Sunday)"),
+        ({"hours": {True: NINE_TO_FIVE}}, "hours", "a weekday, 0 (Monday) to 6 (Sunday)"),
+        ({"hours": {0: 5}}, "hours[0]", "a list of shifts"),
+        ({"hours": {0: "09:00-17:00"}}, "hours[0]", "a list of shifts"),
+        ({"hours": {0: Shift(time(9), time(17))}}, "hours[0]", "a list of shifts"),
+        ({"hours": {0: [(time(9),)]}}, "hours[0]", "a (start, end) pair of naive datetime.time"),
+        ({"hours": {0: [("09:00", "17:00")]}}, "hours[0]", "a (start, end) pair"),
+        ({"hours": {0: [(time(9, tzinfo=UTC), time(17))]}}, "hours[0]", "naive datetime.time"),
+        ({"hours": {0: []}}, "hours", "at least one shift in the week"),
+        ({"weekdays": ("09:00", "17:00"), "holidays": date(2026, 12, 25)}, "holidays",
+         "a collection of dates"),
+        ({"weekdays": ("09:00", "17:00"), "holidays": "2026-12-25"}, "holidays",
+         "a collection of dates"),
+        ({"weekdays": ("09:00", "17:00"), "holidays": 20261225}, "holidays",
+         "a collection of dates"),
+        ({"weekdays": ("09:00", "17:00"), "holidays": ["2026-12-25"]}, "holidays",
+         "dates (datetime.date, not datetime)"),
+        ({"weekdays": ("09:00", "17:00"), "holidays": [datetime(2026, 12, 25, tzinfo=UTC)]},
+         "holidays", "dates (datetime.date, not datetime)"),
+        ({"weekdays": ("09:00", "17:00"), "holidays": [[date(2026, 12, 25)]]}, "holidays",
+         "dates (datetime.date, not datetime)"),
+        ({"weekdays": ("09:00", "17:00"), "name": 5}, "name", "a non-empty string"),
+        ({"weekdays": ("09:00", "17:00"), "name": ""}, "name", "a non-empty string"),
+    ],
+)  # fmt: skip
+def test_a_malformed_business_calendar_is_refused_naming_the_argument_and_its_form(
+    arguments: dict[str, object], field: str, expected: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        Calendar.business("Europe/Riga", **arguments)  # type: ignore[arg-type]
+    assert refused.value.field == field
+    assert expected in refused.value.expected
+
+
+@pytest.mark.parametrize(
+    "zone", [None, 5, b"UTC", "", "Mars/Olympus", "Europe", "../UTC", "/etc/localtime", "a" * 300]
+)
+def test_a_zone_that_is_not_a_known_iana_name_is_refused(zone: object) -> None:
+    with pytest.raises(InvalidInput, match="an IANA time zone name") as refused:
+        Calendar.business(zone, weekdays=("09:00", "17:00"))  # type: ignore[arg-type]
+    assert refused.value.field == "zone"
+
+
+def test_a_calendar_built_directly_checks_its_fields_as_business_does() -> None:
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    riga = ZoneInfo("Europe/Riga")
+    built = Calendar(riga, {0: NINE_TO_FIVE}, [date(2026, 1, 1)], "office")
+    assert built == Calendar.business(riga, {0: NINE_TO_FIVE}, holidays={date(2026, 1, 1)},
+                                      name="office")  # fmt: skip
+    assert built.hours == {0: (Shift(time(9), time(17)),)}
+    with pytest.raises(InvalidInput, match="zone must be given with hours"):
+        Calendar(riga)
+    with pytest.raises(InvalidInput, match="zone must be given with hours"):
+        Calendar(None, {0: NINE_TO_FIVE})
+    with pytest.raises(InvalidInput, match="zone must be an IANA"):
+        Calendar("x", {0: NINE_TO_FIVE})
+    with pytest.raises(InvalidInput, match="holidays must be a collection of dates"):
+        Calendar(riga, {0: NINE_TO_FIVE}, date(2026, 1, 1))  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="name must be a non-empty string"):
+        Calendar(name=None)  # type: ignore[arg-type]
+
+
+def test_holidays_may_be_any_collection_of_dates_such_as_a_generator() -> None:
+    days = (date(2026, 12, day) for day in (24, 25))
+    calendar = Calendar.business("UTC", weekdays=("09:00", "17:00"), holidays=days)
+    assert calendar.holidays == {date(2026, 12, 24), date(2026, 12, 25)}
 
 
 def test_shifts_that_a_daylight_saving_gap_puts_out_of_order_count_once() -> None:
@@ -144,6 +230,123 @@ def test_shifts_that_a_daylight_saving_gap_puts_out_of_order_count_once() -> Non
     # 03:30 does not exist: the first shift opens at 04:30 (01:30 UTC), the
     # second at 04:15 (01:15 UTC); together they are open 04:15-06:00.
     assert SPRING_GAP.elapsed(sunday, sunday + timedelta(days=1)) == timedelta(minutes=105)
+
+
+def test_a_30_day_duration_on_a_calendar_open_two_hours_a_week_is_computed() -> None:
+    start = riga(2026, 1, 5, 9, 0)
+    due = SPARSE.due_at(start, timedelta(days=30))
+    # 360 Wednesdays of two hours: the last from 10:00 to 12:00 on 24 November 2032
+    assert due == riga(2032, 11, 24, 12, 0)
+    assert SPARSE.elapsed(start, due) == timedelta(days=30)
+    assert SPARSE.elapsed(start, due - timedelta(microseconds=1)) < timedelta(days=30)
+
+
+def test_holidays_push_a_long_duration_on_by_the_shifts_they_cancel() -> None:
+    wednesdays = {date(2027, 1, 6) + timedelta(weeks=week) for week in range(52)}
+    closed_2027 = Calendar.business("Europe/Riga", SPARSE.hours, holidays=wednesdays)
+    start = riga(2026, 1, 5, 9, 0)
+    due = closed_2027.due_at(start, timedelta(days=30))
+    assert due == riga(2033, 11, 23, 12, 0)  # 52 Wednesdays later
+    assert closed_2027.elapsed(start, due) == timedelta(days=30)
+
+
+def test_due_at_finds_a_shift_that_a_daylight_saving_gap_opens_first() -> None:
+    # 03:30 does not exist on 29 March 2026: that shift opens at 04:30, after
+    # the 04:15 shift, which is walked second but opens first.
+    sunday = riga(2026, 3, 29, 0, 0)
+    assert SPRING_GAP.due_at(sunday, timedelta(minutes=10)) == riga(2026, 3, 29, 4, 25)
+
+
+@pytest.mark.parametrize(
+    ("calendar", "week"),
+    [
+        (ALWAYS, timedelta(days=7)),
+        (RIGA, timedelta(hours=45)),
+        (SPRING_GAP, timedelta(hours=2, minutes=30)),  # 03:30-05:00 and 04:15-06:00 overlap
+        (NIGHTS, timedelta(hours=6 * 16)),
+        (UNTIL_MIDNIGHT, timedelta(hours=5 * 15)),
+        (Calendar.business("UTC", {6: [(time(22), time(6))], 0: [(time(5), time(7))]}),
+         timedelta(hours=9)),  # Sunday night runs on into Monday's shift
+        (Calendar.business("UTC", {0: [(time(9), time(9))]}), timedelta(days=1)),
+    ],
+)  # fmt: skip
+def test_open_per_week_is_the_time_a_week_of_shifts_is_open_overlaps_counted_once(
+    calendar: Calendar, week: timedelta
+) -> None:
+    assert calendar.open_per_week == week
+
+
+FIRST = datetime(1, 1, 8, tzinfo=UTC)
+LAST = datetime(9999, 12, 24, tzinfo=UTC)
+BEGINNING, END = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+
+
+def test_business_hours_are_placed_from_0001_01_08_to_9999_12_24_utc() -> None:
+    assert RIGA.elapsed(FIRST, FIRST + timedelta(days=7)) == timedelta(hours=45)
+    assert RIGA.elapsed(LAST - timedelta(days=7), LAST) == timedelta(hours=45)
+    assert RIGA.due_at(LAST - timedelta(days=7), timedelta(hours=45)) == riga(9999, 12, 23, 18, 0)
+    for outside in (BEGINNING, FIRST - timedelta(microseconds=1), LAST + timedelta(microseconds=1),
+                    END):  # fmt: skip
+        with pytest.raises(InvalidInput, match="from 0001-01-08 to 9999-12-24 UTC") as refused:
+            RIGA.elapsed(outside, riga(2026, 1, 5, 9, 0))
+        assert refused.value.field == "start"
+        with pytest.raises(InvalidInput, match="instant must be an aware datetime from 0001"):
+            RIGA.is_open(outside)
+        with pytest.raises(InvalidInput, match="end must be an aware datetime from 0001"):
+            RIGA.intervals(riga(2026, 1, 5, 9, 0), outside)
+        with pytest.raises(InvalidInput, match="start must be an aware datetime from 0001"):
+            RIGA.due_at(outside, timedelta(hours=1))
+
+
+def test_the_always_calendar_counts_from_one_end_of_datetime_to_the_other() -> None:
+    assert ALWAYS.elapsed(BEGINNING, END) == END - BEGINNING
+    assert ALWAYS.elapsed(END, BEGINNING) == BEGINNING - END
+    assert ALWAYS.is_open(END)
+    assert list(ALWAYS.intervals(BEGINNING, END)) == [(BEGINNING, END)]
+    assert ALWAYS.due_at(BEGINNING, END - BEGINNING) == END
+
+
+def test_a_due_instant_past_the_last_the_calendar_can_place_is_refused_as_input() -> None:
+    start = riga(2026, 1, 5, 9, 0)
+    with pytest.raises(InvalidInput, match=r"falls due by 9999-12-31T23:59:59\.999999") as refused:
+        ALWAYS.due_at(start, timedelta.max)
+    assert refused.value.field == "duration"
+    with pytest.raises(InvalidInput, match="falls due by 9999-12-24T00:00:00"):
+        RIGA.due_at(start, timedelta.max)
+    with pytest.raises(InvalidInput, match="falls due by 9999-12-24T00:00:00"):
+        SPARSE.due_at(start, timedelta(days=10**6))  # 84 million years of Wednesdays
+    last_week = LAST - timedelta(days=7)
+    with pytest.raises(InvalidInput, match="falls due by 9999-12-24T00:00:00"):
+        RIGA.due_at(last_week, timedelta(hours=45, microseconds=1))
+
+
+def test_past_a_daylight_saving_gap_due_at_sorts_and_refuses_alike_at_the_end() -> None:
+    # Riga skips 03:00-04:00 on Sunday 28 March 9999 too, so SPRING_GAP's
+    # shifts open out of order that day, and due_at sorts them from there on.
+    march = riga(9999, 3, 20, 0, 0)
+    left = SPRING_GAP.elapsed(march, LAST)
+    assert left == timedelta(days=4, hours=4, minutes=15)
+    due = SPRING_GAP.due_at(march, left)
+    assert SPRING_GAP.elapsed(march, due) == left
+    assert due <= LAST
+    with pytest.raises(InvalidInput, match="falls due by 9999-12-24T00:00:00"):
+        SPRING_GAP.due_at(march, left + timedelta(microseconds=1))
+
+
+def test_a_shift_of_a_day_at_an_end_of_datetime_is_refused_as_input() -> None:
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    night = Shift(time(22), time(6))
+    assert night.on(date(2026, 1, 5), ZoneInfo("UTC")) == (
+        datetime(2026, 1, 5, 22, tzinfo=UTC),
+        datetime(2026, 1, 6, 6, tzinfo=UTC),
+    )
+    with pytest.raises(InvalidInput, match="day must be a day whose shift UTC can represent"):
+        night.on(date.max, ZoneInfo("UTC"))
+    with pytest.raises(InvalidInput, match=r"day must be a datetime\.date"):
+        night.on("2026-01-05", ZoneInfo("UTC"))  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match=r"zone must be a zoneinfo\.ZoneInfo"):
+        night.on(date(2026, 1, 5), "UTC")  # type: ignore[arg-type]
 
 
 # -- the laws ------------------------------------------------------------------------
@@ -226,3 +429,33 @@ def test_country_holidays_close_a_business_calendar_on_public_holidays() -> None
     assert riga_office.is_open(riga(2026, 11, 19, 12, 0))
     with pytest.raises(InvalidInput, match="an ISO country code"):
         country_holidays("Atlantis", [2026])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field", "expected"),
+    [
+        ({"country": 5, "years": [2026]}, "country", "an ISO country code (a str)"),
+        ({"country": "Atlantis", "years": [2026]}, "country", "an ISO country code the"),
+        ({"country": "LV", "years": 2026}, "years", "a collection of years"),
+        ({"country": "LV", "years": "2026"}, "years", "a collection of years"),
+        ({"country": "LV", "years": None}, "years", "a collection of years"),
+        ({"country": "LV", "years": ["2026"]}, "years", "whole years (int) from 1 to 9999"),
+        ({"country": "LV", "years": [2026.5]}, "years", "whole years (int) from 1 to 9999"),
+        ({"country": "LV", "years": [True]}, "years", "whole years (int) from 1 to 9999"),
+        ({"country": "LV", "years": [10_000]}, "years", "whole years (int) from 1 to 9999"),
+        ({"country": "US", "years": [2026], "subdivision": 5}, "subdivision", "None or a"),
+        ({"country": "US", "years": [2026], "subdivision": "ZZ"}, "subdivision",
+         "a subdivision of 'US' the holidays package knows, such as 'AK'"),
+        ({"country": "LV", "years": [2026], "subdivision": "ZZ"}, "subdivision",
+         "(it knows none here: None)"),
+    ],
+)  # fmt: skip
+def test_country_holidays_refuses_malformed_arguments_naming_each(
+    arguments: dict[str, object], field: str, expected: str
+) -> None:
+    from ticketflow.sla import country_holidays  # noqa: PLC0415
+
+    with pytest.raises(InvalidInput) as refused:
+        country_holidays(**arguments)  # type: ignore[arg-type]
+    assert refused.value.field == field
+    assert expected in refused.value.expected

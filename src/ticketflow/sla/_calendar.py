@@ -23,18 +23,34 @@ import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from types import ModuleType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
 from ticketflow._errors import InvalidInput
-from ticketflow._validate import to_utc
+from ticketflow._validate import text, to_utc
 
 _DAY = timedelta(days=1)
+_WEEK = timedelta(days=7)
+_YEAR = timedelta(days=365)
 _NO_TIME = timedelta(0)
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
-_SEARCH_LIMIT = 366 * 5
-"""Days ``due_at`` looks ahead before deciding the calendar has no open time."""
+_LATEST = datetime.max.replace(tzinfo=UTC)
+_FIRST = datetime(1, 1, 8, tzinfo=UTC)
+_LAST = datetime(9999, 12, 24, tzinfo=UTC)
+"""The instants between which a business calendar places its shifts: a week
+in from each end of ``datetime``, so that the local day of an instant, the day
+before it and the day after its shifts end can all be represented."""
+_LAST_DAY = date(9999, 12, 25)
+"""The last local day a shift opening at or before ``_LAST`` can start on."""
+_FALL_BACK_PER_YEAR = timedelta(hours=3)
+"""More than clocks go back in a year, over the years to 9999, in any zone: a
+shift that a change back falls in is that much longer than written.  Rules
+today go back at most 2 h a year (Troll); a one-off jump of a day, such as
+Alaska's in 1867, is thousands of years from the end and covered many times
+over by the years between."""
+_REPRESENTABLE = "an aware datetime that UTC can represent, up to 9999-12-31 23:59:59.999999"
 
 
 class Weekday(enum.IntEnum):
@@ -66,16 +82,36 @@ class Shift:
                 raise InvalidInput("Shift", value, "a naive time of day, such as time(9, 0)")
 
     def on(self, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-        """The shift of ``day`` as an interval of aware UTC instants."""
-        return _opening(day, self.start, self.end, zone)
+        """The shift of ``day`` as an interval of aware UTC instants.
+
+        Raises:
+            InvalidInput: ``day`` is not a date, ``zone`` not a ZoneInfo, or the
+                shift falls outside what ``datetime`` can represent.
+        """
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise InvalidInput("day", day, "a datetime.date")
+        if not isinstance(zone, ZoneInfo):
+            raise InvalidInput("zone", zone, "a zoneinfo.ZoneInfo")
+        try:
+            opens, closes, _moved = _opening(day, self.start, self.end, zone)
+        except OverflowError:
+            raise InvalidInput(
+                "day", day, "a day whose shift UTC can represent, 0001-01-02 to 9999-12-29"
+            ) from None
+        return opens, closes
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _opening(day: date, start: time, end: time, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """A shift's interval on a day; kept, as SLA clocks ask about the same days again."""
+def _opening(day: date, start: time, end: time, zone: ZoneInfo) -> tuple[datetime, datetime, bool]:
+    """A shift's interval on a day, and whether a daylight-saving gap moved its opening.
+
+    Kept, as SLA clocks ask about the same days again.  A moved opening may
+    come after the opening of a shift that starts later in local time.
+    """
     opens = _instant(day, start, zone)
     closes_on = day if end > start else day + _DAY
-    return opens, _instant(closes_on, end, zone)
+    moved = opens.astimezone(zone).replace(tzinfo=None) != datetime.combine(day, start)
+    return opens, _instant(closes_on, end, zone), moved
 
 
 def _instant(day: date, moment: time, zone: ZoneInfo) -> datetime:
@@ -87,31 +123,65 @@ def _instant(day: date, moment: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, moment, tzinfo=zone).astimezone(UTC)
 
 
-def _shifts(value: object) -> Mapping[Weekday, tuple[Shift, ...]]:
+_PAIR = "a Shift or a (start, end) pair of naive datetime.time, such as (time(9), time(17))"
+
+
+def _weekday(value: object) -> Weekday:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 6:
+        raise InvalidInput("hours", value, "a weekday, 0 (Monday) to 6 (Sunday)")
+    return Weekday(value)
+
+
+def _shift(field: str, value: object) -> Shift:
+    if isinstance(value, Shift):
+        return value
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        raise InvalidInput(field, value, _PAIR)
+    start, end = value
+    if not all(isinstance(part, time) and part.tzinfo is None for part in (start, end)):
+        raise InvalidInput(field, value, _PAIR)
+    return Shift(start, end)
+
+
+def _shifts(
+    value: Mapping[int, Iterable[tuple[time, time] | Shift]] | None,
+) -> Mapping[Weekday, tuple[Shift, ...]] | None:
+    """The week of ``hours=``, checked: None for a calendar that is always open."""
+    if value is None:
+        return None
     if not isinstance(value, Mapping):
         raise InvalidInput("hours", value, "a mapping of weekdays to (start, end) shifts")
     week: dict[Weekday, tuple[Shift, ...]] = {}
     for day, shifts in value.items():
-        try:
-            weekday = Weekday(day)
-        except ValueError:
-            raise InvalidInput("hours", day, "a weekday, 0 (Monday) to 6 (Sunday)") from None
-        built = []
-        for shift in shifts:
-            if isinstance(shift, Shift):
-                built.append(shift)
-                continue
-            try:
-                start, end = shift
-            except (TypeError, ValueError):
-                raise InvalidInput(
-                    "hours", shift, "a Shift or a (start, end) pair of datetime.time"
-                ) from None
-            built.append(Shift(start, end))
+        weekday = _weekday(day)
+        field = f"hours[{weekday.value}]"
+        if isinstance(shifts, str | bytes | Shift) or not isinstance(shifts, Iterable):
+            raise InvalidInput(field, shifts, f"a list of shifts, each {_PAIR}")
+        built = [_shift(field, shift) for shift in shifts]
         week[weekday] = tuple(sorted(built, key=lambda item: item.start))
     if not any(week.values()):
         raise InvalidInput("hours", value, "at least one shift in the week")
     return week
+
+
+def _holidays(value: Iterable[date]) -> frozenset[date]:
+    """The dates of ``holidays=``, checked: a collection of dates, not one date or a string."""
+    if isinstance(value, str | bytes | date) or not isinstance(value, Iterable):
+        raise InvalidInput(
+            "holidays", value, "a collection of dates, such as {date(2026, 12, 25)}"
+        )
+    days = []
+    for day in value:
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise InvalidInput(
+                "holidays", day, "dates (datetime.date, not datetime), such as date(2026, 12, 25)"
+            )
+        days.append(day)
+    return frozenset(days)
+
+
+def _name(value: str) -> str:
+    return text(value, "name")
 
 
 _HH_MM = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]\Z")
@@ -136,15 +206,20 @@ def _weekday_shift(value: object) -> tuple[time, time]:
     return time.fromisoformat(start), time.fromisoformat(end)
 
 
-def _zone(value: object) -> ZoneInfo:
-    if isinstance(value, ZoneInfo):
+_ZONE = "an IANA time zone name, such as 'Europe/Riga', or a zoneinfo.ZoneInfo"
+
+
+def _zone(value: str | ZoneInfo | None) -> ZoneInfo | None:
+    """The time zone of ``zone=``, checked: None for a calendar that is always open."""
+    if value is None or isinstance(value, ZoneInfo):
         return value
+    if not isinstance(value, str):
+        raise InvalidInput("zone", value, _ZONE)
     try:
-        return ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(
-            "zone", value, "an IANA time zone name, such as 'Europe/Riga'"
-        ) from None
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a key that names a directory of the database, or is too long
+        raise InvalidInput("zone", value, _ZONE) from None
 
 
 def _week_of(calendar: Calendar) -> tuple[tuple[tuple[time, time], ...], ...]:
@@ -156,6 +231,38 @@ def _week_of(calendar: Calendar) -> tuple[tuple[tuple[time, time], ...], ...]:
     hours = calendar.hours or {}
     return tuple(
         tuple((shift.start, shift.end) for shift in hours.get(day, ())) for day in _WEEKDAYS
+    )
+
+
+def _open_per_week(calendar: Calendar) -> timedelta:
+    """The open time of a week as its shifts are written: overlaps count once."""
+    if calendar.hours is None:
+        return _WEEK
+    spans: list[tuple[timedelta, timedelta]] = []
+    for day, shifts in calendar.hours.items():
+        for shift in shifts:
+            opens = day * _DAY + _since_midnight(shift.start)
+            length = _since_midnight(shift.end) - _since_midnight(shift.start)
+            closes = opens + (length if length > _NO_TIME else length + _DAY)
+            if closes > _WEEK:  # Sunday's night shift runs on into Monday
+                spans += [(opens, _WEEK), (_NO_TIME, closes - _WEEK)]
+            else:
+                spans.append((opens, closes))
+    total, counted_to = _NO_TIME, _NO_TIME
+    for opens, closes in sorted(spans):
+        low = max(opens, counted_to)
+        if low < closes:
+            total += closes - low
+            counted_to = closes
+    return total
+
+
+def _since_midnight(moment: time) -> timedelta:
+    return timedelta(
+        hours=moment.hour,
+        minutes=moment.minute,
+        seconds=moment.second,
+        microseconds=moment.microsecond,
     )
 
 
@@ -174,14 +281,19 @@ class Calendar:
     datetime.timedelta(seconds=14400)
     """
 
-    zone: ZoneInfo | None = attrs.field(default=None, eq=False)
-    hours: Mapping[Weekday, tuple[Shift, ...]] | None = None
-    holidays: frozenset[date] = frozenset()
-    name: str = "24x7"
+    zone: ZoneInfo | None = attrs.field(default=None, eq=False, converter=_zone)
+    hours: Mapping[Weekday, tuple[Shift, ...]] | None = attrs.field(
+        default=None, converter=_shifts
+    )
+    holidays: frozenset[date] = attrs.field(default=frozenset(), converter=_holidays)
+    name: str = attrs.field(default="24x7", converter=_name)
     _week: tuple[tuple[tuple[time, time], ...], ...] = attrs.field(
         init=False, eq=False, repr=False, default=attrs.Factory(_week_of, takes_self=True)
     )
     """The shifts of ``hours`` by ``date.weekday()`` (see :func:`_week_of`)."""
+    _weekly: timedelta = attrs.field(
+        init=False, eq=False, repr=False, default=attrs.Factory(_open_per_week, takes_self=True)
+    )
 
     @classmethod
     def always(cls) -> Calendar:
@@ -211,25 +323,49 @@ class Calendar:
             name: for reports; defaults to the zone's name.
 
         Raises:
-            InvalidInput: an unknown zone, a malformed shift, a week without one.
+            InvalidInput: naming the argument at fault: an unknown zone, a
+                malformed shift or weekday, a week without a shift, holidays
+                that are not a collection of dates, a name that is not text.
         """
         if (hours is None) == (weekdays is None):
             raise InvalidInput("hours", hours, "either hours= or weekdays=, one of them")
         if weekdays is not None:
             hours = dict.fromkeys(range(5), (_weekday_shift(weekdays),))
         where = _zone(zone)
-        days = frozenset(holidays)
-        if not all(isinstance(day, date) and not isinstance(day, datetime) for day in days):
-            raise InvalidInput("holidays", sorted(map(str, days)), "dates")
-        return cls(where, _shifts(hours), days, name or where.key)
+        if where is None:
+            raise InvalidInput("zone", zone, _ZONE)
+        return cls(where, hours, holidays, where.key if name is None else name)
+
+    def __attrs_post_init__(self) -> None:
+        if (self.zone is None) != (self.hours is None):
+            raise InvalidInput(
+                "zone", self.zone, "given with hours, and only with them (None: always open)"
+            )
 
     @property
     def is_always(self) -> bool:
         """Whether every instant counts."""
         return self.hours is None
 
+    @property
+    def open_per_week(self) -> timedelta:
+        """The open time of a week as its shifts are written (7 days when always open).
+
+        A real week has less when a holiday falls in it, and an hour more or
+        less when a daylight-saving change falls in one of its shifts.
+        """
+        return self._weekly
+
     def intervals(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """The open intervals that overlap ``[start, end)``, clipped to it, in order."""
+        """The open intervals that overlap ``[start, end)``, clipped to it, in order, in UTC.
+
+        Raises:
+            InvalidInput: ``start`` or ``end`` is not an aware datetime, or, on
+                business hours, is outside 0001-01-08 to 9999-12-24 UTC.
+        """
+        return self._intervals(self._moment(start, "start"), self._moment(end, "end"))
+
+    def _intervals(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
         if self.hours is None or self.zone is None:
             if start < end:
                 yield start, end
@@ -240,15 +376,44 @@ class Calendar:
         while day <= last:
             if day not in self.holidays:
                 for begins, ends in self._week[day.weekday()]:
-                    opens, closes = _opening(day, begins, ends, zone)
+                    opens, closes, _moved = _opening(day, begins, ends, zone)
                     low, high = max(opens, start), min(closes, end)
                     if low < high:
                         yield low, high
             day += _DAY
 
+    def _moment(self, value: object, field: str) -> datetime:
+        """``value`` in UTC, if the calendar can place it (see ``_FIRST`` and ``_LAST``)."""
+        try:
+            moment = to_utc(value, field)
+        except OverflowError:  # an offset moved it past an end of datetime
+            raise InvalidInput(field, value, _REPRESENTABLE) from None
+        if self.hours is not None and not _FIRST <= moment <= _LAST:
+            raise InvalidInput(
+                field,
+                value,
+                "an aware datetime from 0001-01-08 to 9999-12-24 UTC, where business"
+                " hours can be placed",
+            )
+        return moment
+
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
-        """The business time from ``start`` to ``end`` (negative if ``end`` is earlier)."""
-        a, b = to_utc(start, "start"), to_utc(end, "end")
+        """The business time from ``start`` to ``end`` (negative if ``end`` is earlier).
+
+        It takes time in proportion to the days between them: a millisecond
+        or two a year with a shift every weekday.
+
+        Raises:
+            InvalidInput: ``start`` or ``end`` is not an aware datetime, or, on
+                business hours, is outside 0001-01-08 to 9999-12-24 UTC.
+        """
+        a, b = start, end
+        # Checked inline when already UTC and in range: the metrics and SLA
+        # clocks call this for every interval of every ticket.
+        if not (type(a) is datetime and a.tzinfo is UTC and _FIRST <= a <= _LAST):
+            a = self._moment(start, "start")
+        if not (type(b) is datetime and b.tzinfo is UTC and _FIRST <= b <= _LAST):
+            b = self._moment(end, "end")
         if b < a:
             return -self.elapsed(b, a)
         hours, zone = self.hours, self.zone
@@ -267,10 +432,11 @@ class Calendar:
         while day <= last:
             if day not in holidays:
                 for begins, ends in week[day.weekday()]:
-                    opens, closes = _opening(day, begins, ends, zone)
+                    opens, closes, _moved = _opening(day, begins, ends, zone)
                     if opens < opened:
                         return sum(
-                            (high - low for low, high in _merged(self.intervals(a, b))), _NO_TIME
+                            (high - low for low, high in _merged(self._intervals(a, b))),
+                            _NO_TIME,
                         )
                     opened = opens
                     low = opens if opens > counted_to else counted_to
@@ -284,30 +450,98 @@ class Calendar:
     def due_at(self, start: datetime, duration: timedelta) -> datetime:
         """The earliest instant by which ``duration`` of business time has passed since ``start``.
 
+        However long the duration and however few the open hours, the answer
+        is computed: the calendar is walked as far as the duration needs, in
+        time proportional to the days walked.
+
         Raises:
-            InvalidInput: a negative duration, or a calendar with no open time
-                in the next five years.
+            InvalidInput: ``start`` is not an aware datetime, or is outside
+                0001-01-08 to 9999-12-24 UTC on business hours; the duration
+                is negative, or falls due after the last instant the calendar
+                can place (9999-12-24 UTC on business hours, the end of
+                ``datetime`` when always open).
         """
-        begin = to_utc(start, "start")
-        if not isinstance(duration, timedelta) or duration < timedelta(0):
+        begin = self._moment(start, "start")
+        if not isinstance(duration, timedelta) or duration < _NO_TIME:
             raise InvalidInput("duration", duration, "a timedelta, zero or more")
-        if duration == timedelta(0) or self.is_always:
+        hours, zone = self.hours, self.zone
+        if hours is None or zone is None:
+            if duration > _LATEST - begin:
+                raise self._too_long(duration, begin, _LATEST)
             return begin + duration
+        if duration == _NO_TIME:
+            return begin
+        # No calendar holds more open time before _LAST than its week, written,
+        # over the days left and two more (its zone's offset can shift a day
+        # either way), and what clocks going back can add; a longer duration
+        # is refused without a walk to the end of time.
+        room = _LAST - begin
+        most = _most_open(self._weekly, room + 2 * _DAY) + _FALL_BACK_PER_YEAR * (room / _YEAR + 1)
+        if duration > most:
+            raise self._too_long(duration, begin, _LAST)
+        # The walk of intervals() inlined, as in elapsed(), counting down
+        # until the duration is used up.  It ends: every week has a shift, and
+        # holidays are finitely many.  Shifts open in the order walked unless
+        # a daylight-saving gap moves an opening on (past a later shift's
+        # opening, perhaps); then the general way, which sorts, answers.
+        left = duration
+        counted_to = begin  # the time before this is counted (or not open)
+        holidays, week = self.holidays, self._week
+        day = begin.astimezone(zone).date() - _DAY  # a shift from the day before may run on
+        while day <= _LAST_DAY:
+            if day not in holidays:
+                for begins, ends in week[day.weekday()]:
+                    opens, closes, moved = _opening(day, begins, ends, zone)
+                    if moved:
+                        return self._due_sorted(begin, duration)
+                    low = opens if opens > counted_to else counted_to
+                    if low < closes:
+                        if closes - low >= left:
+                            if low + left > _LAST:
+                                raise self._too_long(duration, begin, _LAST)
+                            return low + left
+                        left -= closes - low
+                        counted_to = closes
+            day += _DAY
+        raise self._too_long(duration, begin, _LAST)
+
+    def _due_sorted(self, begin: datetime, duration: timedelta) -> datetime:
+        """``due_at`` for shifts that may open out of order: a week at a time, sorted."""
         left = duration
         window = begin
-        for _ in range(_SEARCH_LIMIT // 7):
-            until = window + timedelta(days=7)
-            for low, high in _merged(self.intervals(window, until)):
+        while window < _LAST:
+            until = min(window + _WEEK, _LAST)
+            for low, high in _merged(self._intervals(window, until)):
                 if high - low >= left:
                     return low + left
                 left -= high - low
             window = until
-        raise InvalidInput("calendar", self.name, "a calendar with open time ahead")
+        raise self._too_long(duration, begin, _LAST)
+
+    def _too_long(self, duration: timedelta, begin: datetime, last: datetime) -> InvalidInput:
+        return InvalidInput(
+            "duration",
+            duration,
+            f"a duration that falls due by {last.isoformat()}, the last instant calendar"
+            f" {self.name!r} can place, counted from {begin.isoformat()}",
+        )
 
     def is_open(self, instant: datetime) -> bool:
-        """Whether the clock runs at ``instant``."""
-        moment = to_utc(instant, "instant")
-        return any(True for _ in self.intervals(moment, moment + timedelta(microseconds=1)))
+        """Whether the clock runs at ``instant``.
+
+        Raises:
+            InvalidInput: ``instant`` is not an aware datetime, or, on business
+                hours, is outside 0001-01-08 to 9999-12-24 UTC.
+        """
+        moment = self._moment(instant, "instant")
+        if self.is_always:
+            return True
+        return any(True for _ in self._intervals(moment, moment + timedelta(microseconds=1)))
+
+
+def _most_open(weekly: timedelta, span: timedelta) -> timedelta:
+    """The most open time a span holds at ``weekly`` a week, as written: the weeks it touches."""
+    return weekly * (span // _WEEK + 2)
 
 
 def _merged(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
@@ -330,18 +564,47 @@ def country_holidays(
     Pass the result as ``Calendar.business(..., holidays=...)``.
 
     Raises:
-        InvalidInput: an unknown country or subdivision.
+        InvalidInput: a country or subdivision that is not text or that the
+            package does not know, years that are not a collection of whole
+            years from 1 to 9999.
         ImportError: the ``holidays`` package is not installed.
     """
+    if not isinstance(country, str):
+        raise InvalidInput("country", country, "an ISO country code (a str), such as 'LV'")
+    if subdivision is not None and not isinstance(subdivision, str):
+        raise InvalidInput("subdivision", subdivision, "None or a subdivision code, such as 'CA'")
+    if isinstance(years, str | bytes) or not isinstance(years, Iterable):
+        raise InvalidInput("years", years, "a collection of years, such as [2026, 2027]")
+    wanted = list(years)
+    for year in wanted:
+        if isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999:
+            raise InvalidInput("years", year, "whole years (int) from 1 to 9999")
     try:
         import holidays  # noqa: PLC0415 - an optional extra, imported when asked for
     except ImportError as missing:
         msg = 'country_holidays needs the holidays package: pip install "ticketflow[holidays]"'
         raise ImportError(msg) from missing
     try:
-        found = holidays.country_holidays(country, subdiv=subdivision, years=list(years))
+        found = holidays.country_holidays(country, subdiv=subdivision, years=wanted)
     except NotImplementedError:
+        if subdivision is not None and _knows(holidays, country):
+            known = holidays.list_supported_countries().get(country, [])
+            example = f", such as {known[0]!r}" if known else " (it knows none here: None)"
+            raise InvalidInput(
+                "subdivision",
+                subdivision,
+                f"a subdivision of {country!r} the holidays package knows{example}",
+            ) from None
         raise InvalidInput(
             "country", country, "an ISO country code the holidays package knows, such as 'LV'"
         ) from None
     return frozenset(found)
+
+
+def _knows(package: ModuleType, country: str) -> bool:
+    """Whether the ``holidays`` package knows ``country``, whatever its subdivisions."""
+    try:
+        package.country_holidays(country, years=[])
+    except NotImplementedError:
+        return False
+    return True

@@ -28,12 +28,38 @@ class Target(enum.Enum):
     CLOSE_WITHIN = "close_within"
 
 
+_CENTURY = timedelta(days=36525)
+"""The longest target: 100 years of a calendar's open time.  Longer is a typo
+(days for hours) or a sentinel meant as "no target", for which None is the
+way; and its due instant could not be represented."""
+
+
 def _target_time(value: object) -> timedelta | None:
     if value is None:
         return None
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise InvalidInput("SLA target", value, "a positive timedelta, or None for no target")
+    if not isinstance(value, timedelta) or not timedelta(0) < value <= _CENTURY:
+        raise InvalidInput(
+            "SLA target",
+            value,
+            "a positive timedelta, at most 100 years (36525 days), or None for no target",
+        )
     return value
+
+
+def _within_a_century(policy: SLAPolicy, _attribute: object, calendar: object) -> None:
+    """Refuse a calendar that is not one, and targets it would not reach in 100 years."""
+    if not isinstance(calendar, Calendar):
+        raise InvalidInput("SLAPolicy.calendar", calendar, "a Calendar, such as Calendar.always()")
+    longest = calendar.open_per_week * _CENTURY.days // 7
+    for target in Target:
+        promised = policy.target(target)
+        if promised is not None and promised > longest:
+            raise InvalidInput(
+                f"SLAPolicy.{target.value}",
+                promised,
+                f"at most {longest}, the open time calendar {calendar.name!r} counts in"
+                f" 100 years ({calendar.open_per_week} a week), or None for no target",
+            )
 
 
 def _condition(_policy: object, _attribute: object, value: Condition | None) -> None:
@@ -46,15 +72,6 @@ def _condition(_policy: object, _attribute: object, value: Condition | None) -> 
             "SLAPolicy.applies_to",
             value,
             "a condition that does not look at SLA clocks (they depend on the policy)",
-        )
-
-
-def _calendar(_policy: object, _attribute: object, value: Calendar) -> None:
-    if not isinstance(value, Calendar):
-        raise InvalidInput(
-            "SLAPolicy.calendar",
-            value,
-            "a Calendar, such as Calendar.business('Europe/Riga', ...)",
         )
 
 
@@ -74,6 +91,12 @@ class SLAPolicy:
             in business time of ``calendar``; None for no target.
         calendar: when the clocks run (24x7 by default).
 
+    Raises:
+        InvalidInput: a target that is not a positive timedelta, or longer
+            than the open time ``calendar`` counts in 100 years (100 years
+            when always open: 36525 days), or a ``calendar`` that is not a
+            :class:`Calendar`.
+
     Policies are tried in order and the first that applies covers a ticket
     (:func:`policy_for`).
     """
@@ -84,7 +107,7 @@ class SLAPolicy:
     next_response: timedelta | None = attrs.field(default=None, converter=_target_time)
     resolution: timedelta | None = attrs.field(default=None, converter=_target_time)
     close_within: timedelta | None = attrs.field(default=None, converter=_target_time)
-    calendar: Calendar = attrs.field(factory=Calendar.always, validator=_calendar)
+    calendar: Calendar = attrs.field(factory=Calendar.always, validator=_within_a_century)
 
     def target(self, which: Target) -> timedelta | None:
         """The duration promised for ``which``, if any."""
