@@ -7,10 +7,21 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from ticketflow import Actor, Category, Contact, DefaultLifecycle, TicketState, Workflow
+from ticketflow import (
+    Actor,
+    Category,
+    Contact,
+    DefaultLifecycle,
+    InvalidWorkflow,
+    TicketState,
+    Transition,
+    Workflow,
+)
+from ticketflow._status import is_name
 from ticketflow.cli import main
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "examples" / "workflows"
@@ -136,3 +147,50 @@ def test_sibling_extensions_may_name_their_own_states_alike() -> None:
         rows = [row for row in workflow.transitions if row.event == "wait_for_vendor"]
         assert len(rows) == 1
     assert Workflow.default().to_dict() == PRISTINE
+
+
+def test_event_names_declared_in_code_follow_the_rule_of_status_names() -> None:
+    class Shouting(DefaultLifecycle):
+        escalated = TicketState(Category.OPEN)
+        Escalate = DefaultLifecycle.open.to(escalated)
+        escalated.to(DefaultLifecycle.resolved, event="resolve!")
+
+    with pytest.raises(InvalidWorkflow) as refused:
+        Workflow.from_statemachine(Shouting)
+    assert refused.value.problems == (
+        "transition 'Escalate' from 'open' to 'escalated': the event name must be "
+        "a lower-case identifier such as 'waiting_on_vendor', got 'Escalate'",
+        "transition 'resolve!' from 'escalated' to 'resolved': the event name must be "
+        "a lower-case identifier such as 'waiting_on_vendor', got 'resolve!'",
+    )
+
+
+def test_the_workflow_constructor_checks_event_names_with_the_same_rule() -> None:
+    minimal = Workflow.from_file(WORKFLOWS / "minimal.json")
+    rows = [*minimal.transitions, Transition("Fast Close", "todo", "fixed")]
+    with pytest.raises(InvalidWorkflow, match="the event name must be a lower-case identifier"):
+        Workflow("m", minimal.statuses.values(), minimal.initial, rows, final=minimal.final)
+    assert is_name("fast_close")
+    assert not is_name("Fast Close")
+
+
+def test_mermaid_escapes_what_would_end_a_label() -> None:
+    data = Workflow.from_file(WORKFLOWS / "minimal.json").to_dict()
+    data["statuses"][0]["label"] = 'The "inbox"; #1: new\nline'
+    data["transitions"][0]["cond"] = ["signed: yes; #quot;"]
+    drawn = Workflow.from_dict(data, guards={"signed: yes; #quot;": _always}).to_mermaid()
+    assert '    state "The #quot;inbox#quot;#59; #1#58; new#10;line (new)" as todo\n' in drawn
+    assert "    todo --> fixed : resolve [signed#58; yes#59; #quot#59;]\n" in drawn
+    plain = Workflow.from_dict(_plain(data)).to_mermaid()
+    assert len(drawn.splitlines()) == len(plain.splitlines())
+
+
+def _always(_ticket: object, _actor: object, _payload: object) -> bool:
+    return True
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    data = json.loads(json.dumps(data))
+    data["statuses"][0]["label"] = "Plain"
+    del data["transitions"][0]["cond"]
+    return data

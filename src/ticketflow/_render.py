@@ -25,16 +25,33 @@ def _edges(workflow: Workflow) -> dict[tuple[str, str], list[str]]:
     return edges
 
 
+_MERMAID_ENTITIES = {
+    # Mermaid reads #name; and #number; as entities, which is how a label
+    # holds what would end it: a quote ends a state's label; a colon, a
+    # semicolon or a line break ends an edge's.  Escaping every ';' also
+    # keeps a '#' in the text from starting an entity of its own.
+    **{code: f"#{code};" for code in (*range(0x20), *range(0x7F, 0xA0))},
+    ord('"'): "#quot;",
+    ord(":"): "#58;",
+    ord(";"): "#59;",
+}
+
+
+def _mermaid_text(text: str) -> str:
+    """Escape ``text`` for a Mermaid label, state or edge, as entities."""
+    return text.translate(_MERMAID_ENTITIES)
+
+
 def mermaid(workflow: Workflow) -> str:
     """Return a Mermaid ``stateDiagram-v2`` of the workflow's statuses and transitions."""
     lines = ["stateDiagram-v2"]
     lines.extend(
-        f'    state "{status.label} ({status.category.value})" as {status.name}'
+        f'    state "{_mermaid_text(status.label)} ({status.category.value})" as {status.name}'
         for status in workflow.statuses.values()
     )
     lines.append(f"    [*] --> {workflow.initial}")
     for (source, target), labels in _edges(workflow).items():
-        lines.append(f"    {source} --> {target} : {', '.join(labels)}")
+        lines.append(f"    {source} --> {target} : {_mermaid_text(', '.join(labels))}")
     lines.extend(f"    {status} --> [*]" for status in sorted(workflow.final))
     return "\n".join(lines) + "\n"
 
@@ -81,12 +98,21 @@ def dot(workflow: Workflow) -> str:
     return "\n".join(lines) + "\n"
 
 
+_MARKDOWN_CELL = dict.fromkeys((*range(0x20), *range(0x7F, 0xA0)), " ") | {ord("|"): "\\|"}
+
+
+def _markdown_text(text: str) -> str:
+    """Keep ``text`` inside one cell of a Markdown table: no pipe, no line break."""
+    return text.translate(_MARKDOWN_CELL)
+
+
 def markdown_table(workflow: Workflow) -> str:
     """Return a Markdown table with one row per event: from which statuses, to which."""
     rows: dict[str, list[str]] = {}
     for row in workflow.transitions:
         target = row.target if row.source != row.target else "(stays)"
-        when = f" if {row.describe()}" if row.guards else ""
+        # Guard names come from the host or a file: keep them inside their cell.
+        when = f" if {_markdown_text(row.describe())}" if row.guards else ""
         rows.setdefault(row.event, []).append(f"{row.source} → {target}{when}")
     lines = ["| event | from → to |", "|---|---|"]
     lines.extend(f"| `{event}` | {'<br>'.join(moves)} |" for event, moves in rows.items())
