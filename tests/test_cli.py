@@ -8,9 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import START
 
+from ticketflow import Actor, Contact, Helpdesk, ManualClock
 from ticketflow._demo import run_demo
 from ticketflow.cli import main
+from ticketflow.storage import SQLiteStore
 
 
 def test_the_demo_prints_the_same_story_for_the_same_seed() -> None:
@@ -136,3 +139,43 @@ def test_list_refuses_an_unknown_status_and_demo_names_the_db_option(
     assert "status must be a status of workflow 'default'" in capsys.readouterr().err
     assert main(["demo", "--quiet", "--db", str(database)]) == 2
     assert "--db must be a new or empty database" in capsys.readouterr().err
+
+
+FORGED = "#9   2026-01-01 00:00  close           resolved -> closed       admin root"
+
+
+def _hostile_database(path: Path) -> None:
+    """Store a ticket whose customer text tries to forge output and clear the screen."""
+    with SQLiteStore(path) as store:
+        desk = Helpdesk(store=store, clock=ManualClock(START))
+        ticket = desk.open(
+            subject="Help\x1b[2J\x00 now\nT-99     closed",
+            description="d",
+            requester=Contact(id="c-1", name="Ana", email="ana@example.com"),
+        )
+        desk.reply(ticket.id, Actor.customer("c-1"), f"thanks\n{FORGED}\x1b[31m")
+
+
+def test_history_prints_a_reply_on_its_own_line_so_it_cannot_forge_an_event(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "hostile.sqlite3"
+    _hostile_database(database)
+    assert main(["history", "--db", str(database), "T-1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["#1", "#2"]
+    assert lines[1].endswith(f"  thanks\\n{FORGED}\\x1b[31m")
+    assert not any(line.startswith(FORGED) for line in lines)
+
+
+def test_list_prints_control_characters_in_subjects_as_escapes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "hostile.sqlite3"
+    _hostile_database(database)
+    assert main(["list", "--db", str(database)]) == 0
+    out = capsys.readouterr().out
+    assert "Help\\x1b[2J\\x00 now\\nT-99     closed" in out
+    assert "\x1b" not in out
+    assert "\x00" not in out
+    assert not any(line.startswith("T-99") for line in out.splitlines())

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from ticketflow import (
     Actor,
@@ -194,3 +198,25 @@ def _plain(data: dict[str, Any]) -> dict[str, Any]:
     data["statuses"][0]["label"] = "Plain"
     del data["transitions"][0]["cond"]
     return data
+
+
+@given(label=st.text(), guard=st.text(min_size=1))
+@example(label='a\u2028b\x85c"d;e:f#g', guard="x\u2029y|z\n")
+def test_every_drawing_keeps_any_label_and_guard_name_on_its_own_line(
+    label: str, guard: str
+) -> None:
+    minimal = Workflow.from_file(WORKFLOWS / "minimal.json")
+    statuses = [attrs.evolve(minimal.statuses["todo"], label=label), *minimal.statuses.values()]
+    rows = [attrs.evolve(minimal.transitions[0], guards=((guard, True),)), *minimal.transitions]
+    drawn = Workflow(
+        "m",
+        statuses[:1] + statuses[2:],
+        "todo",
+        rows[:1] + rows[2:],
+        guards={guard: _always},
+        final=minimal.final,
+    )
+    for draw in ("to_mermaid", "to_dot", "to_markdown"):
+        text = getattr(drawn, draw)()
+        assert len(text.splitlines()) == len(getattr(minimal, draw)().splitlines())
+        assert not any(unicodedata.category(char) == "Cc" for char in text.replace("\n", ""))

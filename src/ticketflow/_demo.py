@@ -22,6 +22,7 @@ import attrs
 from ticketflow._actor import Actor
 from ticketflow._clock import ManualClock
 from ticketflow._desk import Helpdesk
+from ticketflow._display import printable
 from ticketflow._errors import IllegalTransition, InvalidInput, PermissionDenied
 from ticketflow._history import HistoryEvent, replay
 from ticketflow._status import ACTIVE_CATEGORIES
@@ -101,7 +102,7 @@ class _Simulation:
             for ticket in self.desk.find(status="closed"):
                 self._maybe_follow_up(ticket)
             for line in self.pending:
-                self.out(line)
+                self.out(printable(line))
             self.pending.clear()
         tickets = self.desk.find()
         histories = {ticket.id: self.desk.history(ticket.id) for ticket in tickets}

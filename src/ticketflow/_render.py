@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from ticketflow._workflow import Workflow
 
 
+_CONTROLS = (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)
+"""Characters that would break a line of a drawing, or do worse: C0, C1, DEL, separators."""
+
+
 def _edges(workflow: Workflow) -> dict[tuple[str, str], list[str]]:
     """Group the rows by (source, target); each edge lists its events, guards shown."""
     edges: dict[tuple[str, str], list[str]] = {}
@@ -30,7 +34,7 @@ _MERMAID_ENTITIES = {
     # holds what would end it: a quote ends a state's label; a colon, a
     # semicolon or a line break ends an edge's.  Escaping every ';' also
     # keeps a '#' in the text from starting an entity of its own.
-    **{code: f"#{code};" for code in (*range(0x20), *range(0x7F, 0xA0))},
+    **{code: f"#{code};" for code in _CONTROLS},
     ord('"'): "#quot;",
     ord(":"): "#58;",
     ord(";"): "#59;",
@@ -63,8 +67,18 @@ _DOT_SHAPES = {
 }
 
 
+_DOT_ESCAPES = {
+    # A quoted DOT string ends at '"'; a line break in a label is written \n,
+    # and other control characters as entities, which Graphviz reads.
+    **{code: f"&#{code};" for code in _CONTROLS},
+    ord("\\"): "\\\\",
+    ord('"'): '\\"',
+    ord("\n"): "\\n",
+}
+
+
 def _dot_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    return text.translate(_DOT_ESCAPES)
 
 
 def _dot_text(text: str) -> str:
@@ -98,7 +112,7 @@ def dot(workflow: Workflow) -> str:
     return "\n".join(lines) + "\n"
 
 
-_MARKDOWN_CELL = dict.fromkeys((*range(0x20), *range(0x7F, 0xA0)), " ") | {ord("|"): "\\|"}
+_MARKDOWN_CELL = dict.fromkeys(_CONTROLS, " ") | {ord("|"): "\\|"}
 
 
 def _markdown_text(text: str) -> str:

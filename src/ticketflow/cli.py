@@ -13,6 +13,7 @@ from ticketflow._actor import Actor
 from ticketflow._definition import guard_names, read_file, workflow_from_dict
 from ticketflow._demo import run_demo
 from ticketflow._desk import Helpdesk
+from ticketflow._display import printable
 from ticketflow._errors import InvalidInput, InvalidWorkflow, StorageError, TicketNotFound
 from ticketflow._guards import builtin_guards
 from ticketflow._ticket import Ticket
@@ -100,7 +101,7 @@ def _drawable(path: str | None) -> Workflow:
     missing = sorted(guard_names(data) - set(builtin_guards()))
     if missing:
         print(
-            f"note: guards {', '.join(missing)} are not built in; drawn by name only",
+            f"note: guards {printable(', '.join(missing))} are not built in; drawn by name only",
             file=sys.stderr,
         )
     return workflow_from_dict(
@@ -138,9 +139,12 @@ def _list(args: argparse.Namespace) -> None:
             status=args.status, assignee=args.assignee, limit=args.limit
         )
     for ticket in tickets:
+        # Stored text is printed escaped: a subject cannot move the cursor or
+        # start a line of its own.
         print(
-            f"{ticket.id:<8} {ticket.status:<10} {ticket.priority.value:<7} "
-            f"{ticket.assignee or '-':<8} {ticket.updated_at:%Y-%m-%d %H:%M}  {ticket.subject}"
+            f"{printable(ticket.id):<8} {printable(ticket.status):<10} "
+            f"{ticket.priority.value:<7} {printable(ticket.assignee or '-'):<8} "
+            f"{ticket.updated_at:%Y-%m-%d %H:%M}  {printable(ticket.subject)}"
         )
     print(f"{len(tickets)} ticket{'s' if len(tickets) != 1 else ''}")
 
@@ -170,12 +174,19 @@ def _sweep(args: argparse.Namespace) -> None:
     verb = "would fire" if report.dry_run else "fired"
     for firing in report.fired:
         print(
-            f"{firing.ticket_id:<8} {firing.rule:<18} {firing.event:<12} "
-            f"{firing.from_status} -> {firing.to_status}"
+            f"{printable(firing.ticket_id):<8} {printable(firing.rule):<18} "
+            f"{printable(firing.event):<12} "
+            f"{printable(firing.from_status)} -> {printable(firing.to_status)}"
         )
     for skip in report.skipped:
-        print(f"{skip.ticket_id:<8} {skip.rule:<18} skipped: {skip.reason}")
-    counts = ", ".join(f"{rule} {count}" for rule, count in report.by_rule().items()) or "nothing"
+        print(
+            f"{printable(skip.ticket_id):<8} {printable(skip.rule):<18} "
+            f"skipped: {printable(skip.reason)}"
+        )
+    counts = (
+        ", ".join(f"{printable(rule)} {count}" for rule, count in report.by_rule().items())
+        or "nothing"
+    )
     print(f"{verb} at {report.at:%Y-%m-%d %H:%M} UTC: {counts}")
 
 
@@ -188,10 +199,11 @@ def _history(args: argparse.Namespace) -> None:
             if event.from_status is None
             else (f"{event.from_status} -> {event.to_status}")
         )
-        body = f"  {event.body}" if event.body else ""
+        # A reply's newlines stay inside its line: a body cannot forge an event.
+        body = f"  {printable(event.body)}" if event.body else ""
         print(
-            f"#{event.seq:<3} {event.at:%Y-%m-%d %H:%M}  {event.name:<15} {moved:<24} "
-            f"{event.actor.role.value} {event.actor.id}{body}"
+            f"#{event.seq:<3} {event.at:%Y-%m-%d %H:%M}  {printable(event.name):<15} "
+            f"{printable(moved):<24} {event.actor.role.value} {printable(event.actor.id)}{body}"
         )
 
 
