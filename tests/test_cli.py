@@ -7,11 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
-from support import START
+from support import ANA, START
 
 from ticketflow import Actor, Contact, Helpdesk, ManualClock
-from ticketflow._demo import run_demo
+from ticketflow._demo import run_demo, without_repeats
 from ticketflow.cli import main
 from ticketflow.storage import SQLiteStore
 
@@ -58,6 +59,47 @@ def test_quiet_prints_only_the_summary_and_the_metrics_report() -> None:
     assert lines[2] == "summary"
     assert lines[13] == "metrics at 2026-01-08 08:00 UTC"
     assert not any(" -> " in line for line in lines), "quiet prints no moves"
+
+
+def test_the_demo_grows_in_proportion_to_the_days_it_runs() -> None:
+    opened = {}
+    for days in (21, 84):
+        report = run_demo(seed=7, days=days, quiet=True, out=io.StringIO())
+        opened[days] = len(report.tickets) + report.purged
+        # At most one arrival per business hour, and at most one follow-up each.
+        assert opened[days] <= 2 * 10 * days
+        by_id = {ticket.id: ticket for ticket in report.tickets}
+        follow_ups = [ticket for ticket in report.tickets if ticket.parent_id]
+        assert follow_ups
+        assert all(by_id[ticket.parent_id].parent_id is None for ticket in follow_ups), (
+            "no follow-up of a follow-up: they made the count grow exponentially"
+        )
+    assert 3 <= opened[84] / opened[21] <= 5
+
+
+def test_the_story_marks_follow_up_tickets_and_prints_each_table_once() -> None:
+    output = _demo_output(seed=7, days=14)
+    kept = output.split("\nsummary\n")[1]
+    follow_ups = int(kept.split("follow-up tickets:")[1].split()[0])
+    marked = [line for line in output.splitlines() if ", follow-up of T-" in line]
+    assert len(marked) == follow_ups > 0
+    assert all(" new " in line and " create by customer " in line for line in marked)
+    assert "by department\n" in output
+    assert "by tag\n" not in output, "the demo tags each ticket with its department"
+
+
+def test_a_tag_breakdown_that_differs_from_the_departments_is_kept() -> None:
+    desk = Helpdesk(clock=ManualClock(START))
+    for tags in ({"billing"}, {"vip", "billing"}):
+        desk.open(subject="s", description="d", requester=ANA, department="billing", tags=tags)
+    report = desk.metrics()
+    assert without_repeats(report) is report
+    same = attrs.evolve(
+        report,
+        breakdowns={**report.breakdowns, "tag": report.breakdowns["department"]},
+    )
+    assert "tag" not in without_repeats(same).breakdowns
+    assert "by tag" not in without_repeats(same).table()
 
 
 def test_the_command_line_runs_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
