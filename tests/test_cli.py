@@ -135,6 +135,8 @@ def test_the_demo_keeps_its_tickets_in_the_database_given_and_refuses_a_used_one
     assert f"the tickets are in {database}" in out
     assert main(["list", "--db", str(database), "--limit", "2"]) == 0
     listed = capsys.readouterr().out.splitlines()
+    assert listed[0].split() == ["id", "status", "priority", "assignee", "updated", "subject"]
+    assert listed[1].startswith("T-1 ")
     assert listed[-1] == "2 tickets"
     assert main(["history", "--db", str(database), "T-1"]) == 0
     assert capsys.readouterr().out.startswith("#1   2026-01-05")

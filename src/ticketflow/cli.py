@@ -138,12 +138,14 @@ def _list(args: argparse.Namespace) -> None:
         tickets = Helpdesk(store=store, rules=()).find(
             status=args.status, assignee=args.assignee, limit=args.limit
         )
+    if tickets:
+        print(f"{'id':<8} {'status':<10} {'priority':<8} {'assignee':<8} {'updated':<16}  subject")
     for ticket in tickets:
         # Stored text is printed escaped: a subject cannot move the cursor or
         # start a line of its own.
         print(
             f"{printable(ticket.id):<8} {printable(ticket.status):<10} "
-            f"{ticket.priority.value:<7} {printable(ticket.assignee or '-'):<8} "
+            f"{ticket.priority.value:<8} {printable(ticket.assignee or '-'):<8} "
             f"{ticket.updated_at:%Y-%m-%d %H:%M}  {printable(ticket.subject)}"
         )
     print(f"{len(tickets)} ticket{'s' if len(tickets) != 1 else ''}")
