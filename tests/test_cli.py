@@ -173,6 +173,49 @@ def test_sweep_applies_the_default_rules_to_a_database_once(
     assert capsys.readouterr().out.splitlines()[-1].endswith(": nothing")
 
 
+def test_sweep_now_sweeps_at_the_instant_given_in_any_zone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "demo.sqlite3"
+    assert main(["demo", "--quiet", "--db", str(database)]) == 0
+    hint = capsys.readouterr().out.splitlines()[-1]
+    assert hint == f"or: ticketflow sweep --db {database} --dry-run --now 2026-01-26T08:00+00:00"
+    sweep = ["sweep", "--db", str(database)]
+    assert main([*sweep, "--now", "2026-01-19T08:00+00:00"]) == 0
+    assert capsys.readouterr().out == "fired at 2026-01-19 08:00 UTC: nothing\n"
+    assert main([*sweep, "--dry-run", "--now", "2026-01-26T09:00+01:00"]) == 0
+    dry = capsys.readouterr().out.splitlines()
+    assert dry[-1].startswith("would fire at 2026-01-26 08:00 UTC: auto_close ")
+    assert main([*sweep, "--now", "2026-01-26T08:00Z"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        *dry[:-1],
+        "fired" + dry[-1][len("would fire") :],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("now", "why"),
+    [
+        ("2026-01-26T08:00", "which has no zone"),
+        ("next monday", ""),
+        ("0001-01-01T00:00+00:00", "which is out of range"),
+        ("9999-12-31T23:00-05:00", "which is out of range"),
+    ],
+)
+def test_sweep_refuses_a_now_that_is_not_an_instant_with_a_zone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], now: str, why: str
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["sweep", "--db", str(tmp_path / "any.sqlite3"), "--now", now])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert (
+        "--now: expected an ISO instant with a zone, such as 2026-01-19T09:00+00:00, "
+        f"got {now!r}{', ' + why if why else ''}"
+    ) in err
+    assert not (tmp_path / "any.sqlite3").exists()
+
+
 def test_list_refuses_an_unknown_status_and_demo_names_the_db_option(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -6,12 +6,14 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ticketflow._actor import Actor
+from ticketflow._clock import ManualClock, SystemClock
 from ticketflow._definition import guard_names, read_file, workflow_from_dict
-from ticketflow._demo import run_demo
+from ticketflow._demo import START, run_demo
 from ticketflow._desk import Helpdesk
 from ticketflow._display import printable
 from ticketflow._errors import InvalidInput, InvalidWorkflow, StorageError, TicketNotFound
@@ -28,6 +30,32 @@ def _positive(value: str) -> int:
         msg = f"expected a whole number of 1 or more, got {value!r}"
         raise argparse.ArgumentTypeError(msg)
     return number
+
+
+_EARLIEST_YEAR = 1000
+"""The earliest year ``--now`` may name."""
+
+
+def _instant(value: str) -> datetime:
+    """Read ``--now``: an ISO 8601 instant with its zone, returned in UTC."""
+    expected = "expected an ISO instant with a zone, such as 2026-01-19T09:00+00:00"
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        msg = f"{expected}, got {value!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if instant.utcoffset() is None:
+        msg = f"{expected}, got {value!r}, which has no zone"
+        raise argparse.ArgumentTypeError(msg)
+    try:
+        utc: datetime | None = instant.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    # The rules count back from now: the first centuries leave them no room.
+    if utc is None or utc.year < _EARLIEST_YEAR:
+        msg = f"{expected}, got {value!r}, which is out of range"
+        raise argparse.ArgumentTypeError(msg)
+    return utc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,9 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--assignee", help="only tickets assigned to this actor id")
     listing.add_argument("--limit", type=_positive, help="at most this many")
     sweep = commands.add_parser(
-        "sweep", help="apply the default automation rules to a SQLite database, now"
+        "sweep", help="apply the default automation rules to a SQLite database, now or at --now"
     )
     sweep.add_argument("--db", metavar="PATH", required=True, help="the SQLite file")
+    sweep.add_argument(
+        "--now",
+        type=_instant,
+        metavar="INSTANT",
+        help="sweep as if it were this instant, ISO 8601 with a zone, such as "
+        "2026-01-19T09:00+00:00 (default: the system clock)",
+    )
     sweep.add_argument(
         "--dry-run", action="store_true", help="print what would fire; change nothing"
     )
@@ -124,7 +159,11 @@ def _demo(args: argparse.Namespace) -> None:
                 "--db", args.db, "a new or empty database: the demo tells its story from day one"
             )
         run_demo(seed=args.seed, days=args.days, quiet=args.quiet, out=sys.stdout, store=store)
-    print(f"\nthe tickets are in {args.db}; try: ticketflow list --db {args.db}")
+    # The demo's tickets live in its own January: sweep them a week after it ends.
+    later = (START + timedelta(days=args.days + 7)).isoformat(timespec="minutes")
+    path = printable(args.db)
+    print(f"\nthe tickets are in {path}; try: ticketflow list --db {path}")
+    print(f"or: ticketflow sweep --db {path} --dry-run --now {later}")
 
 
 def _existing(path: str) -> SQLiteStore:
@@ -171,7 +210,8 @@ class _Progress:
 
 def _sweep(args: argparse.Namespace) -> None:
     with _existing(args.db) as store:
-        desk = Helpdesk(store=store)
+        clock = SystemClock() if args.now is None else ManualClock(args.now)
+        desk = Helpdesk(store=store, clock=clock)
         report = desk.run_rules(dry_run=args.dry_run, limit=args.limit, progress=_Progress())
     verb = "would fire" if report.dry_run else "fired"
     for firing in report.fired:
