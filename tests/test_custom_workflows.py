@@ -120,7 +120,8 @@ def test_graph_reports_a_bad_file_and_exits_2(
     assert main(["graph", str(broken)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.startswith("ticketflow graph: workflow 'broken.toml' is invalid (1 problem):\n")
+    assert err.startswith("ticketflow graph: workflow 'broken.toml' is invalid (1 problem): ")
+    assert err.count("\n") == 1
     assert main(["graph", str(tmp_path / "missing.json")]) == 2
     assert "path must be an existing .toml or .json file" in capsys.readouterr().err
 

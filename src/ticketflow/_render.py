@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from ticketflow._workflow import Workflow
 
 
-_CONTROLS = (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)
-"""Characters that would break a line of a drawing, or do worse: C0, C1, DEL, separators."""
+_CONTROLS = (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *range(0xD800, 0xE000))
+"""What would break a line of a drawing, or its printing: C0, C1, DEL, separators, surrogates."""
 
 
 def _edges(workflow: Workflow) -> dict[tuple[str, str], list[str]]:

@@ -1,4 +1,9 @@
-"""The ``ticketflow`` command line: a thin shell over the library."""
+"""The ``ticketflow`` command line: a thin shell over the library.
+
+Whatever goes wrong with what it is given (an argument, a file, a ticket id),
+it says so in one line on standard error and exits with status 2; stored
+text is printed through :func:`~ticketflow._display.printable`.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,15 @@ import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ticketflow._actor import Actor
 from ticketflow._clock import ManualClock, SystemClock
 from ticketflow._definition import guard_names, read_file, workflow_from_dict
-from ticketflow._demo import START, run_demo
+from ticketflow._demo import START, run_demo, without_repeats
 from ticketflow._desk import Helpdesk
 from ticketflow._display import printable
-from ticketflow._errors import InvalidInput, InvalidWorkflow, StorageError, TicketNotFound
+from ticketflow._errors import InvalidInput, InvalidWorkflow, TicketflowError
 from ticketflow._guards import builtin_guards
 from ticketflow._ticket import Ticket
 from ticketflow._version import __version__
@@ -24,10 +29,33 @@ from ticketflow._workflow import Workflow
 from ticketflow.storage import SQLiteStore, TicketQuery
 
 
+def _whole(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        msg = f"expected a whole number, got {value!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
 def _positive(value: str) -> int:
-    number = int(value)
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
     if number < 1:
         msg = f"expected a whole number of 1 or more, got {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return number
+
+
+MAX_DAYS = 3660
+"""The longest demo, ten years: long enough to watch, short enough to finish."""
+
+
+def _days(value: str) -> int:
+    number = _positive(value)
+    if number > MAX_DAYS:
+        msg = f"expected a number of days from 1 to {MAX_DAYS}, got {value!r}"
         raise argparse.ArgumentTypeError(msg)
     return number
 
@@ -58,19 +86,27 @@ def _instant(value: str) -> datetime:
     return utc
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that reports a bad argument in one line, with exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {printable(message)} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``ticketflow`` command."""
-    parser = argparse.ArgumentParser(
-        prog="ticketflow", description="The lifecycle of support tickets."
-    )
+    parser = _Parser(prog="ticketflow", description="The lifecycle of support tickets.")
     parser.add_argument("--version", action="version", version=f"ticketflow {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser(
         "demo", help="run a deterministic simulated help desk and print what happens"
     )
-    demo.add_argument("--seed", type=int, default=7, help="the simulation's seed (default 7)")
+    demo.add_argument("--seed", type=_whole, default=7, help="the simulation's seed (default 7)")
     demo.add_argument(
-        "--days", type=_positive, default=14, help="simulated days to run (default 14)"
+        "--days",
+        type=_days,
+        default=14,
+        help=f"simulated days to run (default 14, at most {MAX_DAYS})",
     )
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
     demo.add_argument(
@@ -153,6 +189,8 @@ def _demo(args: argparse.Namespace) -> None:
     if args.db is None:
         run_demo(seed=args.seed, days=args.days, quiet=args.quiet, out=sys.stdout)
         return
+    if Path(args.db).is_dir():
+        raise InvalidInput("--db", args.db, "a new or empty database file, not a directory")
     with SQLiteStore(args.db) as store:
         if store.query(TicketQuery(limit=1)):
             raise InvalidInput(
@@ -167,8 +205,12 @@ def _demo(args: argparse.Namespace) -> None:
 
 
 def _existing(path: str) -> SQLiteStore:
-    if not Path(path).is_file():
+    file = Path(path)
+    if not file.is_file():
         raise InvalidInput("--db", path, "an existing ticketflow SQLite file")
+    if file.stat().st_size == 0:
+        # SQLite would take an empty file for a new database and write to it.
+        raise InvalidInput("--db", path, "an existing ticketflow SQLite file, not an empty one")
     return SQLiteStore(path)
 
 
@@ -273,12 +315,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             _sweep(args)
         elif args.command == "report":
             with _existing(args.db) as store:
-                print(Helpdesk(store=store).metrics().table())
-    except (InvalidInput, InvalidWorkflow, StorageError, TicketNotFound) as error:
-        print(f"ticketflow {args.command}: {error}", file=sys.stderr)
+                print(without_repeats(Helpdesk(store=store).metrics()).table())
+    except TicketflowError as error:
+        print(f"ticketflow {args.command}: {_one_line(error)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (`ticketflow demo | head`): stop quietly, as Unix tools do.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - left open for interpreter exit
         return 1
+    except KeyboardInterrupt:
+        print(f"ticketflow {args.command}: interrupted", file=sys.stderr)
+        return 130
     return 0
+
+
+def _one_line(error: TicketflowError) -> str:
+    """The error as one line: a workflow's problems joined, control characters escaped."""
+    if isinstance(error, InvalidWorkflow):
+        count = len(error.problems)
+        problems = "; ".join(error.problems)
+        text = (
+            f"workflow {error.workflow!r} is invalid "
+            f"({count} problem{'s' if count != 1 else ''}): {problems}"
+        )
+    else:
+        text = str(error)
+    return printable(text)
