@@ -7,10 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
+from support import ANA, START
 
-from ticketflow._demo import run_demo
+from ticketflow import Actor, Contact, Helpdesk, ManualClock
+from ticketflow._demo import run_demo, without_repeats
 from ticketflow.cli import main
+from ticketflow.storage import SQLiteStore
 
 
 def test_the_demo_prints_the_same_story_for_the_same_seed() -> None:
@@ -57,6 +61,47 @@ def test_quiet_prints_only_the_summary_and_the_metrics_report() -> None:
     assert not any(" -> " in line for line in lines), "quiet prints no moves"
 
 
+def test_the_demo_grows_in_proportion_to_the_days_it_runs() -> None:
+    opened = {}
+    for days in (21, 84):
+        report = run_demo(seed=7, days=days, quiet=True, out=io.StringIO())
+        opened[days] = len(report.tickets) + report.purged
+        # At most one arrival per business hour, and at most one follow-up each.
+        assert opened[days] <= 2 * 10 * days
+        by_id = {ticket.id: ticket for ticket in report.tickets}
+        follow_ups = [ticket for ticket in report.tickets if ticket.parent_id]
+        assert follow_ups
+        assert all(by_id[ticket.parent_id].parent_id is None for ticket in follow_ups), (
+            "no follow-up of a follow-up: they made the count grow exponentially"
+        )
+    assert 3 <= opened[84] / opened[21] <= 5
+
+
+def test_the_story_marks_follow_up_tickets_and_prints_each_table_once() -> None:
+    output = _demo_output(seed=7, days=14)
+    kept = output.split("\nsummary\n")[1]
+    follow_ups = int(kept.split("follow-up tickets:")[1].split()[0])
+    marked = [line for line in output.splitlines() if ", follow-up of T-" in line]
+    assert len(marked) == follow_ups > 0
+    assert all(" new " in line and " create by customer " in line for line in marked)
+    assert "by department\n" in output
+    assert "by tag\n" not in output, "the demo tags each ticket with its department"
+
+
+def test_a_tag_breakdown_that_differs_from_the_departments_is_kept() -> None:
+    desk = Helpdesk(clock=ManualClock(START))
+    for tags in ({"billing"}, {"vip", "billing"}):
+        desk.open(subject="s", description="d", requester=ANA, department="billing", tags=tags)
+    report = desk.metrics()
+    assert without_repeats(report) is report
+    same = attrs.evolve(
+        report,
+        breakdowns={**report.breakdowns, "tag": report.breakdowns["department"]},
+    )
+    assert "tag" not in without_repeats(same).breakdowns
+    assert "by tag" not in without_repeats(same).table()
+
+
 def test_the_command_line_runs_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--days", "2", "--quiet"]) == 0
     assert "summary" in capsys.readouterr().out
@@ -90,6 +135,8 @@ def test_the_demo_keeps_its_tickets_in_the_database_given_and_refuses_a_used_one
     assert f"the tickets are in {database}" in out
     assert main(["list", "--db", str(database), "--limit", "2"]) == 0
     listed = capsys.readouterr().out.splitlines()
+    assert listed[0].split() == ["id", "status", "priority", "assignee", "updated", "subject"]
+    assert listed[1].startswith("T-1 ")
     assert listed[-1] == "2 tickets"
     assert main(["history", "--db", str(database), "T-1"]) == 0
     assert capsys.readouterr().out.startswith("#1   2026-01-05")
@@ -126,6 +173,49 @@ def test_sweep_applies_the_default_rules_to_a_database_once(
     assert capsys.readouterr().out.splitlines()[-1].endswith(": nothing")
 
 
+def test_sweep_now_sweeps_at_the_instant_given_in_any_zone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "demo.sqlite3"
+    assert main(["demo", "--quiet", "--db", str(database)]) == 0
+    hint = capsys.readouterr().out.splitlines()[-1]
+    assert hint == f"or: ticketflow sweep --db {database} --dry-run --now 2026-01-26T08:00+00:00"
+    sweep = ["sweep", "--db", str(database)]
+    assert main([*sweep, "--now", "2026-01-19T08:00+00:00"]) == 0
+    assert capsys.readouterr().out == "fired at 2026-01-19 08:00 UTC: nothing\n"
+    assert main([*sweep, "--dry-run", "--now", "2026-01-26T09:00+01:00"]) == 0
+    dry = capsys.readouterr().out.splitlines()
+    assert dry[-1].startswith("would fire at 2026-01-26 08:00 UTC: auto_close ")
+    assert main([*sweep, "--now", "2026-01-26T08:00Z"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        *dry[:-1],
+        "fired" + dry[-1][len("would fire") :],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("now", "why"),
+    [
+        ("2026-01-26T08:00", "which has no zone"),
+        ("next monday", ""),
+        ("0001-01-01T00:00+00:00", "which is out of range"),
+        ("9999-12-31T23:00-05:00", "which is out of range"),
+    ],
+)
+def test_sweep_refuses_a_now_that_is_not_an_instant_with_a_zone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], now: str, why: str
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["sweep", "--db", str(tmp_path / "any.sqlite3"), "--now", now])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert (
+        "--now: expected an ISO instant with a zone, such as 2026-01-19T09:00+00:00, "
+        f"got {now!r}{', ' + why if why else ''}"
+    ) in err
+    assert not (tmp_path / "any.sqlite3").exists()
+
+
 def test_list_refuses_an_unknown_status_and_demo_names_the_db_option(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -136,3 +226,43 @@ def test_list_refuses_an_unknown_status_and_demo_names_the_db_option(
     assert "status must be a status of workflow 'default'" in capsys.readouterr().err
     assert main(["demo", "--quiet", "--db", str(database)]) == 2
     assert "--db must be a new or empty database" in capsys.readouterr().err
+
+
+FORGED = "#9   2026-01-01 00:00  close           resolved -> closed       admin root"
+
+
+def _hostile_database(path: Path) -> None:
+    """Store a ticket whose customer text tries to forge output and clear the screen."""
+    with SQLiteStore(path) as store:
+        desk = Helpdesk(store=store, clock=ManualClock(START))
+        ticket = desk.open(
+            subject="Help\x1b[2J\x00 now\nT-99     closed",
+            description="d",
+            requester=Contact(id="c-1", name="Ana", email="ana@example.com"),
+        )
+        desk.reply(ticket.id, Actor.customer("c-1"), f"thanks\n{FORGED}\x1b[31m")
+
+
+def test_history_prints_a_reply_on_its_own_line_so_it_cannot_forge_an_event(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "hostile.sqlite3"
+    _hostile_database(database)
+    assert main(["history", "--db", str(database), "T-1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["#1", "#2"]
+    assert lines[1].endswith(f"  thanks\\n{FORGED}\\x1b[31m")
+    assert not any(line.startswith(FORGED) for line in lines)
+
+
+def test_list_prints_control_characters_in_subjects_as_escapes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "hostile.sqlite3"
+    _hostile_database(database)
+    assert main(["list", "--db", str(database)]) == 0
+    out = capsys.readouterr().out
+    assert "Help\\x1b[2J\\x00 now\\nT-99     closed" in out
+    assert "\x1b" not in out
+    assert "\x00" not in out
+    assert not any(line.startswith("T-99") for line in out.splitlines())

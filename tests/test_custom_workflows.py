@@ -5,12 +5,27 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from ticketflow import Actor, Category, Contact, DefaultLifecycle, TicketState, Workflow
+from ticketflow import (
+    Actor,
+    Category,
+    Contact,
+    DefaultLifecycle,
+    InvalidWorkflow,
+    TicketState,
+    Transition,
+    Workflow,
+)
+from ticketflow._status import is_name
 from ticketflow.cli import main
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "examples" / "workflows"
@@ -105,7 +120,8 @@ def test_graph_reports_a_bad_file_and_exits_2(
     assert main(["graph", str(broken)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.startswith("ticketflow graph: workflow 'broken.toml' is invalid (1 problem):\n")
+    assert err.startswith("ticketflow graph: workflow 'broken.toml' is invalid (1 problem): ")
+    assert err.count("\n") == 1
     assert main(["graph", str(tmp_path / "missing.json")]) == 2
     assert "path must be an existing .toml or .json file" in capsys.readouterr().err
 
@@ -136,3 +152,72 @@ def test_sibling_extensions_may_name_their_own_states_alike() -> None:
         rows = [row for row in workflow.transitions if row.event == "wait_for_vendor"]
         assert len(rows) == 1
     assert Workflow.default().to_dict() == PRISTINE
+
+
+def test_event_names_declared_in_code_follow_the_rule_of_status_names() -> None:
+    class Shouting(DefaultLifecycle):
+        escalated = TicketState(Category.OPEN)
+        Escalate = DefaultLifecycle.open.to(escalated)
+        escalated.to(DefaultLifecycle.resolved, event="resolve!")
+
+    with pytest.raises(InvalidWorkflow) as refused:
+        Workflow.from_statemachine(Shouting)
+    assert refused.value.problems == (
+        "transition 'Escalate' from 'open' to 'escalated': the event name must be "
+        "a lower-case identifier such as 'waiting_on_vendor', got 'Escalate'",
+        "transition 'resolve!' from 'escalated' to 'resolved': the event name must be "
+        "a lower-case identifier such as 'waiting_on_vendor', got 'resolve!'",
+    )
+
+
+def test_the_workflow_constructor_checks_event_names_with_the_same_rule() -> None:
+    minimal = Workflow.from_file(WORKFLOWS / "minimal.json")
+    rows = [*minimal.transitions, Transition("Fast Close", "todo", "fixed")]
+    with pytest.raises(InvalidWorkflow, match="the event name must be a lower-case identifier"):
+        Workflow("m", minimal.statuses.values(), minimal.initial, rows, final=minimal.final)
+    assert is_name("fast_close")
+    assert not is_name("Fast Close")
+
+
+def test_mermaid_escapes_what_would_end_a_label() -> None:
+    data = Workflow.from_file(WORKFLOWS / "minimal.json").to_dict()
+    data["statuses"][0]["label"] = 'The "inbox"; #1: new\nline'
+    data["transitions"][0]["cond"] = ["signed: yes; #quot;"]
+    drawn = Workflow.from_dict(data, guards={"signed: yes; #quot;": _always}).to_mermaid()
+    assert '    state "The #quot;inbox#quot;#59; #1#58; new#10;line (new)" as todo\n' in drawn
+    assert "    todo --> fixed : resolve [signed#58; yes#59; #quot#59;]\n" in drawn
+    plain = Workflow.from_dict(_plain(data)).to_mermaid()
+    assert len(drawn.splitlines()) == len(plain.splitlines())
+
+
+def _always(_ticket: object, _actor: object, _payload: object) -> bool:
+    return True
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    data = json.loads(json.dumps(data))
+    data["statuses"][0]["label"] = "Plain"
+    del data["transitions"][0]["cond"]
+    return data
+
+
+@given(label=st.text(), guard=st.text(min_size=1))
+@example(label='a\u2028b\x85c"d;e:f#g', guard="x\u2029y|z\n")
+def test_every_drawing_keeps_any_label_and_guard_name_on_its_own_line(
+    label: str, guard: str
+) -> None:
+    minimal = Workflow.from_file(WORKFLOWS / "minimal.json")
+    statuses = [attrs.evolve(minimal.statuses["todo"], label=label), *minimal.statuses.values()]
+    rows = [attrs.evolve(minimal.transitions[0], guards=((guard, True),)), *minimal.transitions]
+    drawn = Workflow(
+        "m",
+        statuses[:1] + statuses[2:],
+        "todo",
+        rows[:1] + rows[2:],
+        guards={guard: _always},
+        final=minimal.final,
+    )
+    for draw in ("to_mermaid", "to_dot", "to_markdown"):
+        text = getattr(drawn, draw)()
+        assert len(text.splitlines()) == len(getattr(minimal, draw)().splitlines())
+        assert not any(unicodedata.category(char) == "Cc" for char in text.replace("\n", ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from ticketflow import (
     Workflow,
     builtin_guards,
 )
+from ticketflow._definition import MAX_DEPTH
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "examples" / "workflows"
 
@@ -248,3 +250,122 @@ def test_a_syntax_error_in_a_file_names_the_file(tmp_path: Path) -> None:
     broken.write_text("{", encoding="utf-8")
     with pytest.raises(InvalidWorkflow, match=r"workflow 'broken\.json' is invalid"):
         Workflow.from_file(broken)
+
+
+@pytest.mark.parametrize(
+    ("load", "text"),
+    [
+        (Workflow.from_json, "[" * 100_000 + "]" * 100_000),
+        (Workflow.from_json, '{"name": ' + "{" * 17 + "}" * 17 + "}"),
+        (Workflow.from_toml, "name = " + "[" * 100_000 + "]" * 100_000),
+        (Workflow.from_toml, "name = " + "{a = " * 17 + "}" * 17),
+    ],
+    ids=["json-deep", "json-17", "toml-deep", "toml-17"],
+)
+def test_text_nested_deeper_than_a_definition_needs_is_refused_before_parsing(
+    load: Any, text: str
+) -> None:
+    with pytest.raises(InvalidWorkflow) as rejected:
+        load(text)
+    assert rejected.value.workflow == "<text>"
+    (problem,) = rejected.value.problems
+    assert f"nested more than {MAX_DEPTH} levels deep at line 1, column " in problem
+
+
+def test_a_deeply_nested_file_is_refused_naming_the_file_and_where(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("\n  " + "[" * 50_000 + "]" * 50_000, encoding="utf-8")
+    with pytest.raises(InvalidWorkflow) as rejected:
+        Workflow.from_file(deep)
+    assert rejected.value.workflow == "deep.json"
+    assert rejected.value.problems == (
+        f"JSON nested more than {MAX_DEPTH} levels deep at line 2, column 19; "
+        "a workflow definition needs four at most",
+    )
+
+
+def test_brackets_inside_strings_and_comments_do_not_count_as_nesting() -> None:
+    label = "[" * 40 + "{" * 40
+    data = tiny()
+    data["statuses"][0]["label"] = label
+    assert Workflow.from_json(json.dumps(data)).statuses["new"].label == label
+    toml = (
+        f'name = "tiny"  # {label}\ninitial = "new"\n'
+        f'[[statuses]]\nname = "new"\ncategory = "new"\nlabel = \'{label}\'\n'
+        f'[[statuses]]\nname = "done"\ncategory = "solved"\nlabel = """{label}\n{label}"""\n'
+        '[[statuses]]\nname = "archived"\ncategory = "closed"\n'
+        '[[transitions]]\nevent = "resolve"\nfrom = "new"\nto = "done"\n'
+        '[[transitions]]\nevent = "close"\nfrom = "done"\nto = "archived"\n'
+        '[[transitions]]\nevent = "reopen"\nfrom = ["done", "archived"]\nto = "new"\n'
+    )
+    assert Workflow.from_toml(toml).statuses["done"].label == f"{label}\n{label}"
+
+
+def test_a_json_key_given_twice_is_refused_naming_the_key() -> None:
+    text = json.dumps(tiny())
+    with pytest.raises(InvalidWorkflow) as rejected:
+        Workflow.from_json(text.replace('"initial": "new"', '"initial": "new", "initial": "x"'))
+    assert rejected.value.problems == (
+        "not valid JSON: the key 'initial' appears twice in one object",
+    )
+    with pytest.raises(InvalidWorkflow, match="the key 'category' appears twice"):
+        Workflow.from_json(text.replace('"category": "new"', '"category": "new", "category": "x"'))
+
+
+def test_a_number_too_long_to_read_is_a_workflow_problem_not_a_value_error() -> None:
+    long = "1" * 5000
+    for load, text in ((Workflow.from_json, long), (Workflow.from_toml, f"a = {long}")):
+        with pytest.raises(InvalidWorkflow, match=r"not valid (JSON|TOML): Exceeds the limit"):
+            load(text)
+
+
+def test_text_that_is_not_a_string_is_refused() -> None:
+    with pytest.raises(InvalidInput, match=re.escape("text must be a str of JSON, got b'{}'")):
+        Workflow.from_json(b"{}")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "event", ["Resolve It!", "resolve-now", "Resolve", "2nd_look", " resolve"]
+)
+def test_event_names_follow_the_rule_of_status_names(event: str) -> None:
+    data = tiny()
+    data["transitions"][0]["event"] = event
+    assert problems_of(data) == [
+        f"transitions[0].event: expected a lower-case identifier such as 'waiting_on_vendor', "
+        f"got {event!r}"
+    ]
+
+
+def test_a_refused_value_is_quoted_short_however_large_or_deep() -> None:
+    nested: list[Any] = []
+    for _ in range(10_000):
+        nested = [nested]
+    problems = problems_of(tiny(final=nested, extends="x" * 100_000))
+    assert all(len(problem) < 300 for problem in problems), problems
+    assert problems[0].startswith("final: expected a name or a list of names, got [[[[")
+
+
+def test_values_of_the_wrong_type_anywhere_are_problems_not_crashes() -> None:
+    data = tiny()
+    data["statuses"][0]["category"] = ["new"]
+    data["transitions"][0]["event"] = {"resolve": 1}
+    data[("a", "tuple")] = 1  # type: ignore[index]
+    problems = problems_of(data)
+    assert (
+        "statuses[0].category: expected one of new, open, pending, on_hold, solved, "
+        in (problems[1])
+    )
+    assert problems[0].startswith("workflow: unknown key ('a', 'tuple')")
+    assert "transitions[0].event: expected a non-empty string, got {'resolve': 1}" in problems
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["", "dir.json", "bad.json", "nul\0.json"],
+    ids=["empty", "directory", "not-utf8", "nul"],
+)
+def test_an_unreadable_file_is_refused_with_its_path(tmp_path: Path, path: str) -> None:
+    (tmp_path / "dir.json").mkdir()
+    (tmp_path / "bad.json").write_bytes(b"\xff\xfe{}")
+    with pytest.raises(InvalidInput, match=r"^path must be"):
+        Workflow.from_file(tmp_path / path if path else path)

@@ -317,6 +317,11 @@ CONSTRUCTORS: list[tuple[str, Callable[..., object], st.SearchStrategy[Any]]] = 
             },
         ),
     ),
+    (
+        "Workflow.from_json",
+        Workflow.from_json,
+        st.fixed_dictionaries({"text": either(st.just("{}"))}),
+    ),
     ("Workflow.from_dict", Workflow.from_dict, st.fixed_dictionaries({"data": ODD})),
     (
         "Policy.grant",

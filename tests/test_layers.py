@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_actor",
             "_history",
             "_clock",
+            "_display",
         },
     ),
     (

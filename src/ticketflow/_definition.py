@@ -24,13 +24,18 @@ schema (``docs/workflows.md`` has it in full, with an example)::
 Reading checks the shape first and reports every problem with the key it is
 at (``transitions[2].to``), or the line and column of a syntax error; then the
 workflow's own laws are checked as for any workflow.  Both raise
-:class:`InvalidWorkflow` with the whole list.
+:class:`InvalidWorkflow` with the whole list.  Text nested deeper than
+:data:`MAX_DEPTH` and JSON objects with a key twice are refused before they
+are parsed into data.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import re
+import reprlib
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,7 +43,7 @@ from typing import Any
 
 from ticketflow._errors import InvalidInput, InvalidWorkflow
 from ticketflow._guards import Guard
-from ticketflow._status import Category, Status
+from ticketflow._status import NAME_RULE, Category, Status, is_name
 from ticketflow._workflow import Transition, Workflow
 
 SCHEMA_KEYS = ("name", "extends", "initial", "final", "statuses", "transitions")
@@ -53,6 +58,45 @@ TRANSITION_KEYS = ("event", "from", "to", "cond", "unless")
 EXTENDABLE = ("default",)
 """What ``extends`` may name."""
 
+MAX_DEPTH = 16
+"""How deeply the text of a definition may nest arrays and tables.
+
+A definition needs four levels (the top table, ``transitions``, one
+transition, its ``from`` list); the bound keeps the parsers, which recurse,
+far from Python's recursion limit.
+"""
+
+
+class _Short(reprlib.Repr):
+    """``repr``, cut short for a huge or deeply nested value; dicts in their own order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 4
+        self.maxstring = self.maxother = 80
+        self.maxlong = 40
+        self.maxlist = self.maxtuple = self.maxdict = self.maxset = 10
+
+    def repr_dict(self, x: dict[object, object], level: int) -> str:
+        if not x:
+            return "{}"
+        if level <= 0:
+            return "{...}"
+        pieces = [
+            f"{self.repr1(key, level - 1)}: {self.repr1(value, level - 1)}"
+            for key, value in itertools.islice(x.items(), self.maxdict)
+        ]
+        more = ", ..." if len(x) > self.maxdict else ""
+        return "{" + ", ".join(pieces) + more + "}"
+
+
+_SHORT = _Short()
+
+
+def _shown(value: object) -> str:
+    """Quote a refused value for a message, cut short if it is large or deep."""
+    return _SHORT.repr(value)
+
 
 class _Reader:
     """Walks a definition, collecting every problem with the key it is at."""
@@ -66,7 +110,8 @@ class _Reader:
     def keys(self, where: str, entry: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
         for key in entry:
             if key not in allowed:
-                self.problem(where, f"unknown key {key!r}; expected among {', '.join(allowed)}")
+                expected = ", ".join(allowed)
+                self.problem(where, f"unknown key {_shown(key)}; expected among {expected}")
 
     def text(self, where: str, value: object, *, required: bool = True) -> str | None:
         if value is None:
@@ -74,7 +119,7 @@ class _Reader:
                 self.problem(where, "missing; expected a non-empty string")
             return None
         if not isinstance(value, str) or not value.strip():
-            self.problem(where, f"expected a non-empty string, got {value!r}")
+            self.problem(where, f"expected a non-empty string, got {_shown(value)}")
             return None
         return value
 
@@ -86,7 +131,7 @@ class _Reader:
         if not isinstance(items, list) or not all(
             isinstance(item, str) and item.strip() for item in items
         ):
-            self.problem(where, f"expected a name or a list of names, got {value!r}")
+            self.problem(where, f"expected a name or a list of names, got {_shown(value)}")
             return []
         return items
 
@@ -94,7 +139,7 @@ class _Reader:
         if value is None:
             return []
         if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
-            self.problem(where, f"expected a list of tables, got {value!r}")
+            self.problem(where, f"expected a list of tables, got {_shown(value)}")
             return []
         return value
 
@@ -102,14 +147,14 @@ class _Reader:
         self.keys(where, entry, STATUS_KEYS)
         name = self.text(f"{where}.name", entry.get("name"))
         category = entry.get("category")
-        if category not in {member.value for member in Category}:
+        if not isinstance(category, str) or category not in {m.value for m in Category}:
             choices = ", ".join(member.value for member in Category)
-            self.problem(f"{where}.category", f"expected one of {choices}, got {category!r}")
+            self.problem(f"{where}.category", f"expected one of {choices}, got {_shown(category)}")
             category = None
         label = self.text(f"{where}.label", entry.get("label"), required=False)
         paused = entry.get("sla_paused", False)
         if not isinstance(paused, bool):
-            self.problem(f"{where}.sla_paused", f"expected true or false, got {paused!r}")
+            self.problem(f"{where}.sla_paused", f"expected true or false, got {_shown(paused)}")
         if name is None or category is None or not isinstance(paused, bool):
             return None
         try:
@@ -117,12 +162,17 @@ class _Reader:
                 return Status(name, category, sla_paused=paused)
             return Status(name, category, label=label, sla_paused=paused)
         except InvalidInput as error:
-            self.problem(f"{where}.name", f"expected {error.expected}, got {name!r}")
+            self.problem(f"{where}.name", f"expected {error.expected}, got {_shown(name)}")
             return None
 
     def transitions(self, where: str, entry: Mapping[str, Any]) -> list[Transition]:
         self.keys(where, entry, TRANSITION_KEYS)
         event = self.text(f"{where}.event", entry.get("event"))
+        if event is not None and not is_name(event):
+            # The same rule as for status names; the workflow checks it again
+            # for every declaration, this names the key.
+            self.problem(f"{where}.event", f"expected {NAME_RULE}, got {_shown(event)}")
+            event = None
         sources = self.names(f"{where}.from", entry.get("from"))
         if entry.get("from") in (None, []):
             self.problem(f"{where}.from", "missing; expected a status or a list of them")
@@ -154,7 +204,8 @@ def workflow_from_dict(
     extends = data.get("extends")
     if extends is not None:
         if extends not in EXTENDABLE:
-            read.problem("extends", f"expected one of {', '.join(EXTENDABLE)}, got {extends!r}")
+            choices = ", ".join(EXTENDABLE)
+            read.problem("extends", f"expected one of {choices}, got {_shown(extends)}")
         else:
             base = Workflow.default()
             statuses += base.statuses.values()
@@ -173,25 +224,88 @@ def workflow_from_dict(
     return Workflow(name, statuses, initial or "", rows, guards=guards, final=final)
 
 
+_TOKENS = {
+    # What can hold a bracket without nesting anything: strings (and TOML's
+    # comments), matched whole so that the brackets inside them are skipped.
+    "json": re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL),
+    "toml": re.compile(
+        r"'''.*?'''|\"\"\"(?:[^\\]|\\.)*?\"\"\"|'[^'\n]*'"
+        r'|"(?:[^"\\\n]|\\.)*"|#[^\n]*|[\[\]{}]',
+        re.DOTALL,
+    ),
+}
+
+
+def _too_deep(text: str, kind: str) -> str | None:
+    """Return where ``text`` first nests deeper than :data:`MAX_DEPTH`, or None."""
+    depth = 0
+    for token in _TOKENS[kind].finditer(text):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                at = token.start()
+                line = text.count("\n", 0, at) + 1
+                column = at - text.rfind("\n", 0, at)
+                return f"line {line}, column {column}"
+        elif bracket in ("]", "}"):
+            depth = max(depth - 1, 0)
+    return None
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Build a JSON object, refusing a key that comes twice (``json`` keeps the last)."""
+    table: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in table:
+            raise _DuplicateKey(key)
+        table[key] = value
+    return table
+
+
 def parse_text(text: str, kind: str, *, source: str = "<text>") -> object:
     """Parse ``text`` as ``kind`` (``"toml"`` or ``"json"``) into plain data.
 
     Raises:
-        InvalidWorkflow: a syntax error, with its line and column.
-        InvalidInput: ``kind`` is neither.
+        InvalidWorkflow: a syntax error, with its line and column; text nested
+            deeper than :data:`MAX_DEPTH`; a JSON object with a key twice.
+        InvalidInput: ``kind`` is neither, or ``text`` is not a string.
     """
-    if kind == "toml":
-        try:
+    if kind not in ("toml", "json"):
+        raise InvalidInput("kind", kind, "'toml' or 'json'")
+    if not isinstance(text, str):
+        raise InvalidInput("text", text, f"a str of {kind.upper()}")
+    name = kind.upper()
+    where = _too_deep(text, kind)
+    if where is not None:
+        raise InvalidWorkflow(
+            source,
+            [
+                f"{name} nested more than {MAX_DEPTH} levels deep at {where}; "
+                "a workflow definition needs four at most"
+            ],
+        )
+    try:
+        if kind == "toml":
             return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            raise InvalidWorkflow(source, [f"not valid TOML: {error}"]) from None
-    if kind == "json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            where = f"line {error.lineno}, column {error.colno}"
-            raise InvalidWorkflow(source, [f"not valid JSON at {where}: {error.msg}"]) from None
-    raise InvalidInput("kind", kind, "'toml' or 'json'")
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidWorkflow(source, [f"not valid TOML: {error}"]) from None
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, column {error.colno}"
+        raise InvalidWorkflow(source, [f"not valid JSON at {where}: {error.msg}"]) from None
+    except _DuplicateKey as error:
+        raise InvalidWorkflow(
+            source, [f"not valid JSON: the key {error.key!r} appears twice in one object"]
+        ) from None
+    except ValueError as error:  # such as a number of more digits than int() reads
+        raise InvalidWorkflow(source, [f"not valid {name}: {error}"]) from None
 
 
 def workflow_from_text(
@@ -215,7 +329,10 @@ def read_file(path: str | os.PathLike[str]) -> object:
         InvalidInput: the file is missing, unreadable, or not ``.toml``/``.json``.
         InvalidWorkflow: a syntax error, with its line and column.
     """
-    file = Path(path)
+    try:
+        file = Path(path)
+    except TypeError:
+        raise InvalidInput("path", path, "a path to a .toml or .json file") from None
     kind = file.suffix.lower().lstrip(".")
     if kind not in ("toml", "json"):
         raise InvalidInput("path", str(path), "a file whose name ends in .toml or .json")
@@ -223,8 +340,13 @@ def read_file(path: str | os.PathLike[str]) -> object:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidInput("path", str(path), "an existing .toml or .json file") from None
+    except IsADirectoryError:
+        raise InvalidInput("path", str(path), "a .toml or .json file, not a directory") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInput("path", str(path), f"a readable UTF-8 file ({error})") from None
+        reason = (error.strerror or str(error)) if isinstance(error, OSError) else "not UTF-8"
+        raise InvalidInput("path", str(path), f"a readable UTF-8 file ({reason})") from None
+    except ValueError:  # a NUL in the path
+        raise InvalidInput("path", str(path), "a path without NUL characters") from None
     return parse_text(text, kind, source=file.name)
 
 

@@ -4,10 +4,16 @@ Customers write in, agents answer, customers reply, resolve and close; some
 tickets are postponed, some are spam, some are reopened, and some closed ones
 get a follow-up.  Time is a ManualClock and chance is a seeded Random, so the
 same seed prints the same story on every machine.
+
+Each simulated hour looks only at the tickets still in play (active, resolved,
+spam waiting to be purged), and whether a closed ticket will get a follow-up
+is decided once, when it closes: the work per day stays flat, so a year runs
+in seconds and the ticket count grows in proportion to the days.
 """
 
 from __future__ import annotations
 
+import heapq
 import random
 import statistics
 import tempfile
@@ -15,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import TextIO
 
 import attrs
@@ -22,8 +29,10 @@ import attrs
 from ticketflow._actor import Actor
 from ticketflow._clock import ManualClock
 from ticketflow._desk import Helpdesk
+from ticketflow._display import printable
 from ticketflow._errors import IllegalTransition, InvalidInput, PermissionDenied
 from ticketflow._history import HistoryEvent, replay
+from ticketflow._metrics import MetricsReport
 from ticketflow._status import ACTIVE_CATEGORIES
 from ticketflow._ticket import Contact, Priority, Ticket
 from ticketflow.storage import SQLiteStore, Store, TicketQuery
@@ -46,6 +55,11 @@ _PROBLEMS = (
 )
 _AGENTS = {"billing": "a-ana", "accounts": "a-ben", "it": "a-cai", "product": "a-dev"}
 
+FOLLOW_UP_CHANCE = 0.15
+"""The share of closed tickets (follow-ups aside) whose customer writes again."""
+FOLLOW_UP_DELAY = (12, 120)
+"""How many hours after the close the customer writes again: half a day to five days."""
+
 
 @attrs.define
 class DemoReport:
@@ -61,6 +75,9 @@ class DemoReport:
 class _Simulation:
     def __init__(self, seed: int, out: Callable[[str], None], store: Store) -> None:
         self.rng = random.Random(seed)
+        # Returning customers draw from their own stream, so that whether one
+        # comes back does not reshuffle the rest of the story.
+        self.returns = random.Random(f"follow-ups {seed}")
         self.clock = ManualClock(START)
         self.desk = Helpdesk(store=store, clock=self.clock)
         self.out = out
@@ -73,6 +90,8 @@ class _Simulation:
         ]
         self.admin = Actor.admin("admin-1")
         self.system = Actor.system()
+        self.follow_ups: list[tuple[datetime, str]] = []
+        """A heap of (when, closed ticket id): the customers who will write again."""
         self.desk.subscribe(self._print_move)
 
     def _print_move(self, ticket: Ticket, event: HistoryEvent) -> None:
@@ -82,9 +101,11 @@ class _Simulation:
         # closed pipe cannot be mistaken for a failed hook.
         self.lines += 1
         start = "new" if event.from_status is None else f"{event.from_status} -> {event.to_status}"
+        opened = event.from_status is None
+        follows = f", follow-up of {ticket.parent_id}" if opened and ticket.parent_id else ""
         self.pending.append(
             f"{event.at:%a %d %b %H:%M}  {ticket.id:<5} {start:<22} "
-            f"{event.name} by {event.actor.role.value} {event.actor.id}"
+            f"{event.name} by {event.actor.role.value} {event.actor.id}{follows}"
         )
 
     def run(self, days: int) -> DemoReport:
@@ -98,10 +119,9 @@ class _Simulation:
                 self._settle(ticket)
             for ticket in self.desk.find(status=["spam", "deleted"]):
                 self._purge_old(ticket)
-            for ticket in self.desk.find(status="closed"):
-                self._maybe_follow_up(ticket)
+            self._follow_ups_due()
             for line in self.pending:
-                self.out(line)
+                self.out(printable(line))
             self.pending.clear()
         tickets = self.desk.find()
         histories = {ticket.id: self.desk.history(ticket.id) for ticket in tickets}
@@ -166,15 +186,17 @@ class _Simulation:
         customer = Actor.customer(ticket.requester.id)
         roll = self.rng.random()
         if roll < 0.04:
-            self.desk.close(ticket.id, customer, body="Confirmed, thanks.")
+            self._closed(self.desk.close(ticket.id, customer, body="Confirmed, thanks."))
         elif roll < 0.05:
             self.desk.reply(ticket.id, customer, "It broke again.")
         elif ticket.last_customer_activity_at is not None and (
             self.clock.now() - max(ticket.last_customer_activity_at, ticket.status_changed_at)
             >= timedelta(days=7)
         ):
-            self.desk.close(
-                ticket.id, self.system, body="Closed after 7 days without a reply from you."
+            self._closed(
+                self.desk.close(
+                    ticket.id, self.system, body="Closed after 7 days without a reply from you."
+                )
             )
 
     def _purge_old(self, ticket: Ticket) -> None:
@@ -182,11 +204,19 @@ class _Simulation:
             self.desk.purge(ticket.id, self.admin)
             self.purged += 1
 
-    def _maybe_follow_up(self, ticket: Ticket) -> None:
-        if self.rng.random() < 0.0005:
-            self.desk.reply(
-                ticket.id, Actor.customer(ticket.requester.id), "Same problem again, sadly."
-            )
+    def _closed(self, ticket: Ticket) -> None:
+        # Decided once, at the close: rolling for every closed ticket every
+        # hour made a year quadratic, and follow-ups of follow-ups exponential.
+        if ticket.parent_id is None and self.returns.random() < FOLLOW_UP_CHANCE:
+            delay = timedelta(hours=self.returns.randint(*FOLLOW_UP_DELAY))
+            heapq.heappush(self.follow_ups, (self.clock.now() + delay, ticket.id))
+
+    def _follow_ups_due(self) -> None:
+        while self.follow_ups and self.follow_ups[0][0] <= self.clock.now():
+            _when, ticket_id = heapq.heappop(self.follow_ups)
+            requester = self.desk.get(ticket_id).requester
+            # A reply to a closed ticket opens a follow-up linked to it.
+            self.desk.reply(ticket_id, Actor.customer(requester.id), "Same problem again, sadly.")
 
 
 def _median_hours(values: list[timedelta]) -> str:
@@ -267,5 +297,18 @@ def run_demo(
     for line in summary(report):
         print(f"  {line}", file=out)
     desk = Helpdesk(store=store, clock=ManualClock(START + timedelta(days=days)))
-    print("\n" + desk.metrics().table(), file=out)
+    print("\n" + without_repeats(desk.metrics()).table(), file=out)
     return report
+
+
+def without_repeats(report: MetricsReport) -> MetricsReport:
+    """Leave out the "by tag" breakdown when it repeats "by department" exactly.
+
+    The demo tags each ticket with its department, so the two tables are the
+    same; in general they differ, and both are kept.
+    """
+    tags = report.breakdowns.get("tag")
+    if tags is None or tags != report.breakdowns.get("department"):
+        return report
+    kept = {name: groups for name, groups in report.breakdowns.items() if name != "tag"}
+    return attrs.evolve(report, breakdowns=MappingProxyType(kept))

@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from ticketflow._workflow import Workflow
 
 
+_CONTROLS = (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *range(0xD800, 0xE000))
+"""What would break a line of a drawing, or its printing: C0, C1, DEL, separators, surrogates."""
+
+
 def _edges(workflow: Workflow) -> dict[tuple[str, str], list[str]]:
     """Group the rows by (source, target); each edge lists its events, guards shown."""
     edges: dict[tuple[str, str], list[str]] = {}
@@ -25,16 +29,33 @@ def _edges(workflow: Workflow) -> dict[tuple[str, str], list[str]]:
     return edges
 
 
+_MERMAID_ENTITIES = {
+    # Mermaid reads #name; and #number; as entities, which is how a label
+    # holds what would end it: a quote ends a state's label; a colon, a
+    # semicolon or a line break ends an edge's.  Escaping every ';' also
+    # keeps a '#' in the text from starting an entity of its own.
+    **{code: f"#{code};" for code in _CONTROLS},
+    ord('"'): "#quot;",
+    ord(":"): "#58;",
+    ord(";"): "#59;",
+}
+
+
+def _mermaid_text(text: str) -> str:
+    """Escape ``text`` for a Mermaid label, state or edge, as entities."""
+    return text.translate(_MERMAID_ENTITIES)
+
+
 def mermaid(workflow: Workflow) -> str:
     """Return a Mermaid ``stateDiagram-v2`` of the workflow's statuses and transitions."""
     lines = ["stateDiagram-v2"]
     lines.extend(
-        f'    state "{status.label} ({status.category.value})" as {status.name}'
+        f'    state "{_mermaid_text(status.label)} ({status.category.value})" as {status.name}'
         for status in workflow.statuses.values()
     )
     lines.append(f"    [*] --> {workflow.initial}")
     for (source, target), labels in _edges(workflow).items():
-        lines.append(f"    {source} --> {target} : {', '.join(labels)}")
+        lines.append(f"    {source} --> {target} : {_mermaid_text(', '.join(labels))}")
     lines.extend(f"    {status} --> [*]" for status in sorted(workflow.final))
     return "\n".join(lines) + "\n"
 
@@ -46,8 +67,18 @@ _DOT_SHAPES = {
 }
 
 
+_DOT_ESCAPES = {
+    # A quoted DOT string ends at '"'; a line break in a label is written \n,
+    # and other control characters as entities, which Graphviz reads.
+    **{code: f"&#{code};" for code in _CONTROLS},
+    ord("\\"): "\\\\",
+    ord('"'): '\\"',
+    ord("\n"): "\\n",
+}
+
+
 def _dot_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    return text.translate(_DOT_ESCAPES)
 
 
 def _dot_text(text: str) -> str:
@@ -81,12 +112,21 @@ def dot(workflow: Workflow) -> str:
     return "\n".join(lines) + "\n"
 
 
+_MARKDOWN_CELL = dict.fromkeys(_CONTROLS, " ") | {ord("|"): "\\|"}
+
+
+def _markdown_text(text: str) -> str:
+    """Keep ``text`` inside one cell of a Markdown table: no pipe, no line break."""
+    return text.translate(_MARKDOWN_CELL)
+
+
 def markdown_table(workflow: Workflow) -> str:
     """Return a Markdown table with one row per event: from which statuses, to which."""
     rows: dict[str, list[str]] = {}
     for row in workflow.transitions:
         target = row.target if row.source != row.target else "(stays)"
-        when = f" if {row.describe()}" if row.guards else ""
+        # Guard names come from the host or a file: keep them inside their cell.
+        when = f" if {_markdown_text(row.describe())}" if row.guards else ""
         rows.setdefault(row.event, []).append(f"{row.source} → {target}{when}")
     lines = ["| event | from → to |", "|---|---|"]
     lines.extend(f"| `{event}` | {'<br>'.join(moves)} |" for event, moves in rows.items())

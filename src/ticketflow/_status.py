@@ -12,6 +12,21 @@ from ticketflow._validate import enum_value
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
+NAME_RULE = "a lower-case identifier such as 'waiting_on_vendor'"
+"""What a status or event name must be, in words, for error messages."""
+
+
+def is_name(value: object) -> bool:
+    """Whether ``value`` may name a status or an event: a lower-case identifier.
+
+    Status names and event names follow the same rule, in code and in data, so
+    they are safe in stored history, diagrams and the command line.
+
+    >>> is_name("wait_for_vendor"), is_name("Resolve It!")
+    (True, False)
+    """
+    return isinstance(value, str) and _NAME.match(value) is not None
+
 
 class Category(enum.Enum):
     """What a status means to the lifecycle, whatever a team calls it.
@@ -57,12 +72,8 @@ this set rather than spelling it; test one category with :attr:`Category.is_acti
 
 
 def _check_name(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not _NAME.match(value):
-        raise InvalidInput(
-            f"Status.{attribute.name}",
-            value,
-            "a lower-case identifier such as 'waiting_on_vendor'",
-        )
+    if not is_name(value):
+        raise InvalidInput(f"Status.{attribute.name}", value, NAME_RULE)
 
 
 def _category(value: object) -> Category:

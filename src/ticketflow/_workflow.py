@@ -35,7 +35,7 @@ from ticketflow._events import (
 from ticketflow._guards import Guard, builtin_guards
 from ticketflow._history import HistoryEvent, next_version
 from ticketflow._names import CREATE, MIGRATE
-from ticketflow._status import Category, Status
+from ticketflow._status import NAME_RULE, Category, Status, is_name
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._validate import enum_value, field_map, optional_text, tag_set, text, to_utc
 
@@ -671,7 +671,9 @@ def _row_problems(
 ) -> list[str]:
     where = f"transition {row.event!r} from {row.source!r} to {row.target!r}"
     problems: list[str] = []
-    if row.event in UPDATES or row.event in RESERVED:
+    if not is_name(row.event):
+        problems.append(f"{where}: the event name must be {NAME_RULE}, got {row.event!r}")
+    elif row.event in UPDATES or row.event in RESERVED:
         problems.append(f"{where}: the event name {row.event!r} is reserved")
     problems.extend(
         f"{where}: status {end!r} is not declared"

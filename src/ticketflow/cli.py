@@ -1,4 +1,9 @@
-"""The ``ticketflow`` command line: a thin shell over the library."""
+"""The ``ticketflow`` command line: a thin shell over the library.
+
+Whatever goes wrong with what it is given (an argument, a file, a ticket id),
+it says so in one line on standard error and exits with status 2; stored
+text is printed through :func:`~ticketflow._display.printable`.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,17 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ticketflow._actor import Actor
+from ticketflow._clock import ManualClock, SystemClock
 from ticketflow._definition import guard_names, read_file, workflow_from_dict
-from ticketflow._demo import run_demo
+from ticketflow._demo import START, run_demo, without_repeats
 from ticketflow._desk import Helpdesk
-from ticketflow._errors import InvalidInput, InvalidWorkflow, StorageError, TicketNotFound
+from ticketflow._display import printable
+from ticketflow._errors import InvalidInput, InvalidWorkflow, TicketflowError
 from ticketflow._guards import builtin_guards
 from ticketflow._ticket import Ticket
 from ticketflow._version import __version__
@@ -21,27 +29,84 @@ from ticketflow._workflow import Workflow
 from ticketflow.storage import SQLiteStore, TicketQuery
 
 
+def _whole(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        msg = f"expected a whole number, got {value!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
 def _positive(value: str) -> int:
-    number = int(value)
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
     if number < 1:
         msg = f"expected a whole number of 1 or more, got {value!r}"
         raise argparse.ArgumentTypeError(msg)
     return number
 
 
+MAX_DAYS = 3660
+"""The longest demo, ten years: long enough to watch, short enough to finish."""
+
+
+def _days(value: str) -> int:
+    number = _positive(value)
+    if number > MAX_DAYS:
+        msg = f"expected a number of days from 1 to {MAX_DAYS}, got {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return number
+
+
+_EARLIEST_YEAR = 1000
+"""The earliest year ``--now`` may name."""
+
+
+def _instant(value: str) -> datetime:
+    """Read ``--now``: an ISO 8601 instant with its zone, returned in UTC."""
+    expected = "expected an ISO instant with a zone, such as 2026-01-19T09:00+00:00"
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        msg = f"{expected}, got {value!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if instant.utcoffset() is None:
+        msg = f"{expected}, got {value!r}, which has no zone"
+        raise argparse.ArgumentTypeError(msg)
+    try:
+        utc: datetime | None = instant.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    # The rules count back from now: the first centuries leave them no room.
+    if utc is None or utc.year < _EARLIEST_YEAR:
+        msg = f"{expected}, got {value!r}, which is out of range"
+        raise argparse.ArgumentTypeError(msg)
+    return utc
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that reports a bad argument in one line, with exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {printable(message)} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``ticketflow`` command."""
-    parser = argparse.ArgumentParser(
-        prog="ticketflow", description="The lifecycle of support tickets."
-    )
+    parser = _Parser(prog="ticketflow", description="The lifecycle of support tickets.")
     parser.add_argument("--version", action="version", version=f"ticketflow {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser(
         "demo", help="run a deterministic simulated help desk and print what happens"
     )
-    demo.add_argument("--seed", type=int, default=7, help="the simulation's seed (default 7)")
+    demo.add_argument("--seed", type=_whole, default=7, help="the simulation's seed (default 7)")
     demo.add_argument(
-        "--days", type=_positive, default=14, help="simulated days to run (default 14)"
+        "--days",
+        type=_days,
+        default=14,
+        help=f"simulated days to run (default 14, at most {MAX_DAYS})",
     )
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
     demo.add_argument(
@@ -55,9 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--assignee", help="only tickets assigned to this actor id")
     listing.add_argument("--limit", type=_positive, help="at most this many")
     sweep = commands.add_parser(
-        "sweep", help="apply the default automation rules to a SQLite database, now"
+        "sweep", help="apply the default automation rules to a SQLite database, now or at --now"
     )
     sweep.add_argument("--db", metavar="PATH", required=True, help="the SQLite file")
+    sweep.add_argument(
+        "--now",
+        type=_instant,
+        metavar="INSTANT",
+        help="sweep as if it were this instant, ISO 8601 with a zone, such as "
+        "2026-01-19T09:00+00:00 (default: the system clock)",
+    )
     sweep.add_argument(
         "--dry-run", action="store_true", help="print what would fire; change nothing"
     )
@@ -100,7 +172,7 @@ def _drawable(path: str | None) -> Workflow:
     missing = sorted(guard_names(data) - set(builtin_guards()))
     if missing:
         print(
-            f"note: guards {', '.join(missing)} are not built in; drawn by name only",
+            f"note: guards {printable(', '.join(missing))} are not built in; drawn by name only",
             file=sys.stderr,
         )
     return workflow_from_dict(
@@ -117,18 +189,28 @@ def _demo(args: argparse.Namespace) -> None:
     if args.db is None:
         run_demo(seed=args.seed, days=args.days, quiet=args.quiet, out=sys.stdout)
         return
+    if Path(args.db).is_dir():
+        raise InvalidInput("--db", args.db, "a new or empty database file, not a directory")
     with SQLiteStore(args.db) as store:
         if store.query(TicketQuery(limit=1)):
             raise InvalidInput(
                 "--db", args.db, "a new or empty database: the demo tells its story from day one"
             )
         run_demo(seed=args.seed, days=args.days, quiet=args.quiet, out=sys.stdout, store=store)
-    print(f"\nthe tickets are in {args.db}; try: ticketflow list --db {args.db}")
+    # The demo's tickets live in its own January: sweep them a week after it ends.
+    later = (START + timedelta(days=args.days + 7)).isoformat(timespec="minutes")
+    path = printable(args.db)
+    print(f"\nthe tickets are in {path}; try: ticketflow list --db {path}")
+    print(f"or: ticketflow sweep --db {path} --dry-run --now {later}")
 
 
 def _existing(path: str) -> SQLiteStore:
-    if not Path(path).is_file():
+    file = Path(path)
+    if not file.is_file():
         raise InvalidInput("--db", path, "an existing ticketflow SQLite file")
+    if file.stat().st_size == 0:
+        # SQLite would take an empty file for a new database and write to it.
+        raise InvalidInput("--db", path, "an existing ticketflow SQLite file, not an empty one")
     return SQLiteStore(path)
 
 
@@ -137,10 +219,15 @@ def _list(args: argparse.Namespace) -> None:
         tickets = Helpdesk(store=store, rules=()).find(
             status=args.status, assignee=args.assignee, limit=args.limit
         )
+    if tickets:
+        print(f"{'id':<8} {'status':<10} {'priority':<8} {'assignee':<8} {'updated':<16}  subject")
     for ticket in tickets:
+        # Stored text is printed escaped: a subject cannot move the cursor or
+        # start a line of its own.
         print(
-            f"{ticket.id:<8} {ticket.status:<10} {ticket.priority.value:<7} "
-            f"{ticket.assignee or '-':<8} {ticket.updated_at:%Y-%m-%d %H:%M}  {ticket.subject}"
+            f"{printable(ticket.id):<8} {printable(ticket.status):<10} "
+            f"{ticket.priority.value:<8} {printable(ticket.assignee or '-'):<8} "
+            f"{ticket.updated_at:%Y-%m-%d %H:%M}  {printable(ticket.subject)}"
         )
     print(f"{len(tickets)} ticket{'s' if len(tickets) != 1 else ''}")
 
@@ -165,17 +252,25 @@ class _Progress:
 
 def _sweep(args: argparse.Namespace) -> None:
     with _existing(args.db) as store:
-        desk = Helpdesk(store=store)
+        clock = SystemClock() if args.now is None else ManualClock(args.now)
+        desk = Helpdesk(store=store, clock=clock)
         report = desk.run_rules(dry_run=args.dry_run, limit=args.limit, progress=_Progress())
     verb = "would fire" if report.dry_run else "fired"
     for firing in report.fired:
         print(
-            f"{firing.ticket_id:<8} {firing.rule:<18} {firing.event:<12} "
-            f"{firing.from_status} -> {firing.to_status}"
+            f"{printable(firing.ticket_id):<8} {printable(firing.rule):<18} "
+            f"{printable(firing.event):<12} "
+            f"{printable(firing.from_status)} -> {printable(firing.to_status)}"
         )
     for skip in report.skipped:
-        print(f"{skip.ticket_id:<8} {skip.rule:<18} skipped: {skip.reason}")
-    counts = ", ".join(f"{rule} {count}" for rule, count in report.by_rule().items()) or "nothing"
+        print(
+            f"{printable(skip.ticket_id):<8} {printable(skip.rule):<18} "
+            f"skipped: {printable(skip.reason)}"
+        )
+    counts = (
+        ", ".join(f"{printable(rule)} {count}" for rule, count in report.by_rule().items())
+        or "nothing"
+    )
     print(f"{verb} at {report.at:%Y-%m-%d %H:%M} UTC: {counts}")
 
 
@@ -188,10 +283,11 @@ def _history(args: argparse.Namespace) -> None:
             if event.from_status is None
             else (f"{event.from_status} -> {event.to_status}")
         )
-        body = f"  {event.body}" if event.body else ""
+        # A reply's newlines stay inside its line: a body cannot forge an event.
+        body = f"  {printable(event.body)}" if event.body else ""
         print(
-            f"#{event.seq:<3} {event.at:%Y-%m-%d %H:%M}  {event.name:<15} {moved:<24} "
-            f"{event.actor.role.value} {event.actor.id}{body}"
+            f"#{event.seq:<3} {event.at:%Y-%m-%d %H:%M}  {printable(event.name):<15} "
+            f"{printable(moved):<24} {event.actor.role.value} {printable(event.actor.id)}{body}"
         )
 
 
@@ -219,12 +315,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             _sweep(args)
         elif args.command == "report":
             with _existing(args.db) as store:
-                print(Helpdesk(store=store).metrics().table())
-    except (InvalidInput, InvalidWorkflow, StorageError, TicketNotFound) as error:
-        print(f"ticketflow {args.command}: {error}", file=sys.stderr)
+                print(without_repeats(Helpdesk(store=store).metrics()).table())
+    except TicketflowError as error:
+        print(f"ticketflow {args.command}: {_one_line(error)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (`ticketflow demo | head`): stop quietly, as Unix tools do.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - left open for interpreter exit
         return 1
+    except KeyboardInterrupt:
+        print(f"ticketflow {args.command}: interrupted", file=sys.stderr)
+        return 130
     return 0
+
+
+def _one_line(error: TicketflowError) -> str:
+    """The error as one line: a workflow's problems joined, control characters escaped."""
+    if isinstance(error, InvalidWorkflow):
+        count = len(error.problems)
+        problems = "; ".join(error.problems)
+        text = (
+            f"workflow {error.workflow!r} is invalid "
+            f"({count} problem{'s' if count != 1 else ''}): {problems}"
+        )
+    else:
+        text = str(error)
+    return printable(text)
