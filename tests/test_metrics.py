@@ -263,3 +263,12 @@ def test_figures_taken_from_the_clocks_equal_figures_counted_from_the_timeline(
     states = sla_states(policy, workflow, history, now)
     ticket = figures.ticket
     assert ticket_metrics(ticket, history, workflow, now, calendar, states=states) == figures
+
+
+def test_the_report_prints_stored_group_names_escaped(desk: Helpdesk) -> None:
+    desk.open(subject="VPN", description="d", requester=ANA, department="bil\nling\x1b[2J")
+    table = desk.metrics().table()
+    assert "\x1b" not in table
+    assert (
+        "  bil\\nling\\x1b[2J" in table.splitlines()[table.splitlines().index("by department") + 1]
+    )

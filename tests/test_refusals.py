@@ -8,7 +8,7 @@ import pytest
 from support import ADMIN, AGENT, ANA, CUSTOMER, START, STRANGER
 
 from ticketflow import Helpdesk, InvalidInput, ManualClock, PermissionDenied, Workflow
-from ticketflow.rules import Action, InStatus, Not, Rule, Since, default_rules
+from ticketflow.rules import Action, InStatus, Not, Rule, Since, Tagged, default_rules
 from ticketflow.sla import SLAPolicy
 from ticketflow.storage import MemoryStore
 
@@ -182,3 +182,15 @@ def test_an_sla_policy_needs_a_calendar() -> None:
 def test_a_rule_is_enabled_by_a_boolean_only() -> None:
     with pytest.raises(InvalidInput, match=r"Rule\.enabled must be True or False"):
         Rule("r", InStatus("new"), Action.fire("resolve"), enabled="no")  # type: ignore[arg-type]
+
+
+def test_an_error_about_a_huge_value_stays_short() -> None:
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(InvalidInput) as refused:
+        InStatus(deep)  # type: ignore[arg-type]
+    assert len(str(refused.value)) < 500
+    with pytest.raises(InvalidInput) as refused:
+        Tagged([" " + "x" * 10_000])
+    assert len(str(refused.value)) < 500

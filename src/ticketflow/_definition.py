@@ -31,17 +31,15 @@ are parsed into data.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import re
-import reprlib
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ticketflow._errors import InvalidInput, InvalidWorkflow
+from ticketflow._errors import InvalidInput, InvalidWorkflow, short_repr
 from ticketflow._guards import Guard
 from ticketflow._status import NAME_RULE, Category, Status, is_name
 from ticketflow._workflow import Transition, Workflow
@@ -67,35 +65,9 @@ far from Python's recursion limit.
 """
 
 
-class _Short(reprlib.Repr):
-    """``repr``, cut short for a huge or deeply nested value; dicts in their own order."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.maxlevel = 4
-        self.maxstring = self.maxother = 80
-        self.maxlong = 40
-        self.maxlist = self.maxtuple = self.maxdict = self.maxset = 10
-
-    def repr_dict(self, x: dict[object, object], level: int) -> str:
-        if not x:
-            return "{}"
-        if level <= 0:
-            return "{...}"
-        pieces = [
-            f"{self.repr1(key, level - 1)}: {self.repr1(value, level - 1)}"
-            for key, value in itertools.islice(x.items(), self.maxdict)
-        ]
-        more = ", ..." if len(x) > self.maxdict else ""
-        return "{" + ", ".join(pieces) + more + "}"
-
-
-_SHORT = _Short()
-
-
 def _shown(value: object) -> str:
     """Quote a refused value for a message, cut short if it is large or deep."""
-    return _SHORT.repr(value)
+    return short_repr(value)
 
 
 class _Reader:

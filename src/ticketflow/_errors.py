@@ -17,6 +17,8 @@ that raises any of them, except ``HookFailed``, has changed nothing.
 
 from __future__ import annotations
 
+import itertools
+import reprlib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -27,6 +29,37 @@ if TYPE_CHECKING:
 
 class TicketflowError(Exception):
     """The base of every error ticketflow raises."""
+
+
+class _Short(reprlib.Repr):
+    """``repr``, cut short for a huge or deeply nested value; dicts in their own order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 4
+        self.maxstring = self.maxother = 200
+        self.maxlong = 40
+        self.maxlist = self.maxtuple = self.maxdict = self.maxset = 10
+
+    def repr_dict(self, x: dict[object, object], level: int) -> str:
+        if not x:
+            return "{}"
+        if level <= 0:
+            return "{...}"
+        pieces = [
+            f"{self.repr1(key, level - 1)}: {self.repr1(value, level - 1)}"
+            for key, value in itertools.islice(x.items(), self.maxdict)
+        ]
+        more = ", ..." if len(x) > self.maxdict else ""
+        return "{" + ", ".join(pieces) + more + "}"
+
+
+_SHORT = _Short()
+
+
+def short_repr(value: object) -> str:
+    """``repr(value)``, cut short for a huge or nested value: an error must stay readable."""
+    return _SHORT.repr(value)
 
 
 class InvalidInput(TicketflowError, ValueError):
@@ -42,7 +75,7 @@ class InvalidInput(TicketflowError, ValueError):
         self.field = field
         self.value = value
         self.expected = expected
-        super().__init__(f"{field} must be {expected}, got {value!r}")
+        super().__init__(f"{field} must be {expected}, got {short_repr(value)}")
 
 
 class InvalidWorkflow(TicketflowError, ValueError):

@@ -27,6 +27,7 @@ from types import MappingProxyType
 
 import attrs
 
+from ticketflow._display import printable
 from ticketflow._history import HistoryEvent
 from ticketflow._names import AGENT_REPLY, CUSTOMER_REPLY
 from ticketflow._ticket import Ticket
@@ -256,7 +257,10 @@ class MetricsReport:
         lines.append(_row("all", self.overall))
         for name, groups in self.breakdowns.items():
             lines.append(f"by {name}")
-            lines.extend(_row(f"  {group}", summary) for group, summary in groups.items())
+            # Group names are stored text (departments, tags): printed escaped.
+            lines.extend(
+                _row(f"  {printable(group)}", summary) for group, summary in groups.items()
+            )
         lines.append("")
         lines.append("1st resp, resolve: median time from creation, every hour counted")
         lines.append("res clock: median business time the SLA resolution clock counted")

@@ -387,3 +387,14 @@ def test_periods_per_priority_take_priority_names_and_errors_name_the_argument()
     assert rules[0].when.holds is not None
     with pytest.raises(InvalidInput, match="remind_after must be a positive timedelta, or a"):
         default_rules(remind_after={"urgent": timedelta(hours=1)})
+
+
+def test_a_since_condition_asked_at_the_dawn_of_time_narrows_without_overflowing() -> None:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    dawn = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+    rule = Rule("r", Since("created_at", after=timedelta(days=3)), Action.fire("resolve"))
+    assert rule.candidates(dawn, Workflow.default()).due == (
+        "created_at",
+        datetime.min.replace(tzinfo=UTC),
+    )

@@ -326,7 +326,9 @@ class Since(Condition):
         """Ask for tickets whose first field is old enough for the shortest duration."""
         if query.due is not None:
             return None  # one time filter per query; the sweep checks the rest
-        return attrs.evolve(query, due=(self.time_fields[0], now - min(self.after.values())))
+        shortest = min(self.after.values())
+        cutoff = now - shortest if now - ALWAYS > shortest else ALWAYS  # never before time began
+        return attrs.evolve(query, due=(self.time_fields[0], cutoff))
 
 
 @attrs.frozen
