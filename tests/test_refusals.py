@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from support import ADMIN, AGENT, ANA, CUSTOMER, START, STRANGER
 
-from ticketflow import Helpdesk, InvalidInput, ManualClock, PermissionDenied, Workflow
+from ticketflow import Actor, Helpdesk, InvalidInput, ManualClock, PermissionDenied, Workflow
 from ticketflow.rules import Action, InStatus, Not, Rule, Since, Tagged, default_rules
 from ticketflow.sla import SLAPolicy
 from ticketflow.storage import MemoryStore
@@ -194,3 +194,17 @@ def test_an_error_about_a_huge_value_stays_short() -> None:
     with pytest.raises(InvalidInput) as refused:
         Tagged([" " + "x" * 10_000])
     assert len(str(refused.value)) < 500
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Actor("x", "wizard"), r"Actor\.role must be one of"),
+        (lambda: Actor.agent("a", grants=None), r"Actor\.grants must be a set"),
+        (lambda: Actor.agent("a", grants="reopen"), r"Actor\.grants must be a set"),
+        (lambda: Actor.agent("a", department=1), r"Actor\.department must be a non-empty"),
+    ],
+)
+def test_an_actor_names_what_is_wrong_with_it(build: object, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        build()  # type: ignore[operator]

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import attrs
 
 from ticketflow._errors import InvalidInput
+from ticketflow._validate import enum_value, optional_text, tag_set
 
 
 class Role(enum.Enum):
@@ -43,9 +44,15 @@ def _check_id(_instance: object, attribute: attrs.Attribute[str], value: str) ->
 
 
 def _grant_set(value: Iterable[str]) -> frozenset[str]:
-    if isinstance(value, str):
-        raise InvalidInput("Actor.grants", value, "a set of event names such as {'reopen'}")
-    return frozenset(value)
+    return tag_set(value, "Actor.grants")
+
+
+def _role(value: object) -> Role:
+    return enum_value(Role, value, "Actor.role")
+
+
+def _department(value: object) -> str | None:
+    return optional_text(value, "Actor.department")
 
 
 @attrs.frozen
@@ -68,8 +75,8 @@ class Actor:
     """
 
     id: str = attrs.field(validator=_check_id)
-    role: Role = attrs.field(converter=Role)
-    department: str | None = attrs.field(default=None, kw_only=True)
+    role: Role = attrs.field(converter=_role)
+    department: str | None = attrs.field(default=None, converter=_department, kw_only=True)
     grants: frozenset[str] = attrs.field(default=frozenset(), converter=_grant_set, kw_only=True)
 
     @classmethod

@@ -34,6 +34,13 @@ def ticket_id_of(ticket_id: object) -> str:
     """
     if not isinstance(ticket_id, str):
         raise InvalidInput("ticket_id", ticket_id, "a ticket id (a string), such as 'T-1'")
+    if not ticket_id.isascii():
+        try:
+            ticket_id.encode()
+        except UnicodeEncodeError:
+            raise InvalidInput(
+                "ticket_id", ticket_id, "a ticket id in Unicode text (no lone surrogates)"
+            ) from None
     return ticket_id
 
 
@@ -92,7 +99,7 @@ class Commands:
         """Fire ``event`` on the ticket as ``actor``; return the ticket after it."""
         if actor.__class__ is not Actor:
             actor_of(actor)
-        if ticket_id.__class__ is not str:
+        if ticket_id.__class__ is not str or not ticket_id.isascii():
             ticket_id_of(ticket_id)
         change = self.unit.run(ticket_id, self._step, event, actor, payload)
         assert change is not None  # noqa: S101 - the step always returns a change
