@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from support import AGENT, ANA, START
 
@@ -111,3 +112,20 @@ def test_setting_a_custom_field_beyond_64_bits_is_refused_and_the_ticket_is_unch
 def test_a_contact_whose_name_holds_a_lone_surrogate_is_refused() -> None:
     with pytest.raises(InvalidInput, match=r"Contact\.name must be a non-empty string without"):
         Contact(name=LONE, email="ana@example.com")
+
+
+def test_a_sqlite_store_refuses_an_event_built_around_the_checks_naming_its_column(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "tickets.sqlite3")
+    desk = Helpdesk(store=store, clock=ManualClock(START))
+    _open(desk)
+    ticket, created = desk.get("T-1"), desk.history("T-1")
+    replied, event = desk.workflow.apply(ticket, "note", AGENT, START, body="Fine.")
+    with pytest.raises(
+        InvalidInput, match=r"body must be text without lone surrogates"
+    ) as refused:
+        store.commit(replied, attrs.evolve(event, body=LONE), ticket.version)
+    assert refused.value.value == LONE
+    assert (desk.get("T-1"), desk.history("T-1")) == (ticket, created)
+    store.close()

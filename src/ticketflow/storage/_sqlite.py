@@ -9,6 +9,7 @@ version and is migrated forward when a file is opened.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -26,7 +27,7 @@ from ticketflow._errors import (
 )
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
-from ticketflow._validate import to_utc
+from ticketflow._validate import to_utc, valid_unicode
 from ticketflow.storage._codec import (
     COLUMNS,
     EVENT_COLUMNS,
@@ -318,8 +319,11 @@ class SQLiteStore:
 
     def get(self, ticket_id: str) -> Ticket:
         """Return the stored ticket."""
-        with self._read() as connection:
-            row = connection.execute(f"{_SELECT_TICKET} WHERE id = ?", (ticket_id,)).fetchone()
+        try:
+            with self._read() as connection:
+                row = connection.execute(f"{_SELECT_TICKET} WHERE id = ?", (ticket_id,)).fetchone()
+        except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
+            row = None
         if row is None:
             raise TicketNotFound(ticket_id)
         return self._decode(row)
@@ -356,15 +360,19 @@ class SQLiteStore:
         """Store a new ticket, its tags and its first event, in one transaction."""
         check_follows(ticket, event, 0)
         ticket_values, event_values = ticket_row(ticket), event_row(event)
-        with self._write() as connection:
-            existing = connection.execute(
-                "SELECT version FROM tickets WHERE id = ?", (ticket.id,)
-            ).fetchone()
-            if existing is not None:
-                raise ConcurrencyConflict(ticket.id, 0, existing[0])
-            connection.execute(_INSERT_TICKET, ticket_values)
-            _write_tags(connection, ticket)
-            connection.execute(_INSERT_EVENT, event_values)
+        try:
+            with self._write() as connection:
+                existing = connection.execute(
+                    "SELECT version FROM tickets WHERE id = ?", (ticket.id,)
+                ).fetchone()
+                if existing is not None:
+                    raise ConcurrencyConflict(ticket.id, 0, existing[0])
+                connection.execute(_INSERT_TICKET, ticket_values)
+                _write_tags(connection, ticket)
+                connection.execute(_INSERT_EVENT, event_values)
+        except UnicodeEncodeError as error:  # rolled back: a value slipped past the checks
+            rows = (dict(zip(COLUMNS, ticket_values, strict=True)), _event_columns(event_values))
+            raise _unstorable(error, *rows) from None
         self._remember(ticket, ticket_values)
 
     def commit(
@@ -385,32 +393,37 @@ class SQLiteStore:
             (entry.rule, ticket.id, time_in(entry.episode), time_in(entry.fired_at))
             for entry in ledger
         ]
-        with self._write() as connection:
-            updated = connection.execute(
-                statement, (*columns.values(), ticket.id, expected_version)
-            ).rowcount
-            if updated != 1:
-                stored = connection.execute(
-                    "SELECT version FROM tickets WHERE id = ?", (ticket.id,)
-                ).fetchone()
-                raise ConcurrencyConflict(
-                    ticket.id, expected_version, None if stored is None else stored[0]
-                )
-            if "tags" in event.changes:
-                connection.execute("DELETE FROM ticket_tags WHERE ticket_id = ?", (ticket.id,))
-                _write_tags(connection, ticket)
-            connection.execute(_INSERT_EVENT, event_values)
-            if rows:
-                try:
-                    connection.executemany(
-                        "INSERT INTO ledger (rule, ticket_id, episode, fired_at) "
-                        "VALUES (?, ?, ?, ?)",
-                        rows,
-                    )
-                except sqlite3.IntegrityError:  # the rule already acted: all of this rolls back
+        try:
+            with self._write() as connection:
+                updated = connection.execute(
+                    statement, (*columns.values(), ticket.id, expected_version)
+                ).rowcount
+                if updated != 1:
+                    stored = connection.execute(
+                        "SELECT version FROM tickets WHERE id = ?", (ticket.id,)
+                    ).fetchone()
                     raise ConcurrencyConflict(
-                        ticket.id, expected_version, expected_version
-                    ) from None
+                        ticket.id, expected_version, None if stored is None else stored[0]
+                    )
+                if "tags" in event.changes:
+                    connection.execute("DELETE FROM ticket_tags WHERE ticket_id = ?", (ticket.id,))
+                    _write_tags(connection, ticket)
+                connection.execute(_INSERT_EVENT, event_values)
+                if rows:
+                    try:
+                        connection.executemany(
+                            "INSERT INTO ledger (rule, ticket_id, episode, fired_at) "
+                            "VALUES (?, ?, ?, ?)",
+                            rows,
+                        )
+                    except (
+                        sqlite3.IntegrityError
+                    ):  # the rule already acted: all of this rolls back
+                        raise ConcurrencyConflict(
+                            ticket.id, expected_version, expected_version
+                        ) from None
+        except UnicodeEncodeError as error:  # rolled back: a value slipped past the checks
+            raise _unstorable(error, columns, _event_columns(event_values)) from None
         self._remember(ticket, self._row_after(ticket, expected_version, columns))
 
     def _row_after(
@@ -431,17 +444,24 @@ class SQLiteStore:
 
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""
-        with self._read() as connection:
-            found = connection.execute(
-                "SELECT 1 FROM ledger WHERE rule = ? AND ticket_id = ? AND episode = ?",
-                (rule, ticket_id, time_in(to_utc(episode, "episode"))),
-            ).fetchone()
+        instant = time_in(to_utc(episode, "episode"))
+        try:
+            with self._read() as connection:
+                found = connection.execute(
+                    "SELECT 1 FROM ledger WHERE rule = ? AND ticket_id = ? AND episode = ?",
+                    (rule, ticket_id, instant),
+                ).fetchone()
+        except UnicodeEncodeError:  # not valid Unicode: no rule or ticket has that name
+            return False
         return found is not None
 
     def history(self, ticket_id: str) -> list[HistoryEvent]:
         """Return the ticket's events, oldest first."""
-        with self._read() as connection:
-            rows = connection.execute(_SELECT_EVENTS, (ticket_id,)).fetchall()
+        try:
+            with self._read() as connection:
+                rows = connection.execute(_SELECT_EVENTS, (ticket_id,)).fetchall()
+        except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
+            rows = []
         if not rows:
             raise TicketNotFound(ticket_id)
         try:
@@ -458,15 +478,18 @@ class SQLiteStore:
 
     def purge(self, ticket_id: str, expected_version: int) -> None:
         """Delete the ticket; its history, tags and ledger rows go with it."""
-        with self._write() as connection:
-            stored = connection.execute(
-                "SELECT version FROM tickets WHERE id = ?", (ticket_id,)
-            ).fetchone()
-            if stored is None:
-                raise TicketNotFound(ticket_id)
-            if stored[0] != expected_version:
-                raise ConcurrencyConflict(ticket_id, expected_version, stored[0])
-            connection.execute("DELETE FROM tickets WHERE id = ?", (ticket_id,))
+        try:
+            with self._write() as connection:
+                stored = connection.execute(
+                    "SELECT version FROM tickets WHERE id = ?", (ticket_id,)
+                ).fetchone()
+                if stored is None:
+                    raise TicketNotFound(ticket_id)
+                if stored[0] != expected_version:
+                    raise ConcurrencyConflict(ticket_id, expected_version, stored[0])
+                connection.execute("DELETE FROM tickets WHERE id = ?", (ticket_id,))
+        except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
+            raise TicketNotFound(ticket_id) from None
 
     def __len__(self) -> int:
         with self._read() as connection:
@@ -486,6 +509,25 @@ class _NoLock:
 
 
 _NO_LOCK = _NoLock()
+
+
+def _unstorable(error: UnicodeEncodeError, *rows: Mapping[str, Any]) -> InvalidInput:
+    """Refuse a write that holds text UTF-8 cannot encode, naming its column.
+
+    The checkers refuse such text at the boundary; a ticket or event built
+    around them (by a host's own code) gets here, its write rolled back whole.
+    """
+    for name, value in itertools.chain.from_iterable(row.items() for row in rows):
+        if isinstance(value, str) and not valid_unicode(value):
+            return InvalidInput(name, value, _VALID_UNICODE)
+    return InvalidInput("text", error.object, _VALID_UNICODE)
+
+
+def _event_columns(values: tuple[Any, ...]) -> dict[str, Any]:
+    return dict(zip(EVENT_COLUMNS, values, strict=True))
+
+
+_VALID_UNICODE = "text without lone surrogates such as '\\ud800' (valid Unicode)"
 
 
 def _write_tags(connection: sqlite3.Connection, ticket: Ticket) -> None:

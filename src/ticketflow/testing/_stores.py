@@ -27,6 +27,7 @@ from ticketflow._actor import Actor
 from ticketflow._errors import (
     ConcurrencyConflict,
     InvalidInput,
+    TicketflowError,
     TicketNotFound,
 )
 from ticketflow._history import HistoryEvent
@@ -347,6 +348,55 @@ class StoreContract:
                     continue
                 raise AssertionError(f"{name} with {payload} was accepted")
             law(_contents(store) == before, "the store holds what it held before")
+
+    def test_a_commit_slipping_a_value_past_the_checks_is_kept_whole_or_refused_whole(
+        self,
+    ) -> None:
+        with self.fresh() as store:
+            ticket, created = _opened(store)
+            replied, event = _reply(ticket)
+            slipped = attrs.evolve(event, body=_LONE)  # as a host's own code could build it
+            try:
+                store.commit(replied, slipped, ticket.version)
+            except TicketflowError:
+                law(store.get(ticket.id) == ticket, "a refused commit leaves the ticket")
+                law(store.history(ticket.id) == [created], "and the history as they were")
+            else:
+                law(store.get(ticket.id) == replied, "a kept commit keeps the ticket")
+                law(store.history(ticket.id) == [created, slipped], "and its event whole")
+
+    def test_a_create_slipping_a_value_past_the_checks_is_kept_whole_or_refused_whole(
+        self,
+    ) -> None:
+        with self.fresh() as store:
+            ticket, created = _opened(store)
+            before = _contents(store)
+            slipped = attrs.evolve(ticket, id=store.new_id(), subject=_LONE)
+            first = attrs.evolve(created, ticket_id=slipped.id)
+            try:
+                store.create(slipped, first)
+            except TicketflowError:
+                law(_contents(store) == before, "a refused create stores nothing")
+            else:
+                law(store.get(slipped.id) == slipped, "a kept create keeps the ticket whole")
+                law(store.history(slipped.id) == [first], "and its first event")
+
+    def test_an_id_no_ticket_can_have_is_simply_not_found(self) -> None:
+        with self.fresh() as store:
+            _opened(store)
+            for read in (store.get, store.history):
+                try:
+                    read(f"T-{_LONE}")
+                except TicketNotFound:
+                    continue
+                raise AssertionError(f"{read.__name__} of an unstorable id did not raise")
+            try:
+                store.purge(f"T-{_LONE}", 1)
+            except TicketNotFound:
+                pass
+            else:
+                raise AssertionError("purge of an unstorable id did not raise TicketNotFound")
+            law(not store.fired("remind", f"T-{_LONE}", START), "nothing fired on it")
 
     def test_the_widest_values_the_checks_accept_come_back_exactly(self) -> None:
         wide = "Zoë Ångström 🛠 \U0010ffff e\u0301 \x00\x1b[2J\n\t\u202e"
