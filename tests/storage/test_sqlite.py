@@ -94,13 +94,6 @@ def test_a_path_in_a_missing_folder_is_refused_and_nothing_is_created(tmp_path: 
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_file_that_is_not_a_database_is_refused_and_left_as_it_was(path: Path) -> None:
-    path.write_bytes(b"just some notes\n" * 300)
-    with pytest.raises(InvalidInput, match="a SQLite database, or a path for a new one"):
-        SQLiteStore(path)
-    assert path.read_bytes() == b"just some notes\n" * 300
-
-
 def test_a_sqlite_database_of_another_application_is_refused_and_left_as_it_was(
     path: Path,
 ) -> None:

@@ -23,6 +23,7 @@ from ticketflow._errors import (
     ConcurrencyConflict,
     InvalidInput,
     StorageError,
+    TicketflowError,
     TicketNotFound,
 )
 from ticketflow._history import HistoryEvent
@@ -136,6 +137,12 @@ _INSERT_EVENT = (
 _SELECT_EVENTS = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE ticket_id = ? ORDER BY seq"  # noqa: S608
 
 
+_UNDECODABLE = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError)
+"""What decoding a damaged row can raise (JSON of the wrong shape, a value of the wrong type)."""
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+"""The first bytes of every SQLite database file."""
+
 _REMEMBERED = 4096
 """How many written tickets a store keeps to skip decoding rows it wrote itself."""
 
@@ -157,8 +164,11 @@ class SQLiteStore:
     Raises:
         InvalidInput: the folder does not exist, or the file is not a SQLite
             database.
-        StorageError: the database was written by a newer ticketflow, or
-            stayed locked longer than ``timeout`` while being opened.
+        StorageError: the file is damaged (or cut short), the database was
+            written by a newer ticketflow, or it stayed locked longer than
+            ``timeout`` while being opened.  Every method raises
+            :class:`StorageError` likewise for a fault of the file, never a
+            raw ``sqlite3`` error.
 
     >>> store = SQLiteStore(":memory:")
     >>> store.new_id(), store.schema_version
@@ -177,7 +187,11 @@ class SQLiteStore:
         self._lock = threading.Lock()  # serialises the one connection of ":memory:"
         self._connections: list[sqlite3.Connection] = []
         self._written: dict[str, tuple[tuple[Any, ...], Ticket]] = {}
-        self.schema_version = self._migrate()
+        try:
+            self.schema_version = self._migrate()
+        except BaseException:
+            self.close()  # a refused file is not kept open
+            raise
 
     @property
     def path(self) -> str:
@@ -207,19 +221,43 @@ class SQLiteStore:
             )
             connection.execute("PRAGMA foreign_keys = ON")
             connection.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.DatabaseError as error:
+        except sqlite3.Error as error:
             raise self._translate(error) from None
         return connection
 
-    def _translate(self, error: sqlite3.Error) -> Exception:
+    def _translate(self, error: sqlite3.Error) -> TicketflowError:
+        """Say what a ``sqlite3`` error means for this store, as a :class:`TicketflowError`."""
+        code = getattr(error, "sqlite_errorcode", None)
+        primary = code & 0xFF if isinstance(code, int) else None  # extended codes keep it low
         message = str(error)
-        if "locked" in message or "busy" in message:
+        if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
             return StorageError(
                 self._path, f"the database stayed locked longer than {self._timeout:g} s"
             )
-        if "not a database" in message or "malformed" in message:
+        if primary == sqlite3.SQLITE_NOTADB and not self._has_sqlite_header():
             return InvalidInput("path", self._path, "a SQLite database, or a path for a new one")
+        if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or message.startswith(
+            "Could not decode"  # text that is not UTF-8, from sqlite3 itself
+        ):
+            return self._damaged_file(message)
         return StorageError(self._path, message)
+
+    def _damaged_file(self, what: str) -> StorageError:
+        return StorageError(
+            self._path,
+            f"the database file is damaged ({what}); check it with "
+            "PRAGMA integrity_check, and restore it from a backup",
+        )
+
+    def _has_sqlite_header(self) -> bool:
+        """Whether the file begins as every SQLite database does: then it is ours, damaged."""
+        if self._memory:
+            return True
+        try:
+            with Path(self._path).open("rb") as file:
+                return file.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
+        except OSError:
+            return False
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -228,18 +266,17 @@ class SQLiteStore:
         with self._lock if self._memory else _NO_LOCK:
             try:
                 connection.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as error:
+            except sqlite3.Error as error:
                 raise self._translate(error) from None
             try:
                 yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            try:
                 connection.execute("COMMIT")
             except sqlite3.Error as error:
                 connection.execute("ROLLBACK")
                 raise self._translate(error) from None
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -247,7 +284,7 @@ class SQLiteStore:
         with self._lock if self._memory else _NO_LOCK:
             try:
                 yield connection
-            except sqlite3.OperationalError as error:
+            except sqlite3.Error as error:
                 raise self._translate(error) from None
 
     def _migrate(self) -> int:
@@ -255,23 +292,20 @@ class SQLiteStore:
 
         The checks only read, so a file that is refused is left exactly as it was.
         """
-        try:
-            with self._read() as connection:
-                self._schema_of(connection)
-                if not self._memory:
-                    connection.execute("PRAGMA journal_mode = WAL")
-            with self._write() as connection:
-                version = self._schema_of(connection)  # again: another process may have begun
-                if version is None:
-                    connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-                    connection.execute("INSERT INTO schema_version (version) VALUES (0)")
-                    version = 0
-                for step in MIGRATIONS[version:]:
-                    for statement in step:
-                        connection.execute(statement)
-                connection.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
-        except sqlite3.DatabaseError as error:
-            raise self._translate(error) from None
+        with self._read() as connection:
+            self._schema_of(connection)
+            if not self._memory:
+                connection.execute("PRAGMA journal_mode = WAL")
+        with self._write() as connection:
+            version = self._schema_of(connection)  # again: another process may have begun
+            if version is None:
+                connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+                connection.execute("INSERT INTO schema_version (version) VALUES (0)")
+                version = 0
+            for step in MIGRATIONS[version:]:
+                for statement in step:
+                    connection.execute(statement)
+            connection.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
         return SCHEMA_VERSION
 
     def _schema_of(self, connection: sqlite3.Connection) -> int | None:
@@ -284,7 +318,10 @@ class SQLiteStore:
                     "path", self._path, "a ticketflow database, or a path for a new one"
                 )
             return None
-        (version,) = connection.execute("SELECT version FROM schema_version").fetchone()
+        row = connection.execute("SELECT version FROM schema_version").fetchone()
+        version = row[0] if row is not None else None
+        if not isinstance(version, int) or version < 0:
+            raise self._damaged_file(f"its schema version is {version!r}")
         if version > SCHEMA_VERSION:
             raise StorageError(
                 self._path,
@@ -342,7 +379,7 @@ class SQLiteStore:
             return written[1]
         try:
             return ticket_from_row(row)
-        except (ValueError, TypeError, KeyError, OverflowError) as error:
+        except _UNDECODABLE as error:
             raise self._damaged(row[0], error) from None
 
     def _damaged(self, ticket_id: object, error: Exception) -> StorageError:
@@ -466,7 +503,7 @@ class SQLiteStore:
             raise TicketNotFound(ticket_id)
         try:
             return [event_from_row(row) for row in rows]
-        except (ValueError, TypeError, KeyError, OverflowError) as error:
+        except _UNDECODABLE as error:
             raise self._damaged(ticket_id, error) from None
 
     def query(self, query: TicketQuery) -> list[Ticket]:

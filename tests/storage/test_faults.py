@@ -1,0 +1,234 @@
+"""File faults: each surfaces as a TicketflowError that says what is wrong and touches nothing.
+
+A store's file can be something else, damaged, cut short, written by a newer
+ticketflow, read-only, locked by another writer or full.  None of these may
+end in a raw ``sqlite3`` traceback: each raises the ``TicketflowError``
+subclass and message below, and where the fault is a refusal the file's bytes
+are the same afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from support import AGENT, ANA, START
+
+from ticketflow import Contact, Helpdesk, InvalidInput, ManualClock, StorageError, Workflow
+from ticketflow.storage import SQLiteStore, TicketQuery
+
+TICKETS = 200
+DAMAGED = r"the database file is damaged \(.*\); check it with PRAGMA integrity_check"
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "tickets.sqlite3"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A database of TICKETS tickets with a reply each, closed cleanly (no -wal left)."""
+    path = tmp_path_factory.mktemp("template") / "tickets.sqlite3"
+    store = SQLiteStore(path)
+    clock = ManualClock(START)
+    desk = Helpdesk(store=store, clock=clock)
+    for number in range(TICKETS):
+        ticket = desk.open(subject=f"VPN {number}", description="It drops. " * 30, requester=ANA)
+        clock.advance(timedelta(minutes=1))
+        desk.reply(ticket.id, AGENT, "Which client version? " * 10)
+    store.close()
+    return path.read_bytes()
+
+
+@pytest.fixture
+def filled(path: Path, template: bytes) -> Path:
+    path.write_bytes(template)
+    return path
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def overwrite(path: Path, offset: int, size: int, seed: int = 11) -> None:
+    """Overwrite ``size`` bytes at ``offset`` with random ones, as a failing disk might."""
+    with path.open("r+b") as file:
+        file.seek(offset)
+        file.write(random.Random(seed).randbytes(size))  # noqa: S311 - damage, not a secret
+
+
+def pages(path: Path) -> tuple[int, dict[str, int]]:
+    """The page size, and the root page of every table and index."""
+    connection = sqlite3.connect(path)
+    (size,) = connection.execute("PRAGMA page_size").fetchone()
+    roots = dict(connection.execute("SELECT name, rootpage FROM sqlite_master WHERE rootpage > 0"))
+    connection.close()
+    return size, roots
+
+
+def integrity(path: Path) -> str:
+    """What ``PRAGMA integrity_check`` says of the file: "ok", or what it found."""
+    with closing(sqlite3.connect(path)) as connection:
+        try:
+            return str(connection.execute("PRAGMA integrity_check").fetchone()[0])
+        except sqlite3.DatabaseError as error:
+            return str(error)
+
+
+# -- not a database, empty ------------------------------------------------------
+
+
+def test_a_file_that_is_not_a_database_is_refused_and_left_as_it_was(path: Path) -> None:
+    path.write_bytes(b"just some notes\n" * 300)
+    before = digest(path)
+    with pytest.raises(InvalidInput, match="path must be a SQLite database, or a path for a new"):
+        SQLiteStore(path)
+    assert digest(path) == before
+
+
+def test_an_empty_file_is_taken_for_a_new_database_as_sqlite_takes_it(path: Path) -> None:
+    path.touch()  # as tempfile.mkstemp() leaves one
+    store = SQLiteStore(path)
+    assert (store.new_id(), len(store)) == ("T-1", 0)
+    store.close()
+
+
+# -- truncated, damaged -----------------------------------------------------------
+
+
+def test_a_truncated_file_is_reported_as_damaged_and_left_as_it_was(filled: Path) -> None:
+    with filled.open("r+b") as file:
+        file.truncate(filled.stat().st_size // 2)
+    before = digest(filled)
+    with pytest.raises(StorageError, match=DAMAGED):
+        SQLiteStore(filled)
+    assert digest(filled) == before
+
+
+def test_a_file_whose_first_page_is_damaged_is_reported_as_damaged_on_opening(
+    filled: Path,
+) -> None:
+    size, _ = pages(filled)
+    overwrite(filled, 100, size - 100)  # the SQLite header stays, the schema after it does not
+    before = digest(filled)
+    with pytest.raises(StorageError, match=DAMAGED):
+        SQLiteStore(filled)
+    assert digest(filled) == before
+
+
+def test_a_damaged_schema_version_is_reported_as_damaged_on_opening(filled: Path) -> None:
+    size, roots = pages(filled)
+    overwrite(filled, (roots["schema_version"] - 1) * size, size)
+    before = digest(filled)
+    with pytest.raises(StorageError, match=DAMAGED):
+        SQLiteStore(filled)
+    assert digest(filled) == before
+
+
+def test_random_bytes_over_the_middle_of_the_file_surface_only_as_storage_errors(
+    filled: Path,
+) -> None:
+    """The issue's case: 4 KiB of random bytes halfway through, then listing and reading."""
+    overwrite(filled, filled.stat().st_size // 2, 4096)
+    assert integrity(filled) != "ok", "the file is really damaged"
+    outcomes: list[str] = []
+    try:
+        store = SQLiteStore(filled)
+    except StorageError as error:
+        outcomes.append(str(error))
+    else:
+        reads: list[Callable[[], object]] = [lambda: store.query(TicketQuery()), store.__len__]
+        reads += [lambda n=n: store.history(f"T-{n}") for n in range(1, TICKETS + 1)]
+        reads += [lambda n=n: store.get(f"T-{n}") for n in range(1, TICKETS + 1)]
+        for read in reads:
+            try:
+                read()
+            except StorageError as error:
+                outcomes.append(str(error))
+        store.close()
+    assert outcomes, "some read must meet the damaged page"
+    for outcome in outcomes:
+        assert "PRAGMA integrity_check" in outcome or "is damaged" in outcome
+
+
+def test_text_that_is_not_utf_8_in_a_row_is_reported_as_damaged(filled: Path) -> None:
+    with closing(sqlite3.connect(filled)) as hand:
+        hand.execute("UPDATE tickets SET subject = CAST(x'ff41' AS TEXT) WHERE id = 'T-1'")
+        hand.commit()
+    store = SQLiteStore(filled)
+    with pytest.raises(
+        StorageError, match=r"damaged \(Could not decode to UTF-8 column 'subject'"
+    ):
+        store.get("T-1")
+    store.close()
+
+
+@pytest.fixture
+def damaged_store(filled: Path) -> Iterator[tuple[SQLiteStore, Helpdesk]]:
+    """A store opened on a file whose tables (all but the schema version) lost their root page."""
+    store = SQLiteStore(filled)
+    desk = Helpdesk(store=store, clock=ManualClock(START + timedelta(days=1)))
+    size, roots = pages(filled)
+    store.close()
+    for number, (name, root) in enumerate(sorted(roots.items())):
+        if name != "schema_version":
+            overwrite(filled, (root - 1) * size, size, seed=number)
+    damaged = SQLiteStore(filled)
+    yield damaged, desk
+    damaged.close()
+
+
+WORKFLOW = Workflow.default()
+METHODS: dict[str, Callable[[SQLiteStore], object]] = {
+    "new_id": lambda store: store.new_id(),
+    "get": lambda store: store.get("T-1"),
+    "history": lambda store: store.history("T-1"),
+    "query": lambda store: store.query(TicketQuery(statuses={"answered"})),
+    "len": len,
+    "fired": lambda store: store.fired("remind", "T-1", START),
+    "create": lambda store: store.create(
+        *WORKFLOW.create(
+            "T-999",
+            AGENT,
+            START,
+            subject="New",
+            description="New.",
+            requester=Contact(name="Bo", email="bo@example.com"),
+        )
+    ),
+    "purge": lambda store: store.purge("T-1", 2),
+}
+
+
+@pytest.mark.parametrize("method", list(METHODS.values()), ids=list(METHODS))
+def test_every_store_method_reports_a_damaged_file_as_damaged(
+    damaged_store: tuple[SQLiteStore, Helpdesk], method: Callable[[SQLiteStore], object]
+) -> None:
+    store, _ = damaged_store
+    before = digest(Path(store.path))
+    with pytest.raises(StorageError, match=DAMAGED):
+        method(store)
+    store.close()
+    assert digest(Path(store.path)) == before
+
+
+def test_a_commit_reports_a_damaged_file_as_damaged(
+    damaged_store: tuple[SQLiteStore, Helpdesk],
+) -> None:
+    store, desk = damaged_store
+    with pytest.raises(StorageError, match=DAMAGED):
+        desk.note("T-1", AGENT, "Still there?")  # loads T-1, which meets the damage first
+    ticket = WORKFLOW.create(
+        "T-1", AGENT, START, subject="VPN", description="It drops.", requester=ANA
+    )[0]
+    noted, event = WORKFLOW.apply(ticket, "note", AGENT, START, body="Still there?")
+    with pytest.raises(StorageError, match=DAMAGED):
+        store.commit(noted, event, ticket.version)
+    store.close()
