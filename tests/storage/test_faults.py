@@ -20,8 +20,17 @@ from pathlib import Path
 import pytest
 from support import AGENT, ANA, START
 
-from ticketflow import Contact, Helpdesk, InvalidInput, ManualClock, StorageError, Workflow
-from ticketflow.storage import SQLiteStore, TicketQuery
+from ticketflow import (
+    Contact,
+    Helpdesk,
+    HistoryEvent,
+    InvalidInput,
+    ManualClock,
+    StorageError,
+    Ticket,
+    Workflow,
+)
+from ticketflow.storage import LedgerEntry, SQLiteStore, TicketQuery
 
 TICKETS = 200
 DAMAGED = r"the database file is damaged \(.*\); check it with PRAGMA integrity_check"
@@ -232,3 +241,69 @@ def test_a_commit_reports_a_damaged_file_as_damaged(
     with pytest.raises(StorageError, match=DAMAGED):
         store.commit(noted, event, ticket.version)
     store.close()
+
+
+# -- full ---------------------------------------------------------------------------
+
+FULL = r"the database or its disk is full, so nothing was written; free some space"
+
+
+def _fill_up(store: SQLiteStore) -> None:
+    """Let the database grow by no page: a full disk, as SQLite sees it, without a small disk."""
+    connection = store._connection()  # private: the limit is per connection
+    (count,) = connection.execute("PRAGMA page_count").fetchone()
+    connection.execute(f"PRAGMA max_page_count = {count}")
+
+
+@pytest.fixture
+def full(path: Path) -> Iterator[tuple[SQLiteStore, Helpdesk]]:
+    """A store with one ticket, whose database cannot grow by a page."""
+    store = SQLiteStore(path)
+    desk = Helpdesk(store=store, clock=ManualClock(START))
+    desk.open(subject="VPN", description="It drops.", requester=ANA)
+    _fill_up(store)
+    yield store, desk
+    store.close()
+
+
+def _noted(store: SQLiteStore) -> tuple[Ticket, HistoryEvent, LedgerEntry]:
+    ticket = store.get("T-1")
+    noted, event = WORKFLOW.apply(ticket, "note", AGENT, START, body="Log excerpt. " * 2000)
+    return noted, event, LedgerEntry("remind", START, START)
+
+
+def test_a_commit_into_a_full_database_is_reported_as_full_and_changes_nothing(
+    full: tuple[SQLiteStore, Helpdesk],
+) -> None:
+    store, _ = full
+    ticket, history = store.get("T-1"), store.history("T-1")
+    noted, event, entry = _noted(store)
+    with pytest.raises(StorageError, match=FULL):
+        store.commit(noted, event, ticket.version, [entry])
+    assert store.get("T-1") == ticket
+    assert store.history("T-1") == history
+    assert not store.fired("remind", "T-1", START)
+
+
+def test_the_same_commit_goes_through_once_the_database_has_room_again(
+    full: tuple[SQLiteStore, Helpdesk],
+) -> None:
+    store, _ = full
+    noted, event, entry = _noted(store)
+    with pytest.raises(StorageError, match=FULL):
+        store.commit(noted, event, noted.version - 1, [entry])
+    store._connection().execute("PRAGMA max_page_count = 1000000")  # room again
+    store.commit(noted, event, noted.version - 1, [entry])
+    assert store.get("T-1") == noted
+    assert store.fired("remind", "T-1", START)
+
+
+def test_a_command_on_a_full_database_is_reported_as_full(
+    full: tuple[SQLiteStore, Helpdesk],
+) -> None:
+    _, desk = full
+    with pytest.raises(StorageError, match=FULL):
+        desk.open(subject="Printer", description="Out of toner. " * 2000, requester=ANA)
+    with pytest.raises(StorageError, match=FULL):
+        desk.note("T-1", AGENT, "Log excerpt. " * 2000)
+    assert [ticket.id for ticket in desk.find()] == ["T-1"]

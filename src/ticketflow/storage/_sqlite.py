@@ -13,7 +13,7 @@ import itertools
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from os import PathLike
 from pathlib import Path
@@ -230,6 +230,12 @@ class SQLiteStore:
         code = getattr(error, "sqlite_errorcode", None)
         primary = code & 0xFF if isinstance(code, int) else None  # extended codes keep it low
         message = str(error)
+        if primary == sqlite3.SQLITE_FULL:
+            return StorageError(
+                self._path,
+                "the database or its disk is full, so nothing was written; "
+                "free some space (or raise the database's max_page_count) and try again",
+            )
         if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
             return StorageError(
                 self._path, f"the database stayed locked longer than {self._timeout:g} s"
@@ -272,10 +278,10 @@ class SQLiteStore:
                 yield connection
                 connection.execute("COMMIT")
             except sqlite3.Error as error:
-                connection.execute("ROLLBACK")
+                _roll_back(connection)
                 raise self._translate(error) from None
             except BaseException:
-                connection.execute("ROLLBACK")
+                _roll_back(connection)
                 raise
 
     @contextmanager
@@ -535,6 +541,18 @@ class SQLiteStore:
 
     def __repr__(self) -> str:
         return f"<SQLiteStore {self._path!r}>"
+
+
+def _roll_back(connection: sqlite3.Connection) -> None:
+    """Undo the open transaction, if SQLite has not undone it already.
+
+    SQLite rolls a transaction back by itself after some errors (a full disk,
+    an I/O error); rolling back again would raise "cannot rollback - no
+    transaction is active" and hide the error that matters.
+    """
+    if connection.in_transaction:
+        with suppress(sqlite3.Error):  # the error being raised is the one to report
+            connection.execute("ROLLBACK")
 
 
 class _NoLock:
