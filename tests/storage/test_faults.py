@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import random
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import timedelta
@@ -31,6 +33,7 @@ from ticketflow import (
     Workflow,
 )
 from ticketflow.storage import LedgerEntry, SQLiteStore, TicketQuery
+from ticketflow.storage._sqlite import SCHEMA_VERSION
 
 TICKETS = 200
 DAMAGED = r"the database file is damaged \(.*\); check it with PRAGMA integrity_check"
@@ -307,3 +310,163 @@ def test_a_command_on_a_full_database_is_reported_as_full(
     with pytest.raises(StorageError, match=FULL):
         desk.note("T-1", AGENT, "Log excerpt. " * 2000)
     assert [ticket.id for ticket in desk.find()] == ["T-1"]
+
+
+# -- newer schema ---------------------------------------------------------------------
+
+
+def test_a_database_of_a_newer_schema_is_refused_and_left_as_it_was(filled: Path) -> None:
+    with closing(sqlite3.connect(filled)) as newer:
+        newer.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
+        newer.commit()
+    before = digest(filled)
+    with pytest.raises(StorageError, match=r"written by a newer ticketflow \(schema 2; this one"):
+        SQLiteStore(filled)
+    assert digest(filled) == before
+
+
+# -- opening writes nothing; read-only ------------------------------------------------
+
+
+def test_opening_a_database_of_the_current_schema_changes_no_row(filled: Path) -> None:
+    store = SQLiteStore(filled)
+    assert store._connection().total_changes == 0  # private: the connection that opened it
+    store.close()
+
+
+@pytest.fixture
+def read_only_file(filled: Path) -> Iterator[Path]:
+    filled.chmod(0o444)
+    yield filled
+    filled.chmod(0o644)
+
+
+def test_a_read_only_file_opens_and_reads_and_is_left_as_it_was(read_only_file: Path) -> None:
+    before = digest(read_only_file)
+    store = SQLiteStore(read_only_file)
+    assert store.read_only
+    assert len(store.query(TicketQuery(statuses={"answered"}))) == TICKETS
+    assert [event.name for event in store.history("T-1")] == ["create", "agent_reply"]
+    assert not store.fired("remind", "T-1", START)
+    store.close()
+    assert digest(read_only_file) == before
+
+
+READ_ONLY = r"the database is read-only \(the file or its folder cannot be written\), so nothing"
+
+
+def test_every_write_to_a_read_only_file_is_refused_as_read_only(read_only_file: Path) -> None:
+    before = digest(read_only_file)
+    store = SQLiteStore(read_only_file)
+    desk = Helpdesk(store=store, clock=ManualClock(START + timedelta(days=1)))
+    for write in (
+        store.new_id,
+        lambda: desk.note("T-1", AGENT, "Still there?"),
+        lambda: store.purge("T-1", 2),
+        lambda: METHODS["create"](store),
+    ):
+        with pytest.raises(StorageError, match=READ_ONLY):
+            write()
+    store.close()
+    assert digest(read_only_file) == before
+
+
+def test_a_read_only_file_that_needs_a_migration_is_refused_and_left_as_it_was(
+    path: Path,
+) -> None:
+    with closing(sqlite3.connect(path)) as older:
+        older.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        older.execute("INSERT INTO schema_version (version) VALUES (0)")
+        older.commit()
+    path.chmod(0o444)
+    before = digest(path)
+    with pytest.raises(StorageError, match=r"read-only .* migrated from version 0 first"):
+        SQLiteStore(path)
+    path.chmod(0o644)
+    assert digest(path) == before
+
+
+@pytest.fixture
+def read_only_folder(filled: Path) -> Iterator[Path]:
+    filled.parent.chmod(0o555)
+    yield filled
+    filled.parent.chmod(0o755)
+
+
+def test_a_database_in_a_read_only_folder_opens_and_reads_and_adds_no_file(
+    read_only_folder: Path,
+) -> None:
+    listing, before = sorted(read_only_folder.parent.iterdir()), digest(read_only_folder)
+    store = SQLiteStore(read_only_folder)
+    assert store.read_only
+    assert store.get("T-1").subject == "VPN 0"
+    with pytest.raises(StorageError, match=READ_ONLY):
+        store.new_id()
+    store.close()
+    assert sorted(read_only_folder.parent.iterdir()) == listing
+    assert digest(read_only_folder) == before
+
+
+def test_a_new_database_in_a_read_only_folder_is_refused_and_nothing_is_created(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "shelf"
+    folder.mkdir(mode=0o555)
+    with pytest.raises(StorageError, match="its folder is read-only, so a new database cannot"):
+        SQLiteStore(folder / "tickets.sqlite3")
+    assert list(folder.iterdir()) == []
+    folder.chmod(0o755)
+
+
+# -- locked by another writer ---------------------------------------------------------
+
+HOLDER = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")
+connection.execute("UPDATE counters SET value = value + 1")  # written, not committed
+print("holding", flush=True)
+sys.stdin.readline()
+connection.execute("ROLLBACK")
+connection.close()
+"""
+
+
+@pytest.fixture
+def locked(filled: Path) -> Iterator[Path]:
+    """The database while another process holds its write lock, in an open transaction."""
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(filled)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as holder:
+        assert holder.stdout is not None
+        assert holder.stdin is not None
+        assert holder.stdout.readline().strip() == "holding"
+        yield filled
+        holder.stdin.write("done\n")
+        holder.stdin.flush()
+        assert holder.wait() == 0
+
+
+def test_a_database_another_process_is_writing_opens_and_reads(locked: Path) -> None:
+    store = SQLiteStore(locked, timeout=0.1)
+    assert not store.read_only
+    assert len(store) == TICKETS
+    assert store.history("T-2")[-1].name == "agent_reply"
+    store.close()
+
+
+def test_a_write_waits_for_another_writer_then_reports_the_lock_and_writes_nothing(
+    locked: Path,
+) -> None:
+    before = digest(locked)
+    store = SQLiteStore(locked, timeout=0.1)
+    desk = Helpdesk(store=store, clock=ManualClock(START + timedelta(days=1)))
+    ticket = store.get("T-1")
+    with pytest.raises(StorageError, match=r"the database stayed locked longer than 0\.1 s"):
+        desk.note("T-1", AGENT, "Still there?")
+    assert store.get("T-1") == ticket
+    store.close()
+    assert digest(locked) == before

@@ -107,19 +107,6 @@ def test_a_sqlite_database_of_another_application_is_refused_and_left_as_it_was(
     assert path.read_bytes() == before
 
 
-def test_a_database_of_a_newer_schema_is_refused_and_left_as_it_was(path: Path) -> None:
-    SQLiteStore(path).close()
-    newer = sqlite3.connect(path)
-    newer.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
-    newer.commit()
-    newer.close()
-    with pytest.raises(StorageError, match=r"written by a newer ticketflow \(schema 2"):
-        SQLiteStore(path)
-    check = sqlite3.connect(path)
-    assert check.execute("SELECT version FROM schema_version").fetchone() == (2,)
-    check.close()
-
-
 def test_an_older_schema_is_migrated_forward_on_open(path: Path) -> None:
     empty = sqlite3.connect(path)
     empty.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")

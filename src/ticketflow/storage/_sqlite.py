@@ -10,6 +10,7 @@ version and is migrated forward when a file is opened.
 from __future__ import annotations
 
 import itertools
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -154,6 +155,12 @@ _POSITION = {name: index for index, name in enumerate(COLUMNS)}
 class SQLiteStore:
     """A Store in one SQLite file: durable, safe for threads and processes.
 
+    Opening a file of the current schema only reads it, so it opens while
+    another process holds the write lock.  A file that cannot be written
+    (no write permission, as ``chmod a-w`` leaves it, or in a folder that
+    cannot be written) opens read-only: reads work, and every write raises
+    :class:`StorageError` saying so.
+
     Args:
         path: the database file; created, with its schema, if it does not
             exist.  Its folder must exist.  ``":memory:"`` keeps a private
@@ -165,8 +172,9 @@ class SQLiteStore:
         InvalidInput: the folder does not exist, or the file is not a SQLite
             database.
         StorageError: the file is damaged (or cut short), the database was
-            written by a newer ticketflow, or it stayed locked longer than
-            ``timeout`` while being opened.  Every method raises
+            written by a newer ticketflow, it stayed locked longer than
+            ``timeout`` while its schema was created or migrated, or it is
+            read-only and needs that.  Every method raises
             :class:`StorageError` likewise for a fault of the file, never a
             raw ``sqlite3`` error.
 
@@ -183,6 +191,7 @@ class SQLiteStore:
         if not self._memory and not Path(self._path).parent.is_dir():
             raise InvalidInput("path", self._path, "a file in an existing folder")
         self._timeout = float(timeout)
+        self._uri = None if self._memory else self._read_only_uri(Path(self._path))
         self._local = threading.local()
         self._lock = threading.Lock()  # serialises the one connection of ":memory:"
         self._connections: list[sqlite3.Connection] = []
@@ -197,6 +206,34 @@ class SQLiteStore:
     def path(self) -> str:
         """The database file (or ``":memory:"``)."""
         return self._path
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the file was opened read-only, because it or its folder cannot be written."""
+        return self._uri is not None
+
+    def _read_only_uri(self, path: Path) -> str | None:
+        """The URI that opens ``path`` read-only if it cannot be written, else None.
+
+        Write permission counts as the file's mode bits show it, not only as
+        the operating system would grant it: a file made read-only with
+        ``chmod a-w`` stays unwritten even by a superuser.  In a folder that
+        cannot be written, SQLite could not create the write-ahead log and
+        its index beside the file; with no log there, every committed change
+        is in the file itself and it is read as immutable.
+        """
+        folder = _writable(path.parent)
+        if not path.exists():
+            if not folder:
+                raise StorageError(
+                    self._path,
+                    "its folder is read-only, so a new database cannot be created there",
+                )
+            return None
+        if folder and _writable(path):
+            return None
+        immutable = not folder and not Path(f"{path}-wal").exists()
+        return f"{path.absolute().as_uri()}?mode=ro{'&immutable=1' if immutable else ''}"
 
     # -- connections and transactions ------------------------------------
 
@@ -214,10 +251,11 @@ class SQLiteStore:
     def _connect(self) -> sqlite3.Connection:
         try:
             connection = sqlite3.connect(
-                self._path,
+                self._path if self._uri is None else self._uri,
                 timeout=self._timeout,
                 isolation_level=None,
                 check_same_thread=False,
+                uri=self._uri is not None,
             )
             connection.execute("PRAGMA foreign_keys = ON")
             connection.execute("PRAGMA synchronous = NORMAL")
@@ -236,6 +274,8 @@ class SQLiteStore:
                 "the database or its disk is full, so nothing was written; "
                 "free some space (or raise the database's max_page_count) and try again",
             )
+        if primary == sqlite3.SQLITE_READONLY:
+            return self._read_only_error()
         if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
             return StorageError(
                 self._path, f"the database stayed locked longer than {self._timeout:g} s"
@@ -247,6 +287,13 @@ class SQLiteStore:
         ):
             return self._damaged_file(message)
         return StorageError(self._path, message)
+
+    def _read_only_error(self, needs: str = "") -> StorageError:
+        return StorageError(
+            self._path,
+            "the database is read-only (the file or its folder cannot be written), so nothing "
+            f"was written; it can be read, not changed{needs}",
+        )
 
     def _damaged_file(self, what: str) -> StorageError:
         return StorageError(
@@ -294,13 +341,28 @@ class SQLiteStore:
                 raise self._translate(error) from None
 
     def _migrate(self) -> int:
-        """Check the file is ours and not newer, switch it to WAL, then migrate it forward.
+        """Check the file is ours and not newer, then create or migrate its schema if it must.
 
-        The checks only read, so a file that is refused is left exactly as it was.
+        A file of the current schema is only read, so opening it takes no
+        lock and writes nothing (it may be read-only, or another process may
+        be writing).  The checks only read, so a file that is refused is left
+        exactly as it was.
         """
         with self._read() as connection:
-            self._schema_of(connection)
-            if not self._memory:
+            version = self._schema_of(connection)
+            if version == SCHEMA_VERSION:
+                if not self._memory and self._uri is None:
+                    (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+                    if mode != "wal":  # switched by another tool: WAL again, as promised
+                        connection.execute("PRAGMA journal_mode = WAL")
+                return SCHEMA_VERSION
+        if self._uri is not None:
+            needed = "created" if version is None else f"migrated from version {version}"
+            raise self._read_only_error(
+                f"; its schema must be {needed} first, where the file can be written"
+            )
+        if not self._memory:
+            with self._read() as connection:
                 connection.execute("PRAGMA journal_mode = WAL")
         with self._write() as connection:
             version = self._schema_of(connection)  # again: another process may have begun
@@ -541,6 +603,14 @@ class SQLiteStore:
 
     def __repr__(self) -> str:
         return f"<SQLiteStore {self._path!r}>"
+
+
+def _writable(path: Path) -> bool:
+    """Whether ``path`` may be written: its mode grants it to someone, and the system to us."""
+    try:
+        return bool(path.stat().st_mode & 0o222) and os.access(path, os.W_OK)
+    except OSError:
+        return False
 
 
 def _roll_back(connection: sqlite3.Connection) -> None:
