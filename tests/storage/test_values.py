@@ -18,7 +18,7 @@ import pytest
 from support import AGENT, ANA, START
 
 from ticketflow import Actor, Contact, Helpdesk, InvalidInput, ManualClock
-from ticketflow.storage import MemoryStore, SQLiteStore, Store
+from ticketflow.storage import MemoryStore, SQLiteStore, Store, TicketQuery
 
 LONE = "x\ud800"
 
@@ -129,3 +129,19 @@ def test_a_sqlite_store_refuses_an_event_built_around_the_checks_naming_its_colu
     assert refused.value.value == LONE
     assert (desk.get("T-1"), desk.history("T-1")) == (ticket, created)
     store.close()
+
+
+@pytest.mark.parametrize("field", ["assignee", "department", "requester", "statuses"])
+def test_a_query_naming_text_with_a_lone_surrogate_is_refused_by_both_stores_alike(
+    desk: Helpdesk, field: str
+) -> None:
+    _open(desk)
+    with pytest.raises(InvalidInput, match="without lone surrogates") as refused:
+        desk.store.query(TicketQuery(**{field: LONE}))
+    assert refused.value.field == field
+
+
+@pytest.mark.parametrize("field", ["assignee", "department", "requester", "statuses"])
+def test_a_query_naming_something_that_is_not_a_name_is_refused(field: str) -> None:
+    with pytest.raises(InvalidInput, match=f"{field} must be"):
+        TicketQuery(**{field: 5})

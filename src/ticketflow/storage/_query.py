@@ -10,7 +10,7 @@ import attrs
 
 from ticketflow._errors import InvalidInput
 from ticketflow._ticket import Ticket
-from ticketflow._validate import tag_set, to_utc
+from ticketflow._validate import optional_text, tag_set, text, to_utc
 
 OrderField = Literal[
     "created_at",
@@ -31,8 +31,22 @@ def _statuses(value: Iterable[str] | str | None) -> frozenset[str] | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return frozenset({value})
-    return frozenset(value)
+        return frozenset({text(value, "statuses")})
+    if not isinstance(value, Iterable):
+        raise InvalidInput("statuses", value, "None, a status name, or several")
+    return frozenset(text(status, "statuses") for status in value)
+
+
+def _assignee(value: object) -> str | None:
+    return optional_text(value, "assignee")
+
+
+def _department(value: object) -> str | None:
+    return optional_text(value, "department")
+
+
+def _requester(value: object) -> str | None:
+    return optional_text(value, "requester")
 
 
 def _order(_instance: object, _attribute: object, value: str) -> None:
@@ -67,8 +81,11 @@ class TicketQuery:
     """Which tickets to list, in which order, and how many.
 
     Every filter given must hold (they combine with *and*); a filter left at
-    None does not filter.  Ties in the order are broken by ticket id, so the
-    same query over the same tickets always gives the same list.
+    None does not filter.  Names are checked as a ticket's are (non-empty,
+    valid Unicode), so a query that no ticket could answer is refused with
+    :class:`InvalidInput` rather than sent to the store.  Ties in the order
+    are broken by ticket id, so the same query over the same tickets always
+    gives the same list.
 
     Attributes:
         statuses: the ticket's status is one of these.
@@ -90,9 +107,9 @@ class TicketQuery:
     """
 
     statuses: frozenset[str] | None = attrs.field(default=None, converter=_statuses)
-    assignee: str | None = None
-    department: str | None = None
-    requester: str | None = None
+    assignee: str | None = attrs.field(default=None, converter=_assignee)
+    department: str | None = attrs.field(default=None, converter=_department)
+    requester: str | None = attrs.field(default=None, converter=_requester)
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=tag_set)
     order_by: str = attrs.field(default="created_at", validator=_order)
     descending: bool = False
