@@ -14,6 +14,7 @@ import random
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import timedelta
@@ -110,6 +111,32 @@ def test_an_empty_file_is_taken_for_a_new_database_as_sqlite_takes_it(path: Path
     store = SQLiteStore(path)
     assert (store.new_id(), len(store)) == ("T-1", 0)
     store.close()
+
+
+def test_a_folder_is_refused_as_a_path(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="path must be a file, not a folder"):
+        SQLiteStore(tmp_path)
+
+
+def test_a_file_that_cannot_be_read_is_reported_as_such(filled: Path) -> None:
+    store = SQLiteStore(filled)
+    filled.unlink()
+    filled.mkdir()  # a new connection, as another thread opens, finds a folder there
+    raised: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            store.get("T-1")
+        except BaseException as error:  # noqa: BLE001 - whatever it is, the test looks at it
+            raised.append(error)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join()
+    store.close()
+    assert len(raised) == 1
+    assert isinstance(raised[0], StorageError)
+    assert "the file could not be opened (unable to open database file)" in str(raised[0])
 
 
 # -- truncated, damaged -----------------------------------------------------------

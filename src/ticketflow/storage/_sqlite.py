@@ -141,6 +141,17 @@ _SELECT_EVENTS = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE ticket_id
 _UNDECODABLE = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError)
 """What decoding a damaged row can raise (JSON of the wrong shape, a value of the wrong type)."""
 
+_MEANINGS = {
+    sqlite3.SQLITE_BUSY: "the database stayed locked longer than {timeout:g} s",
+    sqlite3.SQLITE_LOCKED: "the database stayed locked longer than {timeout:g} s",
+    sqlite3.SQLITE_FULL: "the database or its disk is full, so nothing was written; free some "
+    "space (or raise the database's max_page_count) and try again",
+    sqlite3.SQLITE_IOERR: "the file could not be read or written ({message}); check its disk",
+    sqlite3.SQLITE_CANTOPEN: "the file could not be opened ({message}); check that it and its "
+    "folder can be read",
+}
+"""What SQLite's primary error codes mean for a store, as the end of a StorageError's sentence."""
+
 _SQLITE_HEADER = b"SQLite format 3\x00"
 """The first bytes of every SQLite database file."""
 
@@ -190,6 +201,8 @@ class SQLiteStore:
         self._path = str(path) if self._memory else str(Path(path))
         if not self._memory and not Path(self._path).parent.is_dir():
             raise InvalidInput("path", self._path, "a file in an existing folder")
+        if not self._memory and Path(self._path).is_dir():
+            raise InvalidInput("path", self._path, "a file, not a folder")
         self._timeout = float(timeout)
         self._uri = None if self._memory else self._read_only_uri(Path(self._path))
         self._local = threading.local()
@@ -266,27 +279,18 @@ class SQLiteStore:
     def _translate(self, error: sqlite3.Error) -> TicketflowError:
         """Say what a ``sqlite3`` error means for this store, as a :class:`TicketflowError`."""
         code = getattr(error, "sqlite_errorcode", None)
-        primary = code & 0xFF if isinstance(code, int) else None  # extended codes keep it low
+        primary = code & 0xFF if isinstance(code, int) else -1  # extended codes keep it low
         message = str(error)
-        if primary == sqlite3.SQLITE_FULL:
-            return StorageError(
-                self._path,
-                "the database or its disk is full, so nothing was written; "
-                "free some space (or raise the database's max_page_count) and try again",
-            )
-        if primary == sqlite3.SQLITE_READONLY:
-            return self._read_only_error()
-        if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-            return StorageError(
-                self._path, f"the database stayed locked longer than {self._timeout:g} s"
-            )
         if primary == sqlite3.SQLITE_NOTADB and not self._has_sqlite_header():
             return InvalidInput("path", self._path, "a SQLite database, or a path for a new one")
         if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or message.startswith(
             "Could not decode"  # text that is not UTF-8, from sqlite3 itself
         ):
             return self._damaged_file(message)
-        return StorageError(self._path, message)
+        if primary == sqlite3.SQLITE_READONLY:
+            return self._read_only_error()
+        meaning = _MEANINGS.get(primary, "{message}")
+        return StorageError(self._path, meaning.format(message=message, timeout=self._timeout))
 
     def _read_only_error(self, needs: str = "") -> StorageError:
         return StorageError(
