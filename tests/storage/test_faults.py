@@ -407,9 +407,11 @@ def test_a_read_only_file_that_needs_a_migration_is_refused_and_left_as_it_was(
         older.commit()
     path.chmod(0o444)
     before = digest(path)
-    with pytest.raises(StorageError, match=r"read-only .* migrated from version 0 first"):
-        SQLiteStore(path)
-    path.chmod(0o644)
+    try:
+        with pytest.raises(StorageError, match=r"read-only .* migrated from version 0 first"):
+            SQLiteStore(path)
+    finally:
+        path.chmod(0o644)
     assert digest(path) == before
 
 
@@ -434,15 +436,20 @@ def test_a_database_in_a_read_only_folder_opens_and_reads_and_adds_no_file(
     assert digest(read_only_folder) == before
 
 
-def test_a_new_database_in_a_read_only_folder_is_refused_and_nothing_is_created(
-    tmp_path: Path,
-) -> None:
+@pytest.fixture
+def empty_read_only_folder(tmp_path: Path) -> Iterator[Path]:
     folder = tmp_path / "shelf"
     folder.mkdir(mode=0o555)
-    with pytest.raises(StorageError, match="its folder is read-only, so a new database cannot"):
-        SQLiteStore(folder / "tickets.sqlite3")
-    assert list(folder.iterdir()) == []
+    yield folder
     folder.chmod(0o755)
+
+
+def test_a_new_database_in_a_read_only_folder_is_refused_and_nothing_is_created(
+    empty_read_only_folder: Path,
+) -> None:
+    with pytest.raises(StorageError, match="its folder is read-only, so a new database cannot"):
+        SQLiteStore(empty_read_only_folder / "tickets.sqlite3")
+    assert list(empty_read_only_folder.iterdir()) == []
 
 
 # -- locked by another writer ---------------------------------------------------------
