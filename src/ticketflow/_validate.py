@@ -118,7 +118,7 @@ def _field_value(name: str, value: object) -> FieldValue:
     if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
         raise InvalidInput(
             f"fields[{name!r}]",
-            _shown(value),
+            shown(value),
             "an integer from -2**63 to 2**63 - 1 (what a database stores in 64 bits)",
         )
     if isinstance(value, float) and not math.isfinite(value):
@@ -141,8 +141,12 @@ class _LargeInt(int):
         return f"<an integer of {self.bit_length()} bits>"
 
 
-def _shown(value: int) -> int:
-    """``value``, or an equal integer that an error message can print whatever its size."""
+def shown(value: int) -> int:
+    """``value``, or an equal integer that an error message can print whatever its size.
+
+    >>> shown(10**5000)
+    <an integer of 16610 bits>
+    """
     try:
         repr(value)
     except ValueError:

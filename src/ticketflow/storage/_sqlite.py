@@ -29,7 +29,7 @@ from ticketflow._errors import (
 )
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
-from ticketflow._validate import to_utc, valid_unicode
+from ticketflow._validate import shown, to_utc, valid_unicode
 from ticketflow.storage._codec import (
     COLUMNS,
     EVENT_COLUMNS,
@@ -152,6 +152,9 @@ _MEANINGS = {
 }
 """What SQLite's primary error codes mean for a store, as the end of a StorageError's sentence."""
 
+_MOST_TIMEOUT = 2**31 // 1000
+"""The longest wait, in seconds, for a lock: SQLite counts it in milliseconds, in a C int."""
+
 _SQLITE_HEADER = b"SQLite format 3\x00"
 """The first bytes of every SQLite database file."""
 
@@ -195,10 +198,24 @@ class SQLiteStore:
     """
 
     def __init__(self, path: str | PathLike[str], *, timeout: float = 5.0) -> None:
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
-            raise InvalidInput("timeout", timeout, "a number of seconds, zero or more")
-        self._memory = str(path) == ":memory:"
-        self._path = str(path) if self._memory else str(Path(path))
+        if (
+            not isinstance(timeout, (int, float))
+            or isinstance(timeout, bool)
+            or not 0 <= timeout <= _MOST_TIMEOUT  # NaN too
+        ):
+            raise InvalidInput(
+                "timeout",
+                shown(timeout) if isinstance(timeout, int) else timeout,
+                f"a number of seconds from 0 to {_MOST_TIMEOUT}",
+            )
+        try:
+            name = os.fspath(path)
+        except TypeError:
+            name = None
+        if not isinstance(name, str):
+            raise InvalidInput("path", path, "a file path (a str or os.PathLike), or ':memory:'")
+        self._memory = name == ":memory:"
+        self._path = name if self._memory else str(Path(name))
         if not self._memory and not Path(self._path).parent.is_dir():
             raise InvalidInput("path", self._path, "a file in an existing folder")
         if not self._memory and Path(self._path).is_dir():
@@ -274,6 +291,8 @@ class SQLiteStore:
             connection.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as error:
             raise self._translate(error) from None
+        except (ValueError, UnicodeEncodeError):  # a NUL, or a surrogate no file name has
+            raise InvalidInput("path", self._path, "a file path that SQLite can open") from None
         return connection
 
     def _translate(self, error: sqlite3.Error) -> TicketflowError:
