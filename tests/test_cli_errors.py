@@ -129,10 +129,6 @@ def test_a_bad_argument_or_file_gets_one_line_on_stderr_and_exit_status_2(
     assert _fingerprint(folder) == before, "a refused command changed nothing"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 11 item 4: SQLiteStore translates a damaged page into StorageError",
-)
 def test_a_damaged_database_gets_one_line_on_stderr_and_exit_status_2(
     files: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -7,8 +7,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from ticketflow._errors import InvalidInput
-from ticketflow._validate import enum_value, optional_text, tag_set
+from ticketflow._validate import enum_value, optional_text, tag_set, text
 
 
 class Role(enum.Enum):
@@ -39,8 +38,7 @@ or, on a hot path, with ``role in STAFF_ROLES``.
 
 
 def _check_id(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"Actor.{attribute.name}", value, "a non-empty string")
+    text(value, f"Actor.{attribute.name}")
 
 
 def _grant_set(value: Iterable[str]) -> frozenset[str]:

@@ -41,6 +41,12 @@ class _Short(reprlib.Repr):
         self.maxlong = 40
         self.maxlist = self.maxtuple = self.maxdict = self.maxset = 10
 
+    def repr_int(self, x: int, level: int) -> str:
+        try:
+            return super().repr_int(x, level)
+        except ValueError:  # Python refuses to print an integer past 4300 digits
+            return f"<an integer of {x.bit_length()} bits>"
+
     def repr_dict(self, x: dict[object, object], level: int) -> str:
         if not x:
             return "{}"

@@ -17,6 +17,7 @@ from ticketflow._validate import (
     optional_text,
     text,
     to_utc,
+    valid_unicode,
 )
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
@@ -71,9 +72,13 @@ def _utc(value: object) -> datetime:
     return to_utc(value, "timestamp")
 
 
-def _check_email(_instance: object, _attribute: object, value: str | None) -> None:
-    if value is not None and not _EMAIL.match(value):
+def _email(value: object) -> str | None:
+    # A converter, not a validator: it runs before the id defaults to the email.
+    if value is not None and (
+        not isinstance(value, str) or not valid_unicode(value) or not _EMAIL.match(value)
+    ):
         raise InvalidInput("Contact.email", value, "an email address such as 'ana@example.com'")
+    return value
 
 
 def _contact_name(value: object) -> str:
@@ -110,7 +115,7 @@ class Contact:
     """
 
     name: str = attrs.field(converter=_contact_name)
-    email: str | None = attrs.field(default=None, validator=_check_email)
+    email: str | None = attrs.field(default=None, converter=_email)
     phone: str | None = attrs.field(default=None, converter=_contact_phone)
     id: str = attrs.field(
         default=attrs.Factory(_contact_id, takes_self=True),

@@ -19,6 +19,12 @@ from ticketflow._errors import InvalidInput
 FieldValue = str | int | float | bool | None | tuple[str, ...]
 """What a custom field may hold: a JSON scalar, or a tuple of strings (multi-select)."""
 
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+"""The integers a custom field may hold: what SQLite (and PostgreSQL's bigint) store."""
+
+_UNICODE = "without lone surrogates such as '\\ud800' (valid Unicode)"
+"""What text must be besides its shape: encodable as UTF-8, so that any store can keep it."""
+
 E = TypeVar("E", bound=enum.Enum)
 
 
@@ -61,10 +67,32 @@ def enum_value(kind: type[E], value: object, field: str) -> E:
         raise InvalidInput(field, value, f"one of {choices}") from None
 
 
+def valid_unicode(value: str) -> bool:
+    r"""Whether ``value`` is valid Unicode: it holds no lone surrogate, so UTF-8 can encode it.
+
+    Python strings may hold lone surrogates (``"\ud800"``, as decoding with
+    ``surrogateescape`` leaves them); no database text column can.  Checking
+    is on the path of every command, so ASCII, the common case, is answered
+    without looking at the characters.
+
+    >>> valid_unicode("Zoë 🛠"), valid_unicode("x\ud800")
+    (True, False)
+    """
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def text(value: object, field: str) -> str:
-    """Return ``value`` if it is a string with something in it besides white space."""
+    """Return ``value`` if it is valid Unicode text with something in it besides white space."""
     if not isinstance(value, str) or not value or value.isspace():
         raise InvalidInput(field, value, "a non-empty string")
+    if not value.isascii() and not valid_unicode(value):  # ASCII, the common case, needs no call
+        raise InvalidInput(field, value, f"a non-empty string {_UNICODE}")
     return value
 
 
@@ -82,15 +110,29 @@ def tag_set(value: object, field: str = "tags") -> frozenset[str]:
             raise InvalidInput(
                 field, value, "tags that are non-empty strings without spaces around"
             )
+        if not tag.isascii() and not valid_unicode(tag):
+            raise InvalidInput(field, value, f"tags {_UNICODE}")
     return frozenset(value)
 
 
 def _field_value(name: str, value: object) -> FieldValue:
+    if isinstance(value, str):
+        if not valid_unicode(value):
+            raise InvalidInput(f"fields[{name!r}]", value, f"a string {_UNICODE}")
+        return value
+    if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+        raise InvalidInput(
+            f"fields[{name!r}]",
+            value,
+            "an integer from -2**63 to 2**63 - 1 (what a database stores in 64 bits)",
+        )
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidInput(f"fields[{name!r}]", value, "a finite number (not NaN or infinity)")
-    if value is None or isinstance(value, (str, bool, int, float)):
+    if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        if not all(valid_unicode(item) for item in value):
+            raise InvalidInput(f"fields[{name!r}]", value, f"strings {_UNICODE}")
         return tuple(value)
     raise InvalidInput(
         f"fields[{name!r}]", value, "a str, int, float, bool, None, or a list of str"

@@ -81,8 +81,11 @@ class TicketQuery:
     """Which tickets to list, in which order, and how many.
 
     Every filter given must hold (they combine with *and*); a filter left at
-    None does not filter.  Ties in the order are broken by ticket id, so the
-    same query over the same tickets always gives the same list.
+    None does not filter.  Names are checked as a ticket's are (non-empty,
+    valid Unicode), so a query that no ticket could answer is refused with
+    :class:`InvalidInput` rather than sent to the store.  Ties in the order
+    are broken by ticket id, so the same query over the same tickets always
+    gives the same list.
 
     Attributes:
         statuses: the ticket's status is one of these.

@@ -9,10 +9,12 @@ version and is migrated forward when a file is opened.
 
 from __future__ import annotations
 
+import itertools
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from os import PathLike
 from pathlib import Path
@@ -22,11 +24,12 @@ from ticketflow._errors import (
     ConcurrencyConflict,
     InvalidInput,
     StorageError,
+    TicketflowError,
     TicketNotFound,
 )
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
-from ticketflow._validate import to_utc
+from ticketflow._validate import to_utc, valid_unicode
 from ticketflow.storage._codec import (
     COLUMNS,
     EVENT_COLUMNS,
@@ -135,6 +138,26 @@ _INSERT_EVENT = (
 _SELECT_EVENTS = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE ticket_id = ? ORDER BY seq"  # noqa: S608
 
 
+_UNDECODABLE = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError)
+"""What decoding a damaged row can raise (JSON of the wrong shape, a value of the wrong type)."""
+
+_MEANINGS = {
+    sqlite3.SQLITE_BUSY: "the database stayed locked longer than {timeout:g} s",
+    sqlite3.SQLITE_LOCKED: "the database stayed locked longer than {timeout:g} s",
+    sqlite3.SQLITE_FULL: "the database or its disk is full, so nothing was written; free some "
+    "space (or raise the database's max_page_count) and try again",
+    sqlite3.SQLITE_IOERR: "the file could not be read or written ({message}); check its disk",
+    sqlite3.SQLITE_CANTOPEN: "the file could not be opened ({message}); check that it and its "
+    "folder can be read",
+}
+"""What SQLite's primary error codes mean for a store, as the end of a StorageError's sentence."""
+
+_MOST_TIMEOUT = 2**31 // 1000
+"""The longest wait, in seconds, for a lock: SQLite counts it in milliseconds, in a C int."""
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+"""The first bytes of every SQLite database file."""
+
 _REMEMBERED = 4096
 """How many written tickets a store keeps to skip decoding rows it wrote itself."""
 
@@ -146,6 +169,12 @@ _POSITION = {name: index for index, name in enumerate(COLUMNS)}
 class SQLiteStore:
     """A Store in one SQLite file: durable, safe for threads and processes.
 
+    Opening a file of the current schema only reads it, so it opens while
+    another process holds the write lock.  A file that cannot be written
+    (no write permission, as ``chmod a-w`` leaves it, or in a folder that
+    cannot be written) opens read-only: reads work, and every write raises
+    :class:`StorageError` saying so.
+
     Args:
         path: the database file; created, with its schema, if it does not
             exist.  Its folder must exist.  ``":memory:"`` keeps a private
@@ -156,8 +185,12 @@ class SQLiteStore:
     Raises:
         InvalidInput: the folder does not exist, or the file is not a SQLite
             database.
-        StorageError: the database was written by a newer ticketflow, or
-            stayed locked longer than ``timeout`` while being opened.
+        StorageError: the file is damaged (or cut short), the database was
+            written by a newer ticketflow, it stayed locked longer than
+            ``timeout`` while its schema was created or migrated, or it is
+            read-only and needs that.  Every method raises
+            :class:`StorageError` likewise for a fault of the file, never a
+            raw ``sqlite3`` error.
 
     >>> store = SQLiteStore(":memory:")
     >>> store.new_id(), store.schema_version
@@ -165,23 +198,72 @@ class SQLiteStore:
     """
 
     def __init__(self, path: str | PathLike[str], *, timeout: float = 5.0) -> None:
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
-            raise InvalidInput("timeout", timeout, "a number of seconds, zero or more")
-        self._memory = str(path) == ":memory:"
-        self._path = str(path) if self._memory else str(Path(path))
+        if (
+            not isinstance(timeout, (int, float))
+            or isinstance(timeout, bool)
+            or not 0 <= timeout <= _MOST_TIMEOUT  # NaN too
+        ):
+            raise InvalidInput(
+                "timeout",
+                timeout,
+                f"a number of seconds from 0 to {_MOST_TIMEOUT}",
+            )
+        try:
+            name = os.fspath(path)
+        except TypeError:
+            name = None
+        if not isinstance(name, str):
+            raise InvalidInput("path", path, "a file path (a str or os.PathLike), or ':memory:'")
+        self._memory = name == ":memory:"
+        self._path = name if self._memory else str(Path(name))
         if not self._memory and not Path(self._path).parent.is_dir():
             raise InvalidInput("path", self._path, "a file in an existing folder")
+        if not self._memory and Path(self._path).is_dir():
+            raise InvalidInput("path", self._path, "a file, not a folder")
         self._timeout = float(timeout)
+        self._uri = None if self._memory else self._read_only_uri(Path(self._path))
         self._local = threading.local()
         self._lock = threading.Lock()  # serialises the one connection of ":memory:"
         self._connections: list[sqlite3.Connection] = []
         self._written: dict[str, tuple[tuple[Any, ...], Ticket]] = {}
-        self.schema_version = self._migrate()
+        try:
+            self.schema_version = self._migrate()
+        except BaseException:
+            self.close()  # a refused file is not kept open
+            raise
 
     @property
     def path(self) -> str:
         """The database file (or ``":memory:"``)."""
         return self._path
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the file was opened read-only, because it or its folder cannot be written."""
+        return self._uri is not None
+
+    def _read_only_uri(self, path: Path) -> str | None:
+        """The URI that opens ``path`` read-only if it cannot be written, else None.
+
+        Write permission counts as the file's mode bits show it, not only as
+        the operating system would grant it: a file made read-only with
+        ``chmod a-w`` stays unwritten even by a superuser.  In a folder that
+        cannot be written, SQLite could not create the write-ahead log and
+        its index beside the file; with no log there, every committed change
+        is in the file itself and it is read as immutable.
+        """
+        folder = _writable(path.parent)
+        if not path.exists():
+            if not folder:
+                raise StorageError(
+                    self._path,
+                    "its folder is read-only, so a new database cannot be created there",
+                )
+            return None
+        if folder and _writable(path):
+            return None
+        immutable = not folder and not Path(f"{path}-wal").exists()
+        return f"{path.absolute().as_uri()}?mode=ro{'&immutable=1' if immutable else ''}"
 
     # -- connections and transactions ------------------------------------
 
@@ -199,26 +281,59 @@ class SQLiteStore:
     def _connect(self) -> sqlite3.Connection:
         try:
             connection = sqlite3.connect(
-                self._path,
+                self._path if self._uri is None else self._uri,
                 timeout=self._timeout,
                 isolation_level=None,
                 check_same_thread=False,
+                uri=self._uri is not None,
             )
             connection.execute("PRAGMA foreign_keys = ON")
             connection.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.DatabaseError as error:
+        except sqlite3.Error as error:
             raise self._translate(error) from None
+        except (ValueError, UnicodeEncodeError):  # a NUL, or a surrogate no file name has
+            raise InvalidInput("path", self._path, "a file path that SQLite can open") from None
         return connection
 
-    def _translate(self, error: sqlite3.Error) -> Exception:
+    def _translate(self, error: sqlite3.Error) -> TicketflowError:
+        """Say what a ``sqlite3`` error means for this store, as a :class:`TicketflowError`."""
+        code = getattr(error, "sqlite_errorcode", None)
+        primary = code & 0xFF if isinstance(code, int) else -1  # extended codes keep it low
         message = str(error)
-        if "locked" in message or "busy" in message:
-            return StorageError(
-                self._path, f"the database stayed locked longer than {self._timeout:g} s"
-            )
-        if "not a database" in message or "malformed" in message:
+        if primary == sqlite3.SQLITE_NOTADB and not self._has_sqlite_header():
             return InvalidInput("path", self._path, "a SQLite database, or a path for a new one")
-        return StorageError(self._path, message)
+        if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or message.startswith(
+            "Could not decode"  # text that is not UTF-8, from sqlite3 itself
+        ):
+            return self._damaged_file(message)
+        if primary == sqlite3.SQLITE_READONLY:
+            return self._read_only_error()
+        meaning = _MEANINGS.get(primary, "{message}")
+        return StorageError(self._path, meaning.format(message=message, timeout=self._timeout))
+
+    def _read_only_error(self, needs: str = "") -> StorageError:
+        return StorageError(
+            self._path,
+            "the database is read-only (the file or its folder cannot be written), so nothing "
+            f"was written; it can be read, not changed{needs}",
+        )
+
+    def _damaged_file(self, what: str) -> StorageError:
+        return StorageError(
+            self._path,
+            f"the database file is damaged ({what}); check it with "
+            "PRAGMA integrity_check, and restore it from a backup",
+        )
+
+    def _has_sqlite_header(self) -> bool:
+        """Whether the file begins as every SQLite database does: then it is ours, damaged."""
+        if self._memory:
+            return True
+        try:
+            with Path(self._path).open("rb") as file:
+                return file.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
+        except OSError:
+            return False
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -227,18 +342,17 @@ class SQLiteStore:
         with self._lock if self._memory else _NO_LOCK:
             try:
                 connection.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as error:
+            except sqlite3.Error as error:
                 raise self._translate(error) from None
             try:
                 yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            try:
                 connection.execute("COMMIT")
             except sqlite3.Error as error:
-                connection.execute("ROLLBACK")
+                _roll_back(connection)
                 raise self._translate(error) from None
+            except BaseException:
+                _roll_back(connection)
+                raise
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -246,31 +360,43 @@ class SQLiteStore:
         with self._lock if self._memory else _NO_LOCK:
             try:
                 yield connection
-            except sqlite3.OperationalError as error:
+            except sqlite3.Error as error:
                 raise self._translate(error) from None
 
     def _migrate(self) -> int:
-        """Check the file is ours and not newer, switch it to WAL, then migrate it forward.
+        """Check the file is ours and not newer, then create or migrate its schema if it must.
 
-        The checks only read, so a file that is refused is left exactly as it was.
+        A file of the current schema is only read, so opening it takes no
+        lock and writes nothing (it may be read-only, or another process may
+        be writing).  The checks only read, so a file that is refused is left
+        exactly as it was.
         """
-        try:
+        with self._read() as connection:
+            version = self._schema_of(connection)
+            if version == SCHEMA_VERSION:
+                if not self._memory and self._uri is None:
+                    (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+                    if mode != "wal":  # switched by another tool: WAL again, as promised
+                        connection.execute("PRAGMA journal_mode = WAL")
+                return SCHEMA_VERSION
+        if self._uri is not None:
+            needed = "created" if version is None else f"migrated from version {version}"
+            raise self._read_only_error(
+                f"; its schema must be {needed} first, where the file can be written"
+            )
+        if not self._memory:
             with self._read() as connection:
-                self._schema_of(connection)
-                if not self._memory:
-                    connection.execute("PRAGMA journal_mode = WAL")
-            with self._write() as connection:
-                version = self._schema_of(connection)  # again: another process may have begun
-                if version is None:
-                    connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-                    connection.execute("INSERT INTO schema_version (version) VALUES (0)")
-                    version = 0
-                for step in MIGRATIONS[version:]:
-                    for statement in step:
-                        connection.execute(statement)
-                connection.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
-        except sqlite3.DatabaseError as error:
-            raise self._translate(error) from None
+                connection.execute("PRAGMA journal_mode = WAL")
+        with self._write() as connection:
+            version = self._schema_of(connection)  # again: another process may have begun
+            if version is None:
+                connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+                connection.execute("INSERT INTO schema_version (version) VALUES (0)")
+                version = 0
+            for step in MIGRATIONS[version:]:
+                for statement in step:
+                    connection.execute(statement)
+            connection.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
         return SCHEMA_VERSION
 
     def _schema_of(self, connection: sqlite3.Connection) -> int | None:
@@ -283,7 +409,10 @@ class SQLiteStore:
                     "path", self._path, "a ticketflow database, or a path for a new one"
                 )
             return None
-        (version,) = connection.execute("SELECT version FROM schema_version").fetchone()
+        row = connection.execute("SELECT version FROM schema_version").fetchone()
+        version = row[0] if row is not None else None
+        if not isinstance(version, int) or version < 0:
+            raise self._damaged_file(f"its schema version is {version!r}")
         if version > SCHEMA_VERSION:
             raise StorageError(
                 self._path,
@@ -318,8 +447,11 @@ class SQLiteStore:
 
     def get(self, ticket_id: str) -> Ticket:
         """Return the stored ticket."""
-        with self._read() as connection:
-            row = connection.execute(f"{_SELECT_TICKET} WHERE id = ?", (ticket_id,)).fetchone()
+        try:
+            with self._read() as connection:
+                row = connection.execute(f"{_SELECT_TICKET} WHERE id = ?", (ticket_id,)).fetchone()
+        except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
+            row = None
         if row is None:
             raise TicketNotFound(ticket_id)
         return self._decode(row)
@@ -338,7 +470,7 @@ class SQLiteStore:
             return written[1]
         try:
             return ticket_from_row(row)
-        except (ValueError, TypeError, KeyError, OverflowError) as error:
+        except _UNDECODABLE as error:
             raise self._damaged(row[0], error) from None
 
     def _damaged(self, ticket_id: object, error: Exception) -> StorageError:
@@ -356,15 +488,19 @@ class SQLiteStore:
         """Store a new ticket, its tags and its first event, in one transaction."""
         check_follows(ticket, event, 0)
         ticket_values, event_values = ticket_row(ticket), event_row(event)
-        with self._write() as connection:
-            existing = connection.execute(
-                "SELECT version FROM tickets WHERE id = ?", (ticket.id,)
-            ).fetchone()
-            if existing is not None:
-                raise ConcurrencyConflict(ticket.id, 0, existing[0])
-            connection.execute(_INSERT_TICKET, ticket_values)
-            _write_tags(connection, ticket)
-            connection.execute(_INSERT_EVENT, event_values)
+        try:
+            with self._write() as connection:
+                existing = connection.execute(
+                    "SELECT version FROM tickets WHERE id = ?", (ticket.id,)
+                ).fetchone()
+                if existing is not None:
+                    raise ConcurrencyConflict(ticket.id, 0, existing[0])
+                connection.execute(_INSERT_TICKET, ticket_values)
+                _write_tags(connection, ticket)
+                connection.execute(_INSERT_EVENT, event_values)
+        except UnicodeEncodeError as error:  # rolled back: a value slipped past the checks
+            rows = (dict(zip(COLUMNS, ticket_values, strict=True)), _event_columns(event_values))
+            raise _unstorable(error, *rows) from None
         self._remember(ticket, ticket_values)
 
     def commit(
@@ -385,32 +521,37 @@ class SQLiteStore:
             (entry.rule, ticket.id, time_in(entry.episode), time_in(entry.fired_at))
             for entry in ledger
         ]
-        with self._write() as connection:
-            updated = connection.execute(
-                statement, (*columns.values(), ticket.id, expected_version)
-            ).rowcount
-            if updated != 1:
-                stored = connection.execute(
-                    "SELECT version FROM tickets WHERE id = ?", (ticket.id,)
-                ).fetchone()
-                raise ConcurrencyConflict(
-                    ticket.id, expected_version, None if stored is None else stored[0]
-                )
-            if "tags" in event.changes:
-                connection.execute("DELETE FROM ticket_tags WHERE ticket_id = ?", (ticket.id,))
-                _write_tags(connection, ticket)
-            connection.execute(_INSERT_EVENT, event_values)
-            if rows:
-                try:
-                    connection.executemany(
-                        "INSERT INTO ledger (rule, ticket_id, episode, fired_at) "
-                        "VALUES (?, ?, ?, ?)",
-                        rows,
-                    )
-                except sqlite3.IntegrityError:  # the rule already acted: all of this rolls back
+        try:
+            with self._write() as connection:
+                updated = connection.execute(
+                    statement, (*columns.values(), ticket.id, expected_version)
+                ).rowcount
+                if updated != 1:
+                    stored = connection.execute(
+                        "SELECT version FROM tickets WHERE id = ?", (ticket.id,)
+                    ).fetchone()
                     raise ConcurrencyConflict(
-                        ticket.id, expected_version, expected_version
-                    ) from None
+                        ticket.id, expected_version, None if stored is None else stored[0]
+                    )
+                if "tags" in event.changes:
+                    connection.execute("DELETE FROM ticket_tags WHERE ticket_id = ?", (ticket.id,))
+                    _write_tags(connection, ticket)
+                connection.execute(_INSERT_EVENT, event_values)
+                if rows:
+                    try:
+                        connection.executemany(
+                            "INSERT INTO ledger (rule, ticket_id, episode, fired_at) "
+                            "VALUES (?, ?, ?, ?)",
+                            rows,
+                        )
+                    except (
+                        sqlite3.IntegrityError
+                    ):  # the rule already acted: all of this rolls back
+                        raise ConcurrencyConflict(
+                            ticket.id, expected_version, expected_version
+                        ) from None
+        except UnicodeEncodeError as error:  # rolled back: a value slipped past the checks
+            raise _unstorable(error, columns, _event_columns(event_values)) from None
         self._remember(ticket, self._row_after(ticket, expected_version, columns))
 
     def _row_after(
@@ -431,22 +572,29 @@ class SQLiteStore:
 
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""
-        with self._read() as connection:
-            found = connection.execute(
-                "SELECT 1 FROM ledger WHERE rule = ? AND ticket_id = ? AND episode = ?",
-                (rule, ticket_id, time_in(to_utc(episode, "episode"))),
-            ).fetchone()
+        instant = time_in(to_utc(episode, "episode"))
+        try:
+            with self._read() as connection:
+                found = connection.execute(
+                    "SELECT 1 FROM ledger WHERE rule = ? AND ticket_id = ? AND episode = ?",
+                    (rule, ticket_id, instant),
+                ).fetchone()
+        except UnicodeEncodeError:  # not valid Unicode: no rule or ticket has that name
+            return False
         return found is not None
 
     def history(self, ticket_id: str) -> list[HistoryEvent]:
         """Return the ticket's events, oldest first."""
-        with self._read() as connection:
-            rows = connection.execute(_SELECT_EVENTS, (ticket_id,)).fetchall()
+        try:
+            with self._read() as connection:
+                rows = connection.execute(_SELECT_EVENTS, (ticket_id,)).fetchall()
+        except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
+            rows = []
         if not rows:
             raise TicketNotFound(ticket_id)
         try:
             return [event_from_row(row) for row in rows]
-        except (ValueError, TypeError, KeyError, OverflowError) as error:
+        except _UNDECODABLE as error:
             raise self._damaged(ticket_id, error) from None
 
     def query(self, query: TicketQuery) -> list[Ticket]:
@@ -458,15 +606,18 @@ class SQLiteStore:
 
     def purge(self, ticket_id: str, expected_version: int) -> None:
         """Delete the ticket; its history, tags and ledger rows go with it."""
-        with self._write() as connection:
-            stored = connection.execute(
-                "SELECT version FROM tickets WHERE id = ?", (ticket_id,)
-            ).fetchone()
-            if stored is None:
-                raise TicketNotFound(ticket_id)
-            if stored[0] != expected_version:
-                raise ConcurrencyConflict(ticket_id, expected_version, stored[0])
-            connection.execute("DELETE FROM tickets WHERE id = ?", (ticket_id,))
+        try:
+            with self._write() as connection:
+                stored = connection.execute(
+                    "SELECT version FROM tickets WHERE id = ?", (ticket_id,)
+                ).fetchone()
+                if stored is None:
+                    raise TicketNotFound(ticket_id)
+                if stored[0] != expected_version:
+                    raise ConcurrencyConflict(ticket_id, expected_version, stored[0])
+                connection.execute("DELETE FROM tickets WHERE id = ?", (ticket_id,))
+        except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
+            raise TicketNotFound(ticket_id) from None
 
     def __len__(self) -> int:
         with self._read() as connection:
@@ -475,6 +626,26 @@ class SQLiteStore:
 
     def __repr__(self) -> str:
         return f"<SQLiteStore {self._path!r}>"
+
+
+def _writable(path: Path) -> bool:
+    """Whether ``path`` may be written: its mode grants it to someone, and the system to us."""
+    try:
+        return bool(path.stat().st_mode & 0o222) and os.access(path, os.W_OK)
+    except OSError:
+        return False
+
+
+def _roll_back(connection: sqlite3.Connection) -> None:
+    """Undo the open transaction, if SQLite has not undone it already.
+
+    SQLite rolls a transaction back by itself after some errors (a full disk,
+    an I/O error); rolling back again would raise "cannot rollback - no
+    transaction is active" and hide the error that matters.
+    """
+    if connection.in_transaction:
+        with suppress(sqlite3.Error):  # the error being raised is the one to report
+            connection.execute("ROLLBACK")
 
 
 class _NoLock:
@@ -486,6 +657,25 @@ class _NoLock:
 
 
 _NO_LOCK = _NoLock()
+
+
+def _unstorable(error: UnicodeEncodeError, *rows: Mapping[str, Any]) -> InvalidInput:
+    """Refuse a write that holds text UTF-8 cannot encode, naming its column.
+
+    The checkers refuse such text at the boundary; a ticket or event built
+    around them (by a host's own code) gets here, its write rolled back whole.
+    """
+    for name, value in itertools.chain.from_iterable(row.items() for row in rows):
+        if isinstance(value, str) and not valid_unicode(value):
+            return InvalidInput(name, value, _VALID_UNICODE)
+    return InvalidInput("text", error.object, _VALID_UNICODE)
+
+
+def _event_columns(values: tuple[Any, ...]) -> dict[str, Any]:
+    return dict(zip(EVENT_COLUMNS, values, strict=True))
+
+
+_VALID_UNICODE = "text without lone surrogates such as '\\ud800' (valid Unicode)"
 
 
 def _write_tags(connection: sqlite3.Connection, ticket: Ticket) -> None:

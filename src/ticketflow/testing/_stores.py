@@ -24,9 +24,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ticketflow._actor import Actor
-from ticketflow._errors import ConcurrencyConflict, InvalidInput, TicketNotFound
+from ticketflow._errors import (
+    ConcurrencyConflict,
+    InvalidInput,
+    TicketflowError,
+    TicketNotFound,
+)
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Contact, Ticket
+from ticketflow._validate import INT_MAX, INT_MIN
 from ticketflow._workflow import Workflow
 from ticketflow.storage import ORDER_FIELDS, LedgerEntry, Store, TicketQuery
 from ticketflow.testing._laws import law
@@ -69,6 +75,30 @@ def _opened(store: Store, ticket_id: str | None = None) -> tuple[Ticket, History
 def _reply(ticket: Ticket, minutes: int = 5) -> tuple[Ticket, HistoryEvent]:
     at = ticket.updated_at + timedelta(minutes=minutes)
     return _WORKFLOW.apply(ticket, "agent_reply", Actor.agent("a-1"), at, body="On it.")
+
+
+def _contents(store: Store) -> list[tuple[Ticket, list[HistoryEvent]]]:
+    """Every stored ticket with its history: what a refusal must leave as it was."""
+    return [(ticket, store.history(ticket.id)) for ticket in store.query(TicketQuery())]
+
+
+_LONE = "x\ud800"
+"""Text with a lone surrogate: a Python string that no database text column can hold."""
+
+_UNSTORABLE: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("subject", {"subject": _LONE}),
+    ("description", {"description": _LONE}),
+    ("assignee", {"assignee": _LONE}),
+    ("department", {"department": _LONE}),
+    ("tags", {"tags": {"vpn", _LONE}}),
+    ("fields name", {"fields": {_LONE: 1}}),
+    ("fields['plan']", {"fields": {"plan": _LONE}}),
+    ("fields['modules']", {"fields": {"modules": ["vpn", _LONE]}}),
+    ("fields['seats']", {"fields": {"seats": INT_MAX + 1}}),
+    ("fields['seats']", {"fields": {"seats": INT_MIN - 1}}),
+    ("fields['seats']", {"fields": {"seats": 10**5000}}),
+)
+"""Values of ``Workflow.create`` that no store can keep, with the field the refusal names."""
 
 
 _EARLIEST = datetime(2026, 1, 1)  # noqa: DTZ001 - hypothesis takes naive bounds
@@ -287,6 +317,120 @@ class StoreContract:
             else:
                 raise AssertionError("a stale commit was accepted")
             law(not store.fired("remind", ticket.id, ticket.created_at), "no entry was kept")
+
+    # -- values no store can keep, and the widest ones every store keeps -------
+
+    def test_values_no_store_can_keep_are_refused_before_they_reach_the_store(self) -> None:
+        with self.fresh() as store:
+            kept, _ = _opened(store)
+            before = _contents(store)
+            for field, values in _UNSTORABLE:
+                arguments: dict[str, Any] = {
+                    "subject": "VPN drops",
+                    "description": "Every hour.",
+                    "requester": Contact(name="Ana", email=CUSTOMER_IDS[0]),
+                    **values,
+                }
+                try:
+                    _WORKFLOW.create("T-new", Actor.system(), START, **arguments)
+                except InvalidInput as error:
+                    law(error.field == field, f"the refusal names {field}, not {error.field}")
+                else:
+                    raise AssertionError(f"a ticket with {values} was accepted")
+            for name, payload in (
+                ("agent_reply", {"body": _LONE}),
+                ("set_fields", {"fields": {"seats": 2**63}}),
+                ("update_tags", {"add": {_LONE}}),
+            ):
+                try:
+                    _WORKFLOW.apply(kept, name, Actor.admin("ad-1"), START, **payload)
+                except InvalidInput:
+                    continue
+                raise AssertionError(f"{name} with {payload} was accepted")
+            law(_contents(store) == before, "the store holds what it held before")
+
+    def test_a_commit_slipping_a_value_past_the_checks_is_kept_whole_or_refused_whole(
+        self,
+    ) -> None:
+        with self.fresh() as store:
+            ticket, created = _opened(store)
+            replied, event = _reply(ticket)
+            slipped = attrs.evolve(event, body=_LONE)  # as a host's own code could build it
+            try:
+                store.commit(replied, slipped, ticket.version)
+            except TicketflowError:
+                law(store.get(ticket.id) == ticket, "a refused commit leaves the ticket")
+                law(store.history(ticket.id) == [created], "and the history as they were")
+            else:
+                law(store.get(ticket.id) == replied, "a kept commit keeps the ticket")
+                law(store.history(ticket.id) == [created, slipped], "and its event whole")
+
+    def test_a_create_slipping_a_value_past_the_checks_is_kept_whole_or_refused_whole(
+        self,
+    ) -> None:
+        with self.fresh() as store:
+            ticket, created = _opened(store)
+            before = _contents(store)
+            slipped = attrs.evolve(ticket, id=store.new_id(), subject=_LONE)
+            first = attrs.evolve(created, ticket_id=slipped.id)
+            try:
+                store.create(slipped, first)
+            except TicketflowError:
+                law(_contents(store) == before, "a refused create stores nothing")
+            else:
+                law(store.get(slipped.id) == slipped, "a kept create keeps the ticket whole")
+                law(store.history(slipped.id) == [first], "and its first event")
+
+    def test_an_id_no_ticket_can_have_is_simply_not_found(self) -> None:
+        with self.fresh() as store:
+            _opened(store)
+            for read in (store.get, store.history):
+                try:
+                    read(f"T-{_LONE}")
+                except TicketNotFound:
+                    continue
+                raise AssertionError(f"{read.__name__} of an unstorable id did not raise")
+            try:
+                store.purge(f"T-{_LONE}", 1)
+            except TicketNotFound:
+                pass
+            else:
+                raise AssertionError("purge of an unstorable id did not raise TicketNotFound")
+            law(not store.fired("remind", f"T-{_LONE}", START), "nothing fired on it")
+
+    def test_the_widest_values_the_checks_accept_come_back_exactly(self) -> None:
+        wide = "Zoë Ångström 🛠 \U0010ffff e\u0301 \x00\x1b[2J\n\t\u202e"
+        with self.fresh() as store:
+            ticket, event = _WORKFLOW.create(
+                store.new_id(),
+                Actor.customer(CUSTOMER_IDS[0]),
+                START,
+                subject=wide,
+                description=wide * 2000,
+                requester=Contact(name=wide, email=CUSTOMER_IDS[0], phone=wide, id=wide),
+                assignee=wide,
+                department=wide,
+                tags={wide, "🛠"},
+                fields={
+                    wide: wide,
+                    "max": INT_MAX,
+                    "min": INT_MIN,
+                    "huge": 1.7976931348623157e308,
+                    "tiny": 5e-324,
+                    "negative zero": -0.0,
+                    "flag": True,
+                    "none": None,
+                    "modules": (wide, ""),
+                },
+            )
+            store.create(ticket, event)
+            law(store.get(ticket.id) == ticket, "the ticket comes back equal")
+            law(store.history(ticket.id) == [event], "and its event")
+            stored = store.get(ticket.id).fields
+            law(
+                all(type(stored[name]) is type(value) for name, value in ticket.fields.items()),
+                "every custom field comes back with its type (True is not 1, 1.0 is not 1)",
+            )
 
     # -- round trips -----------------------------------------------------
 
