@@ -1,10 +1,11 @@
-"""Shared values of the tests: the start of time and the actors who act in them."""
+"""Shared values of the tests: the start of time, the actors, a renamed workflow."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from ticketflow import Actor, Contact
+from ticketflow import Actor, Contact, Workflow
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 ANA = Contact(name="Ana Ozola", email="ana@example.com")
@@ -15,3 +16,17 @@ OTHER_AGENT = Actor.agent("a-2", department="it")
 ADMIN = Actor.admin("ad-1")
 OWNER = Actor.owner("ow-1")
 SYSTEM = Actor.system()
+
+
+def renamed_workflow(**names: str) -> Workflow:
+    """The default workflow, named ``renamed``, with some statuses renamed (old=new)."""
+    data: dict[str, Any] = Workflow.default().to_dict()
+    data["name"] = "renamed"
+    data["initial"] = names.get(data["initial"], data["initial"])
+    data["final"] = [names.get(name, name) for name in data["final"]]
+    for status in data["statuses"]:
+        status["name"] = names.get(status["name"], status["name"])
+    for row in data["transitions"]:
+        row["from"] = names.get(row["from"], row["from"])
+        row["to"] = names.get(row["to"], row["to"])
+    return Workflow.from_dict(data)

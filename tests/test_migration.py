@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from support import ADMIN, AGENT, ANA, CUSTOMER, START, SYSTEM
+from support import ADMIN, AGENT, ANA, CUSTOMER, START, SYSTEM, renamed_workflow
 
 from ticketflow import (
     Helpdesk,
@@ -24,20 +23,6 @@ from ticketflow import (
 DEFAULT = Workflow.default()
 
 
-def renamed(**names: str) -> Workflow:
-    """The default workflow with some statuses renamed (old=new)."""
-    data: dict[str, Any] = DEFAULT.to_dict()
-    data["name"] = "renamed"
-    data["initial"] = names.get(data["initial"], data["initial"])
-    data["final"] = [names.get(name, name) for name in data["final"]]
-    for status in data["statuses"]:
-        status["name"] = names.get(status["name"], status["name"])
-    for row in data["transitions"]:
-        row["from"] = names.get(row["from"], row["from"])
-        row["to"] = names.get(row["to"], row["to"])
-    return Workflow.from_dict(data)
-
-
 def open_ticket(desk: Helpdesk) -> Ticket:
     return desk.open(subject="VPN", description="It drops.", requester=ANA, department="billing")
 
@@ -52,7 +37,7 @@ def test_tickets_move_with_one_migrate_event_each_and_the_desk_uses_the_new_work
     seen: list[tuple[str, str]] = []
     desk.subscribe(lambda ticket, event: seen.append((ticket.id, event.name)))
 
-    target = renamed(new="triage", answered="waiting_on_customer")
+    target = renamed_workflow(new="triage", answered="waiting_on_customer")
     moved = desk.change_workflow(target, {"new": "triage", "answered": "waiting_on_customer"})
 
     assert [(ticket.id, ticket.status) for ticket in moved] == [
@@ -85,14 +70,14 @@ def test_statuses_the_new_workflow_shares_keep_their_name_and_their_tickets_are_
 ) -> None:
     ticket = open_ticket(desk)
     desk.reply(ticket.id, AGENT, "On it.")
-    moved = desk.change_workflow(renamed(new="triage"), {"new": "triage"})
+    moved = desk.change_workflow(renamed_workflow(new="triage"), {"new": "triage"})
     assert moved == []
     assert [event.name for event in desk.history(ticket.id)] == ["create", "agent_reply"]
 
 
 def test_an_incomplete_map_is_refused_listing_every_unplaced_status(desk: Helpdesk) -> None:
     ticket = open_ticket(desk)
-    target = renamed(new="triage", answered="waiting_on_customer", spam="junk")
+    target = renamed_workflow(new="triage", answered="waiting_on_customer", spam="junk")
     with pytest.raises(InvalidWorkflow) as refused:
         desk.change_workflow(target, {"new": "triage"})
     assert refused.value.problems == (
@@ -110,7 +95,7 @@ def test_maps_that_name_unknown_statuses_or_break_a_law_are_refused() -> None:
     with pytest.raises(InvalidWorkflow) as refused:
         WorkflowChange(
             DEFAULT,
-            renamed(),
+            renamed_workflow(),
             {"snoozed": "new", "open": "limbo", "resolved": "closed", "closed": "open"},
         )
     assert refused.value.workflow == "default -> renamed"
@@ -125,7 +110,7 @@ def test_maps_that_name_unknown_statuses_or_break_a_law_are_refused() -> None:
 
 
 def test_a_status_that_purges_needs_no_place_since_no_ticket_rests_in_it() -> None:
-    data = renamed().to_dict()
+    data = renamed_workflow().to_dict()
     data["name"] = "no_purge"
     data["statuses"] = [s for s in data["statuses"] if s["name"] != "purged"]
     data["transitions"] = [row for row in data["transitions"] if row["event"] != "purge"]
@@ -137,14 +122,14 @@ def test_a_status_that_purges_needs_no_place_since_no_ticket_rests_in_it() -> No
 def test_an_actor_without_the_migrate_grant_moves_nothing(desk: Helpdesk) -> None:
     first, second = open_ticket(desk), open_ticket(desk)
     with pytest.raises(PermissionDenied, match="agent 'a-1' may not 'migrate' ticket 'T-1'"):
-        desk.change_workflow(renamed(new="triage"), {"new": "triage"}, actor=AGENT)
+        desk.change_workflow(renamed_workflow(new="triage"), {"new": "triage"}, actor=AGENT)
     assert [desk.get(t.id).status for t in (first, second)] == ["new", "new"]
     assert desk.workflow.name == "default"
 
 
 def test_an_admin_may_migrate_and_is_recorded_as_the_actor(desk: Helpdesk) -> None:
     ticket = open_ticket(desk)
-    desk.change_workflow(renamed(new="triage"), {"new": "triage"}, actor=ADMIN)
+    desk.change_workflow(renamed_workflow(new="triage"), {"new": "triage"}, actor=ADMIN)
     assert desk.history(ticket.id)[-1].actor == ADMIN
 
 
@@ -160,7 +145,7 @@ def test_migrate_is_reserved_and_cannot_be_fired(desk: Helpdesk) -> None:
 
 def test_a_map_into_a_status_that_purges_is_refused() -> None:
     with pytest.raises(InvalidWorkflow, match="mapped to 'purged', which purges tickets"):
-        WorkflowChange(DEFAULT, renamed(), {"deleted": "purged"})
+        WorkflowChange(DEFAULT, renamed_workflow(), {"deleted": "purged"})
 
 
 def test_a_migration_runs_on_a_unit_of_work_without_a_desk() -> None:
@@ -175,11 +160,11 @@ def test_a_migration_runs_on_a_unit_of_work_without_a_desk() -> None:
         subject="VPN", description="d", requester=ANA,
     )  # fmt: skip
     unit.create(ticket, event)
-    change = WorkflowChange(DEFAULT, renamed(new="triage"), {"new": "triage"})
+    change = WorkflowChange(DEFAULT, renamed_workflow(new="triage"), {"new": "triage"})
     (moved,) = migrate(unit, Policy.default(), change, SYSTEM)
     assert (moved.id, moved.status, moved.version) == (ticket.id, "triage", 2)
     assert [e.name for e in unit.store.history(ticket.id)] == ["create", "migrate"]
     with pytest.raises(PermissionDenied):
-        migrate(unit, Policy.default(), WorkflowChange(renamed(new="triage"), DEFAULT,
+        migrate(unit, Policy.default(), WorkflowChange(renamed_workflow(new="triage"), DEFAULT,
                 {"triage": "new"}), CUSTOMER)  # fmt: skip
     assert unit.store.get(ticket.id).status == "triage"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from support import ADMIN, AGENT, ANA, CUSTOMER, START, STRANGER
+from support import ADMIN, AGENT, ANA, CUSTOMER, START, STRANGER, renamed_workflow
 
-from ticketflow import Actor, Helpdesk, InvalidInput, ManualClock, PermissionDenied, Workflow
+from ticketflow import Actor, Helpdesk, InvalidInput, ManualClock, PermissionDenied
 from ticketflow.rules import Action, InStatus, Not, Rule, Since, Tagged, default_rules
 from ticketflow.sla import SLAPolicy
 from ticketflow.storage import MemoryStore
@@ -106,15 +106,7 @@ def test_a_workflow_change_the_rules_cannot_follow_is_refused_before_anything_mo
     desk = Helpdesk(store=store, clock=clock, rules=[rule])
     ticket = desk.open(subject="VPN", description="d", requester=ANA)
     desk.reply(ticket.id, AGENT, "Which client?")
-    data = Workflow.default().to_dict()
-    data["name"] = "renamed"
-    for status in data["statuses"]:
-        if status["name"] == "answered":
-            status["name"] = "waiting"
-    for row in data["transitions"]:
-        row["from"] = "waiting" if row["from"] == "answered" else row["from"]
-        row["to"] = "waiting" if row["to"] == "answered" else row["to"]
-    renamed = Workflow.from_dict(data)
+    renamed = renamed_workflow(answered="waiting")
     with pytest.raises(InvalidInput, match="rule 'close_answered': InStatus names 'answered'"):
         desk.change_workflow(renamed, {"answered": "waiting"})
     assert desk.get(ticket.id).status == "answered"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from support import AGENT, ANA
+from support import AGENT, ANA, renamed_workflow
 
 from ticketflow import (
     Helpdesk,
@@ -13,7 +13,6 @@ from ticketflow import (
     HookFailed,
     ManualClock,
     Ticket,
-    Workflow,
 )
 from ticketflow.rules import Action, InCategory, Rule
 from ticketflow.storage import MemoryStore
@@ -88,15 +87,7 @@ def test_a_failing_hook_during_a_workflow_change_moves_every_ticket_all_the_same
         desk.reply(ticket.id, AGENT, "Which client?")
     clock.advance(timedelta(hours=1))
     desk.subscribe(failing_on(tickets[0].id))  # type: ignore[arg-type]
-    data = Workflow.default().to_dict()
-    data["name"] = "renamed"
-    for status in data["statuses"]:
-        if status["name"] == "answered":
-            status["name"] = "waiting"
-    for row in data["transitions"]:
-        row["from"] = "waiting" if row["from"] == "answered" else row["from"]
-        row["to"] = "waiting" if row["to"] == "answered" else row["to"]
-    renamed = Workflow.from_dict(data)
+    renamed = renamed_workflow(answered="waiting")
     with pytest.raises(HookFailed) as failed:
         desk.change_workflow(renamed, {"answered": "waiting"})
     assert [t.status for t in failed.value.result] == ["waiting"] * 3  # type: ignore[attr-defined]
