@@ -130,8 +130,9 @@ class Helpdesk:
             raise InvalidInput("workflow", workflow, "a Workflow, such as Workflow.default()")
         if not isinstance(policy, Policy):
             raise InvalidInput("policy", policy, "a Policy, such as Policy.default()")
-        self._rules = self._rules_for(workflow)
-        self._check_fits(workflow, self._rules)
+        rules = self._rules_for(workflow)
+        self._check_fits(workflow, rules)  # before anything is taken: a refusal keeps all
+        self._rules = rules
         self._workflow = workflow
         self._policy = policy
         self._commands = Commands(self._unit, workflow, policy)
