@@ -180,6 +180,27 @@ def test_nul_and_its_escape_character_round_trip_in_text(store: PostgresStore) -
     assert store.get(ticket.id).subject == subject
 
 
+def test_a_ticket_id_holding_nul_is_found_fired_on_and_purged(store: PostgresStore) -> None:
+    ticket, event = WORKFLOW.create(
+        "T-\x00\x01",
+        Actor.customer("ana@example.com"),
+        START,
+        subject="VPN drops",
+        description="Every hour.",
+        requester=Contact(name="Ana", email="ana@example.com"),
+    )
+    store.create(ticket, event)
+    entry = LedgerEntry("remind", START, START + timedelta(days=1))
+    replied, reply = WORKFLOW.apply(
+        ticket, "agent_reply", Actor.agent("a-1"), START + timedelta(minutes=5), body="On it."
+    )
+    store.commit(replied, reply, 1, [entry])
+    assert store.get("T-\x00\x01") == replied
+    assert store.fired("remind", "T-\x00\x01", START)
+    store.purge("T-\x00\x01", 2)
+    assert store.query(TicketQuery()) == []
+
+
 def test_quotes_and_sql_in_text_are_kept_as_text(store: PostgresStore) -> None:
     subject = "O'Brien \"; DROP TABLE ticketflow_tickets; -- $1 %s {}"
     ticket, _ = _opened(store, subject=subject)

@@ -408,7 +408,9 @@ class PostgresStore:
         with self._transaction() as connection:
             try:
                 row = connection.execute(statement, parameters).fetchone()
-            except pg_errors.UniqueViolation:
+            except pg_errors.UniqueViolation as error:
+                if error.diag.constraint_name != "ticketflow_ledger_pkey":
+                    raise
                 # The rule already acted on this episode: the statement wrote nothing,
                 # and leaving the block with this error rolls the transaction back.
                 raise ConcurrencyConflict(ticket.id, expected_version, expected_version) from None
