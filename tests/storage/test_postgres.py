@@ -29,7 +29,15 @@ from ticketflow import (
     TicketNotFound,
     Workflow,
 )
-from ticketflow.storage import LedgerEntry, PostgresStore, Store, TicketQuery, _postgres
+from ticketflow.storage import (
+    ORDER_FIELDS,
+    LedgerEntry,
+    PostgresStore,
+    Store,
+    TicketQuery,
+    _postgres,
+)
+from ticketflow.storage._codec import time_in
 from ticketflow.testing import StoreContract
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -243,6 +251,89 @@ def test_a_database_without_the_tables_asks_for_a_migration(database: str) -> No
 def test_the_schema_files_ship_inside_the_package() -> None:
     folder = resources.files("ticketflow.storage").joinpath("sql", "postgres")
     assert folder.joinpath("001_schema.sql").read_text().count("CREATE TABLE") == 4
+
+
+# -- indexes ----------------------------------------------------------------
+
+_NULLABLE = [field for field in ORDER_FIELDS if field not in ("created_at", "updated_at")]
+
+QUERIES = {
+    "status": TicketQuery(statuses={"new"}),
+    "statuses": TicketQuery(statuses={"new", "open", "answered"}),
+    "assignee": TicketQuery(assignee="a-1"),
+    "department": TicketQuery(department="billing", statuses={"open"}),
+    "requester": TicketQuery(requester="c-7@example.com"),
+    "tag": TicketQuery(tags={"t-7"}),
+    "tags": TicketQuery(tags={"t-7", "t-8"}),
+    **{f"due {field}": TicketQuery(due=(field, START)) for field in ORDER_FIELDS},
+    **{
+        f"status and due {field}": TicketQuery(statuses={"resolved"}, due=(field, START))
+        for field in ORDER_FIELDS
+    },
+    "assignee, status, limit": TicketQuery(assignee="a-1", statuses={"open"}, limit=10),
+}
+
+
+@pytest.fixture(scope="module")
+def big(database: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """A database of 100,000 tickets of one tenant, most closed, as a desk of some years has."""
+    name = f"tf_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{SERVER}/test", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with PostgresStore(f"{SERVER}/{name}") as store:
+            store.migrate()
+        with psycopg.connect(f"{SERVER}/{name}", autocommit=True) as connection:
+            times = ", ".join(
+                "%(start)s::bigint + i * 1000000::bigint"
+                if field == "status_changed_at"
+                else "CASE WHEN mod(i, 3) = 0 THEN %(start)s::bigint + i * 1000000::bigint END"
+                for field in _NULLABLE
+            )
+            # Our own column names; the values are parameters.
+            connection.execute(
+                "INSERT INTO ticketflow_tickets (tenant, id, version, status, subject, "  # noqa: S608
+                "description, requester_id, requester_name, priority, channel, assignee, "
+                "department, tags, tag_list, fields, created_at, updated_at, "
+                f"{', '.join(_NULLABLE)}, reopen_count) "
+                "SELECT 'big', 'T-' || i, 1, "
+                "CASE WHEN mod(i, 50) < 47 THEN 'closed' "
+                "ELSE (ARRAY['new', 'open', 'answered'])[mod(i, 50) - 46] END, "
+                "'s', 'd', 'c-' || mod(i, 1000) || '@example.com', 'n', 'normal', 'email', "
+                "'a-' || mod(i, 100), (ARRAY['billing', 'it', 'sales', 'hr'])[mod(i, 4) + 1], "
+                "'[]', ARRAY['t-' || mod(i, 200)], '{}', %(start)s::bigint + i * 1000000::bigint, "
+                f"%(start)s::bigint + i * 1000000::bigint, {times}, 0 "
+                "FROM generate_series(1, 100000) AS i",
+                {"start": time_in(START)},
+            )
+            connection.execute("ANALYZE")
+            yield connection
+    finally:
+        with psycopg.connect(f"{SERVER}/test", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.mark.parametrize("query", list(QUERIES.values()), ids=list(QUERIES))
+def test_no_query_the_desk_or_a_sweep_asks_scans_the_whole_tickets_table(
+    big: psycopg.Connection[tuple[object, ...]], query: TicketQuery
+) -> None:
+    statement, parameters = _postgres.query_sql(query, "big")
+    plan = [str(row[0]) for row in big.execute(f"EXPLAIN {statement}", parameters)]
+    scans = [step for step in plan if "Seq Scan" in step]
+    assert not scans, f"{query} scans the tickets table: {plan}"
+
+
+def test_a_lookup_by_id_reads_the_primary_key(
+    big: psycopg.Connection[tuple[object, ...]],
+) -> None:
+    plan = [
+        str(row[0])
+        for row in big.execute(
+            "EXPLAIN SELECT * FROM ticketflow_tickets WHERE tenant = %s AND id = %s",
+            ("big", "T-7"),
+        )
+    ]
+    assert "ticketflow_tickets_pkey" in plan[0], plan
 
 
 # -- faults and secrets ---------------------------------------------------

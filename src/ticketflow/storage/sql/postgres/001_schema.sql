@@ -77,6 +77,7 @@ CREATE INDEX ticketflow_tickets_by_status ON ticketflow_tickets (tenant, status,
 CREATE INDEX ticketflow_tickets_by_assignee ON ticketflow_tickets (tenant, assignee, status);
 CREATE INDEX ticketflow_tickets_by_department ON ticketflow_tickets (tenant, department, status);
 CREATE INDEX ticketflow_tickets_by_requester ON ticketflow_tickets (tenant, requester_id, created_at);
+CREATE INDEX ticketflow_tickets_by_created_at ON ticketflow_tickets (tenant, created_at);
 CREATE INDEX ticketflow_tickets_by_updated_at ON ticketflow_tickets (tenant, updated_at);
 -- Tags: containment (tag_list @> ARRAY[...]) through a GIN index.
 CREATE INDEX ticketflow_tickets_by_tags ON ticketflow_tickets USING gin (tag_list);
