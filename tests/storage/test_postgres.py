@@ -361,6 +361,14 @@ def test_a_store_without_a_server_raises_storage_error_without_the_password() ->
     assert "127.0.0.1" in str(raised.value)
 
 
+def test_a_database_that_does_not_exist_is_named_in_a_storage_error() -> None:
+    with (
+        PostgresStore(f"{SERVER}/tf_no_such_database", timeout=1) as store,
+        pytest.raises(StorageError, match=r"tf_no_such_database.*does not exist"),
+    ):
+        store.new_id()
+
+
 def test_a_dsn_that_does_not_parse_is_refused_without_its_password() -> None:
     with pytest.raises(InvalidInput) as raised:
         PostgresStore("host=127.0.0.1 password=hunter2 nonsense")

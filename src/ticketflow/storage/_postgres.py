@@ -241,8 +241,8 @@ class PostgresStore:
         if isinstance(error, PoolTimeout):
             return StorageError(
                 self._name,
-                f"no connection to the server within {self._timeout:g} s; check that "
-                "PostgreSQL is running there and accepts this user",
+                f"no connection to the server within {self._timeout:g} s ({self._why()}); "
+                "check that PostgreSQL is running there and has this database and user",
             )
         if isinstance(error, pg_errors.UndefinedTable):
             return StorageError(
@@ -253,6 +253,25 @@ class PostgresStore:
         if isinstance(error, pg_errors.DataError):
             return InvalidInput("value", message, "a value PostgreSQL can store")
         return StorageError(self._name, f"PostgreSQL refused: {message}")
+
+    def _why(self) -> str:
+        """Why the pool has no connection: what one attempt of our own hears from the server.
+
+        The pool retries in the background and only says it waited too long;
+        the server's answer (refused, no such database, no such user) is the
+        reason worth reading.
+        """
+        conninfo, kwargs = self._pool.conninfo, self._pool.kwargs
+        if not isinstance(conninfo, str) or not isinstance(kwargs, dict):
+            return "the pool gave none"
+        options = {**kwargs, "connect_timeout": max(2, round(self._timeout))}
+        try:
+            psycopg.connect(conninfo, **options).close()
+        except psycopg.Error as error:
+            lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+            said = "; ".join(lines).removeprefix("connection failed: ")
+            return self._scrub(said or type(error).__name__)
+        return "the server answers now; the pool may be exhausted"
 
     def _scrub(self, message: str) -> str:
         return message.replace(self._secret, "***") if self._secret else message
