@@ -16,6 +16,8 @@ from importlib import resources
 
 import psycopg
 import pytest
+from hypothesis import settings
+from hypothesis.stateful import run_state_machine_as_test
 from psycopg_pool import ConnectionPool
 
 from ticketflow import (
@@ -38,7 +40,7 @@ from ticketflow.storage import (
     _postgres,
 )
 from ticketflow.storage._codec import time_in
-from ticketflow.testing import StoreContract
+from ticketflow.testing import StoreContract, workflow_laws
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -102,6 +104,15 @@ class TestPostgresStoreContract(StoreContract):
 
     def make_store(self) -> Store:
         return PostgresStore(pool=self.pool, tenant=_tenant())
+
+
+def test_the_laws_of_the_default_workflow_hold_on_postgres(pool: ConnectionPool) -> None:
+    laws = workflow_laws(
+        WORKFLOW, store=lambda: PostgresStore(pool=pool, tenant=_tenant()), steps=25
+    )
+    # Fewer runs than tests/test_stateful.py gives the memory store: the laws are
+    # proven there; here they check the store under them, at a round trip a step.
+    run_state_machine_as_test(laws, settings=settings(laws.TestCase.settings, max_examples=10))
 
 
 def _opened(store: PostgresStore, subject: str = "VPN drops") -> tuple[Ticket, HistoryEvent]:
