@@ -116,6 +116,7 @@ MODULES = {
         "ORDER_FIELDS",
         "LedgerEntry",
         "MemoryStore",
+        "PostgresStore",
         "SQLiteStore",
         "Store",
         "TicketQuery",
@@ -161,11 +162,12 @@ def test_every_error_derives_from_the_one_base() -> None:
     assert issubclass(ticketflow.InvalidInput, ValueError)
 
 
-def test_the_storage_module_exports_the_store_protocol_and_both_stores() -> None:
+def test_the_storage_module_exports_the_store_protocol_and_the_three_stores() -> None:
     assert ticketflow.storage.__all__ == [
         "ORDER_FIELDS",
         "LedgerEntry",
         "MemoryStore",
+        "PostgresStore",
         "SQLiteStore",
         "Store",
         "TicketQuery",

@@ -2,8 +2,17 @@
 
 from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._memory import MemoryStore
+from ticketflow.storage._postgres import PostgresStore
 from ticketflow.storage._protocol import Store
 from ticketflow.storage._query import ORDER_FIELDS, TicketQuery
 from ticketflow.storage._sqlite import SQLiteStore
 
-__all__ = ["ORDER_FIELDS", "LedgerEntry", "MemoryStore", "SQLiteStore", "Store", "TicketQuery"]
+__all__ = [
+    "ORDER_FIELDS",
+    "LedgerEntry",
+    "MemoryStore",
+    "PostgresStore",
+    "SQLiteStore",
+    "Store",
+    "TicketQuery",
+]

@@ -1,0 +1,555 @@
+r"""PostgresStore: tickets of many tenants in one PostgreSQL database (psycopg 3).
+
+A command is one round trip: a commit is a single SQL statement whose
+versioned ``UPDATE`` feeds the history and ledger inserts, so a conflict
+shows as zero rows and nothing else is written.  Every table and every key
+begins with the tenant, and every statement names the store's tenant.  The
+schema lives in versioned SQL files shipped beside this module, applied by
+:meth:`PostgresStore.migrate` under an advisory lock.
+
+PostgreSQL text cannot hold NUL, which ticket text may: text is stored with
+NUL written as ``\x01\x01`` and ``\x01`` as ``\x01\x02``.  The escape keeps
+equality and code-point order, so filters and ``ORDER BY id`` (``COLLATE
+"C"``) answer as they would on the text itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from ticketflow._errors import (
+    ConcurrencyConflict,
+    InvalidInput,
+    StorageError,
+    TicketflowError,
+    TicketNotFound,
+)
+from ticketflow._history import HistoryEvent
+from ticketflow._ticket import Ticket
+from ticketflow._validate import text, to_utc, valid_unicode
+from ticketflow.storage._codec import (
+    COLUMNS,
+    EVENT_COLUMNS,
+    changed_columns,
+    event_from_row,
+    event_row,
+    ticket_from_row,
+    ticket_row,
+    time_in,
+)
+from ticketflow.storage._ledger import LedgerEntry
+from ticketflow.storage._protocol import check_follows
+from ticketflow.storage._query import TicketQuery
+
+try:
+    import psycopg
+    from psycopg import errors as pg_errors
+    from psycopg.conninfo import conninfo_to_dict
+    from psycopg_pool import ConnectionPool, PoolTimeout
+except ImportError as missing:  # ticketflow works without the extra; only this store needs it
+    _MISSING: ImportError | None = missing
+else:
+    _MISSING = None
+
+_INSTALL = 'pip install "ticketflow[postgres]"'
+
+_MIGRATIONS = ("001_schema.sql",)
+"""The schema, as forward migrations: file n takes schema version n - 1 to n."""
+
+SCHEMA_VERSION = len(_MIGRATIONS)
+"""The schema version this ticketflow writes."""
+
+_LOCK_KEY = 0x7469636B6574666C  # "ticketfl": the advisory lock that serialises migrations
+
+_UNDECODABLE = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError)
+"""What decoding a damaged row can raise (JSON of the wrong shape, a value of the wrong type)."""
+
+_SELECT_TICKET = f"SELECT {', '.join(COLUMNS)} FROM ticketflow_tickets"  # noqa: S608 - our own names
+_EVENT_TYPES = ("text", "bigint", "bigint", "text", "text", "text", "text", "text", "text")
+"""The SQL type of each of :data:`EVENT_COLUMNS`, for the parameters of ``INSERT ... SELECT``."""
+_EVENT_VALUES = ", ".join(f"%s::{kind}" for kind in _EVENT_TYPES)
+_EVENT_NAMES = ", ".join(EVENT_COLUMNS)
+
+_CREATE = (
+    f"WITH created AS ("  # noqa: S608 - our own names; every value is a parameter
+    f"INSERT INTO ticketflow_tickets (tenant, {', '.join(COLUMNS)}, tag_list) "
+    f"VALUES (%s, {', '.join(['%s'] * len(COLUMNS))}, %s::text[]) "
+    "ON CONFLICT (tenant, id) DO NOTHING RETURNING id), "
+    f"event AS (INSERT INTO ticketflow_events (tenant, {_EVENT_NAMES}) "
+    f"SELECT %s, {_EVENT_VALUES} FROM created) "
+    "SELECT count(*) FROM created"
+)
+
+_VALID_UNICODE = "text without lone surrogates such as '\\ud800' (valid Unicode)"
+_ESCAPED = re.compile("\x01(.)", re.DOTALL)
+
+
+def _escape(value: Any) -> Any:
+    r"""Write text so that PostgreSQL can hold it: NUL and \\x01 become two-character codes."""
+    if isinstance(value, str) and ("\x00" in value or "\x01" in value):
+        return value.replace("\x01", "\x01\x02").replace("\x00", "\x01\x01")
+    return value
+
+
+def _unescape(value: Any) -> Any:
+    if isinstance(value, str) and "\x01" in value:
+        return _ESCAPED.sub(lambda code: "\x00" if code[1] == "\x01" else "\x01", value)
+    return value
+
+
+def _stored(row: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(_unescape(value) for value in row)
+
+
+def _check_text(names: Sequence[str], values: Sequence[Any]) -> None:
+    """Refuse text that UTF-8 cannot encode (a lone surrogate), naming its column."""
+    for name, value in zip(names, values, strict=True):
+        if isinstance(value, str) and not valid_unicode(value):
+            raise InvalidInput(name, value, _VALID_UNICODE)
+
+
+def _readable(value: str) -> bool:
+    """Whether ``value`` could name something stored (valid Unicode): else nothing has it."""
+    return isinstance(value, str) and valid_unicode(value)
+
+
+class PostgresStore:
+    """A Store in a PostgreSQL database, shared by processes and hosts, one tenant at a time.
+
+    The tables are created by :meth:`migrate`, which a deployment runs once
+    (it is safe to run again, and from several processes at once).  A store
+    reads and writes only its tenant's rows: another tenant's ticket is not
+    found, even by its id.
+
+    Args:
+        dsn: a libpq connection string or URL (``postgresql://user@host/db``);
+            the store opens its own connection pool, closed by :meth:`close`.
+        pool: instead of ``dsn``, a host's ``psycopg_pool.ConnectionPool``;
+            the host opens and closes it.
+        tenant: whose tickets these are.
+        timeout: how many seconds to wait for a connection (and for the
+            server to answer a connection attempt) before :class:`StorageError`.
+        max_connections: the largest size of the pool the store opens.
+
+    Raises:
+        StorageError: psycopg is not installed (install ``ticketflow[postgres]``).
+            Every method raises :class:`StorageError` likewise for a fault of
+            the server or the connection, never a raw psycopg error, and never
+            showing the DSN's password.
+        InvalidInput: the arguments are not as described.
+    """
+
+    def __init__(
+        self,
+        dsn: str | None = None,
+        *,
+        pool: ConnectionPool | None = None,
+        tenant: str = "default",
+        timeout: float = 10.0,
+        max_connections: int = 8,
+    ) -> None:
+        if _MISSING is not None:
+            raise StorageError(
+                "PostgresStore", f"psycopg and psycopg_pool are not installed; {_INSTALL}"
+            )
+        self._tenant = text(tenant, "tenant")
+        if "\x00" in self._tenant:
+            raise InvalidInput("tenant", tenant, "a name without NUL characters")
+        if (
+            not isinstance(timeout, (int, float))
+            or isinstance(timeout, bool)
+            or not 0 < timeout <= 3600  # NaN too
+        ):
+            raise InvalidInput("timeout", timeout, "a number of seconds above 0, at most 3600")
+        if (
+            not isinstance(max_connections, int)
+            or isinstance(max_connections, bool)
+            or max_connections < 1
+        ):
+            raise InvalidInput("max_connections", max_connections, "a whole number from 1")
+        self._timeout = float(timeout)
+        if (dsn is None) == (pool is None):
+            raise InvalidInput("dsn", dsn, "a connection string, or else pool=, not both")
+        if pool is not None:
+            if not isinstance(pool, ConnectionPool):
+                raise InvalidInput("pool", pool, "a psycopg_pool.ConnectionPool")
+            self._pool, self._owned = pool, False
+            conninfo = pool.conninfo  # a str, or a function that gives one
+            self._name = _describe(conninfo) if isinstance(conninfo, str) else "PostgreSQL"
+            self._secret = _password(conninfo) if isinstance(conninfo, str) else None
+            return
+        if not isinstance(dsn, str):
+            raise InvalidInput("dsn", dsn, "a connection string such as 'postgresql://host/db'")
+        try:
+            self._name = _describe(dsn)
+        except psycopg.ProgrammingError:
+            raise InvalidInput(
+                "dsn", _describe_bad(dsn), "a valid libpq connection string"
+            ) from None
+        self._secret = _password(dsn)
+        self._pool = ConnectionPool(
+            dsn,
+            min_size=1,
+            max_size=max_connections,
+            kwargs={"connect_timeout": max(2, round(self._timeout))},
+            timeout=self._timeout,
+            open=True,
+            name=f"ticketflow {self._name}",
+        )
+        self._owned = True
+
+    @property
+    def tenant(self) -> str:
+        """The tenant whose tickets this store reads and writes."""
+        return self._tenant
+
+    def close(self) -> None:
+        """Close the pool this store opened (a host's pool stays open)."""
+        if self._owned:
+            self._pool.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<PostgresStore {self._name!r} tenant={self._tenant!r}>"
+
+    # -- connections and errors ------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection in a transaction: committed if the block ends, else rolled back."""
+        try:
+            with self._pool.connection(timeout=self._timeout) as connection:
+                yield connection
+        except TicketflowError:
+            raise
+        except psycopg.Error as error:
+            raise self._translate(error) from None
+
+    def _translate(self, error: psycopg.Error) -> TicketflowError:
+        """Say what a psycopg error means for this store, as a :class:`TicketflowError`."""
+        message = self._scrub(str(error).strip())
+        if isinstance(error, PoolTimeout):
+            return StorageError(
+                self._name,
+                f"no connection to the server within {self._timeout:g} s ({self._why()}); "
+                "check that PostgreSQL is running there and has this database and user",
+            )
+        if isinstance(error, pg_errors.UndefinedTable):
+            return StorageError(
+                self._name,
+                "the ticketflow tables are missing from this database; "
+                "run PostgresStore.migrate() first",
+            )
+        if isinstance(error, pg_errors.DataError):
+            return InvalidInput("value", message, "a value PostgreSQL can store")
+        return StorageError(self._name, f"PostgreSQL refused: {message}")
+
+    def _why(self) -> str:
+        """Why the pool has no connection: what one attempt of our own hears from the server.
+
+        The pool retries in the background and only says it waited too long;
+        the server's answer (refused, no such database, no such user) is the
+        reason worth reading.
+        """
+        conninfo, kwargs = self._pool.conninfo, self._pool.kwargs
+        if not isinstance(conninfo, str) or not isinstance(kwargs, dict):
+            return "the pool gave none"
+        options = {**kwargs, "connect_timeout": max(2, round(self._timeout))}
+        try:
+            psycopg.connect(conninfo, **options).close()
+        except psycopg.Error as error:
+            lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+            said = "; ".join(lines).removeprefix("connection failed: ")
+            return self._scrub(said or type(error).__name__)
+        return "the server answers now; the pool may be exhausted"
+
+    def _scrub(self, message: str) -> str:
+        return message.replace(self._secret, "***") if self._secret else message
+
+    # -- schema ----------------------------------------------------------
+
+    def migrate(self) -> int:
+        """Create or bring the schema forward to this ticketflow's version; return it.
+
+        Runs in one transaction under an advisory lock, so processes that
+        migrate at once apply each step once; a database already current is
+        left as it is.
+
+        Raises:
+            StorageError: the database holds a newer schema than this
+                ticketflow knows, or the server refused.
+        """
+        with self._transaction() as connection:
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS ticketflow_schema_version (version integer NOT NULL)"
+            )
+            row = connection.execute(
+                "SELECT max(version) FROM ticketflow_schema_version"
+            ).fetchone()
+            version = 0 if row is None or row[0] is None else int(row[0])
+            if version > SCHEMA_VERSION:
+                raise StorageError(
+                    self._name,
+                    f"it holds a newer ticketflow schema ({version}; this ticketflow knows up "
+                    f"to {SCHEMA_VERSION}); upgrade ticketflow to use it",
+                )
+            folder = resources.files("ticketflow.storage").joinpath("sql", "postgres")
+            for name in _MIGRATIONS[version:]:
+                connection.execute(folder.joinpath(name).read_bytes())
+            if version < SCHEMA_VERSION:
+                connection.execute("DELETE FROM ticketflow_schema_version")
+                connection.execute(
+                    "INSERT INTO ticketflow_schema_version (version) VALUES (%s)",
+                    (SCHEMA_VERSION,),
+                )
+        return SCHEMA_VERSION
+
+    # -- the Store protocol ----------------------------------------------
+
+    def new_id(self) -> str:
+        """Return ``T-n`` for the tenant's next n, unique across processes."""
+        with self._transaction() as connection:
+            row = connection.execute(
+                "INSERT INTO ticketflow_counters AS c (tenant, name, value) "
+                "VALUES (%s, 'ticket', 1) "
+                "ON CONFLICT (tenant, name) DO UPDATE SET value = c.value + 1 RETURNING value",
+                (self._tenant,),
+            ).fetchone()
+        assert row is not None  # noqa: S101 - RETURNING of an upsert always gives its row
+        return f"T-{row[0]}"
+
+    def get(self, ticket_id: str) -> Ticket:
+        """Return the stored ticket of this tenant."""
+        if not _readable(ticket_id):
+            raise TicketNotFound(ticket_id)
+        with self._transaction() as connection:
+            row = connection.execute(
+                f"{_SELECT_TICKET} WHERE tenant = %s AND id = %s",
+                (self._tenant, _escape(ticket_id)),
+            ).fetchone()
+        if row is None:
+            raise TicketNotFound(ticket_id)
+        return self._decode(row)
+
+    def _decode(self, row: Sequence[Any]) -> Ticket:
+        try:
+            return ticket_from_row(_stored(row))
+        except _UNDECODABLE as error:
+            raise self._damaged(_unescape(row[0]), error) from None
+
+    def _damaged(self, ticket_id: object, error: Exception) -> StorageError:
+        return StorageError(
+            self._name, f"the stored row of ticket {ticket_id!r} is damaged: {error}"
+        )
+
+    def _version(self, connection: psycopg.Connection[Any], ticket_id: str) -> int | None:
+        row = connection.execute(
+            "SELECT version FROM ticketflow_tickets WHERE tenant = %s AND id = %s",
+            (self._tenant, _escape(ticket_id)),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def create(self, ticket: Ticket, event: HistoryEvent) -> None:
+        """Store a new ticket and its first event, in one statement."""
+        check_follows(ticket, event, 0)
+        ticket_values, event_values = ticket_row(ticket), event_row(event)
+        _check_text(COLUMNS, ticket_values)
+        _check_text(EVENT_COLUMNS, event_values)
+        parameters = (
+            self._tenant,
+            *(_escape(value) for value in ticket_values),
+            [_escape(tag) for tag in sorted(ticket.tags)],
+            self._tenant,
+            *(_escape(value) for value in event_values),
+        )
+        with self._transaction() as connection:
+            row = connection.execute(_CREATE, parameters).fetchone()
+            if row is None or row[0] != 1:
+                stored = self._version(connection, ticket.id)
+                raise ConcurrencyConflict(ticket.id, 0, stored)
+
+    def commit(
+        self,
+        ticket: Ticket,
+        event: HistoryEvent,
+        expected_version: int,
+        ledger: Iterable[LedgerEntry] = (),
+    ) -> None:
+        """Update the changed columns, append the event and the ledger rows: one statement."""
+        check_follows(ticket, event, expected_version)
+        columns = changed_columns(event.changes)
+        columns["version"] = ticket.version
+        event_values = event_row(event)
+        _check_text(list(columns), list(columns.values()))
+        _check_text(EVENT_COLUMNS, event_values)
+        entries = list(ledger)
+        _check_text(["LedgerEntry.rule"] * len(entries), [entry.rule for entry in entries])
+        assignments = [f"{name} = %s" for name in columns]
+        values: list[Any] = [_escape(value) for value in columns.values()]
+        if "tags" in event.changes:
+            assignments.append("tag_list = %s::text[]")
+            values.append([_escape(tag) for tag in sorted(ticket.tags)])
+        statement = (
+            # Our own names; every value is a parameter.
+            f"WITH updated AS (UPDATE ticketflow_tickets SET {', '.join(assignments)} "  # noqa: S608
+            "WHERE tenant = %s AND id = %s AND version = %s RETURNING id), "
+            f"event AS (INSERT INTO ticketflow_events (tenant, {_EVENT_NAMES}) "
+            f"SELECT %s, {_EVENT_VALUES} FROM updated), "
+            "ledger AS (INSERT INTO ticketflow_ledger "
+            "(tenant, rule, ticket_id, episode, fired_at) "
+            "SELECT %s, entry.rule, updated.id, entry.episode, entry.fired_at FROM updated, "
+            "unnest(%s::text[], %s::bigint[], %s::bigint[]) AS entry (rule, episode, fired_at)) "
+            "SELECT count(*) FROM updated"
+        )
+        parameters = (
+            *values,
+            self._tenant,
+            _escape(ticket.id),
+            expected_version,
+            self._tenant,
+            *(_escape(value) for value in event_values),
+            self._tenant,
+            [_escape(entry.rule) for entry in entries],
+            [time_in(entry.episode) for entry in entries],
+            [time_in(entry.fired_at) for entry in entries],
+        )
+        with self._transaction() as connection:
+            try:
+                row = connection.execute(statement, parameters).fetchone()
+            except pg_errors.UniqueViolation as error:
+                if error.diag.constraint_name != "ticketflow_ledger_pkey":
+                    raise
+                # The rule already acted on this episode: the statement wrote nothing,
+                # and leaving the block with this error rolls the transaction back.
+                raise ConcurrencyConflict(ticket.id, expected_version, expected_version) from None
+            if row is None or row[0] != 1:
+                stored = self._version(connection, ticket.id)
+                raise ConcurrencyConflict(ticket.id, expected_version, stored)
+
+    def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
+        """Whether ``rule`` already acted on the ticket for ``episode``."""
+        instant = time_in(to_utc(episode, "episode"))
+        if not (_readable(rule) and _readable(ticket_id)):
+            return False
+        with self._transaction() as connection:
+            found = connection.execute(
+                "SELECT 1 FROM ticketflow_ledger "
+                "WHERE tenant = %s AND rule = %s AND ticket_id = %s AND episode = %s",
+                (self._tenant, _escape(rule), _escape(ticket_id), instant),
+            ).fetchone()
+        return found is not None
+
+    def history(self, ticket_id: str) -> list[HistoryEvent]:
+        """Return the ticket's events, oldest first."""
+        if not _readable(ticket_id):
+            raise TicketNotFound(ticket_id)
+        with self._transaction() as connection:
+            rows = connection.execute(
+                f"SELECT {_EVENT_NAMES} FROM ticketflow_events "  # noqa: S608 - our own names
+                "WHERE tenant = %s AND ticket_id = %s ORDER BY seq",
+                (self._tenant, _escape(ticket_id)),
+            ).fetchall()
+        if not rows:
+            raise TicketNotFound(ticket_id)
+        try:
+            return [event_from_row(_stored(row)) for row in rows]
+        except _UNDECODABLE as error:
+            raise self._damaged(ticket_id, error) from None
+
+    def query(self, query: TicketQuery) -> list[Ticket]:
+        """Filter, order and limit in SQL, served by the indexes."""
+        statement, parameters = query_sql(query, self._tenant)
+        with self._transaction() as connection:
+            rows = connection.execute(statement, parameters).fetchall()
+        return [self._decode(row) for row in rows]
+
+    def purge(self, ticket_id: str, expected_version: int) -> None:
+        """Delete the ticket; its history and ledger rows go with it."""
+        if not _readable(ticket_id):
+            raise TicketNotFound(ticket_id)
+        with self._transaction() as connection:
+            deleted = connection.execute(
+                "DELETE FROM ticketflow_tickets WHERE tenant = %s AND id = %s AND version = %s "
+                "RETURNING id",
+                (self._tenant, _escape(ticket_id), expected_version),
+            ).fetchone()
+            if deleted is None:
+                stored = self._version(connection, ticket_id)
+                if stored is None:
+                    raise TicketNotFound(ticket_id)
+                raise ConcurrencyConflict(ticket_id, expected_version, stored)
+
+    def __len__(self) -> int:
+        with self._transaction() as connection:
+            row = connection.execute(
+                "SELECT count(*) FROM ticketflow_tickets WHERE tenant = %s", (self._tenant,)
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+
+def query_sql(query: TicketQuery, tenant: str) -> tuple[str, list[Any]]:
+    """Return the SQL and parameters that answer ``query`` for ``tenant``.
+
+    Tickets where the order field is None come last; ties are broken by id.
+    """
+    where = ["tenant = %s"]
+    parameters: list[Any] = [tenant]
+    if query.statuses is not None:
+        where.append("status = ANY(%s::text[])")
+        parameters.append([_escape(status) for status in sorted(query.statuses)])
+    for column, value in (
+        ("assignee", query.assignee),
+        ("department", query.department),
+        ("requester_id", query.requester),
+    ):
+        if value is not None:
+            where.append(f"{column} = %s")
+            parameters.append(_escape(value))
+    if query.tags:
+        where.append("tag_list @> %s::text[]")
+        parameters.append([_escape(tag) for tag in sorted(query.tags)])
+    if query.due is not None:
+        field, instant = query.due
+        where.append(f"{field} IS NOT NULL AND {field} <= %s")
+        parameters.append(time_in(instant))
+    direction = "DESC" if query.descending else "ASC"
+    order = query.order_by
+    statement = (
+        f"{_SELECT_TICKET} WHERE {' AND '.join(where)} "
+        f"ORDER BY {order} {direction} NULLS LAST, id {direction}"
+    )
+    if query.limit is not None:
+        statement += " LIMIT %s"
+        parameters.append(query.limit)
+    return statement, parameters
+
+
+def _describe(conninfo: str) -> str:
+    """Name a database as ``postgresql://user@host:port/dbname``, never with its password."""
+    parts = conninfo_to_dict(conninfo)
+    user = parts.get("user")
+    host = parts.get("host") or parts.get("hostaddr") or "localhost"
+    port = parts.get("port")
+    where = f"{host}:{port}" if port else f"{host}"
+    return f"postgresql://{f'{user}@' if user else ''}{where}/{parts.get('dbname') or ''}"
+
+
+def _describe_bad(dsn: str) -> str:
+    """A connection string that does not parse, with anything after ``password`` hidden."""
+    return re.sub(r"(password\s*=\s*|:[^:@/]*@)\S*", r"\1***", dsn)
+
+
+def _password(dsn: str) -> str | None:
+    value = conninfo_to_dict(dsn).get("password")
+    return str(value) if value else None
