@@ -245,6 +245,11 @@ def test_a_database_with_a_newer_schema_is_refused(database: str) -> None:
                 connection.execute("UPDATE ticketflow_schema_version SET version = 99")
             with pytest.raises(StorageError, match="newer ticketflow schema"):
                 store.migrate()
+        with (
+            PostgresStore(database.rsplit("/", 1)[0] + f"/{name}") as older,
+            pytest.raises(StorageError, match="newer ticketflow schema"),
+        ):
+            older.get("T-1")  # a store that never migrates is refused on first use too
     finally:
         with psycopg.connect(database, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

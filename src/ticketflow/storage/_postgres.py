@@ -173,6 +173,7 @@ class PostgresStore:
         ):
             raise InvalidInput("max_connections", max_connections, "a whole number from 1")
         self._timeout = float(timeout)
+        self._schema_checked = False
         if (dsn is None) == (pool is None):
             raise InvalidInput("dsn", dsn, "a connection string, or else pool=, not both")
         if pool is not None:
@@ -225,15 +226,42 @@ class PostgresStore:
     # -- connections and errors ------------------------------------------
 
     @contextmanager
-    def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
-        """A connection in a transaction: committed if the block ends, else rolled back."""
+    def _transaction(self, *, checked: bool = True) -> Iterator[psycopg.Connection[Any]]:
+        """A connection in a transaction: committed if the block ends, else rolled back.
+
+        The first one also checks the schema's version (once per store), so
+        an older ticketflow never reads or writes a newer schema it does not
+        know; ``checked=False`` is for :meth:`migrate`, which checks itself.
+        """
         try:
             with self._pool.connection(timeout=self._timeout) as connection:
+                if checked and not self._schema_checked:
+                    self._check_schema(connection)
                 yield connection
         except TicketflowError:
             raise
         except psycopg.Error as error:
             raise self._translate(error) from None
+
+    def _check_schema(self, connection: psycopg.Connection[Any]) -> None:
+        row = connection.execute("SELECT max(version) FROM ticketflow_schema_version").fetchone()
+        version = 0 if row is None or row[0] is None else int(row[0])
+        if version > SCHEMA_VERSION:
+            raise self._newer(version)
+        if version < SCHEMA_VERSION:
+            raise StorageError(
+                self._name,
+                f"its ticketflow schema is version {version}, this ticketflow needs "
+                f"{SCHEMA_VERSION}; run PostgresStore.migrate() first",
+            )
+        self._schema_checked = True
+
+    def _newer(self, version: int) -> StorageError:
+        return StorageError(
+            self._name,
+            f"it holds a newer ticketflow schema ({version}; this ticketflow knows up "
+            f"to {SCHEMA_VERSION}); upgrade ticketflow to use it",
+        )
 
     def _translate(self, error: psycopg.Error) -> TicketflowError:
         """Say what a psycopg error means for this store, as a :class:`TicketflowError`."""
@@ -289,7 +317,7 @@ class PostgresStore:
             StorageError: the database holds a newer schema than this
                 ticketflow knows, or the server refused.
         """
-        with self._transaction() as connection:
+        with self._transaction(checked=False) as connection:
             connection.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
             connection.execute(
                 "CREATE TABLE IF NOT EXISTS ticketflow_schema_version (version integer NOT NULL)"
@@ -299,11 +327,7 @@ class PostgresStore:
             ).fetchone()
             version = 0 if row is None or row[0] is None else int(row[0])
             if version > SCHEMA_VERSION:
-                raise StorageError(
-                    self._name,
-                    f"it holds a newer ticketflow schema ({version}; this ticketflow knows up "
-                    f"to {SCHEMA_VERSION}); upgrade ticketflow to use it",
-                )
+                raise self._newer(version)
             folder = resources.files("ticketflow.storage").joinpath("sql", "postgres")
             for name in _MIGRATIONS[version:]:
                 connection.execute(folder.joinpath(name).read_bytes())
@@ -313,6 +337,7 @@ class PostgresStore:
                     "INSERT INTO ticketflow_schema_version (version) VALUES (%s)",
                     (SCHEMA_VERSION,),
                 )
+        self._schema_checked = True
         return SCHEMA_VERSION
 
     # -- the Store protocol ----------------------------------------------
