@@ -227,6 +227,36 @@ def test_quotes_and_sql_in_text_are_kept_as_text(store: PostgresStore) -> None:
     assert store.query(TicketQuery()) == [ticket]
 
 
+def _every_plane() -> str:
+    """One character of each Unicode plane in use, and the awkward ones of the first."""
+    planes = [0x41, 0xE9, 0x4E2D, 0xFFFD, 0x1F600, 0x20000, 0x30000, 0xE0001, 0xF0000, 0x10FFFD]
+    return "".join(map(chr, planes)) + "\x00\x01\x7f\u200b\u202e\ufeff"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [_every_plane(), "x" * 1_000_000, "'; DROP TABLE ticketflow_events; --" * 1000],
+    ids=["every plane", "one megabyte", "sql, repeated"],
+)
+def test_hostile_text_in_every_text_field_round_trips(store: PostgresStore, subject: str) -> None:
+    ticket, event = WORKFLOW.create(
+        store.new_id(),
+        Actor.customer("ana@example.com"),
+        START,
+        subject=subject,
+        description=subject,
+        requester=Contact(name=subject[:200], email="ana@example.com", phone=subject[:50]),
+        tags={subject[:100].replace(" ", "_")},
+        department=subject[:64],
+        assignee=subject[:64],
+        fields={"note": subject, "choices": (subject[:10], subject[-10:])},
+    )
+    store.create(ticket, event)
+    assert store.get(ticket.id) == ticket
+    assert store.history(ticket.id) == [event]
+    assert store.query(TicketQuery(department=subject[:64])) == [ticket]
+
+
 # -- schema ---------------------------------------------------------------
 
 
