@@ -257,6 +257,26 @@ def test_hostile_text_in_every_text_field_round_trips(store: PostgresStore, subj
     assert store.query(TicketQuery(department=subject[:64])) == [ticket]
 
 
+def test_a_lock_held_past_the_timeout_is_a_storage_error_and_writes_nothing(
+    database: str, pool: ConnectionPool
+) -> None:
+    tenant = _tenant()
+    with PostgresStore(pool=pool, tenant=tenant) as setup:
+        ticket, _event = _opened(setup)
+    with PostgresStore(database, tenant=tenant, timeout=1) as store:
+        new, event = WORKFLOW.apply(ticket, "note", Actor.agent("a-1"), START, body="Mine.")
+        with psycopg.connect(database) as holder:
+            holder.execute(
+                "SELECT 1 FROM ticketflow_tickets WHERE tenant = %s AND id = %s FOR UPDATE",
+                (tenant, ticket.id),
+            )
+            with pytest.raises(StorageError, match="lock_timeout"):
+                store.commit(new, event, ticket.version)
+            holder.rollback()
+        assert store.get(ticket.id) == ticket
+        assert len(store.history(ticket.id)) == 1
+
+
 # -- schema ---------------------------------------------------------------
 
 

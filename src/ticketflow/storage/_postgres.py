@@ -197,7 +197,12 @@ class PostgresStore:
             dsn,
             min_size=1,
             max_size=max_connections,
-            kwargs={"connect_timeout": max(2, round(self._timeout))},
+            kwargs={
+                "connect_timeout": max(2, round(self._timeout)),
+                # A lock another session holds too long fails the statement
+                # instead of hanging it (a host's own pool sets its own).
+                "options": f"-c lock_timeout={round(self._timeout * 1000)}",
+            },
             timeout=self._timeout,
             open=True,
             name=f"ticketflow {self._name}",
@@ -277,6 +282,12 @@ class PostgresStore:
                 self._name,
                 "the ticketflow tables are missing from this database; "
                 "run PostgresStore.migrate() first",
+            )
+        if isinstance(error, pg_errors.LockNotAvailable):
+            return StorageError(
+                self._name,
+                f"another session held a lock it needed for more than {self._timeout:g} s "
+                "(lock_timeout); nothing was written, try again",
             )
         if isinstance(error, pg_errors.DataError):
             return InvalidInput("value", message, "a value PostgreSQL can store")
