@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ticketflow._actor import Actor
-from ticketflow._errors import InvalidInput
+from ticketflow._errors import InvalidInput, StorageError
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
-from ticketflow._validate import enum_value, text
+from ticketflow._validate import enum_value, text, valid_unicode
 from ticketflow.storage._query import ORDER_FIELDS
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -263,3 +263,28 @@ def _change_out(name: str, value: Any) -> Any:
     if name == "fields":
         return _fields_out(value)
     return _CHANGE_OUT.get(name, _plain)(value)
+
+
+UNDECODABLE = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError)
+"""What decoding a damaged row can raise (JSON of the wrong shape, a value of the wrong type)."""
+
+
+def damaged_row(where: str, ticket_id: object, error: Exception) -> StorageError:
+    """A stored row that does not decode: name the ticket and what is wrong with it."""
+    return StorageError(where, f"the stored row of ticket {ticket_id!r} is damaged: {error}")
+
+
+VALID_UNICODE = "text without lone surrogates such as '\\ud800' (valid Unicode)"
+"""What a database can store as text: what UTF-8 can encode."""
+
+
+def unencodable(columns: Iterable[tuple[str, Any]]) -> InvalidInput | None:
+    """The refusal of the first ``(column, value)`` holding text UTF-8 cannot encode, if any.
+
+    The checkers refuse such text at the boundary; a ticket or event built
+    around them (by a host's own code) is refused here, naming its column.
+    """
+    for name, value in columns:
+        if isinstance(value, str) and not valid_unicode(value):
+            return InvalidInput(name, value, VALID_UNICODE)
+    return None

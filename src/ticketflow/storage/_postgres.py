@@ -35,12 +35,15 @@ from ticketflow._validate import text, to_utc, valid_unicode
 from ticketflow.storage._codec import (
     COLUMNS,
     EVENT_COLUMNS,
+    UNDECODABLE,
     changed_columns,
+    damaged_row,
     event_from_row,
     event_row,
     ticket_from_row,
     ticket_row,
     time_in,
+    unencodable,
 )
 from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._protocol import check_follows
@@ -66,8 +69,6 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 
 _LOCK_KEY = 0x7469636B6574666C  # "ticketfl": the advisory lock that serialises migrations
 
-_UNDECODABLE = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError)
-"""What decoding a damaged row can raise (JSON of the wrong shape, a value of the wrong type)."""
 
 _SELECT_TICKET = f"SELECT {', '.join(COLUMNS)} FROM ticketflow_tickets"  # noqa: S608 - our own names
 _EVENT_TYPES = ("text", "bigint", "bigint", "text", "text", "text", "text", "text", "text")
@@ -85,7 +86,6 @@ _CREATE = (
     "SELECT count(*) FROM created"
 )
 
-_VALID_UNICODE = "text without lone surrogates such as '\\ud800' (valid Unicode)"
 _ESCAPED = re.compile("\x01(.)", re.DOTALL)
 
 
@@ -108,9 +108,9 @@ def _stored(row: Sequence[Any]) -> tuple[Any, ...]:
 
 def _check_text(names: Sequence[str], values: Sequence[Any]) -> None:
     """Refuse text that UTF-8 cannot encode (a lone surrogate), naming its column."""
-    for name, value in zip(names, values, strict=True):
-        if isinstance(value, str) and not valid_unicode(value):
-            raise InvalidInput(name, value, _VALID_UNICODE)
+    refused = unencodable(zip(names, values, strict=True))
+    if refused is not None:
+        raise refused
 
 
 def _readable(value: str) -> bool:
@@ -381,13 +381,8 @@ class PostgresStore:
     def _decode(self, row: Sequence[Any]) -> Ticket:
         try:
             return ticket_from_row(_stored(row))
-        except _UNDECODABLE as error:
-            raise self._damaged(_unescape(row[0]), error) from None
-
-    def _damaged(self, ticket_id: object, error: Exception) -> StorageError:
-        return StorageError(
-            self._name, f"the stored row of ticket {ticket_id!r} is damaged: {error}"
-        )
+        except UNDECODABLE as error:
+            raise damaged_row(self._name, _unescape(row[0]), error) from None
 
     def _version(self, connection: psycopg.Connection[Any], ticket_id: str) -> int | None:
         row = connection.execute(
@@ -500,8 +495,8 @@ class PostgresStore:
             raise TicketNotFound(ticket_id)
         try:
             return [event_from_row(_stored(row)) for row in rows]
-        except _UNDECODABLE as error:
-            raise self._damaged(ticket_id, error) from None
+        except UNDECODABLE as error:
+            raise damaged_row(self._name, ticket_id, error) from None
 
     def query(self, query: TicketQuery) -> list[Ticket]:
         """Filter, order and limit in SQL, served by the indexes."""

@@ -29,17 +29,21 @@ from ticketflow._errors import (
 )
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
-from ticketflow._validate import to_utc, valid_unicode
+from ticketflow._validate import to_utc
 from ticketflow.storage._codec import (
     COLUMNS,
     EVENT_COLUMNS,
     TIME_FIELDS,
+    UNDECODABLE,
+    VALID_UNICODE,
     changed_columns,
+    damaged_row,
     event_from_row,
     event_row,
     ticket_from_row,
     ticket_row,
     time_in,
+    unencodable,
 )
 from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._protocol import check_follows
@@ -138,7 +142,6 @@ _INSERT_EVENT = (
 _SELECT_EVENTS = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE ticket_id = ? ORDER BY seq"  # noqa: S608
 
 
-_UNDECODABLE = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError)
 """What decoding a damaged row can raise (JSON of the wrong shape, a value of the wrong type)."""
 
 _MEANINGS = {
@@ -470,14 +473,8 @@ class SQLiteStore:
             return written[1]
         try:
             return ticket_from_row(row)
-        except _UNDECODABLE as error:
-            raise self._damaged(row[0], error) from None
-
-    def _damaged(self, ticket_id: object, error: Exception) -> StorageError:
-        """A row that does not decode: name the ticket and what is wrong with it."""
-        return StorageError(
-            self._path, f"the stored row of ticket {ticket_id!r} is damaged: {error}"
-        )
+        except UNDECODABLE as error:
+            raise damaged_row(self._path, row[0], error) from None
 
     def _remember(self, ticket: Ticket, row: tuple[Any, ...]) -> None:
         if len(self._written) >= _REMEMBERED:
@@ -594,8 +591,8 @@ class SQLiteStore:
             raise TicketNotFound(ticket_id)
         try:
             return [event_from_row(row) for row in rows]
-        except _UNDECODABLE as error:
-            raise self._damaged(ticket_id, error) from None
+        except UNDECODABLE as error:
+            raise damaged_row(self._path, ticket_id, error) from None
 
     def query(self, query: TicketQuery) -> list[Ticket]:
         """Filter, order and limit in SQL, served by the indexes."""
@@ -665,17 +662,12 @@ def _unstorable(error: UnicodeEncodeError, *rows: Mapping[str, Any]) -> InvalidI
     The checkers refuse such text at the boundary; a ticket or event built
     around them (by a host's own code) gets here, its write rolled back whole.
     """
-    for name, value in itertools.chain.from_iterable(row.items() for row in rows):
-        if isinstance(value, str) and not valid_unicode(value):
-            return InvalidInput(name, value, _VALID_UNICODE)
-    return InvalidInput("text", error.object, _VALID_UNICODE)
+    found = unencodable(itertools.chain.from_iterable(row.items() for row in rows))
+    return found or InvalidInput("text", error.object, VALID_UNICODE)
 
 
 def _event_columns(values: tuple[Any, ...]) -> dict[str, Any]:
     return dict(zip(EVENT_COLUMNS, values, strict=True))
-
-
-_VALID_UNICODE = "text without lone surrogates such as '\\ud800' (valid Unicode)"
 
 
 def _write_tags(connection: sqlite3.Connection, ticket: Ticket) -> None:
