@@ -65,11 +65,6 @@ far from Python's recursion limit.
 """
 
 
-def _shown(value: object) -> str:
-    """Quote a refused value for a message, cut short if it is large or deep."""
-    return short_repr(value)
-
-
 class _Reader:
     """Walks a definition, collecting every problem with the key it is at."""
 
@@ -83,7 +78,7 @@ class _Reader:
         for key in entry:
             if key not in allowed:
                 expected = ", ".join(allowed)
-                self.problem(where, f"unknown key {_shown(key)}; expected among {expected}")
+                self.problem(where, f"unknown key {short_repr(key)}; expected among {expected}")
 
     def text(self, where: str, value: object, *, required: bool = True) -> str | None:
         if value is None:
@@ -91,7 +86,7 @@ class _Reader:
                 self.problem(where, "missing; expected a non-empty string")
             return None
         if not isinstance(value, str) or not value.strip():
-            self.problem(where, f"expected a non-empty string, got {_shown(value)}")
+            self.problem(where, f"expected a non-empty string, got {short_repr(value)}")
             return None
         return value
 
@@ -103,7 +98,7 @@ class _Reader:
         if not isinstance(items, list) or not all(
             isinstance(item, str) and item.strip() for item in items
         ):
-            self.problem(where, f"expected a name or a list of names, got {_shown(value)}")
+            self.problem(where, f"expected a name or a list of names, got {short_repr(value)}")
             return []
         return items
 
@@ -111,7 +106,7 @@ class _Reader:
         if value is None:
             return []
         if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
-            self.problem(where, f"expected a list of tables, got {_shown(value)}")
+            self.problem(where, f"expected a list of tables, got {short_repr(value)}")
             return []
         return value
 
@@ -121,12 +116,16 @@ class _Reader:
         category = entry.get("category")
         if not isinstance(category, str) or category not in {m.value for m in Category}:
             choices = ", ".join(member.value for member in Category)
-            self.problem(f"{where}.category", f"expected one of {choices}, got {_shown(category)}")
+            self.problem(
+                f"{where}.category", f"expected one of {choices}, got {short_repr(category)}"
+            )
             category = None
         label = self.text(f"{where}.label", entry.get("label"), required=False)
         paused = entry.get("sla_paused", False)
         if not isinstance(paused, bool):
-            self.problem(f"{where}.sla_paused", f"expected true or false, got {_shown(paused)}")
+            self.problem(
+                f"{where}.sla_paused", f"expected true or false, got {short_repr(paused)}"
+            )
         if name is None or category is None or not isinstance(paused, bool):
             return None
         try:
@@ -134,7 +133,7 @@ class _Reader:
                 return Status(name, category, sla_paused=paused)
             return Status(name, category, label=label, sla_paused=paused)
         except InvalidInput as error:
-            self.problem(f"{where}.name", f"expected {error.expected}, got {_shown(name)}")
+            self.problem(f"{where}.name", f"expected {error.expected}, got {short_repr(name)}")
             return None
 
     def transitions(self, where: str, entry: Mapping[str, Any]) -> list[Transition]:
@@ -143,7 +142,7 @@ class _Reader:
         if event is not None and not is_name(event):
             # The same rule as for status names; the workflow checks it again
             # for every declaration, this names the key.
-            self.problem(f"{where}.event", f"expected {NAME_RULE}, got {_shown(event)}")
+            self.problem(f"{where}.event", f"expected {NAME_RULE}, got {short_repr(event)}")
             event = None
         sources = self.names(f"{where}.from", entry.get("from"))
         if entry.get("from") in (None, []):
@@ -177,7 +176,7 @@ def workflow_from_dict(
     if extends is not None:
         if extends not in EXTENDABLE:
             choices = ", ".join(EXTENDABLE)
-            read.problem("extends", f"expected one of {choices}, got {_shown(extends)}")
+            read.problem("extends", f"expected one of {choices}, got {short_repr(extends)}")
         else:
             base = Workflow.default()
             statuses += base.statuses.values()
