@@ -15,16 +15,6 @@ from ticketflow._validate import to_utc
 _LATEST = datetime.max.replace(tzinfo=UTC)
 
 
-def _utc(value: object, field: str) -> datetime:
-    """``value`` as an aware UTC datetime; one that UTC cannot represent is refused too."""
-    try:
-        return to_utc(value, field)
-    except OverflowError:  # its offset moves it past an end of datetime
-        raise InvalidInput(
-            field, value, "an aware datetime that UTC can represent, up to 9999-12-31 23:59:59"
-        ) from None
-
-
 @runtime_checkable
 class Clock(Protocol):
     """What a Helpdesk asks for the time; hosts may supply their own.
@@ -72,7 +62,7 @@ class ManualClock:
     """
 
     def __init__(self, start: datetime) -> None:
-        self._now = _utc(start, "start")
+        self._now = to_utc(start, "start")
 
     def now(self) -> datetime:
         """Return the time the clock shows."""
@@ -102,7 +92,7 @@ class ManualClock:
             InvalidInput: ``when`` is naive, earlier than the time shown, or
                 not representable in UTC.
         """
-        target = _utc(when, "when")
+        target = to_utc(when, "when")
         if target < self._now:
             raise InvalidInput(
                 "when", when, f"at or after {self._now.isoformat()} (a clock never goes backwards)"

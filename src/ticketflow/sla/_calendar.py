@@ -50,7 +50,6 @@ shift that a change back falls in is that much longer than written.  Rules
 today go back at most 2 h a year (Troll); a one-off jump of a day, such as
 Alaska's in 1867, is thousands of years from the end and covered many times
 over by the years between."""
-_REPRESENTABLE = "an aware datetime that UTC can represent, up to 9999-12-31 23:59:59.999999"
 
 
 class Weekday(enum.IntEnum):
@@ -384,10 +383,7 @@ class Calendar:
 
     def _moment(self, value: object, field: str) -> datetime:
         """``value`` in UTC, if the calendar can place it (see ``_FIRST`` and ``_LAST``)."""
-        try:
-            moment = to_utc(value, field)
-        except OverflowError:  # an offset moved it past an end of datetime
-            raise InvalidInput(field, value, _REPRESENTABLE) from None
+        moment = to_utc(value, field)  # refuses an instant past the ends of UTC too
         if self.hours is not None and not _FIRST <= moment <= _LAST:
             raise InvalidInput(
                 field,
