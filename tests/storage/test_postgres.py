@@ -7,9 +7,7 @@ database and drop it at the end.  Without a server they skip, unless
 
 from __future__ import annotations
 
-import os
 import socket
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -18,6 +16,7 @@ import psycopg
 import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
+from pgserver import SERVER, new_tenant, scratch_database
 from psycopg_pool import ConnectionPool
 
 from ticketflow import (
@@ -42,37 +41,15 @@ from ticketflow.storage import (
 from ticketflow.storage._codec import time_in
 from ticketflow.testing import StoreContract, workflow_laws
 
-SERVER = "postgresql://postgres@127.0.0.1:5432"
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 WORKFLOW = Workflow.default()
 
 
-def _server_answers() -> str | None:
-    """None if the server answers, else why not."""
-    try:
-        with psycopg.connect(f"{SERVER}/test", connect_timeout=3):
-            return None
-    except psycopg.Error as error:
-        return str(error).strip()
-
-
 @pytest.fixture(scope="session")
 def database() -> Iterator[str]:
-    """The DSN of a database made for this run, migrated, dropped at the end."""
-    problem = _server_answers()
-    if problem is not None:
-        message = f"PostgreSQL does not answer at {SERVER}/test: {problem}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    name = f"tf_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{SERVER}/test", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{SERVER}/{name}"
-    finally:
-        with psycopg.connect(f"{SERVER}/test", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    """The DSN of a database made for this run, dropped at the end."""
+    with scratch_database() as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="session")
@@ -83,13 +60,9 @@ def pool(database: str) -> Iterator[ConnectionPool]:
         yield shared
 
 
-def _tenant() -> str:
-    return f"t-{uuid.uuid4().hex}"
-
-
 @pytest.fixture
 def store(pool: ConnectionPool) -> PostgresStore:
-    return PostgresStore(pool=pool, tenant=_tenant())
+    return PostgresStore(pool=pool, tenant=new_tenant())
 
 
 class TestPostgresStoreContract(StoreContract):
@@ -103,12 +76,12 @@ class TestPostgresStoreContract(StoreContract):
         cls.pool = pool
 
     def make_store(self) -> Store:
-        return PostgresStore(pool=self.pool, tenant=_tenant())
+        return PostgresStore(pool=self.pool, tenant=new_tenant())
 
 
 def test_the_laws_of_the_default_workflow_hold_on_postgres(pool: ConnectionPool) -> None:
     laws = workflow_laws(
-        WORKFLOW, store=lambda: PostgresStore(pool=pool, tenant=_tenant()), steps=25
+        WORKFLOW, store=lambda: PostgresStore(pool=pool, tenant=new_tenant()), steps=25
     )
     # Fewer runs than tests/test_stateful.py gives the memory store: the laws are
     # proven there; here they check the store under them, at a round trip a step.
@@ -132,7 +105,7 @@ def _opened(store: PostgresStore, subject: str = "VPN drops") -> tuple[Ticket, H
 
 
 def test_a_tenant_never_reads_another_tenants_ticket_even_by_its_id(pool: ConnectionPool) -> None:
-    acme, globex = (PostgresStore(pool=pool, tenant=name) for name in (_tenant(), _tenant()))
+    acme, globex = (PostgresStore(pool=pool, tenant=name) for name in (new_tenant(), new_tenant()))
     ticket, _ = _opened(acme)
     with pytest.raises(TicketNotFound):
         globex.get(ticket.id)
@@ -142,7 +115,7 @@ def test_a_tenant_never_reads_another_tenants_ticket_even_by_its_id(pool: Connec
 
 
 def test_a_tenant_never_purges_or_commits_to_another_tenants_ticket(pool: ConnectionPool) -> None:
-    acme, globex = (PostgresStore(pool=pool, tenant=name) for name in (_tenant(), _tenant()))
+    acme, globex = (PostgresStore(pool=pool, tenant=name) for name in (new_tenant(), new_tenant()))
     ticket, created = _opened(acme)
     replied, event = WORKFLOW.apply(
         ticket,
@@ -160,7 +133,7 @@ def test_a_tenant_never_purges_or_commits_to_another_tenants_ticket(pool: Connec
 
 
 def test_two_tenants_number_their_tickets_apart(pool: ConnectionPool) -> None:
-    acme, globex = (PostgresStore(pool=pool, tenant=name) for name in (_tenant(), _tenant()))
+    acme, globex = (PostgresStore(pool=pool, tenant=name) for name in (new_tenant(), new_tenant()))
     assert [acme.new_id(), acme.new_id(), globex.new_id()] == ["T-1", "T-2", "T-1"]
 
 
@@ -260,7 +233,7 @@ def test_hostile_text_in_every_text_field_round_trips(store: PostgresStore, subj
 def test_a_lock_held_past_the_timeout_is_a_storage_error_and_writes_nothing(
     database: str, pool: ConnectionPool
 ) -> None:
-    tenant = _tenant()
+    tenant = new_tenant()
     with PostgresStore(pool=pool, tenant=tenant) as setup:
         ticket, _event = _opened(setup)
     with PostgresStore(database, tenant=tenant, timeout=1) as store:
@@ -284,31 +257,25 @@ def test_migrating_again_changes_nothing(pool: ConnectionPool) -> None:
     assert PostgresStore(pool=pool).migrate() == _postgres.SCHEMA_VERSION
 
 
-def test_a_database_with_a_newer_schema_is_refused(database: str) -> None:
-    name = f"tf_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(database, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        with PostgresStore(database.rsplit("/", 1)[0] + f"/{name}") as store:
+def test_a_database_with_a_newer_schema_is_refused() -> None:
+    with scratch_database() as dsn:
+        with PostgresStore(dsn) as store:
             store.migrate()
-            with psycopg.connect(database.rsplit("/", 1)[0] + f"/{name}") as connection:
+            with psycopg.connect(dsn) as connection:
                 connection.execute("UPDATE ticketflow_schema_version SET version = 99")
             with pytest.raises(StorageError, match="newer ticketflow schema"):
                 store.migrate()
         with (
-            PostgresStore(database.rsplit("/", 1)[0] + f"/{name}") as older,
+            PostgresStore(dsn) as older,
             pytest.raises(StorageError, match="newer ticketflow schema"),
         ):
             older.get("T-1")  # a store that never migrates is refused on first use too
-    finally:
-        with psycopg.connect(database, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def test_a_database_without_the_tables_asks_for_a_migration(database: str) -> None:
     bare = database.rsplit("/", 1)[0] + "/test"
     with (
-        PostgresStore(bare, tenant=_tenant()) as store,
+        PostgresStore(bare, tenant=new_tenant()) as store,
         pytest.raises(StorageError, match=r"migrate\(\)"),
     ):
         store.get("T-1")
@@ -341,15 +308,12 @@ QUERIES = {
 
 
 @pytest.fixture(scope="module")
-def big(database: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+def big() -> Iterator[psycopg.Connection[tuple[object, ...]]]:
     """A database of 100,000 tickets of one tenant, most closed, as a desk of some years has."""
-    name = f"tf_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{SERVER}/test", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        with PostgresStore(f"{SERVER}/{name}") as store:
+    with scratch_database() as dsn:
+        with PostgresStore(dsn) as store:
             store.migrate()
-        with psycopg.connect(f"{SERVER}/{name}", autocommit=True) as connection:
+        with psycopg.connect(dsn, autocommit=True) as connection:
             times = ", ".join(
                 "%(start)s::bigint + i * 1000000::bigint"
                 if field == "status_changed_at"
@@ -374,9 +338,6 @@ def big(database: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
             )
             connection.execute("ANALYZE")
             yield connection
-    finally:
-        with psycopg.connect(f"{SERVER}/test", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @pytest.mark.parametrize("query", list(QUERIES.values()), ids=list(QUERIES))
