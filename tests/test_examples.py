@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
+from pgserver import scratch_database
+from psycopg import sql
 
 from ticketflow.storage import SQLiteStore, TicketQuery
 
@@ -97,3 +101,58 @@ def test_every_example_keeps_its_tickets_in_the_sqlite_file_it_is_given(
     store = SQLiteStore(database)
     assert store.query(TicketQuery()), f"{script} stored no ticket in {database}"
     store.close()
+
+
+# -- examples/postgres: a host's transaction, on a database of their own ------
+
+
+@pytest.fixture(scope="module")
+def postgres_dsn() -> Iterator[str]:
+    with scratch_database() as dsn:
+        yield dsn
+
+
+def run_postgres_example(name: str, dsn: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-W", "error", str(EXAMPLES / "postgres" / name), dsn],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, f"examples/postgres/{name} failed:\n{done.stderr}"
+    assert done.stderr == ""
+    return done.stdout
+
+
+def _leftovers(dsn: str, table: str) -> int:
+    with psycopg.connect(dsn) as connection:
+        rows = connection.execute(
+            sql.SQL(
+                "SELECT (SELECT count(*) FROM ticketflow_tickets) + (SELECT count(*) FROM {})"
+            ).format(sql.Identifier(table))
+        ).fetchone()
+    return -1 if rows is None else int(rows[0])
+
+
+def test_the_psycopg_host_transaction_keeps_the_refund_and_the_resolution_together(
+    postgres_dsn: str,
+) -> None:
+    out = run_postgres_example("host_transaction.py", postgres_dsn).splitlines()
+    assert out[0] == "T-1: resolved, refunds recorded: 1"
+    assert out[1].startswith("refused: cannot 'resolve' ticket 'T-2' in status 'resolved'")
+    assert out[2] == "T-2: resolved, refunds recorded: 1"  # the failed refund left no row
+    assert _leftovers(postgres_dsn, "example_refunds") == 0  # it cleaned up after itself
+
+
+def test_the_sqlalchemy_host_transaction_rolls_back_the_ticket_with_the_return(
+    postgres_dsn: str,
+) -> None:
+    out = run_postgres_example("sqlalchemy_transaction.py", postgres_dsn).splitlines()
+    assert out == [
+        "order O-1001: return opened as T-1 (new)",
+        "order O-1002: no replacement in stock for order O-1002; rolled back",
+        "returns stored: ['O-1001']",
+        "tickets stored: ['T-1']",
+    ]
+    assert _leftovers(postgres_dsn, "example_returns") == 0

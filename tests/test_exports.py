@@ -120,6 +120,7 @@ MODULES = {
         "SQLiteStore",
         "Store",
         "TicketQuery",
+        "migrate_postgres",
     ],
     ticketflow.testing: TESTING,
 }
@@ -171,4 +172,5 @@ def test_the_storage_module_exports_the_store_protocol_and_the_three_stores() ->
         "SQLiteStore",
         "Store",
         "TicketQuery",
+        "migrate_postgres",
     ]

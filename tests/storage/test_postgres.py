@@ -79,6 +79,24 @@ class TestPostgresStoreContract(StoreContract):
         return PostgresStore(pool=self.pool, tenant=new_tenant())
 
 
+class TestPostgresStoreOnItsOwnPoolContract(StoreContract):
+    """The store's own pool: autocommit connections, each command its own transaction."""
+
+    database: str
+
+    @pytest.fixture(autouse=True, scope="class")
+    @classmethod
+    def _shared_database(cls, pool: ConnectionPool, database: str) -> None:
+        cls.database = database  # the pool fixture has migrated it
+
+    def make_store(self) -> Store:
+        return PostgresStore(self.database, tenant=new_tenant(), max_connections=2)
+
+    def dispose_store(self, store: Store) -> None:
+        assert isinstance(store, PostgresStore)
+        store.close()
+
+
 def test_the_laws_of_the_default_workflow_hold_on_postgres(pool: ConnectionPool) -> None:
     laws = workflow_laws(
         WORKFLOW, store=lambda: PostgresStore(pool=pool, tenant=new_tenant()), steps=25
@@ -272,9 +290,9 @@ def test_a_database_with_a_newer_schema_is_refused() -> None:
             older.get("T-1")  # a store that never migrates is refused on first use too
 
 
-def test_a_database_without_the_tables_asks_for_a_migration(database: str) -> None:
-    bare = database.rsplit("/", 1)[0] + "/test"
+def test_a_database_without_the_tables_asks_for_a_migration() -> None:
     with (
+        scratch_database() as bare,
         PostgresStore(bare, tenant=new_tenant()) as store,
         pytest.raises(StorageError, match=r"migrate\(\)"),
     ):

@@ -2,7 +2,7 @@
 
 from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._memory import MemoryStore
-from ticketflow.storage._postgres import PostgresStore
+from ticketflow.storage._postgres import PostgresStore, migrate_postgres
 from ticketflow.storage._protocol import Store
 from ticketflow.storage._query import ORDER_FIELDS, TicketQuery
 from ticketflow.storage._sqlite import SQLiteStore
@@ -15,4 +15,5 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "TicketQuery",
+    "migrate_postgres",
 ]

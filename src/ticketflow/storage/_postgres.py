@@ -16,10 +16,13 @@ equality and code-point order, so filters and ``ORDER BY id`` (``COLLATE
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from datetime import datetime
 from importlib import resources
+from types import MappingProxyType
 from typing import Any
 
 from ticketflow._errors import (
@@ -28,6 +31,7 @@ from ticketflow._errors import (
     StorageError,
     TicketflowError,
     TicketNotFound,
+    short_repr,
 )
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
@@ -53,6 +57,7 @@ try:
     import psycopg
     from psycopg import errors as pg_errors
     from psycopg.conninfo import conninfo_to_dict
+    from psycopg.pq import TransactionStatus
     from psycopg_pool import ConnectionPool, PoolTimeout
 except ImportError as missing:  # ticketflow works without the extra; only this store needs it
     _MISSING: ImportError | None = missing
@@ -61,11 +66,25 @@ else:
 
 _INSTALL = 'pip install "ticketflow[postgres]"'
 
-_MIGRATIONS = ("001_schema.sql",)
+_MIGRATIONS = ("001_schema.sql", "002_row_level_security.sql")
 """The schema, as forward migrations: file n takes schema version n - 1 to n."""
+
+_FRESH = "schema.sql"
+"""The whole current schema, which a new database gets in one step.
+
+A test proves that it equals what replaying every migration gives.
+"""
 
 SCHEMA_VERSION = len(_MIGRATIONS)
 """The schema version this ticketflow writes."""
+
+_SET_TENANT = "SELECT set_config('ticketflow.tenant', %s, %s)"
+"""Name the tenant to the row-level security policies (for the session, or the transaction)."""
+
+_BOUND: ContextVar[Mapping[int, psycopg.Connection[Any]]] = ContextVar(
+    "ticketflow_postgres_bound", default=MappingProxyType({})
+)
+"""The host connection each store runs on in this context (:meth:`PostgresStore.using`)."""
 
 _LOCK_KEY = 0x7469636B6574666C  # "ticketfl": the advisory lock that serialises migrations
 
@@ -180,6 +199,7 @@ class PostgresStore:
             if not isinstance(pool, ConnectionPool):
                 raise InvalidInput("pool", pool, "a psycopg_pool.ConnectionPool")
             self._pool, self._owned = pool, False
+            self._opening: threading.Lock | None = None
             conninfo = pool.conninfo  # a str, or a function that gives one
             self._name = _describe(conninfo) if isinstance(conninfo, str) else "PostgreSQL"
             self._secret = _password(conninfo) if isinstance(conninfo, str) else None
@@ -198,16 +218,41 @@ class PostgresStore:
             min_size=1,
             max_size=max_connections,
             kwargs={
+                # A command is one statement, so it is its own transaction: no
+                # BEGIN and COMMIT round trips around it.
+                "autocommit": True,
                 "connect_timeout": max(2, round(self._timeout)),
                 # A lock another session holds too long fails the statement
                 # instead of hanging it (a host's own pool sets its own).
                 "options": f"-c lock_timeout={round(self._timeout * 1000)}",
             },
+            configure=self._configure,
             timeout=self._timeout,
-            open=True,
+            open=False,
             name=f"ticketflow {self._name}",
         )
         self._owned = True
+        self._opening = threading.Lock()
+
+    def _open(self) -> None:
+        """Open the store's own pool on first use, and wait for its first connection.
+
+        Building a store does no I/O.  Waiting here makes the pool's worker
+        threads connect now rather than at some later moment (they use the
+        global ``random``, which Hypothesis watches while it draws examples).
+        """
+        opening = self._opening
+        if opening is None:
+            return
+        with opening:
+            if self._opening is None:
+                return
+            self._opening = None
+            self._pool.open(wait=True, timeout=self._timeout)
+
+    def _configure(self, connection: psycopg.Connection[Any]) -> None:
+        """Name the tenant once on each new connection of the store's own pool."""
+        connection.execute(_SET_TENANT, (self._tenant, False))
 
     @property
     def tenant(self) -> str:
@@ -217,6 +262,7 @@ class PostgresStore:
     def close(self) -> None:
         """Close the pool this store opened (a host's pool stays open)."""
         if self._owned:
+            self._opening = None
             self._pool.close()
 
     def __enter__(self) -> PostgresStore:
@@ -231,15 +277,57 @@ class PostgresStore:
     # -- connections and errors ------------------------------------------
 
     @contextmanager
-    def _transaction(self, *, checked: bool = True) -> Iterator[psycopg.Connection[Any]]:
-        """A connection in a transaction: committed if the block ends, else rolled back.
+    def using(self, connection: Any) -> Iterator[PostgresStore]:
+        """Run this store's reads and writes on the host's connection, in the host's transaction.
 
-        The first one also checks the schema's version (once per store), so
-        an older ticketflow never reads or writes a newer schema it does not
-        know; ``checked=False`` is for :meth:`migrate`, which checks itself.
+        Inside the block, every call of this store (and of a ``Helpdesk``
+        built on it) runs on ``connection``, in the transaction the host has
+        open there or opens with it, and never commits it: the host's writes
+        and the ticket's land together when the host commits, or not at all.
+        Each call runs in a savepoint, so a refused command (a conflict, a
+        rule that already acted) undoes only its own writes and leaves the
+        host's transaction usable.  The binding is local to the thread or
+        task (a context variable); other threads keep using the pool.
+
+        Args:
+            connection: a ``psycopg.Connection``, or a SQLAlchemy
+                ``Connection`` on the psycopg driver (its DBAPI connection
+                is used).  Not in autocommit mode, unless inside
+                ``with connection.transaction():``.
+
+        Raises:
+            InvalidInput: ``connection`` is not a psycopg connection.
+
+        Example::
+
+            with psycopg.connect(dsn) as connection:   # commits at the end
+                connection.execute("INSERT INTO refunds ...")
+                with store.using(connection):
+                    desk.resolve(ticket_id, agent, body="Refunded.")
+        """
+        bound = _host_connection(connection)
+        token = _BOUND.set(MappingProxyType({**_BOUND.get(), id(self): bound}))
+        try:
+            yield self
+        finally:
+            _BOUND.reset(token)
+
+    @contextmanager
+    def _transaction(
+        self, *, checked: bool = True, several: bool = False
+    ) -> Iterator[psycopg.Connection[Any]]:
+        """A connection whose statements commit together when the block ends, else roll back.
+
+        A statement alone is its own transaction on the store's own pool
+        (autocommit); ``several=True`` wraps the block in one.  A host's
+        pool gets a transaction that names the tenant; a host's connection
+        (:meth:`using`) a savepoint in the host's transaction.  The first
+        block also checks the schema's version (once per store), so an older
+        ticketflow never reads or writes a newer schema it does not know;
+        ``checked=False`` is for :meth:`migrate`, which checks itself.
         """
         try:
-            with self._pool.connection(timeout=self._timeout) as connection:
+            with self._connection(several=several) as connection:
                 if checked and not self._schema_checked:
                     self._check_schema(connection)
                 yield connection
@@ -248,11 +336,54 @@ class PostgresStore:
         except psycopg.Error as error:
             raise self._translate(error) from None
 
+    @contextmanager
+    def _connection(self, *, several: bool = False) -> Iterator[psycopg.Connection[Any]]:
+        bound = _BOUND.get().get(id(self))
+        if bound is not None:
+            self._join(bound)
+            with bound.transaction():  # a savepoint inside the host's transaction
+                yield bound
+            return
+        if self._owned:
+            self._open()
+        with self._pool.connection(timeout=self._timeout) as connection:
+            if self._owned:
+                with connection.transaction() if several else nullcontext():
+                    yield connection
+            else:
+                with connection.transaction():
+                    connection.execute(_SET_TENANT, (self._tenant, True))
+                    yield connection
+
+    def _join(self, connection: psycopg.Connection[Any]) -> None:
+        """Enter the host's transaction on ``connection`` and name the tenant in it."""
+        if connection.closed:
+            raise StorageError(self._name, "the host's connection is closed")
+        status = connection.info.transaction_status
+        if status == TransactionStatus.INERROR:
+            raise StorageError(
+                self._name,
+                "the host's transaction has already failed; roll it back before using the store",
+            )
+        if status == TransactionStatus.IDLE and connection.autocommit:
+            raise InvalidInput(
+                "connection",
+                "a connection in autocommit mode, outside a transaction",
+                "a connection in a transaction (with connection.transaction(): ...), "
+                "so the ticket's writes land with the host's",
+            )
+        if status not in (TransactionStatus.IDLE, TransactionStatus.INTRANS):
+            raise StorageError(self._name, "the host's connection is busy with another query")
+        # Opens the host's transaction if it has not begun yet (psycopg begins
+        # one before the first statement of a connection not in autocommit).
+        connection.execute(_SET_TENANT, (self._tenant, True))
+
     def _check_schema(self, connection: psycopg.Connection[Any]) -> None:
-        row = connection.execute("SELECT max(version) FROM ticketflow_schema_version").fetchone()
-        version = 0 if row is None or row[0] is None else int(row[0])
+        version = _schema_version(connection)
         if version > SCHEMA_VERSION:
             raise self._newer(version)
+        if version == 0:
+            raise _unmigrated(self._name)
         if version < SCHEMA_VERSION:
             raise StorageError(
                 self._name,
@@ -278,11 +409,7 @@ class PostgresStore:
                 "check that PostgreSQL is running there and has this database and user",
             )
         if isinstance(error, pg_errors.UndefinedTable):
-            return StorageError(
-                self._name,
-                "the ticketflow tables are missing from this database; "
-                "run PostgresStore.migrate() first",
-            )
+            return _unmigrated(self._name)
         if isinstance(error, pg_errors.LockNotAvailable):
             return StorageError(
                 self._name,
@@ -322,26 +449,26 @@ class PostgresStore:
 
         Runs in one transaction under an advisory lock, so processes that
         migrate at once apply each step once; a database already current is
-        left as it is.
+        left as it is.  A new database gets the whole schema in one step; an
+        older one replays the migrations it lacks, which give the same schema.
+        Inside :meth:`using`, it runs in the host's transaction: this is how
+        an Alembic or Django migration applies it.
 
         Raises:
             StorageError: the database holds a newer schema than this
                 ticketflow knows, or the server refused.
         """
-        with self._transaction(checked=False) as connection:
+        with self._transaction(checked=False, several=True) as connection:
             connection.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
             connection.execute(
                 "CREATE TABLE IF NOT EXISTS ticketflow_schema_version (version integer NOT NULL)"
             )
-            row = connection.execute(
-                "SELECT max(version) FROM ticketflow_schema_version"
-            ).fetchone()
-            version = 0 if row is None or row[0] is None else int(row[0])
+            version = _schema_version(connection)
             if version > SCHEMA_VERSION:
                 raise self._newer(version)
-            folder = resources.files("ticketflow.storage").joinpath("sql", "postgres")
-            for name in _MIGRATIONS[version:]:
-                connection.execute(folder.joinpath(name).read_bytes())
+            steps = (_FRESH,) if version == 0 else _MIGRATIONS[version:]
+            for name in steps:
+                connection.execute(_sql(name))
             if version < SCHEMA_VERSION:
                 connection.execute("DELETE FROM ticketflow_schema_version")
                 connection.execute(
@@ -527,6 +654,72 @@ class PostgresStore:
                 "SELECT count(*) FROM ticketflow_tickets WHERE tenant = %s", (self._tenant,)
             ).fetchone()
         return 0 if row is None else int(row[0])
+
+
+def migrate_postgres(connection: Any) -> int:
+    """Create or bring forward the ticketflow schema on a host's connection; return its version.
+
+    For a host's own migration tool: it runs in the transaction open on
+    ``connection`` (Alembic's ``op.get_bind()``, Django's
+    ``schema_editor.connection.connection``), under the advisory lock, and
+    commits with it.  It is :meth:`PostgresStore.migrate` inside
+    :meth:`PostgresStore.using`, without a store to build.
+
+    Raises:
+        InvalidInput: ``connection`` is not a psycopg connection (or a
+            SQLAlchemy ``Connection`` on psycopg), or it is in autocommit
+            mode outside a transaction.
+        StorageError: the database holds a newer schema, the connection is
+            closed or its transaction failed, or the server refused.
+    """
+    if _MISSING is not None:
+        raise StorageError("migrate_postgres", f"psycopg is not installed; {_INSTALL}")
+    bound = _host_connection(connection)
+    if bound.closed:
+        raise StorageError("migrate_postgres", "the host's connection is closed")
+    # The connection's parameters, which never include its password.
+    with PostgresStore(bound.info.dsn) as store, store.using(bound):
+        return store.migrate()
+
+
+def _host_connection(connection: Any) -> psycopg.Connection[Any]:
+    """The psycopg connection of a host: given as it is, or under a SQLAlchemy ``Connection``."""
+    if isinstance(connection, psycopg.Connection):
+        return connection
+    try:  # SQLAlchemy: Connection.connection is the pool's proxy of the driver's connection
+        driver = connection.connection.driver_connection
+    except Exception:  # noqa: BLE001 - anything else is simply not a connection we can use
+        driver = None
+    if isinstance(driver, psycopg.Connection):
+        return driver
+    raise InvalidInput(
+        "connection",
+        short_repr(connection),
+        "a psycopg.Connection, or a SQLAlchemy Connection on the psycopg driver",
+    )
+
+
+def _unmigrated(name: str) -> StorageError:
+    return StorageError(
+        name,
+        "the ticketflow tables are missing from this database; run PostgresStore.migrate() first",
+    )
+
+
+def _schema_version(connection: psycopg.Connection[Any]) -> int:
+    """The version of the ticketflow schema in the database: 0 if it has none."""
+    exists = connection.execute(
+        "SELECT to_regclass('ticketflow_schema_version') IS NOT NULL"
+    ).fetchone()
+    if exists is None or not exists[0]:
+        return 0
+    row = connection.execute("SELECT max(version) FROM ticketflow_schema_version").fetchone()
+    return 0 if row is None or row[0] is None else int(row[0])
+
+
+def _sql(name: str) -> bytes:
+    """One of the SQL files shipped in the package."""
+    return resources.files("ticketflow.storage").joinpath("sql", "postgres", name).read_bytes()
 
 
 def query_sql(query: TicketQuery, tenant: str) -> tuple[str, list[Any]]:
