@@ -61,7 +61,7 @@ def measure(scale: float, repeats: int) -> dict[str, float]:
         built = {}
         for key, total in sizes.items():
             built[key] = folder / f"{key}.sqlite3"
-            build(built[key], total, due)
+            build(built[key], total, due, Helpdesk().rules_fingerprint)
         for _ in range(repeats):
             for key, source in built.items():
                 copy = folder / "sweep.sqlite3"

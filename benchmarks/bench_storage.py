@@ -148,11 +148,14 @@ def time_raw(folder: Path, commands: int) -> float:
 # -- the due query at scale ---------------------------------------------------
 
 
-def build(path: Path, total: int, due: int) -> datetime:
+def build(path: Path, total: int, due: int, rules: str | None = None) -> datetime:
     """Fill a database with ``total`` tickets, ``due`` of them resolved long ago.
 
     The others are resolved recently, closed, or still open, so that the
-    indexes hold many entries besides the due ones.  Returns the cutoff.
+    indexes hold many entries besides the due ones.  Given ``rules`` (the
+    fingerprint of the default rules), each ticket is stored with the
+    schedule those rules give it: a resolved ticket falls due 7 days after its
+    resolution (``auto_close``), the others never.  Returns the cutoff.
     """
     SQLiteStore(path).close()  # the schema and its indexes
     workflow = Workflow.default()
@@ -164,6 +167,7 @@ def build(path: Path, total: int, due: int) -> datetime:
     position = {name: index for index, name in enumerate(COLUMNS)}
     cutoff = START + timedelta(days=30)
     long_ago, recently = time_in(START + timedelta(days=1)), time_in(START + timedelta(days=60))
+    week = 7 * 24 * 3600 * 1_000_000
 
     def rows() -> Iterator[list[Any]]:
         for number in range(total):
@@ -178,12 +182,15 @@ def build(path: Path, total: int, due: int) -> datetime:
                 row[position["resolved_at"]] = row[position["closed_at"]] = long_ago
             else:
                 row[position["status"]] = "open"
-            yield row
+            resolved = row[position["resolved_at"]]
+            due_at = resolved + week if row[position["status"]] == "resolved" else None
+            yield [*row, due_at, rules]
 
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("BEGIN")
     connection.executemany(
-        f"INSERT INTO tickets ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",  # noqa: S608
+        f"INSERT INTO tickets ({', '.join(COLUMNS)}, next_due_at, schedule) "  # noqa: S608
+        f"VALUES ({', '.join('?' * (len(COLUMNS) + 2))})",
         rows(),
     )
     connection.execute("UPDATE counters SET value = ? WHERE name = 'ticket'", (total,))

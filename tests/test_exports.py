@@ -32,6 +32,7 @@ PUBLIC = [
     "Policy",
     "Priority",
     "Role",
+    "ScheduleOutOfDate",
     "Scope",
     "Status",
     "StorageError",
@@ -114,10 +115,12 @@ MODULES = {
     ticketflow.sla: SLA,
     ticketflow.storage: [
         "ORDER_FIELDS",
+        "UNSCHEDULED",
         "LedgerEntry",
         "MemoryStore",
         "PostgresStore",
         "SQLiteStore",
+        "Schedule",
         "Store",
         "TicketQuery",
         "migrate_postgres",
@@ -156,7 +159,7 @@ def test_every_public_name_is_importable_and_documented() -> None:
 def test_every_error_derives_from_the_one_base() -> None:
     values = [getattr(ticketflow, name) for name in ticketflow.__all__]
     errors = [value for value in values if inspect.isclass(value) and issubclass(value, Exception)]
-    assert len(errors) == 9
+    assert len(errors) == 10
     assert all(issubclass(error, ticketflow.TicketflowError) for error in errors)
     assert issubclass(ticketflow.TicketNotFound, LookupError)
     assert issubclass(ticketflow.PermissionDenied, PermissionError)
@@ -166,10 +169,12 @@ def test_every_error_derives_from_the_one_base() -> None:
 def test_the_storage_module_exports_the_store_protocol_and_the_three_stores() -> None:
     assert ticketflow.storage.__all__ == [
         "ORDER_FIELDS",
+        "UNSCHEDULED",
         "LedgerEntry",
         "MemoryStore",
         "PostgresStore",
         "SQLiteStore",
+        "Schedule",
         "Store",
         "TicketQuery",
         "migrate_postgres",

@@ -136,7 +136,14 @@ class Helpdesk:
         self._workflow = workflow
         self._policy = policy
         self._commands = Commands(self._unit, workflow, policy)
-        self._sweep = Sweep(self._unit, workflow, policy, self._rules, self._clocks or None)
+        self._sweep = Sweep(
+            self._unit,
+            workflow,
+            policy,
+            self._rules,
+            self._clocks or None,
+            covers=(self._clocks.policies,),
+        )
 
     def _rules_for(self, workflow: Workflow) -> tuple[Rule, ...]:
         """The rules given, or the default rules that ``workflow`` has the events for."""
@@ -500,8 +507,17 @@ class Helpdesk:
         change = WorkflowChange(self._workflow, workflow, status_map or {})
         self._check_fits(workflow, self._rules_for(workflow))  # before anything moves
         failed: list[HookFailed] = []
-        moved = migrate(self._unit, self._policy, change, who, failed)
+        old = self._workflow
+        # The moved tickets are scheduled under the new workflow as they are
+        # committed; the others are rescheduled after, since the schedule's
+        # fingerprint covers the workflow.
         self._use(workflow, self._policy)
+        try:
+            moved = migrate(self._unit, self._policy, change, who, failed)
+        except BaseException:
+            self._use(old, self._policy)
+            raise
+        self._sweep.reschedule()
         if failed:  # every ticket moved and the desk follows the new workflow
             raise HookFailed.of(failed, moved)
         return moved
@@ -540,6 +556,34 @@ class Helpdesk:
             InvalidInput: ``limit`` or ``progress`` is malformed.
         """
         return self._sweep.run(dry_run=dry_run, limit=limit, progress=progress)
+
+    def reschedule(self, *, batch: int = 500, progress: Progress | None = None) -> int:
+        """Store every ticket's next due instant under this desk's rules; return how many.
+
+        Needed once after the rules, the SLA policies or the workflow change
+        (:meth:`run_rules` raises :class:`ScheduleOutOfDate` until then), and
+        after upgrading a store written before schedules were stored.  Works
+        ``batch`` tickets at a time; interrupted, it resumes where it stopped.
+        Run it once every process uses the new rules: a process still on the
+        old ones stores old schedules with its commits.
+
+        Args:
+            batch: how many tickets to read at a time.
+            progress: called as ``progress("reschedule", done, total)``.
+
+        Raises:
+            InvalidInput: ``batch`` or ``progress`` is malformed.
+        """
+        return self._sweep.reschedule(batch=batch, progress=progress)
+
+    @property
+    def rules_fingerprint(self) -> str:
+        """The fingerprint of what the stored schedule depends on: rules, SLA policies, workflow.
+
+        Stored with each ticket's next due instant; equal in every process
+        that runs the same rules.
+        """
+        return self._sweep.scheduler.fingerprint
 
     def next_due(self, ticket_id: str) -> Due | None:
         """Return the rule that will act next on the ticket and when, if nothing changes first.

@@ -9,6 +9,7 @@ The hierarchy::
     ├── IllegalTransition                    the workflow does not allow that event now
     ├── PermissionDenied (PermissionError)   the policy does not allow that actor to do it
     ├── ConcurrencyConflict                  the stored ticket moved since it was read
+    ├── ScheduleOutOfDate                    stored tickets were scheduled by other rules
     └── HookFailed                           the command was committed, but a hook raised
 
 Each error carries its context as attributes and reads as a sentence.  A command
@@ -199,6 +200,33 @@ class StorageError(TicketflowError):
         self.store = store
         self.reason = reason
         super().__init__(f"store {store!r}: {reason}")
+
+
+class ScheduleOutOfDate(TicketflowError):
+    """Stored tickets were scheduled by another rule set; a sweep would miss their firings.
+
+    Each commit stores the ticket's next due instant as the desk's rules,
+    SLA policies and workflow say (their fingerprint is stored with it).  A
+    desk whose fingerprint differs refuses to sweep until the tickets are
+    rescheduled: ``desk.reschedule()`` or ``ticketflow reschedule``.  Nothing
+    was fired.
+
+    Attributes:
+        ticket_id: a ticket scheduled otherwise.
+        found: the fingerprint stored on it (None: never scheduled).
+        expected: the desk's fingerprint.
+    """
+
+    def __init__(self, ticket_id: str, found: str | None, expected: str) -> None:
+        self.ticket_id = ticket_id
+        self.found = found
+        self.expected = expected
+        by = "was never scheduled" if found is None else f"was scheduled by rule set {found}"
+        super().__init__(
+            f"ticket {ticket_id!r} {by}, not by this desk's rules, SLA policies and workflow "
+            f"({expected}); run desk.reschedule() (or `ticketflow reschedule`) once every "
+            "process runs the same rules, then sweep"
+        )
 
 
 class HookFailed(TicketflowError):

@@ -20,10 +20,27 @@ from ticketflow._errors import ConcurrencyConflict, HookFailed
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
 from ticketflow._validate import to_utc, whole_number
-from ticketflow.storage import LedgerEntry, Store
+from ticketflow.storage import UNSCHEDULED, LedgerEntry, Schedule, Store
 
 Hook = Callable[[Ticket, HistoryEvent], None]
 """Called after each commit with the committed ticket and its new history event."""
+
+Plan = Callable[
+    [Ticket, HistoryEvent, Sequence[LedgerEntry], Sequence[HistoryEvent] | None], Schedule
+]
+"""Computes the schedule committed with a ticket, its new event, its ledger entries.
+
+The last argument is the history before the event, when the caller has it.
+"""
+
+
+def _unscheduled(
+    _ticket: Ticket,
+    _event: HistoryEvent,
+    _ledger: Sequence[LedgerEntry],
+    _history: Sequence[HistoryEvent] | None,
+) -> Schedule:
+    return UNSCHEDULED
 
 
 class Change(NamedTuple):
@@ -34,12 +51,15 @@ class Change(NamedTuple):
         event: the history event recording it.
         ledger: once-only entries of the rules that acted, kept in the same commit.
         purge: remove the ticket and its history instead of storing ``ticket``.
+        history: the ticket's events before ``event``, if the step read them
+            already (the schedule then needs no second read).
     """
 
     ticket: Ticket
     event: HistoryEvent
     ledger: Sequence[LedgerEntry] = ()
     purge: bool = False
+    history: Sequence[HistoryEvent] | None = None
 
 
 Ts = TypeVarTuple("Ts")
@@ -58,7 +78,7 @@ class UnitOfWork:
             conflict before the conflict is raised.
     """
 
-    __slots__ = ("clock", "hooks", "retries", "store")
+    __slots__ = ("clock", "hooks", "plan", "retries", "store")
 
     def __init__(self, store: Store, clock: Clock, hooks: list[Hook], retries: int) -> None:
         whole_number(retries, "retries")
@@ -66,6 +86,8 @@ class UnitOfWork:
         self.clock = clock
         self.hooks = hooks
         self.retries = retries
+        self.plan: Plan = _unscheduled
+        """Computes each commit's schedule; the owner sets it from its rules."""
 
     def now(self, ticket: Ticket | None = None) -> datetime:
         """The clock's time, never earlier than ``ticket``'s last update.
@@ -80,7 +102,7 @@ class UnitOfWork:
 
     def create(self, ticket: Ticket, event: HistoryEvent) -> Ticket:
         """Store a new ticket with its ``create`` event, then run the hooks."""
-        self.store.create(ticket, event)
+        self.store.create(ticket, event, schedule=self.plan(ticket, event, (), ()))
         self.notify(ticket, event)
         return ticket
 
@@ -124,7 +146,16 @@ class UnitOfWork:
                 if change.purge:
                     self.store.purge(ticket.id, ticket.version)
                 else:
-                    self.store.commit(change.ticket, change.event, ticket.version, change.ledger)
+                    schedule = self.plan(
+                        change.ticket, change.event, change.ledger, change.history
+                    )
+                    self.store.commit(
+                        change.ticket,
+                        change.event,
+                        ticket.version,
+                        change.ledger,
+                        schedule=schedule,
+                    )
             except ConcurrencyConflict:
                 attempt += 1
                 if attempt > self.retries:

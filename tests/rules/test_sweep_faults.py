@@ -44,7 +44,7 @@ class AlwaysRacing(MemoryStore):
     """A store on which another writer always commits first."""
 
     def commit(self, ticket: Ticket, event: HistoryEvent, expected_version: int,
-               ledger: object = ()) -> None:  # fmt: skip
+               ledger: object = (), *, schedule: object = None) -> None:  # fmt: skip
         from ticketflow import ConcurrencyConflict  # noqa: PLC0415
 
         raise ConcurrencyConflict(ticket.id, expected_version, expected_version + 1)
@@ -75,7 +75,9 @@ def test_a_limit_stops_the_whole_sweep(clock: ManualClock) -> None:
     for n in range(3):
         desk.open(subject=f"VPN {n}", description="d", requester=ANA)
     report = desk.run_rules(limit=2)
-    assert [(f.rule, f.ticket_id) for f in report.fired] == [("first", "T-1"), ("first", "T-2")]
+    # Ticket by ticket, each against the rules in order; two firings, then it stops.
+    assert [(f.rule, f.ticket_id) for f in report.fired] == [("first", "T-1"), ("second", "T-1")]
+    assert len(desk.run_rules()) == 4  # the rest, on the next sweep
 
 
 def test_a_failing_hook_during_a_workflow_change_moves_every_ticket_all_the_same(

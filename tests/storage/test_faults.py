@@ -347,7 +347,10 @@ def test_a_database_of_a_newer_schema_is_refused_and_left_as_it_was(filled: Path
         newer.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
         newer.commit()
     before = digest(filled)
-    with pytest.raises(StorageError, match=r"written by a newer ticketflow \(schema 2; this one"):
+    with pytest.raises(
+        StorageError,
+        match=rf"written by a newer ticketflow \(schema {SCHEMA_VERSION + 1}; this one",
+    ):
         SQLiteStore(filled)
     assert digest(filled) == before
 

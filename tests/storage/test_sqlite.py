@@ -34,7 +34,14 @@ from ticketflow import (
     Workflow,
     replay,
 )
-from ticketflow.storage import ORDER_FIELDS, LedgerEntry, SQLiteStore, TicketQuery
+from ticketflow.storage import (
+    ORDER_FIELDS,
+    UNSCHEDULED,
+    LedgerEntry,
+    Schedule,
+    SQLiteStore,
+    TicketQuery,
+)
 from ticketflow.storage._sqlite import SCHEMA_VERSION, query_sql
 from ticketflow.testing import check_history, workflow_laws
 
@@ -284,11 +291,13 @@ class RacingStore(SQLiteStore):
         event: HistoryEvent,
         expected_version: int,
         ledger: Iterable[LedgerEntry] = (),
+        *,
+        schedule: Schedule = UNSCHEDULED,
     ) -> None:
         if self.meanwhile is not None:
             other, self.meanwhile = self.meanwhile, None
             other()
-        super().commit(ticket, event, expected_version, ledger)
+        super().commit(ticket, event, expected_version, ledger, schedule=schedule)
 
 
 def test_a_conflict_is_retried_after_reloading_and_rechecking_the_command(path: Path) -> None:

@@ -63,6 +63,26 @@ class Condition:
         """
         return None
 
+    predicts: bool = False
+    """Whether :meth:`when` answers exactly, so None from it means "never".
+
+    A desk stores each ticket's next due instant from the conditions that
+    predict, and its sweep reads only the tickets due; a rule whose condition
+    does not predict is checked on all its candidates at every sweep, as the
+    store query of :meth:`narrow` finds them.  A host's own condition whose
+    ``when`` is exact sets ``predicts = True``.
+    """
+
+    def instants(self, context: Context) -> tuple[datetime, ...]:
+        """The instants at which the condition may start to hold if the ticket does not change.
+
+        :meth:`when` by default; parts whose truth can change several times
+        (an SLA clock at risk, then breached) list each change, so a schedule
+        finds the first one at which a rule has not yet acted.
+        """
+        instant = self.when(context)
+        return () if instant is None else (instant,)
+
     def fields(self) -> tuple[str, ...]:
         """The time fields the condition counts from (they define the episode)."""
         return ()
@@ -108,6 +128,8 @@ ALWAYS = datetime.min.replace(tzinfo=UTC)
 
 class _Static(Condition):
     """A part that looks only at the ticket's fields: it holds always, or never."""
+
+    predicts = True
 
     def when(self, context: Context) -> datetime | None:
         """Always, or never."""
@@ -289,6 +311,7 @@ class Since(Condition):
 
     time_fields: tuple[str, ...]
     after: Mapping[Priority, timedelta]
+    predicts = True
 
     def __init__(self, *fields: str, after: Durations) -> None:
         zero_ok = fields == ("postponed_until",) and after == timedelta(0)
@@ -369,11 +392,31 @@ class AllOf(Condition):
         """Whether every part holds."""
         return all(part.holds(context) for part in self.parts)
 
+    @property
+    def predicts(self) -> bool:  # type: ignore[override]
+        """Whether every part predicts."""
+        return all(part.predicts for part in self.parts)
+
     def when(self, context: Context) -> datetime | None:
-        """When the last part comes to hold."""
-        times = [part.when(context) for part in self.parts]
-        present = [time for time in times if time is not None]
-        return max(present) if len(present) == len(times) else None
+        """When the last part comes to hold (None as soon as one never will).
+
+        The parts that read no SLA clock are asked first, so a ticket that
+        one of them rules out is never measured.
+        """
+        latest_time = ALWAYS
+        for part in sorted(self.parts, key=lambda part: part.reads_sla):
+            time = part.when(context)
+            if time is None:
+                return None
+            latest_time = max(latest_time, time)
+        return latest_time
+
+    def instants(self, context: Context) -> tuple[datetime, ...]:
+        """The instants of every part, once the parts that read no SLA clock can hold."""
+        for part in self.parts:
+            if not part.reads_sla and part.when(context) is None:
+                return ()
+        return _union(self.parts, context)
 
     def fields(self) -> tuple[str, ...]:
         """The fields of every part."""
@@ -420,6 +463,15 @@ class AnyOf(Condition):
         times = [time for time in (part.when(context) for part in self.parts) if time is not None]
         return min(times) if times else None
 
+    @property
+    def predicts(self) -> bool:  # type: ignore[override]
+        """Whether every part predicts."""
+        return all(part.predicts for part in self.parts)
+
+    def instants(self, context: Context) -> tuple[datetime, ...]:
+        """The instants of every part."""
+        return _union(self.parts, context)
+
     def fields(self) -> tuple[str, ...]:
         """The fields of every part."""
         return tuple(field for part in self.parts for field in part.fields())
@@ -436,6 +488,11 @@ class AnyOf(Condition):
     def problems(self, workflow: Workflow) -> tuple[str, ...]:
         """The problems of every part."""
         return _problems_of(self.parts, workflow)
+
+
+def _union(parts: Iterable[Condition], context: Context) -> tuple[datetime, ...]:
+    """Every instant of every part, once each, earliest first."""
+    return tuple(sorted({instant for part in parts for instant in part.instants(context)}))
 
 
 def _problems_of(parts: Iterable[Condition], workflow: Workflow) -> tuple[str, ...]:
@@ -457,6 +514,11 @@ class Not(Condition):
     def holds(self, context: Context) -> bool:
         """Whether the part does not hold."""
         return not self.part.holds(context)
+
+    @property
+    def predicts(self) -> bool:  # type: ignore[override]
+        """Whether the part looks at the ticket's fields alone (then its opposite is exact)."""
+        return isinstance(self.part, _Static)
 
     def when(self, context: Context) -> datetime | None:
         """For a part on the ticket's fields alone, the opposite; otherwise not predicted.

@@ -49,7 +49,9 @@ class RuleReport:
     Attributes:
         at: the sweep's "now".
         dry_run: True if nothing was committed.
-        fired: every firing, in the order of the rules, then of the tickets.
+        fired: every firing, in the order made: the due tickets by their due
+            instant, each against the rules in order, then the rules whose
+            conditions do not predict, each over its candidates.
         skipped: firings the workflow or the policy refused.
     """
 

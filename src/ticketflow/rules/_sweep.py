@@ -24,6 +24,7 @@ from ticketflow._errors import (
     IllegalTransition,
     InvalidInput,
     PermissionDenied,
+    ScheduleOutOfDate,
     TicketNotFound,
 )
 from ticketflow._policy import Policy
@@ -34,7 +35,8 @@ from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
 from ticketflow.rules._report import Due, Firing, RuleReport, Skip
 from ticketflow.rules._rule import Rule
-from ticketflow.storage import LedgerEntry
+from ticketflow.rules._schedule import Fired, Scheduler
+from ticketflow.storage import LedgerEntry, Store
 
 if TYPE_CHECKING:
     from ticketflow.rules._context import Clocks
@@ -60,6 +62,34 @@ def unique_rules(rules: Iterable[Rule]) -> tuple[Rule, ...]:
     return given
 
 
+def _ledger_of(store: Store, ticket_id: str) -> Fired:
+    """Asks the store's ledger whether a rule acted on the ticket for an episode."""
+
+    def fired(rule: str, episode: datetime) -> bool:
+        return store.fired(rule, ticket_id, episode)
+
+    return fired
+
+
+@attrs.define
+class _Run:
+    """What one sweep has done so far."""
+
+    now: datetime
+    dry_run: bool
+    limit: int | None
+    progress: Progress | None
+    fired: list[Firing] = attrs.Factory(list)
+    skipped: list[Skip] = attrs.Factory(list)
+    failed: list[HookFailed] = attrs.Factory(list)
+    contexts: dict[str, Context] = attrs.Factory(dict)
+
+    @property
+    def full(self) -> bool:
+        """Whether the sweep fired as many as its limit allows."""
+        return self.limit is not None and len(self.fired) >= self.limit
+
+
 def _check_arguments(dry_run: object, limit: object, progress: object) -> None:
     if not isinstance(dry_run, bool):
         raise InvalidInput("dry_run", dry_run, "True or False")
@@ -68,15 +98,37 @@ def _check_arguments(dry_run: object, limit: object, progress: object) -> None:
         raise InvalidInput("progress", progress, "None or a function (rule, done, total)")
 
 
+_PAGE = 200
+"""How many due tickets a sweep reads at a time."""
+
+_Refused = (IllegalTransition, PermissionDenied, InvalidInput, ConcurrencyConflict)
+"""What stops one rule on one ticket without stopping the sweep: it is reported as a skip."""
+
+
 @attrs.frozen
 class Sweep:
-    """The rules of a desk, applied through its unit of work under its workflow and policy."""
+    """The rules of a desk, applied through its unit of work under its workflow and policy.
+
+    Building it makes its :class:`Scheduler` the unit's planner, so every
+    commit through the unit stores the ticket's next due instant under these
+    rules.  ``covers`` is what else the schedule depends on (a desk passes
+    its SLA policies), for the rule set's fingerprint.
+    """
 
     unit: UnitOfWork
     workflow: Workflow
     policy: Policy
     rules: tuple[Rule, ...]
     clocks: Clocks | None = None
+    covers: tuple[object, ...] = ()
+    scheduler: Scheduler = attrs.field(init=False)
+
+    @scheduler.default
+    def _scheduler(self) -> Scheduler:
+        return Scheduler(self.rules, self.workflow, self.unit.store, self.clocks, self.covers)
+
+    def __attrs_post_init__(self) -> None:
+        self.unit.plan = self.scheduler.plan
 
     def context(self, ticket: Ticket, now: datetime) -> Context:
         """A fresh context for ``ticket`` at ``now``: history and clocks read when asked."""
@@ -89,48 +141,130 @@ class Sweep:
             clocks=self.clocks,
         )
 
+    def check_schedule(self) -> None:
+        """Raise :class:`ScheduleOutOfDate` if a stored ticket was scheduled by other rules."""
+        stale = self.unit.store.stale(self.scheduler.fingerprint, limit=1)
+        if stale:
+            found = self.unit.store.schedule(stale[0].id).rules
+            raise ScheduleOutOfDate(stale[0].id, found, self.scheduler.fingerprint)
+
     def run(
         self, *, dry_run: bool = False, limit: int | None = None, progress: Progress | None = None
     ) -> RuleReport:
-        """Apply every enabled rule at the clock's now; return what fired (see ``run_rules``)."""
+        """Apply every enabled rule at the clock's now; return what fired (see ``run_rules``).
+
+        The rules whose conditions predict act on the tickets the stored
+        schedule says are due, read a page at a time in order of their due
+        instant; each due ticket is tried against every such rule, in order.
+        The other rules then act on the candidates their store queries find.
+        """
         _check_arguments(dry_run, limit, progress)
         now = self.unit.now()
-        fired: list[Firing] = []
-        skipped: list[Skip] = []
-        failed: list[HookFailed] = []
-        contexts: dict[str, Context] = {}
-        for rule in self.rules:
-            if limit is not None and len(fired) >= limit:
+        self.check_schedule()
+        run = _Run(now, dry_run, limit, progress)
+        if self.scheduler.scheduled:
+            self._due(run)
+        for rule in self.scheduler.unscheduled:
+            if run.full:
                 break
-            if not rule.enabled:
-                continue
             candidates = self.unit.store.query(rule.candidates(now, self.workflow))
             for done, candidate in enumerate(candidates, start=1):
-                if limit is not None and len(fired) >= limit:
+                if run.full:
                     break
-                known = contexts.get(candidate.id)
-                if known is None or known.ticket.version != candidate.version:
-                    known = contexts[candidate.id] = self.context(candidate, now)
-                try:
-                    firing = self._one(rule, known, contexts, failed, dry_run=dry_run)
-                except (
-                    IllegalTransition,
-                    PermissionDenied,
-                    InvalidInput,
-                    ConcurrencyConflict,
-                ) as refused:
-                    skipped.append(Skip(rule.name, candidate.id, str(refused)))
-                    firing = None
-                except TicketNotFound:
-                    firing = None  # purged since the query
-                if firing is not None:
-                    fired.append(firing)
+                self._try(run, rule, candidate)
                 if progress is not None:
                     progress(rule.name, done, len(candidates))
-        report = RuleReport(now, dry_run, tuple(fired), tuple(skipped))
-        if failed:
-            raise HookFailed.of(failed, report)
+        report = RuleReport(now, dry_run, tuple(run.fired), tuple(run.skipped))
+        if run.failed:
+            raise HookFailed.of(run.failed, report)
         return report
+
+    def _due(self, run: _Run) -> None:
+        """Try the scheduled rules on every due ticket, a page at a time."""
+        store = self.unit.store
+        total = store.count_due(run.now) if run.progress is not None else 0
+        after: tuple[datetime, str] | None = None
+        done = 0
+        while not run.full:
+            page = store.due(run.now, limit=_PAGE, after=after)
+            if not page:
+                return
+            after = (page[-1][0], page[-1][1].id)
+            for _at, ticket in page:
+                if run.full:
+                    return
+                acted = False
+                for rule in self.scheduler.scheduled:
+                    if run.full:
+                        break
+                    acted = self._try(run, rule, ticket) or acted
+                if not acted and not run.dry_run:
+                    self._settle(run, ticket.id)
+                done += 1
+                if run.progress is not None:
+                    run.progress("due tickets", done, max(total, done))
+
+    def _try(self, run: _Run, rule: Rule, ticket: Ticket) -> bool:
+        """Try ``rule`` on ``ticket``; whether it fired or was refused."""
+        known = run.contexts.get(ticket.id)
+        if known is None or known.ticket.version < ticket.version:
+            known = run.contexts[ticket.id] = self.context(ticket, run.now)
+        try:
+            firing = self._one(rule, known, run.contexts, run.failed, dry_run=run.dry_run)
+        except _Refused as refused:
+            run.skipped.append(Skip(rule.name, ticket.id, str(refused)))
+            return True
+        except TicketNotFound:
+            return True  # purged since it was read
+        if firing is None:
+            return False
+        run.fired.append(firing)
+        return True
+
+    def _settle(self, run: _Run, ticket_id: str) -> None:
+        """Store the schedule of a due ticket no rule acted on (its instant was early)."""
+        known = run.contexts.get(ticket_id)
+        if known is None:
+            return
+        store = self.unit.store
+        ticket = known.ticket
+        schedule = self.scheduler.schedule(known, _ledger_of(store, ticket.id))
+        store.reschedule(ticket.id, ticket.version, schedule)
+
+    def reschedule(self, *, batch: int = 500, progress: Progress | None = None) -> int:
+        """Store every ticket's schedule under these rules; return how many were rescheduled.
+
+        Reads the tickets another rule set (or none) scheduled, ``batch`` at
+        a time, and stores each one's schedule; interrupted, it resumes where
+        it stopped, since the tickets done are no longer stale.  A ticket that
+        moves meanwhile is scheduled by its own commit.
+        """
+        whole_number(batch, "batch")
+        if batch < 1:
+            raise InvalidInput("batch", batch, "a whole number of at least 1")
+        _check_arguments(False, None, progress)
+        store = self.unit.store
+        fingerprint = self.scheduler.fingerprint
+        total = store.count_stale(fingerprint) if progress is not None else 0
+        done = 0
+        while True:
+            page = store.stale(fingerprint, limit=batch)
+            if not page:
+                return done
+            for ticket in page:
+                current = ticket
+                for _attempt in range(self.unit.retries + 1):
+                    context = self.context(current, self.unit.now(current))
+                    schedule = self.scheduler.schedule(context, _ledger_of(store, current.id))
+                    if store.reschedule(current.id, current.version, schedule):
+                        break
+                    try:
+                        current = store.get(current.id)
+                    except TicketNotFound:
+                        break
+                done += 1
+                if progress is not None:
+                    progress("reschedule", done, max(total, done))
 
     def _one(
         self,
@@ -170,6 +304,7 @@ class Sweep:
                 record,
                 (LedgerEntry(rule.name, episode, at),),
                 purge=self.workflow.purges(new.status),
+                history=context.history() if context.history_read else None,
             )
 
         change = self.unit.run(known.ticket.id, step, read=known.ticket, failed=failed)
@@ -184,17 +319,7 @@ class Sweep:
 
     def next_due(self, ticket_id: str) -> Due | None:
         """The rule that will act next on the ticket and when, if nothing changes first."""
-        ticket = self.unit.store.get(ticket_id)
+        store = self.unit.store
+        ticket = store.get(ticket_id)
         context = self.context(ticket, self.unit.now(ticket))
-        best: Due | None = None
-        for rule in self.rules:
-            when = rule.when.when(context) if rule.enabled else None
-            if when is None:
-                continue
-            episode = rule.episode(context) or ticket.created_at
-            if self.unit.store.fired(rule.name, ticket.id, episode):
-                continue
-            at = max(when, ticket.created_at)
-            if best is None or at < best.at:
-                best = Due(rule.name, at)
-        return best
+        return self.scheduler.next_due(context, _ledger_of(store, ticket.id))

@@ -6,6 +6,7 @@ The conditions look at the SLA clocks of the context they are handed
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,9 +22,10 @@ from ticketflow._timeline import clock_statuses
 from ticketflow._validate import positive_duration, several
 from ticketflow._workflow import Workflow
 from ticketflow.rules._actions import Action
-from ticketflow.rules._conditions import Condition, InCategory, latest
+from ticketflow.rules._conditions import ALWAYS, Condition, InCategory, latest
 from ticketflow.rules._context import Context
 from ticketflow.rules._rule import Rule
+from ticketflow.sla._calendar import Calendar
 from ticketflow.sla._clocks import SLAState
 from ticketflow.sla._policy import Target
 from ticketflow.storage._query import TicketQuery
@@ -43,9 +45,41 @@ class _SLACondition(Condition):
     """What the SLA conditions share: they look at the running clocks of the context."""
 
     target: Target | None
+    predicts = True
 
     def _matches(self, state: SLAState, now: datetime) -> bool:
         raise NotImplementedError
+
+    def _from(self, state: SLAState, calendar: Calendar, now: datetime) -> datetime | None:
+        """When the clock of ``state`` comes to match if nothing changes (None: not this run)."""
+        raise NotImplementedError
+
+    def instants(self, context: Context) -> tuple[datetime, ...]:
+        """When each running clock of the target comes to match, earliest first.
+
+        Matching holds until the ticket changes or the clock passes the next
+        threshold, so these are the instants at which the condition may start
+        to hold for a clock it did not hold for before.
+        """
+        policy = context.sla_policy()
+        if policy is None:
+            return ()
+        found = set()
+        for state in context.sla():
+            if not state.running or (self.target is not None and state.target is not self.target):
+                continue
+            if self._matches(state, context.now):
+                found.add(ALWAYS)
+                continue
+            instant = self._from(state, policy.calendar, context.now)
+            if instant is not None:
+                found.add(instant)
+        return tuple(sorted(found))
+
+    def when(self, context: Context) -> datetime | None:
+        """When the first running clock of the target comes to match, if nothing changes."""
+        instants = self.instants(context)
+        return instants[0] if instants else None
 
     def _matching(self, context: Context) -> list[SLAState]:
         return [
@@ -102,6 +136,13 @@ class SLAAtRisk(_SLACondition):
     def _matches(self, state: SLAState, now: datetime) -> bool:
         return not state.breached and state.fraction >= self.fraction
 
+    def _from(self, state: SLAState, calendar: Calendar, now: datetime) -> datetime | None:
+        if state.breached:
+            return None  # past its target: no longer at risk in this run
+        promised = state.elapsed + state.remaining
+        needed = _share(self.fraction, promised)
+        return calendar.due_at(now, needed - state.elapsed)
+
 
 @attrs.frozen
 class SLABreached(_SLACondition):
@@ -111,6 +152,10 @@ class SLABreached(_SLACondition):
 
     def _matches(self, state: SLAState, now: datetime) -> bool:
         return state.breached
+
+    def _from(self, state: SLAState, calendar: Calendar, now: datetime) -> datetime | None:
+        # Breached is strictly past the target: one microsecond of open time more.
+        return calendar.due_at(now, state.remaining + _TICK)
 
 
 @attrs.frozen
@@ -127,6 +172,27 @@ class SLADueWithin(_SLACondition):
         return (
             not state.breached and state.due_at is not None and state.due_at - now <= self.within
         )
+
+    def _from(self, state: SLAState, calendar: Calendar, now: datetime) -> datetime | None:
+        if state.breached or state.due_at is None:
+            return None
+        return state.due_at - self.within
+
+
+_TICK = timedelta(microseconds=1)
+
+
+def _share(fraction: float, promised: timedelta) -> timedelta:
+    """The least duration whose share of ``promised`` is at least ``fraction``, as ``/`` says."""
+    whole = promised // _TICK
+    if whole <= 0:
+        return timedelta(0)
+    ticks = math.ceil(fraction * whole)
+    while ticks > 0 and (ticks - 1) / whole >= fraction:
+        ticks -= 1
+    while ticks / whole < fraction:
+        ticks += 1
+    return ticks * _TICK
 
 
 def sla_rules(*, warn_at: float | Sequence[float] = 0.75) -> tuple[Rule, ...]:

@@ -5,14 +5,17 @@ from ticketflow.storage._memory import MemoryStore
 from ticketflow.storage._postgres import PostgresStore, migrate_postgres
 from ticketflow.storage._protocol import Store
 from ticketflow.storage._query import ORDER_FIELDS, TicketQuery
+from ticketflow.storage._schedule import UNSCHEDULED, Schedule
 from ticketflow.storage._sqlite import SQLiteStore
 
 __all__ = [
     "ORDER_FIELDS",
+    "UNSCHEDULED",
     "LedgerEntry",
     "MemoryStore",
     "PostgresStore",
     "SQLiteStore",
+    "Schedule",
     "Store",
     "TicketQuery",
     "migrate_postgres",

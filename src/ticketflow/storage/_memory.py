@@ -14,6 +14,7 @@ from ticketflow._validate import to_utc
 from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
+from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
 
 
 class MemoryStore:
@@ -32,6 +33,7 @@ class MemoryStore:
         self._tickets: dict[str, Ticket] = {}
         self._history: dict[str, list[HistoryEvent]] = {}
         self._ledger: set[tuple[str, str, datetime]] = set()
+        self._schedules: dict[str, Schedule] = {}
         self._ids = itertools.count(1)
 
     def new_id(self) -> str:
@@ -46,15 +48,19 @@ class MemoryStore:
         except KeyError:
             raise TicketNotFound(ticket_id) from None
 
-    def create(self, ticket: Ticket, event: HistoryEvent) -> None:
-        """Store a new ticket and its first event."""
+    def create(
+        self, ticket: Ticket, event: HistoryEvent, *, schedule: Schedule = UNSCHEDULED
+    ) -> None:
+        """Store a new ticket, its first event and its schedule."""
         check_follows(ticket, event, 0)
+        check_schedule(schedule)
         with self._lock:
             existing = self._tickets.get(ticket.id)
             if existing is not None:
                 raise ConcurrencyConflict(ticket.id, 0, existing.version)
             self._tickets[ticket.id] = ticket
             self._history[ticket.id] = [event]
+            self._schedules[ticket.id] = schedule
 
     def commit(
         self,
@@ -62,9 +68,12 @@ class MemoryStore:
         event: HistoryEvent,
         expected_version: int,
         ledger: Iterable[LedgerEntry] = (),
+        *,
+        schedule: Schedule = UNSCHEDULED,
     ) -> None:
-        """Replace the ticket, append its event and record its ledger, if the version holds."""
+        """Replace the ticket and schedule, append its event and ledger, if the version holds."""
         check_follows(ticket, event, expected_version)
+        check_schedule(schedule)
         keys = {(entry.rule, ticket.id, entry.episode) for entry in ledger} if ledger else None
         with self._lock:
             stored = self._tickets.get(ticket.id)
@@ -78,8 +87,68 @@ class MemoryStore:
                 )
             self._tickets[ticket.id] = ticket
             self._history[ticket.id].append(event)
+            self._schedules[ticket.id] = schedule
             if keys:
                 self._ledger |= keys
+
+    def schedule(self, ticket_id: str) -> Schedule:
+        """Return the ticket's schedule."""
+        try:
+            return self._schedules[ticket_id]
+        except KeyError:
+            raise TicketNotFound(ticket_id) from None
+
+    def _due(self, now: datetime) -> list[tuple[datetime, str]]:
+        with self._lock:
+            return sorted(
+                (schedule.next_due_at, ticket_id)
+                for ticket_id, schedule in self._schedules.items()
+                if schedule.next_due_at is not None and schedule.next_due_at <= now
+            )
+
+    def due(
+        self, now: datetime, *, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[tuple[datetime, Ticket]]:
+        """The due tickets, found by a scan: a memory store is small."""
+        now, after = check_page(now, limit, after)
+        keys = [key for key in self._due(now) if after is None or key > after][:limit]
+        with self._lock:
+            return [
+                (at, self._tickets[ticket_id])
+                for at, ticket_id in keys
+                if ticket_id in self._tickets
+            ]
+
+    def count_due(self, now: datetime) -> int:
+        """How many tickets are due at ``now``."""
+        return len(self._due(check_page(now, 1, None)[0]))
+
+    def stale(self, rules: str, *, limit: int) -> list[Ticket]:
+        """The tickets whose schedule another rule set (or none) computed, in id order."""
+        check_page(None, limit, None, rules=rules)
+        with self._lock:
+            found = sorted(
+                ticket_id
+                for ticket_id, schedule in self._schedules.items()
+                if schedule.rules != rules
+            )
+            return [self._tickets[ticket_id] for ticket_id in found[:limit]]
+
+    def count_stale(self, rules: str) -> int:
+        """How many tickets another rule set (or none) scheduled."""
+        check_page(None, 1, None, rules=rules)
+        with self._lock:
+            return sum(schedule.rules != rules for schedule in self._schedules.values())
+
+    def reschedule(self, ticket_id: str, expected_version: int, schedule: Schedule) -> bool:
+        """Replace the schedule if the ticket is still at ``expected_version``."""
+        check_schedule(schedule)
+        with self._lock:
+            stored = self._tickets.get(ticket_id)
+            if stored is None or stored.version != expected_version:
+                return False
+            self._schedules[ticket_id] = schedule
+            return True
 
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""
@@ -110,6 +179,7 @@ class MemoryStore:
                 raise ConcurrencyConflict(ticket_id, expected_version, stored.version)
             del self._tickets[ticket_id]
             del self._history[ticket_id]
+            del self._schedules[ticket_id]
             self._ledger = {key for key in self._ledger if key[1] != ticket_id}
 
     def __len__(self) -> int:

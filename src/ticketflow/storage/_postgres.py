@@ -47,11 +47,13 @@ from ticketflow.storage._codec import (
     ticket_from_row,
     ticket_row,
     time_in,
+    time_out,
     unencodable,
 )
 from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
+from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
 
 try:
     import psycopg
@@ -66,7 +68,7 @@ else:
 
 _INSTALL = 'pip install "ticketflow[postgres]"'
 
-_MIGRATIONS = ("001_schema.sql", "002_row_level_security.sql")
+_MIGRATIONS = ("001_schema.sql", "002_row_level_security.sql", "003_schedule.sql")
 """The schema, as forward migrations: file n takes schema version n - 1 to n."""
 
 _FRESH = "schema.sql"
@@ -97,8 +99,9 @@ _EVENT_NAMES = ", ".join(EVENT_COLUMNS)
 
 _CREATE = (
     f"WITH created AS ("  # noqa: S608 - our own names; every value is a parameter
-    f"INSERT INTO ticketflow_tickets (tenant, {', '.join(COLUMNS)}, tag_list) "
-    f"VALUES (%s, {', '.join(['%s'] * len(COLUMNS))}, %s::text[]) "
+    f"INSERT INTO ticketflow_tickets (tenant, {', '.join(COLUMNS)}, tag_list, "
+    "next_due_at, schedule) "
+    f"VALUES (%s, {', '.join(['%s'] * len(COLUMNS))}, %s::text[], %s::bigint, %s::text) "
     "ON CONFLICT (tenant, id) DO NOTHING RETURNING id), "
     f"event AS (INSERT INTO ticketflow_events (tenant, {_EVENT_NAMES}) "
     f"SELECT %s, {_EVENT_VALUES} FROM created) "
@@ -518,9 +521,12 @@ class PostgresStore:
         ).fetchone()
         return None if row is None else int(row[0])
 
-    def create(self, ticket: Ticket, event: HistoryEvent) -> None:
-        """Store a new ticket and its first event, in one statement."""
+    def create(
+        self, ticket: Ticket, event: HistoryEvent, *, schedule: Schedule = UNSCHEDULED
+    ) -> None:
+        """Store a new ticket, its first event and its schedule, in one statement."""
         check_follows(ticket, event, 0)
+        planned = _schedule_in(schedule)
         ticket_values, event_values = ticket_row(ticket), event_row(event)
         _check_text(COLUMNS, ticket_values)
         _check_text(EVENT_COLUMNS, event_values)
@@ -528,6 +534,7 @@ class PostgresStore:
             self._tenant,
             *(_escape(value) for value in ticket_values),
             [_escape(tag) for tag in sorted(ticket.tags)],
+            *planned,
             self._tenant,
             *(_escape(value) for value in event_values),
         )
@@ -543,9 +550,12 @@ class PostgresStore:
         event: HistoryEvent,
         expected_version: int,
         ledger: Iterable[LedgerEntry] = (),
+        *,
+        schedule: Schedule = UNSCHEDULED,
     ) -> None:
-        """Update the changed columns, append the event and the ledger rows: one statement."""
+        """Update the changed columns and schedule, append the event and ledger: one statement."""
         check_follows(ticket, event, expected_version)
+        planned = _schedule_in(schedule)
         columns = changed_columns(event.changes)
         columns["version"] = ticket.version
         event_values = event_row(event)
@@ -558,6 +568,8 @@ class PostgresStore:
         if "tags" in event.changes:
             assignments.append("tag_list = %s::text[]")
             values.append([_escape(tag) for tag in sorted(ticket.tags)])
+        assignments += ["next_due_at = %s::bigint", "schedule = %s::text"]
+        values += planned
         statement = (
             # Our own names; every value is a parameter.
             f"WITH updated AS (UPDATE ticketflow_tickets SET {', '.join(assignments)} "  # noqa: S608
@@ -594,6 +606,105 @@ class PostgresStore:
             if row is None or row[0] != 1:
                 stored = self._version(connection, ticket.id)
                 raise ConcurrencyConflict(ticket.id, expected_version, stored)
+
+    def schedule(self, ticket_id: str) -> Schedule:
+        """Return the ticket's stored schedule."""
+        if not _readable(ticket_id):
+            raise TicketNotFound(ticket_id)
+        with self._transaction() as connection:
+            row = connection.execute(
+                "SELECT next_due_at, schedule FROM ticketflow_tickets "
+                "WHERE tenant = %s AND id = %s",
+                (self._tenant, _escape(ticket_id)),
+            ).fetchone()
+        if row is None:
+            raise TicketNotFound(ticket_id)
+        try:
+            return Schedule(time_out(row[0], "next_due_at"), row[1])
+        except UNDECODABLE as error:
+            raise damaged_row(self._name, ticket_id, error) from None
+
+    def due(
+        self, now: datetime, *, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[tuple[datetime, Ticket]]:
+        """The due tickets, in (next due instant, id) order, read through their index."""
+        instant, start = check_page(now, limit, after)
+        where = "next_due_at <= %s"
+        parameters: list[Any] = [self._tenant, time_in(instant)]
+        if start is not None:
+            if not _readable(start[1]):
+                raise InvalidInput("after", start, "the (instant, id) of the last due ticket read")
+            where += " AND (next_due_at, id) > (%s, %s)"
+            parameters += [time_in(start[0]), _escape(start[1])]
+        statement = (
+            f"SELECT next_due_at, {', '.join(COLUMNS)} FROM ticketflow_tickets "  # noqa: S608
+            f"WHERE tenant = %s AND next_due_at IS NOT NULL AND {where} "
+            "ORDER BY next_due_at, id LIMIT %s"
+        )
+        with self._transaction() as connection:
+            rows = connection.execute(statement, (*parameters, limit)).fetchall()
+        found = []
+        for row in rows:
+            ticket = self._decode(row[1:])
+            at = time_out(row[0], "next_due_at")
+            assert at is not None  # noqa: S101 - the query asks for set instants
+            found.append((at, ticket))
+        return found
+
+    def count_due(self, now: datetime) -> int:
+        """How many of the tenant's tickets are due at ``now``, counted on the index."""
+        instant, _ = check_page(now, 1, None)
+        with self._transaction() as connection:
+            row = connection.execute(
+                "SELECT count(*) FROM ticketflow_tickets "
+                "WHERE tenant = %s AND next_due_at IS NOT NULL AND next_due_at <= %s",
+                (self._tenant, time_in(instant)),
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def stale(self, rules: str, *, limit: int) -> list[Ticket]:
+        """The tickets another rule set (or none) scheduled: three index ranges, in id order."""
+        check_page(None, limit, None, rules=rules)
+        if not _readable(rules):
+            raise InvalidInput("rules", rules, "a rule set's fingerprint (ASCII text)")
+        part = f"(SELECT {', '.join(COLUMNS)} FROM ticketflow_tickets WHERE tenant = %s AND "  # noqa: S608
+        statement = (
+            f"SELECT * FROM ({part}schedule IS NULL ORDER BY id LIMIT %s) "  # noqa: S608
+            f"UNION ALL {part}schedule < %s ORDER BY schedule, id LIMIT %s) "
+            f"UNION ALL {part}schedule > %s ORDER BY schedule, id LIMIT %s)) AS stale "
+            "ORDER BY id LIMIT %s"
+        )
+        tenant = self._tenant
+        parameters = (tenant, limit, tenant, rules, limit, tenant, rules, limit, limit)
+        with self._transaction() as connection:
+            rows = connection.execute(statement, parameters).fetchall()
+        return [self._decode(row) for row in rows]
+
+    def count_stale(self, rules: str) -> int:
+        """How many of the tenant's tickets another rule set (or none) scheduled."""
+        check_page(None, 1, None, rules=rules)
+        if not _readable(rules):
+            raise InvalidInput("rules", rules, "a rule set's fingerprint (ASCII text)")
+        with self._transaction() as connection:
+            row = connection.execute(
+                "SELECT count(*) FROM ticketflow_tickets "
+                "WHERE tenant = %s AND (schedule IS NULL OR schedule <> %s)",
+                (self._tenant, rules),
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def reschedule(self, ticket_id: str, expected_version: int, schedule: Schedule) -> bool:
+        """Set the schedule alone, if the ticket is still at ``expected_version``."""
+        planned = _schedule_in(schedule)
+        if not _readable(ticket_id):
+            return False
+        with self._transaction() as connection:
+            row = connection.execute(
+                "UPDATE ticketflow_tickets SET next_due_at = %s, schedule = %s "
+                "WHERE tenant = %s AND id = %s AND version = %s RETURNING id",
+                (*planned, self._tenant, _escape(ticket_id), expected_version),
+            ).fetchone()
+        return row is not None
 
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""
@@ -654,6 +765,11 @@ class PostgresStore:
                 "SELECT count(*) FROM ticketflow_tickets WHERE tenant = %s", (self._tenant,)
             ).fetchone()
         return 0 if row is None else int(row[0])
+
+
+def _schedule_in(schedule: Schedule) -> list[Any]:
+    check_schedule(schedule)
+    return [time_in(schedule.next_due_at), schedule.rules]
 
 
 def migrate_postgres(connection: Any) -> int:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ticketflow._ticket import Ticket
     from ticketflow.storage._ledger import LedgerEntry
     from ticketflow.storage._query import TicketQuery
+    from ticketflow.storage._schedule import Schedule
 
 
 @runtime_checkable
@@ -37,8 +38,10 @@ class Store(Protocol):
         """
         ...
 
-    def create(self, ticket: Ticket, event: HistoryEvent) -> None:
-        """Store a new ticket (version 1) with its first event, atomically.
+    def create(self, ticket: Ticket, event: HistoryEvent, *, schedule: Schedule = ...) -> None:
+        """Store a new ticket (version 1) with its first event and its schedule, atomically.
+
+        ``schedule`` defaults to ``UNSCHEDULED`` (no due instant, no rule set).
 
         Raises:
             ConcurrencyConflict: a ticket with this id exists (expected version 0).
@@ -53,8 +56,10 @@ class Store(Protocol):
         event: HistoryEvent,
         expected_version: int,
         ledger: Iterable[LedgerEntry] = (),
+        *,
+        schedule: Schedule = ...,
     ) -> None:
-        """Replace the ticket and append ``event`` to its history, atomically.
+        """Replace the ticket and its schedule and append ``event`` to its history, atomically.
 
         Compare-and-set: the write happens only if the stored version equals
         ``expected_version``; ``ticket.version`` and ``event.seq`` are then
@@ -68,6 +73,51 @@ class Store(Protocol):
             InvalidInput: the ticket and event do not follow on from
                 ``expected_version`` (a caller's bug, see :func:`check_follows`);
                 nothing was written.
+        """
+        ...
+
+    def schedule(self, ticket_id: str) -> Schedule:
+        """Return the ticket's schedule as last committed.
+
+        Raises:
+            TicketNotFound: no ticket has this id.
+        """
+        ...
+
+    def due(
+        self, now: datetime, *, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[tuple[datetime, Ticket]]:
+        """Return up to ``limit`` tickets whose next due instant is at or before ``now``.
+
+        Each with that instant, ordered by it and then by id, starting past
+        ``after`` (an instant and an id, as the last pair of the previous
+        page), so a sweep pages through them; served by an index, so its cost
+        follows the due tickets, not all of them.
+        """
+        ...
+
+    def count_due(self, now: datetime) -> int:
+        """How many tickets have a next due instant at or before ``now``."""
+        ...
+
+    def stale(self, rules: str, *, limit: int) -> list[Ticket]:
+        """Up to ``limit`` tickets whose schedule was not computed by rule set ``rules``.
+
+        Those whose schedule names another rule set or none, in id order;
+        served by an index, so asking for one answers at once however many
+        tickets there are.
+        """
+        ...
+
+    def count_stale(self, rules: str) -> int:
+        """How many tickets have a schedule not computed by rule set ``rules``."""
+        ...
+
+    def reschedule(self, ticket_id: str, expected_version: int, schedule: Schedule) -> bool:
+        """Replace the ticket's schedule alone, if its version is as expected.
+
+        Returns False, changing nothing, if the ticket moved on or is gone
+        (whoever moved it stored a schedule with its commit).
         """
         ...
 

@@ -43,11 +43,13 @@ from ticketflow.storage._codec import (
     ticket_from_row,
     ticket_row,
     time_in,
+    time_out,
     unencodable,
 )
 from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
+from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
 
 _NULLABLE_TIMES = [name for name in TIME_FIELDS if name not in ("created_at", "updated_at")]
 _REQUIRED_TIMES = ("created_at", "updated_at", "status_changed_at")
@@ -125,7 +127,16 @@ def _schema_1() -> tuple[str, ...]:
     )
 
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_schema_1(),)
+_SCHEDULE = (
+    "ALTER TABLE tickets ADD COLUMN next_due_at INTEGER",
+    "ALTER TABLE tickets ADD COLUMN schedule TEXT",
+    "CREATE INDEX tickets_by_next_due_at ON tickets (next_due_at, id) "
+    "WHERE next_due_at IS NOT NULL",
+    "CREATE INDEX tickets_by_schedule ON tickets (schedule, id)",
+)
+"""Version 2: each ticket's stored schedule, indexed for the sweep and for rescheduling."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_schema_1(), _SCHEDULE)
 """The schema, as forward migrations: ``MIGRATIONS[n]`` takes version n to n + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -133,7 +144,8 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 _SELECT_TICKET = f"SELECT {', '.join(COLUMNS)} FROM tickets"  # noqa: S608 - our own names
 _INSERT_TICKET = (
-    f"INSERT INTO tickets ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
+    f"INSERT INTO tickets ({', '.join(COLUMNS)}, next_due_at, schedule) "  # noqa: S608
+    f"VALUES ({', '.join('?' * (len(COLUMNS) + 2))})"
 )
 _INSERT_EVENT = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608 - our own names
@@ -197,7 +209,7 @@ class SQLiteStore:
 
     >>> store = SQLiteStore(":memory:")
     >>> store.new_id(), store.schema_version
-    ('T-1', 1)
+    ('T-1', 2)
     """
 
     def __init__(self, path: str | PathLike[str], *, timeout: float = 5.0) -> None:
@@ -481,9 +493,12 @@ class SQLiteStore:
             self._written.clear()
         self._written[ticket.id] = (row, ticket)
 
-    def create(self, ticket: Ticket, event: HistoryEvent) -> None:
-        """Store a new ticket, its tags and its first event, in one transaction."""
+    def create(
+        self, ticket: Ticket, event: HistoryEvent, *, schedule: Schedule = UNSCHEDULED
+    ) -> None:
+        """Store a new ticket, its tags, its first event and its schedule, in one transaction."""
         check_follows(ticket, event, 0)
+        planned = _schedule_in(schedule)
         ticket_values, event_values = ticket_row(ticket), event_row(event)
         try:
             with self._write() as connection:
@@ -492,7 +507,7 @@ class SQLiteStore:
                 ).fetchone()
                 if existing is not None:
                     raise ConcurrencyConflict(ticket.id, 0, existing[0])
-                connection.execute(_INSERT_TICKET, ticket_values)
+                connection.execute(_INSERT_TICKET, (*ticket_values, *planned))
                 _write_tags(connection, ticket)
                 connection.execute(_INSERT_EVENT, event_values)
         except UnicodeEncodeError as error:  # rolled back: a value slipped past the checks
@@ -506,13 +521,22 @@ class SQLiteStore:
         event: HistoryEvent,
         expected_version: int,
         ledger: Iterable[LedgerEntry] = (),
+        *,
+        schedule: Schedule = UNSCHEDULED,
     ) -> None:
-        """Update the changed columns, append the event and ledger rows, if the version holds."""
+        """Update the changed columns and the schedule, append the event and ledger rows.
+
+        All of it in one transaction, and only if the version holds.
+        """
         check_follows(ticket, event, expected_version)
+        planned = _schedule_in(schedule)
         columns = changed_columns(event.changes)
         columns["version"] = ticket.version
         assignments = ", ".join(f"{name} = ?" for name in columns)
-        statement = f"UPDATE tickets SET {assignments} WHERE id = ? AND version = ?"  # noqa: S608
+        statement = (
+            f"UPDATE tickets SET {assignments}, next_due_at = ?, schedule = ? "  # noqa: S608
+            "WHERE id = ? AND version = ?"
+        )
         event_values = event_row(event)
         rows = [
             (entry.rule, ticket.id, time_in(entry.episode), time_in(entry.fired_at))
@@ -521,7 +545,7 @@ class SQLiteStore:
         try:
             with self._write() as connection:
                 updated = connection.execute(
-                    statement, (*columns.values(), ticket.id, expected_version)
+                    statement, (*columns.values(), *planned, ticket.id, expected_version)
                 ).rowcount
                 if updated != 1:
                     stored = connection.execute(
@@ -566,6 +590,112 @@ class SQLiteStore:
         for name, value in columns.items():
             row[_POSITION[name]] = value
         return tuple(row)
+
+    def schedule(self, ticket_id: str) -> Schedule:
+        """Return the ticket's stored schedule."""
+        try:
+            with self._read() as connection:
+                row = connection.execute(
+                    "SELECT next_due_at, schedule FROM tickets WHERE id = ?", (ticket_id,)
+                ).fetchone()
+        except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
+            row = None
+        if row is None:
+            raise TicketNotFound(ticket_id)
+        try:
+            return Schedule(time_out(row[0], "next_due_at"), row[1])
+        except UNDECODABLE as error:
+            raise damaged_row(self._path, ticket_id, error) from None
+
+    def due(
+        self, now: datetime, *, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[tuple[datetime, Ticket]]:
+        """The due tickets, in (next due instant, id) order, read through their index."""
+        instant, start = check_page(now, limit, after)
+        where = "next_due_at <= ?"
+        parameters: list[Any] = [time_in(instant)]
+        if start is not None:
+            where += " AND (next_due_at, id) > (?, ?)"
+            parameters += [time_in(start[0]), start[1]]
+        statement = (
+            f"SELECT next_due_at, {', '.join(COLUMNS)} FROM tickets "  # noqa: S608 - our own names
+            f"INDEXED BY tickets_by_next_due_at WHERE next_due_at IS NOT NULL AND {where} "
+            "ORDER BY next_due_at, id LIMIT ?"
+        )
+        try:
+            with self._read() as connection:
+                rows = connection.execute(statement, (*parameters, limit)).fetchall()
+        except UnicodeEncodeError:  # an id no ticket can have: nothing comes after it but ids
+            rows = []
+        found = []
+        for row in rows:
+            ticket = self._decode(row[1:])
+            try:
+                at = time_out(row[0], "next_due_at")
+            except UNDECODABLE as error:
+                raise damaged_row(self._path, ticket.id, error) from None
+            assert at is not None  # noqa: S101 - the query asks for set instants
+            found.append((at, ticket))
+        return found
+
+    def count_due(self, now: datetime) -> int:
+        """How many tickets are due at ``now``, counted on the index."""
+        instant, _ = check_page(now, 1, None)
+        with self._read() as connection:
+            (count,) = connection.execute(
+                "SELECT COUNT(*) FROM tickets INDEXED BY tickets_by_next_due_at "
+                "WHERE next_due_at IS NOT NULL AND next_due_at <= ?",
+                (time_in(instant),),
+            ).fetchone()
+        return int(count)
+
+    def stale(self, rules: str, *, limit: int) -> list[Ticket]:
+        """The tickets another rule set (or none) scheduled: three index ranges, in id order."""
+        check_page(None, limit, None, rules=rules)
+        statement = (
+            f"SELECT {', '.join(COLUMNS)} FROM ("  # noqa: S608 - our own names
+            f"SELECT * FROM (SELECT * FROM tickets WHERE schedule IS NULL ORDER BY id LIMIT ?) "
+            f"UNION ALL SELECT * FROM (SELECT * FROM tickets WHERE schedule < ? "
+            "ORDER BY schedule, id LIMIT ?) "
+            f"UNION ALL SELECT * FROM (SELECT * FROM tickets WHERE schedule > ? "
+            "ORDER BY schedule, id LIMIT ?)"
+            ") ORDER BY id LIMIT ?"
+        )
+        try:
+            with self._read() as connection:
+                rows = connection.execute(
+                    statement, (limit, rules, limit, rules, limit, limit)
+                ).fetchall()
+        except UnicodeEncodeError:  # not valid Unicode: every ticket's rule set differs
+            raise InvalidInput("rules", rules, "a rule set's fingerprint (ASCII text)") from None
+        return [self._decode(row) for row in rows]
+
+    def count_stale(self, rules: str) -> int:
+        """How many tickets another rule set (or none) scheduled."""
+        check_page(None, 1, None, rules=rules)
+        try:
+            with self._read() as connection:
+                (count,) = connection.execute(
+                    "SELECT COUNT(*) FROM tickets WHERE schedule IS NULL OR schedule <> ?",
+                    (rules,),
+                ).fetchone()
+        except UnicodeEncodeError:  # not valid Unicode: every ticket's rule set differs
+            raise InvalidInput("rules", rules, "a rule set's fingerprint (ASCII text)") from None
+        return int(count)
+
+    def reschedule(self, ticket_id: str, expected_version: int, schedule: Schedule) -> bool:
+        """Set the schedule alone, if the ticket is still at ``expected_version``."""
+        planned = _schedule_in(schedule)
+        try:
+            with self._write() as connection:
+                updated = connection.execute(
+                    "UPDATE tickets SET next_due_at = ?, schedule = ? "
+                    "WHERE id = ? AND version = ?",
+                    (*planned, ticket_id, expected_version),
+                ).rowcount
+        except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
+            return False
+        return bool(updated == 1)
 
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""
@@ -623,6 +753,11 @@ class SQLiteStore:
 
     def __repr__(self) -> str:
         return f"<SQLiteStore {self._path!r}>"
+
+
+def _schedule_in(schedule: Schedule) -> tuple[int | None, str | None]:
+    check_schedule(schedule)
+    return time_in(schedule.next_due_at), schedule.rules
 
 
 def _writable(path: Path) -> bool:

@@ -48,6 +48,8 @@ CREATE TABLE ticketflow_tickets (
     postponed_until bigint,
     reopen_count bigint NOT NULL,
     parent_id text,
+    next_due_at bigint,
+    schedule text COLLATE "C",
     PRIMARY KEY (tenant, id)
 );
 
@@ -100,6 +102,9 @@ CREATE INDEX ticketflow_tickets_by_status_closed_at ON ticketflow_tickets (tenan
 CREATE INDEX ticketflow_tickets_by_closed_at ON ticketflow_tickets (tenant, closed_at) WHERE closed_at IS NOT NULL;
 CREATE INDEX ticketflow_tickets_by_status_postponed_until ON ticketflow_tickets (tenant, status, postponed_until) WHERE postponed_until IS NOT NULL;
 CREATE INDEX ticketflow_tickets_by_postponed_until ON ticketflow_tickets (tenant, postponed_until) WHERE postponed_until IS NOT NULL;
+-- The stored schedule: the due tickets, and those another rule set scheduled.
+CREATE INDEX ticketflow_tickets_by_next_due_at ON ticketflow_tickets (tenant, next_due_at, id) WHERE next_due_at IS NOT NULL;
+CREATE INDEX ticketflow_tickets_by_schedule ON ticketflow_tickets (tenant, schedule, id);
 
 -- Row-level security, a second wall between tenants (002_row_level_security.sql
 -- says how it works).
