@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ticketflow import Actor, Contact, Helpdesk, ManualClock, Workflow
-from ticketflow.storage import SQLiteStore, TicketQuery
+from ticketflow.storage import SQLiteStore, Store, TicketQuery
 from ticketflow.storage._codec import COLUMNS, changed_columns, event_row, ticket_row, time_in
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -148,52 +148,56 @@ def time_raw(folder: Path, commands: int) -> float:
 # -- the due query at scale ---------------------------------------------------
 
 
-def build(path: Path, total: int, due: int) -> datetime:
-    """Fill a database with ``total`` tickets, ``due`` of them resolved long ago.
+CUTOFF = START + timedelta(days=30)
+"""The due query's cutoff: the due tickets were resolved before it, the others after."""
+
+
+def bulk_rows(total: int, due: int) -> Iterator[list[Any]]:
+    """Yield ``total`` ticket rows in :data:`COLUMNS` order, ``due`` of them resolved long ago.
 
     The others are resolved recently, closed, or still open, so that the
-    indexes hold many entries besides the due ones.  Returns the cutoff.
+    indexes hold many entries besides the due ones.  Each is one ticket
+    ``T-1`` ... ``T-total`` as the codec writes it, which a store can read.
     """
-    SQLiteStore(path).close()  # the schema and its indexes
-    workflow = Workflow.default()
-    template, _ = workflow.create(
+    template, _ = Workflow.default().create(
         "T-0", Actor.customer(ANA.id), START, subject="Bulk", description="Bulk.",
         requester=ANA,
     )  # fmt: skip
     base = list(ticket_row(template))
     position = {name: index for index, name in enumerate(COLUMNS)}
-    cutoff = START + timedelta(days=30)
     long_ago, recently = time_in(START + timedelta(days=1)), time_in(START + timedelta(days=60))
+    for number in range(total):
+        row = base.copy()
+        row[position["id"]] = f"T-{number + 1}"
+        kind = number % 3 if number >= due else -1
+        if kind in (-1, 0):  # resolved: long ago (due) or recently (not due)
+            row[position["status"]] = "resolved"
+            row[position["resolved_at"]] = long_ago if kind == -1 else recently
+        elif kind == 1:
+            row[position["status"]] = "closed"
+            row[position["resolved_at"]] = row[position["closed_at"]] = long_ago
+        else:
+            row[position["status"]] = "open"
+        yield row
 
-    def rows() -> Iterator[list[Any]]:
-        for number in range(total):
-            row = base.copy()
-            row[position["id"]] = f"T-{number + 1}"
-            kind = number % 3 if number >= due else -1
-            if kind in (-1, 0):  # resolved: long ago (due) or recently (not due)
-                row[position["status"]] = "resolved"
-                row[position["resolved_at"]] = long_ago if kind == -1 else recently
-            elif kind == 1:
-                row[position["status"]] = "closed"
-                row[position["resolved_at"]] = row[position["closed_at"]] = long_ago
-            else:
-                row[position["status"]] = "open"
-            yield row
 
+def build(path: Path, total: int, due: int) -> datetime:
+    """Fill a database with the tickets of :func:`bulk_rows`; return the cutoff."""
+    SQLiteStore(path).close()  # the schema and its indexes
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("BEGIN")
     connection.executemany(
         f"INSERT INTO tickets ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",  # noqa: S608
-        rows(),
+        bulk_rows(total, due),
     )
     connection.execute("UPDATE counters SET value = ? WHERE name = 'ticket'", (total,))
     connection.execute("COMMIT")
     connection.execute("ANALYZE")
     connection.close()
-    return cutoff
+    return CUTOFF
 
 
-def time_due_once(store: SQLiteStore, query: TicketQuery, due: int) -> float:
+def time_due_once(store: Store, query: TicketQuery, due: int) -> float:
     """Return the milliseconds of one due query, checking it finds ``due`` tickets."""
     gc.collect()
     gc.disable()
