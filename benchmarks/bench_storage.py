@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ticketflow import Actor, Contact, Helpdesk, ManualClock, Workflow
-from ticketflow.storage import SQLiteStore, TicketQuery
+from ticketflow.storage import SQLiteStore, Store, TicketQuery
 from ticketflow.storage._codec import COLUMNS, changed_columns, event_row, ticket_row, time_in
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -148,59 +148,73 @@ def time_raw(folder: Path, commands: int) -> float:
 # -- the due query at scale ---------------------------------------------------
 
 
-def build(path: Path, total: int, due: int, rules: str | None = None) -> datetime:
-    """Fill a database with ``total`` tickets, ``due`` of them resolved long ago.
+CUTOFF = START + timedelta(days=30)
+"""The due query's cutoff: the due tickets were resolved before it, the others after."""
+
+
+def bulk_rows(total: int, due: int) -> Iterator[list[Any]]:
+    """Yield ``total`` ticket rows in :data:`COLUMNS` order, ``due`` of them resolved long ago.
 
     The others are resolved recently, closed, or still open, so that the
-    indexes hold many entries besides the due ones.  Given ``rules`` (the
-    fingerprint of the default rules), each ticket is stored with the
-    schedule those rules give it: a resolved ticket falls due 7 days after its
-    resolution (``auto_close``), the others never.  Returns the cutoff.
+    indexes hold many entries besides the due ones.  Each is one ticket
+    ``T-1`` ... ``T-total`` as the codec writes it, which a store can read.
     """
-    SQLiteStore(path).close()  # the schema and its indexes
-    workflow = Workflow.default()
-    template, _ = workflow.create(
+    template, _ = Workflow.default().create(
         "T-0", Actor.customer(ANA.id), START, subject="Bulk", description="Bulk.",
         requester=ANA,
     )  # fmt: skip
     base = list(ticket_row(template))
     position = {name: index for index, name in enumerate(COLUMNS)}
-    cutoff = START + timedelta(days=30)
     long_ago, recently = time_in(START + timedelta(days=1)), time_in(START + timedelta(days=60))
-    week = 7 * 24 * 3600 * 1_000_000
+    for number in range(total):
+        row = base.copy()
+        row[position["id"]] = f"T-{number + 1}"
+        kind = number % 3 if number >= due else -1
+        if kind in (-1, 0):  # resolved: long ago (due) or recently (not due)
+            row[position["status"]] = "resolved"
+            row[position["resolved_at"]] = long_ago if kind == -1 else recently
+        elif kind == 1:
+            row[position["status"]] = "closed"
+            row[position["resolved_at"]] = row[position["closed_at"]] = long_ago
+        else:
+            row[position["status"]] = "open"
+        yield row
 
-    def rows() -> Iterator[list[Any]]:
-        for number in range(total):
-            row = base.copy()
-            row[position["id"]] = f"T-{number + 1}"
-            kind = number % 3 if number >= due else -1
-            if kind in (-1, 0):  # resolved: long ago (due) or recently (not due)
-                row[position["status"]] = "resolved"
-                row[position["resolved_at"]] = long_ago if kind == -1 else recently
-            elif kind == 1:
-                row[position["status"]] = "closed"
-                row[position["resolved_at"]] = row[position["closed_at"]] = long_ago
-            else:
-                row[position["status"]] = "open"
-            resolved = row[position["resolved_at"]]
-            due_at = resolved + week if row[position["status"]] == "resolved" else None
-            yield [*row, due_at, rules]
 
+_WEEK = 7 * 24 * 3600 * 1_000_000
+"""The default ``auto_close`` period, in the codec's microseconds."""
+_AT = {name: index for index, name in enumerate(COLUMNS)}
+
+
+def _scheduled(row: list[Any], rules: str | None) -> list[Any]:
+    """``row`` with the schedule the default rules give it: a resolved ticket is due a week on."""
+    resolved = row[_AT["resolved_at"]]
+    due_at = resolved + _WEEK if row[_AT["status"]] == "resolved" else None
+    return [*row, due_at if rules is not None else None, rules]
+
+
+def build(path: Path, total: int, due: int, rules: str | None = None) -> datetime:
+    """Fill a database with the tickets of :func:`bulk_rows`; return the cutoff.
+
+    Given ``rules`` (the fingerprint of the default rules), each ticket is
+    stored with the schedule those rules give it.
+    """
+    SQLiteStore(path).close()  # the schema and its indexes
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("BEGIN")
     connection.executemany(
         f"INSERT INTO tickets ({', '.join(COLUMNS)}, next_due_at, schedule) "  # noqa: S608
         f"VALUES ({', '.join('?' * (len(COLUMNS) + 2))})",
-        rows(),
+        (_scheduled(row, rules) for row in bulk_rows(total, due)),
     )
     connection.execute("UPDATE counters SET value = ? WHERE name = 'ticket'", (total,))
     connection.execute("COMMIT")
     connection.execute("ANALYZE")
     connection.close()
-    return cutoff
+    return CUTOFF
 
 
-def time_due_once(store: SQLiteStore, query: TicketQuery, due: int) -> float:
+def time_due_once(store: Store, query: TicketQuery, due: int) -> float:
     """Return the milliseconds of one due query, checking it finds ``due`` tickets."""
     gc.collect()
     gc.disable()

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pgserver import require_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
@@ -76,3 +77,26 @@ def test_the_sla_benchmark_measures_its_two_figures_on_a_small_population() -> N
     figures = bench_sla.measure(300)
     assert list(figures) == ["sla_us_per_ticket", "metrics_s_100k"]
     assert all(value > 0 for value in figures.values())
+
+
+def test_the_postgres_benchmark_runs_quick_and_prints_every_figure_positive(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    require_server()
+    import bench_postgres  # noqa: PLC0415 - found through the path above
+
+    assert bench_postgres.main(["--json", "--quick"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert list(figures) == [
+        "desk_commit_us",
+        "raw_commit_us",
+        "desk_over_raw",
+        "commits_per_s_1",
+        "commits_per_s_8",
+        "pgbench_tps_8",
+        "commits_8_over_pgbench",
+        "due_query_ms_100k",
+        "due_query_ms_1m",
+        "due_1m_over_100k",
+    ]
+    assert all(isinstance(value, float) and value > 0 for value in figures.values())
