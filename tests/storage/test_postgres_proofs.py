@@ -1,31 +1,43 @@
-"""The issue's proofs on the real server: a restart under load.
+"""The issue's proofs on the real server: concurrent writers, kill -9, a restart, migrations.
 
-A writer records a command only once it has returned, and puts a unique
-token in the command's body: afterwards every recorded token must be in the
-history exactly once, at the version the command returned.  The restart
-runs on a private cluster (:func:`pgserver.private_server`): the shared
-server is never restarted.
+The writers are separate processes (``tests/pgworkers.py``), each with its own
+store, as the web servers and workers of a host are.  A writer logs a
+command only once it has returned (the line fsynced before the next
+command), and puts a unique token in the command's body: afterwards every
+logged token must be in the history exactly once, at the version the
+command returned.  The restart runs on a private cluster
+(:func:`pgserver.private_server`): the shared server is never restarted.
 
-These tests take seconds: they are marked ``slow`` for ``-m "not slow"`` on
-a laptop, and CI runs them.
+These tests take about a minute together: they are marked ``slow`` for
+``-m "not slow"`` on a laptop, and CI runs them.
 """
 
 from __future__ import annotations
 
+import os
+import random
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
 
 import psycopg
 import pytest
-from pgserver import private_server
+from pgserver import new_tenant, private_server, schema_of, scratch_database
 from support import ADMIN, ANA
 
 from ticketflow import Helpdesk, StorageError, replay
-from ticketflow.storage import PostgresStore
+from ticketflow.storage import PostgresStore, _postgres
 
 pytestmark = pytest.mark.slow
+
+WORKERS = Path(__file__).parent.parent / "pgworkers.py"
 
 TOKEN = re.compile(r"[CL][\w-]+\.\d+")
 """A command's token in its body: C for a desk command, L for a commit with a ledger entry."""
@@ -34,12 +46,42 @@ Ack = tuple[str, int, str]
 """An acknowledged command: ticket id, the version it returned, its token."""
 
 
+@pytest.fixture(scope="module")
+def database() -> Iterator[str]:
+    """A migrated database of this module's own, dropped at the end."""
+    with scratch_database() as dsn:
+        with PostgresStore(dsn) as store:
+            store.migrate()
+        yield dsn
+
+
 def _open(store: PostgresStore, count: int) -> list[str]:
     desk = Helpdesk(store=store, rules=())
     return [
         desk.open(subject=f"Shared {n}", description="Everyone writes here.", requester=ANA).id
         for n in range(count)
     ]
+
+
+def _writer(
+    dsn: str, tenant: str, acks: Path, *, seconds: float, seed: int, writer: str, ids: list[str]
+) -> subprocess.Popen[str]:
+    arguments = [dsn, tenant, str(acks), str(seconds), str(seed), writer, ",".join(ids)]
+    return subprocess.Popen(
+        [sys.executable, str(WORKERS), "write", *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _logged(acks: Path) -> list[Ack]:
+    """The acknowledged commands in the log; a line cut short by a kill was never acknowledged."""
+    logged = []
+    for line in acks.read_text().splitlines():
+        ticket_id, version, token = line.split(" ")
+        logged.append((ticket_id, int(version), token))
+    return logged
 
 
 def _check(dsn: str, store: PostgresStore, ids: list[str], acks: list[Ack]) -> int:
@@ -76,6 +118,57 @@ def _check(dsn: str, store: PostgresStore, ids: list[str], acks: list[Ack]) -> i
     assert set(rows) == ledgered
     assert len(rows) == len(ledgered)
     return events
+
+
+# -- 8 writers, 50 tickets, 20 s ----------------------------------------------
+
+
+def test_eight_writers_on_the_same_fifty_tickets_lose_and_repeat_nothing(
+    database: str, tmp_path: Path
+) -> None:
+    acks = tmp_path / "acks"
+    with PostgresStore(database, tenant=new_tenant()) as store:
+        ids = _open(store, 50)
+        writers = [
+            _writer(database, store.tenant, acks, seconds=20, seed=n, writer=f"w{n}", ids=ids)
+            for n in range(8)
+        ]
+        for writer in writers:
+            out, err = writer.communicate(timeout=120)
+            assert writer.returncode == 0, err
+            assert out == "ready\n"
+        logged = _logged(acks)
+        # Every writer got commands through, on most of the tickets.
+        assert {token.split(".")[0][1:] for _, _, token in logged} == {f"w{n}" for n in range(8)}
+        assert len({ticket_id for ticket_id, _, _ in logged}) > 40
+        events = _check(database, store, ids, logged)
+        assert events >= len(logged) + len(ids)
+
+
+# -- kill -9 ------------------------------------------------------------------
+
+
+def test_a_writer_killed_twenty_times_leaves_no_partial_commit_and_keeps_every_ack(
+    database: str, tmp_path: Path
+) -> None:
+    rng = random.Random(9)  # noqa: S311 - when to kill, not a secret
+    acks = tmp_path / "acks"
+    with PostgresStore(database, tenant=new_tenant()) as store:
+        ids = _open(store, 10)
+        for round_ in range(20):
+            with _writer(
+                database, store.tenant, acks, seconds=0, seed=round_, writer=f"k{round_}", ids=ids
+            ) as child:
+                assert child.stdout is not None
+                assert child.stdout.readline() == "ready\n"
+                time.sleep(rng.uniform(0.2, 1.0))
+                os.kill(child.pid, signal.SIGKILL)
+                child.communicate(timeout=30)
+                assert child.returncode == -signal.SIGKILL
+        logged = _logged(acks)
+        assert len({token.split(".")[0] for _, _, token in logged}) >= 15  # most rounds acked
+        assert any(token.startswith("L") for _, _, token in logged)
+        _check(database, store, ids, logged)
 
 
 # -- a restart under load -----------------------------------------------------
@@ -193,3 +286,36 @@ def test_a_server_restart_fails_commands_in_flight_with_storage_error_and_the_st
         acks = [ack for _, ack in load.acks]
         acks += [(ticket.id, ticket.version, f"Cafter.{n}") for n, ticket in enumerate(after)]
         _check(dsn, store, ids, acks)
+
+
+# -- migrations at once -------------------------------------------------------
+
+
+def test_four_processes_migrating_at_once_all_succeed_and_leave_the_right_schema() -> None:
+    with scratch_database() as reference:
+        with PostgresStore(reference) as store:
+            store.migrate()
+        expected = schema_of(reference)
+    with ExitStack() as stack:
+        for _round in range(3):
+            dsn = stack.enter_context(scratch_database())
+            start = time.time() + 1.5  # after every process has imported ticketflow
+            children = [
+                subprocess.Popen(
+                    [sys.executable, str(WORKERS), "migrate", dsn, str(start)],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for _ in range(4)
+            ]
+            for child in children:
+                out, err = child.communicate(timeout=120)
+                assert child.returncode == 0, err
+                assert out == f"{_postgres.SCHEMA_VERSION}\n"
+            assert schema_of(dsn) == expected
+            with psycopg.connect(dsn) as connection:
+                versions = connection.execute(
+                    "SELECT version FROM ticketflow_schema_version"
+                ).fetchall()
+            assert versions == [(_postgres.SCHEMA_VERSION,)]
