@@ -191,6 +191,10 @@ class ConcurrencyConflict(TicketflowError):
 class StorageError(TicketflowError):
     """The store could not do what was asked (locked, too new, broken); nothing was written.
 
+    One exception, which its message states: when the connection to a
+    database server is lost while a command is in flight, the server may
+    have committed it just before; read the ticket before trying again.
+
     Attributes:
         store: which store: its path or name.
         reason: what went wrong, in words.

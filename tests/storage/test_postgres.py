@@ -299,6 +299,18 @@ def test_a_database_without_the_tables_asks_for_a_migration() -> None:
         store.get("T-1")
 
 
+def test_a_table_dropped_after_migrating_is_named_in_a_storage_error() -> None:
+    with scratch_database() as dsn, PostgresStore(dsn, timeout=1) as store:
+        store.migrate()
+        ticket, _event = _opened(store)
+        with psycopg.connect(dsn) as connection:
+            connection.execute("DROP TABLE ticketflow_ledger")
+        new, event = WORKFLOW.apply(ticket, "note", Actor.agent("a-1"), START, body="Mine.")
+        with pytest.raises(StorageError, match=r'"ticketflow_ledger" does not exist.*dropped'):
+            store.commit(new, event, ticket.version)
+        assert store.get(ticket.id) == ticket
+
+
 def test_the_schema_files_ship_inside_the_package() -> None:
     folder = resources.files("ticketflow.storage").joinpath("sql", "postgres")
     assert folder.joinpath("001_schema.sql").read_text().count("CREATE TABLE") == 4

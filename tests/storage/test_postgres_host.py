@@ -8,7 +8,6 @@ tenant's rows to a role that does not own the tables, whatever SQL it runs.
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 import sqlalchemy
-from pgserver import SERVER, new_tenant, scratch_database
+from pgserver import SERVER, new_tenant, schema_of, scratch_database
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 from support import AGENT, ANA, START
@@ -388,22 +387,6 @@ def test_a_non_owner_role_runs_the_whole_desk_through_every_kind_of_connection(
 # -- schema: a fresh install equals the replayed migrations -----------------
 
 
-PG_DUMP = "/usr/lib/postgresql/15/bin/pg_dump"
-
-
-def _schema(dsn: str) -> str:
-    dumped = subprocess.run(
-        [PG_DUMP, "--schema-only", "--no-owner", "--no-privileges", dsn],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    return "\n".join(
-        line for line in dumped.splitlines() if line and not line.startswith(("--", "\\"))
-    )
-
-
 def test_a_fresh_install_and_the_replayed_migrations_give_the_same_schema() -> None:
     with scratch_database() as fresh, scratch_database() as replayed:
         with PostgresStore(fresh) as store:
@@ -415,5 +398,5 @@ def test_a_fresh_install_and_the_replayed_migrations_give_the_same_schema() -> N
             connection.execute("INSERT INTO ticketflow_schema_version VALUES (1)")
         with PostgresStore(replayed) as store:
             assert store.migrate() == _postgres.SCHEMA_VERSION
-        assert "CREATE POLICY ticketflow_tenant" in _schema(fresh)
-        assert _schema(fresh) == _schema(replayed)
+        assert "CREATE POLICY ticketflow_tenant" in schema_of(fresh)
+        assert schema_of(fresh) == schema_of(replayed)

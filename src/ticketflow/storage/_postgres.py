@@ -16,6 +16,7 @@ equality and code-point order, so filters and ``ORDER BY id`` (``COLLATE
 from __future__ import annotations
 
 import re
+import select
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
@@ -349,14 +350,41 @@ class PostgresStore:
             return
         if self._owned:
             self._open()
+            with (
+                self._pooled() as connection,
+                connection.transaction() if several else nullcontext(),
+            ):
+                yield connection
+            return
+        # A host's pool: its own settings (check=, max_idle=) decide how it
+        # treats connections the server has closed.
+        with (
+            self._pool.connection(timeout=self._timeout) as connection,
+            connection.transaction(),
+        ):
+            connection.execute(_SET_TENANT, (self._tenant, True))
+            yield connection
+
+    @contextmanager
+    def _pooled(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection of the store's own pool that the server has not closed while it sat idle.
+
+        A restart of the server, or an idle timeout, ends the pool's idle
+        connections without the pool noticing.  Each connection is looked at
+        before use (:func:`_hung_up`, no round trip for a sound one); one the
+        server has closed is closed here too, which makes the pool discard it
+        and open another, and the next one is taken at once.  (The pool's own
+        ``check=`` would also find them, but it waits a growing delay after
+        each one: with a few of them the command would time out.)
+        """
+        for _attempt in range(self._pool.max_size):
+            with self._pool.connection(timeout=self._timeout) as connection:
+                if not _hung_up(connection):
+                    yield connection
+                    return
+                connection.close()
         with self._pool.connection(timeout=self._timeout) as connection:
-            if self._owned:
-                with connection.transaction() if several else nullcontext():
-                    yield connection
-            else:
-                with connection.transaction():
-                    connection.execute(_SET_TENANT, (self._tenant, True))
-                    yield connection
+            yield connection
 
     def _join(self, connection: psycopg.Connection[Any]) -> None:
         """Enter the host's transaction on ``connection`` and name the tenant in it."""
@@ -412,12 +440,31 @@ class PostgresStore:
                 "check that PostgreSQL is running there and has this database and user",
             )
         if isinstance(error, pg_errors.UndefinedTable):
-            return _unmigrated(self._name)
+            missing = error.diag.message_primary or message
+            return StorageError(
+                self._name,
+                f"{self._scrub(missing)}: a ticketflow table is missing although the schema "
+                "version says it was migrated (was it dropped?); restore it, or migrate "
+                "a new database with PostgresStore.migrate()",
+            )
         if isinstance(error, pg_errors.LockNotAvailable):
             return StorageError(
                 self._name,
                 f"another session held a lock it needed for more than {self._timeout:g} s "
                 "(lock_timeout); nothing was written, try again",
+            )
+        if _lost(error):
+            then = (
+                "the store reconnects by itself"
+                if self._owned and id(self) not in _BOUND.get()
+                else "the host's connection is lost"
+                if self._owned
+                else "the host's pool decides how to reconnect"
+            )
+            return StorageError(
+                self._name,
+                f"lost its connection to the server ({message}); a command in flight may "
+                f"or may not have been committed, so read the ticket before trying again; {then}",
             )
         if isinstance(error, pg_errors.DataError):
             return InvalidInput("value", message, "a value PostgreSQL can store")
@@ -813,6 +860,43 @@ def _host_connection(connection: Any) -> psycopg.Connection[Any]:
         short_repr(connection),
         "a psycopg.Connection, or a SQLAlchemy Connection on the psycopg driver",
     )
+
+
+def _hung_up(connection: psycopg.Connection[Any]) -> bool:
+    """Whether the server has closed ``connection`` while it sat idle in the pool.
+
+    An idle connection has nothing to hear: if its socket has something to
+    read, the server has hung up (or, rarely, spoken out of turn), and an
+    empty query tells which.  A sound connection costs no round trip.
+    """
+    if connection.closed:
+        return True
+    try:
+        descriptor = connection.fileno()
+        if hasattr(select, "poll"):  # poll takes any descriptor; select only those below 1024
+            poller = select.poll()
+            poller.register(descriptor, select.POLLIN)
+            heard = bool(poller.poll(0))
+        else:  # pragma: no cover - Windows
+            heard = bool(select.select([descriptor], [], [], 0)[0])
+        if heard:
+            connection.execute("")
+    except (OSError, ValueError, psycopg.Error):
+        return True
+    return False
+
+
+def _lost(error: psycopg.Error) -> bool:
+    """Whether ``error`` says the connection to the server broke (not that a statement failed).
+
+    The driver's own errors of a broken connection carry no SQLSTATE; the
+    server's carry class 08 (connection exception) or 57P (it is shutting
+    down, or crashed).
+    """
+    if not isinstance(error, psycopg.OperationalError):
+        return False
+    state = error.sqlstate
+    return state is None or state.startswith(("08", "57P"))
 
 
 def _unmigrated(name: str) -> StorageError:
