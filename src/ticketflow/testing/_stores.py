@@ -34,7 +34,14 @@ from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Contact, Ticket
 from ticketflow._validate import INT_MAX, INT_MIN
 from ticketflow._workflow import Workflow
-from ticketflow.storage import ORDER_FIELDS, LedgerEntry, Store, TicketQuery
+from ticketflow.storage import (
+    ORDER_FIELDS,
+    UNSCHEDULED,
+    LedgerEntry,
+    Schedule,
+    Store,
+    TicketQuery,
+)
 from ticketflow.testing._laws import law
 from ticketflow.testing._strategies import (
     AGENT_IDS,
@@ -58,7 +65,9 @@ _SETTINGS = settings(
 )
 
 
-def _opened(store: Store, ticket_id: str | None = None) -> tuple[Ticket, HistoryEvent]:
+def _opened(
+    store: Store, ticket_id: str | None = None, schedule: Schedule = UNSCHEDULED
+) -> tuple[Ticket, HistoryEvent]:
     ticket, event = _WORKFLOW.create(
         ticket_id or store.new_id(),
         Actor.customer(CUSTOMER_IDS[0]),
@@ -68,7 +77,7 @@ def _opened(store: Store, ticket_id: str | None = None) -> tuple[Ticket, History
         requester=Contact(name="Ana", email=CUSTOMER_IDS[0]),
         tags={"vpn"},
     )
-    store.create(ticket, event)
+    store.create(ticket, event, schedule=schedule)
     return ticket, event
 
 
@@ -317,6 +326,101 @@ class StoreContract:
             else:
                 raise AssertionError("a stale commit was accepted")
             law(not store.fired("remind", ticket.id, ticket.created_at), "no entry was kept")
+
+    # -- the stored schedule ------------------------------------------------
+
+    def test_the_schedule_is_kept_with_each_create_and_commit(self) -> None:
+        with self.fresh() as store:
+            planned = Schedule(START + timedelta(hours=2), "r1-one")
+            ticket, _ = _opened(store, schedule=planned)
+            law(store.schedule(ticket.id) == planned, "create keeps the schedule")
+            replied, reply = _reply(ticket)
+            later = Schedule(START + timedelta(days=2), "r1-one")
+            store.commit(replied, reply, ticket.version, schedule=later)
+            law(store.schedule(ticket.id) == later, "commit replaces it")
+            again, again_event = _reply(replied)
+            store.commit(again, again_event, replied.version)
+            law(store.schedule(ticket.id) == UNSCHEDULED, "a commit without one leaves none")
+            stale, stale_event = _reply(replied, minutes=9)
+            try:
+                store.commit(stale, stale_event, replied.version, schedule=planned)
+            except ConcurrencyConflict:
+                pass
+            else:
+                raise AssertionError("a stale commit was accepted")
+            law(store.schedule(ticket.id) == UNSCHEDULED, "a refused commit keeps the schedule")
+            other, _ = _opened(store)
+            law(store.schedule(other.id) == UNSCHEDULED, "a create without one stores none")
+            try:
+                store.schedule("T-none")
+            except TicketNotFound:
+                pass
+            else:
+                raise AssertionError("the schedule of an unknown ticket was read")
+
+    def test_due_pages_through_the_due_tickets_in_order_of_their_instant(self) -> None:
+        with self.fresh() as store:
+            instants = [START + timedelta(hours=hours) for hours in (5, 1, 3, 1, 9)]
+            ids = []
+            for instant in instants:
+                ticket, _ = _opened(store, schedule=Schedule(instant, "r1-one"))
+                ids.append(ticket.id)
+            never, _ = _opened(store)
+            now = START + timedelta(hours=5)
+            expected = sorted(
+                (instant, ticket_id)
+                for instant, ticket_id in zip(instants, ids, strict=True)
+                if instant <= now
+            )
+            law(store.count_due(now) == len(expected), "count_due counts the due tickets")
+            seen: list[tuple[datetime, str]] = []
+            after = None
+            while True:
+                page = store.due(now, limit=2, after=after)
+                if not page:
+                    break
+                law(len(page) <= 2, "a page holds at most its limit")
+                law(all(ticket.id != never.id for _, ticket in page), "unscheduled: never due")
+                seen += [(instant, ticket.id) for instant, ticket in page]
+                after = (page[-1][0], page[-1][1].id)
+            law(sorted(seen) == expected, "every due ticket comes once")
+            law(
+                [instant for instant, _ in seen] == sorted(instant for instant, _ in seen),
+                "in order of their due instant",
+            )
+            law(store.due(START, limit=10) == [], "nothing is due before its instant")
+            for bad in ({"now": "soon", "limit": 1}, {"now": now, "limit": 0}):
+                try:
+                    store.due(**bad)  # type: ignore[arg-type]
+                except InvalidInput:
+                    pass
+                else:
+                    raise AssertionError(f"due accepted {bad}")
+
+    def test_stale_finds_the_tickets_another_rule_set_scheduled(self) -> None:
+        with self.fresh() as store:
+            kept = {}
+            for rules in ("r1-a", "r1-b", None, "r1-c", "r1-b"):
+                ticket, _ = _opened(store, schedule=Schedule(None, rules))
+                kept[ticket.id] = rules
+            for rules in ("r1-a", "r1-b", "r1-c", "r1-z"):
+                other = {ticket_id for ticket_id, by in kept.items() if by != rules}
+                found = store.stale(rules, limit=10)
+                law({ticket.id for ticket in found} == other, f"stale({rules!r}) finds the others")
+                law(store.count_stale(rules) == len(other), "and counts them")
+                law(len(store.stale(rules, limit=1)) == 1, "at most its limit")
+            first = next(iter(kept))
+            ticket = store.get(first)
+            planned = Schedule(START, "r1-b")
+            law(store.reschedule(first, ticket.version, planned), "reschedule at the version")
+            law(store.schedule(first) == planned, "stores the schedule alone")
+            law(store.get(first) == ticket, "and leaves the ticket as it was")
+            law(
+                not store.reschedule(first, ticket.version + 1, UNSCHEDULED),
+                "reschedule at another version changes nothing",
+            )
+            law(not store.reschedule("T-none", 1, UNSCHEDULED), "nor for an unknown ticket")
+            law(store.schedule(first) == planned, "the schedule is as it was")
 
     # -- values no store can keep, and the widest ones every store keeps -------
 
