@@ -388,7 +388,8 @@ class PostgresStore:
             raise StorageError(
                 self._name,
                 f"its ticketflow schema is version {version}, this ticketflow needs "
-                f"{SCHEMA_VERSION}; run PostgresStore.migrate() first",
+                f"{SCHEMA_VERSION}; run PostgresStore.migrate() (on the command line, ticketflow "
+                "migrate) first",
             )
         self._schema_checked = True
 
@@ -702,7 +703,8 @@ def _host_connection(connection: Any) -> psycopg.Connection[Any]:
 def _unmigrated(name: str) -> StorageError:
     return StorageError(
         name,
-        "the ticketflow tables are missing from this database; run PostgresStore.migrate() first",
+        "the ticketflow tables are missing from this database; run PostgresStore.migrate() "
+        "(on the command line, ticketflow migrate) first",
     )
 
 
