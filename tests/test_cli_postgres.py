@@ -221,6 +221,25 @@ def test_a_libpq_keyword_string_names_a_postgres_database(
     )
 
 
+@pytest.mark.parametrize(
+    ("value", "postgres"),
+    [
+        ("postgresql://db/x", True),
+        ("postgres://db/x", True),
+        ("host=db dbname=x", True),
+        ("dbname=x", True),
+        (f"port=9 password={SECRET}", True),
+        ("tickets.sqlite3", False),
+        ("/srv/desk/tickets.sqlite3", False),
+        ("postgresql.sqlite3", False),
+    ],
+)
+def test_what_a_db_value_names(value: str, postgres: bool) -> None:
+    database = _cli_store.Database.read(value, None)
+    assert database.postgres is postgres
+    assert SECRET not in repr(database)
+
+
 @pytest.fixture
 def unreachable(monkeypatch: pytest.MonkeyPatch) -> str:
     """A DSN with a password for a port where no server listens; the CLI waits one second."""

@@ -1,7 +1,7 @@
 """What a ``--db`` value names, opened the way the command line needs it.
 
 A value that begins ``postgresql://`` or ``postgres://``, or a libpq
-``key=value`` string that names a host or a database, is a PostgreSQL
+``key=value`` string (``host=... dbname=...``), is a PostgreSQL
 database; any other ``scheme://`` is refused (a misspelt scheme must not
 become a SQLite file of that name); everything else is a SQLite file path,
 as it always was.  Output names a PostgreSQL database through the store's
@@ -29,8 +29,11 @@ from ticketflow.storage._postgres import describe_dsn, hide_password
 _SCHEMES = ("postgresql://", "postgres://")
 """The URL schemes libpq reads."""
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
-_KEYWORDS = re.compile(r"(?:^|\s)(?:host|hostaddr|dbname|service)\s*=")
-"""A libpq ``key=value`` string names where to connect with one of these."""
+_KEYWORDS = re.compile(r"(?:^|\s)(?:host|hostaddr|port|dbname|user|password|service)\s*=")
+"""A libpq ``key=value`` string names where, and as whom, to connect with these.
+
+``password=`` alone makes one too: taken for a file path, it would be echoed.
+"""
 
 EXPECTED = "a SQLite file path or a PostgreSQL DSN such as postgresql://user@host/dbname"
 """What ``--db`` takes, in words."""
@@ -51,7 +54,7 @@ class Database:
         tenant: the ``--tenant`` given (PostgreSQL only), or None for the store's default.
     """
 
-    value: str
+    value: str = attrs.field(repr=lambda value: repr(hide_password(value)))
     postgres: bool
     tenant: str | None
 
