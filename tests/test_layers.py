@@ -51,7 +51,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("sla", {"sla"}),
     ("features", {"_commands", "_metrics", "_migration"}),
     ("facade", {"_desk", "__init__"}),
-    ("shells", {"cli", "_demo", "__main__", "testing"}),
+    ("shells", {"cli", "_cli_store", "_demo", "__main__", "testing"}),
 ]
 RANK = {name: rank for rank, (_layer, names) in enumerate(LAYERS) for name in names}
 

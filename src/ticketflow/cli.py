@@ -1,6 +1,6 @@
 """The ``ticketflow`` command line: a thin shell over the library.
 
-Whatever goes wrong with what it is given (an argument, a file, a ticket id),
+Whatever goes wrong with what it is given (an argument, a file, a database, a ticket id),
 it says so in one line on standard error and exits with status 2; stored
 text is printed through :func:`~ticketflow._display.printable`.
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ticketflow._actor import Actor
+from ticketflow._cli_store import Database
 from ticketflow._clock import ManualClock, SystemClock
 from ticketflow._definition import guard_names, read_file, workflow_from_dict
 from ticketflow._demo import START, run_demo, without_repeats
@@ -26,7 +27,6 @@ from ticketflow._guards import builtin_guards
 from ticketflow._ticket import Ticket
 from ticketflow._version import __version__
 from ticketflow._workflow import Workflow
-from ticketflow.storage import SQLiteStore, TicketQuery
 
 
 def _whole(value: str) -> int:
@@ -93,6 +93,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {printable(message)} (see {self.prog} --help)\n")
 
 
+_DB_HELP = (
+    "the database: a SQLite file path, or a PostgreSQL DSN such as "
+    "postgresql://user@host/dbname (or a libpq string such as 'host=... dbname=...')"
+)
+
+
+def _database_options(
+    command: argparse.ArgumentParser, help_text: str = _DB_HELP, *, required: bool = True
+) -> None:
+    """Add ``--db`` and ``--tenant``, which every command on a database takes."""
+    command.add_argument("--db", metavar="PATH_OR_DSN", required=required, help=help_text)
+    command.add_argument(
+        "--tenant",
+        metavar="NAME",
+        help="the tenant whose tickets to use, on PostgreSQL only (default: the store's default)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``ticketflow`` command."""
     parser = _Parser(prog="ticketflow", description="The lifecycle of support tickets.")
@@ -109,20 +127,22 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"simulated days to run (default 14, at most {MAX_DAYS})",
     )
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
-    demo.add_argument(
-        "--db",
-        metavar="PATH",
-        help="keep the tickets in this SQLite file (new or empty); by default a temporary one",
+    _database_options(
+        demo,
+        "keep the tickets in this SQLite file (new or empty), or in "
+        "this PostgreSQL database (migrated first; the tenant must have no tickets); by "
+        "default a temporary SQLite file",
+        required=False,
     )
-    listing = commands.add_parser("list", help="list the tickets of a SQLite database")
-    listing.add_argument("--db", metavar="PATH", required=True, help="the SQLite file")
+    listing = commands.add_parser("list", help="list the tickets of a database")
+    _database_options(listing)
     listing.add_argument("--status", action="append", help="only this status (repeatable)")
     listing.add_argument("--assignee", help="only tickets assigned to this actor id")
     listing.add_argument("--limit", type=_positive, help="at most this many")
     sweep = commands.add_parser(
-        "sweep", help="apply the default automation rules to a SQLite database, now or at --now"
+        "sweep", help="apply the default automation rules to a database, now or at --now"
     )
-    sweep.add_argument("--db", metavar="PATH", required=True, help="the SQLite file")
+    _database_options(sweep)
     sweep.add_argument(
         "--now",
         type=_instant,
@@ -135,12 +155,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--limit", type=_positive, help="stop after this many firings")
     reporting = commands.add_parser(
-        "report", help="print metrics of a SQLite database: response, resolution, reopens"
+        "report", help="print metrics of a database: response, resolution, reopens"
     )
-    reporting.add_argument("--db", metavar="PATH", required=True, help="the SQLite file")
+    _database_options(reporting)
     history = commands.add_parser("history", help="print one ticket's history from a database")
-    history.add_argument("--db", metavar="PATH", required=True, help="the SQLite file")
+    _database_options(history)
     history.add_argument("ticket_id", metavar="TICKET_ID")
+    migrating = commands.add_parser(
+        "migrate",
+        help="create or bring forward the ticketflow schema of a database; print its version",
+        description="Create or bring forward the ticketflow tables of a PostgreSQL database, "
+        "under an advisory lock (safe to run again, and from several processes at once), and "
+        "print the schema version.  A SQLite file is migrated whenever ticketflow opens it: "
+        "given one, migrate opens it and prints its version.",
+    )
+    _database_options(migrating)
     graph = commands.add_parser(
         "graph",
         help="draw a workflow: the default one, or one from a .toml or .json file",
@@ -187,35 +216,27 @@ def _drawing_only(_ticket: Ticket, _actor: Actor, _payload: Mapping[str, Any]) -
 
 def _demo(args: argparse.Namespace) -> None:
     if args.db is None:
+        if args.tenant is not None:
+            raise InvalidInput(
+                "--tenant", args.tenant, "given only with a PostgreSQL --db to keep the tickets in"
+            )
         run_demo(seed=args.seed, days=args.days, quiet=args.quiet, out=sys.stdout)
         return
-    if Path(args.db).is_dir():
-        raise InvalidInput("--db", args.db, "a new or empty database file, not a directory")
-    with SQLiteStore(args.db) as store:
-        if store.query(TicketQuery(limit=1)):
-            raise InvalidInput(
-                "--db", args.db, "a new or empty database: the demo tells its story from day one"
-            )
+    database = _database(args)
+    with database.empty() as store:
         run_demo(seed=args.seed, days=args.days, quiet=args.quiet, out=sys.stdout, store=store)
     # The demo's tickets live in its own January: sweep them a week after it ends.
     later = (START + timedelta(days=args.days + 7)).isoformat(timespec="minutes")
-    path = printable(args.db)
-    print(f"\nthe tickets are in {path}; try: ticketflow list --db {path}")
-    print(f"or: ticketflow sweep --db {path} --dry-run --now {later}")
+    print(f"\nthe tickets are in {database.where()}; try: ticketflow list {database.options()}")
+    print(f"or: ticketflow sweep {database.options()} --dry-run --now {later}")
 
 
-def _existing(path: str) -> SQLiteStore:
-    file = Path(path)
-    if not file.is_file():
-        raise InvalidInput("--db", path, "an existing ticketflow SQLite file")
-    if file.stat().st_size == 0:
-        # SQLite would take an empty file for a new database and write to it.
-        raise InvalidInput("--db", path, "an existing ticketflow SQLite file, not an empty one")
-    return SQLiteStore(path)
+def _database(args: argparse.Namespace) -> Database:
+    return Database.read(args.db, args.tenant)
 
 
 def _list(args: argparse.Namespace) -> None:
-    with _existing(args.db) as store:
+    with _database(args).existing() as store:
         tickets = Helpdesk(store=store, rules=()).find(
             status=args.status, assignee=args.assignee, limit=args.limit
         )
@@ -251,7 +272,7 @@ class _Progress:
 
 
 def _sweep(args: argparse.Namespace) -> None:
-    with _existing(args.db) as store:
+    with _database(args).existing() as store:
         clock = SystemClock() if args.now is None else ManualClock(args.now)
         desk = Helpdesk(store=store, clock=clock)
         report = desk.run_rules(dry_run=args.dry_run, limit=args.limit, progress=_Progress())
@@ -275,7 +296,7 @@ def _sweep(args: argparse.Namespace) -> None:
 
 
 def _history(args: argparse.Namespace) -> None:
-    with _existing(args.db) as store:
+    with _database(args).existing() as store:
         events = store.history(args.ticket_id)
     for event in events:
         moved = (
@@ -314,8 +335,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "sweep":
             _sweep(args)
         elif args.command == "report":
-            with _existing(args.db) as store:
+            with _database(args).existing() as store:
                 print(without_repeats(Helpdesk(store=store).metrics()).table())
+        elif args.command == "migrate":
+            print(_database(args).migrate())
     except TicketflowError as error:
         print(f"ticketflow {args.command}: {_one_line(error)}", file=sys.stderr)
         return 2

@@ -432,6 +432,30 @@ def test_a_dsn_that_does_not_parse_is_refused_without_its_password() -> None:
     assert "hunter2" not in str(raised.value)
 
 
+def test_a_url_that_does_not_parse_is_refused_without_its_password() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        PostgresStore("postgresql://app:hunter2@127.0.0.1/test?bogus=1")
+    assert "hunter2" not in str(raised.value)
+    assert "postgresql://app:***@127.0.0.1/test?bogus=1" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("dsn", "shown"),
+    [
+        ("postgresql://app:hunter2@db/x", "postgresql://app:***@db/x"),
+        ("postgresq://app:hunter2@db:5432/x", "postgresq://app:***@db:5432/x"),
+        ("mysql://:hunter2@db/x", "mysql://:***@db/x"),
+        ("postgresql://app:hun@ter2@db/x", "postgresql://app:***@db/x"),
+        ("postgresql://app@db/x?password=hunter2", "postgresql://app@db/x?password=***"),
+        ("host=db password=hunter2 dbname=x", "host=db password=*** dbname=x"),
+        ("host=db password = 'hunter2 two' dbname=x", "host=db password = *** dbname=x"),
+        ("postgresql://app@db/x", "postgresql://app@db/x"),
+    ],
+)
+def test_hide_password_hides_the_password_of_any_connection_string(dsn: str, shown: str) -> None:
+    assert _postgres.hide_password(dsn) == shown
+
+
 def test_without_psycopg_the_store_names_the_extra_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -205,16 +205,16 @@ class PostgresStore:
             self._pool, self._owned = pool, False
             self._opening: threading.Lock | None = None
             conninfo = pool.conninfo  # a str, or a function that gives one
-            self._name = _describe(conninfo) if isinstance(conninfo, str) else "PostgreSQL"
+            self._name = describe_dsn(conninfo) if isinstance(conninfo, str) else "PostgreSQL"
             self._secret = _password(conninfo) if isinstance(conninfo, str) else None
             return
         if not isinstance(dsn, str):
             raise InvalidInput("dsn", dsn, "a connection string such as 'postgresql://host/db'")
         try:
-            self._name = _describe(dsn)
+            self._name = describe_dsn(dsn)
         except psycopg.ProgrammingError:
             raise InvalidInput(
-                "dsn", _describe_bad(dsn), "a valid libpq connection string"
+                "dsn", hide_password(dsn), "a valid libpq connection string"
             ) from None
         self._secret = _password(dsn)
         self._pool = ConnectionPool(
@@ -419,7 +419,8 @@ class PostgresStore:
             raise StorageError(
                 self._name,
                 f"its ticketflow schema is version {version}, this ticketflow needs "
-                f"{SCHEMA_VERSION}; run PostgresStore.migrate() first",
+                f"{SCHEMA_VERSION}; run PostgresStore.migrate() (on the command line, ticketflow "
+                "migrate) first",
             )
         self._schema_checked = True
 
@@ -902,7 +903,8 @@ def _lost(error: psycopg.Error) -> bool:
 def _unmigrated(name: str) -> StorageError:
     return StorageError(
         name,
-        "the ticketflow tables are missing from this database; run PostgresStore.migrate() first",
+        "the ticketflow tables are missing from this database; run PostgresStore.migrate() "
+        "(on the command line, ticketflow migrate) first",
     )
 
 
@@ -959,8 +961,12 @@ def query_sql(query: TicketQuery, tenant: str) -> tuple[str, list[Any]]:
     return statement, parameters
 
 
-def _describe(conninfo: str) -> str:
-    """Name a database as ``postgresql://user@host:port/dbname``, never with its password."""
+def describe_dsn(conninfo: str) -> str:
+    """Name a database as ``postgresql://user@host:port/dbname``, never with its password.
+
+    Raises:
+        psycopg.ProgrammingError: ``conninfo`` does not parse.
+    """
     parts = conninfo_to_dict(conninfo)
     user = parts.get("user")
     host = parts.get("host") or parts.get("hostaddr") or "localhost"
@@ -969,9 +975,26 @@ def _describe(conninfo: str) -> str:
     return f"postgresql://{f'{user}@' if user else ''}{where}/{parts.get('dbname') or ''}"
 
 
-def _describe_bad(dsn: str) -> str:
-    """A connection string that does not parse, with anything after ``password`` hidden."""
-    return re.sub(r"(password\s*=\s*|:[^:@/]*@)\S*", r"\1***", dsn)
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>.*)@", re.DOTALL)
+"""A URL's scheme and its user information, up to the last ``@`` (a password may hold ``@``)."""
+_PASSWORD_KEY = re.compile(r"(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|\S*)", re.IGNORECASE)
+"""A ``password=`` keyword or URL parameter and its value, quoted or not."""
+
+
+def hide_password(dsn: str) -> str:
+    """A connection string as given, with any password in it written as ``***``.
+
+    For one that may not parse (so :func:`describe_dsn` cannot name it), or
+    that is not for PostgreSQL at all: the password after ``user:`` in a
+    URL, and the value of a ``password=`` keyword or URL parameter, are
+    hidden; what is left shows the caller what they wrote.
+    """
+
+    def userinfo(found: re.Match[str]) -> str:
+        user, colon, _password = found["userinfo"].partition(":")
+        return f"{found['scheme']}{user}{':***' if colon else ''}@"
+
+    return _PASSWORD_KEY.sub(r"\1***", _USERINFO.sub(userinfo, dsn, count=1))
 
 
 def _password(dsn: str) -> str | None:
