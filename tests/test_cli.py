@@ -267,3 +267,27 @@ def test_list_prints_control_characters_in_subjects_as_escapes(
     assert "\x1b" not in out
     assert "\x00" not in out
     assert not any(line.startswith("T-99") for line in out.splitlines())
+
+
+def test_sweep_asks_for_reschedule_when_the_schedule_is_out_of_date_and_reschedule_fixes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "demo.sqlite3"
+    assert main(["demo", "--quiet", "--db", str(database)]) == 0
+    with SQLiteStore(database) as store:  # as a database written before schedules were kept
+        store._connection().execute("UPDATE tickets SET next_due_at = NULL, schedule = NULL")
+        tickets = len(store)
+    capsys.readouterr()
+    sweep = ["sweep", "--db", str(database), "--now", "2026-01-26T08:00Z"]
+    assert main(sweep) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("ticketflow sweep: ticket ")
+    assert "`ticketflow reschedule`" in err
+    assert main(["reschedule", "--db", str(database), "--batch", "7"]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith(f"rescheduled {tickets} tickets under rule set r1-")
+    assert main(["reschedule", "--db", str(database)]) == 0
+    assert capsys.readouterr().out.startswith("rescheduled 0 tickets")
+    assert main(sweep) == 0
+    assert "auto_close" in capsys.readouterr().out.splitlines()[-1]

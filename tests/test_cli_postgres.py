@@ -307,3 +307,15 @@ def test_python_dash_m_prints_one_line_and_no_password_for_an_unreachable_server
         "ticketflow list: store 'postgresql://127.0.0.1:9/test': no connection"
     )
     assert done.stderr.count("\n") == 1, done.stderr
+
+
+def test_reschedule_on_postgres_stores_each_tickets_schedule_once(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant = new_tenant()
+    assert _run(capsys, "demo", *DAYS, "--db", database, "--tenant", tenant)[0] == 0
+    code, out, err = _run(capsys, "reschedule", "--db", database, "--tenant", tenant)
+    assert (code, err) == (0, "")
+    assert out.startswith("rescheduled 0 tickets under rule set r1-")  # the demo kept them
+    code, out, _err = _run(capsys, "sweep", "--db", database, "--tenant", tenant, "--now", LATER)
+    assert code == 0

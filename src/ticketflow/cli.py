@@ -154,6 +154,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="print what would fire; change nothing"
     )
     sweep.add_argument("--limit", type=_positive, help="stop after this many firings")
+    rescheduling = commands.add_parser(
+        "reschedule",
+        help="store every ticket's next due instant under the default rules",
+        description="Store every ticket's next due instant under the default automation "
+        "rules, a batch at a time: needed once after the rules change and after upgrading a "
+        "database written before schedules were stored (sweep says so).  Interrupted, it "
+        "resumes where it stopped.",
+    )
+    _database_options(rescheduling)
+    rescheduling.add_argument(
+        "--batch", type=_positive, default=500, help="tickets read at a time (default 500)"
+    )
     reporting = commands.add_parser(
         "report", help="print metrics of a database: response, resolution, reopens"
     )
@@ -295,6 +307,14 @@ def _sweep(args: argparse.Namespace) -> None:
     print(f"{verb} at {report.at:%Y-%m-%d %H:%M} UTC: {counts}")
 
 
+def _reschedule(args: argparse.Namespace) -> None:
+    with _database(args).existing() as store:
+        desk = Helpdesk(store=store)
+        count = desk.reschedule(batch=args.batch, progress=_Progress())
+    plural = "" if count == 1 else "s"
+    print(f"rescheduled {count} ticket{plural} under rule set {desk.rules_fingerprint}")
+
+
 def _history(args: argparse.Namespace) -> None:
     with _database(args).existing() as store:
         events = store.history(args.ticket_id)
@@ -337,6 +357,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "report":
             with _database(args).existing() as store:
                 print(without_repeats(Helpdesk(store=store).metrics()).table())
+        elif args.command == "reschedule":
+            _reschedule(args)
         elif args.command == "migrate":
             print(_database(args).migrate())
     except TicketflowError as error:
