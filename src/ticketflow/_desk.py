@@ -47,7 +47,7 @@ from ticketflow._validate import tag_set
 from ticketflow._workflow import Workflow
 from ticketflow.rules import Due, Rule, RuleReport, default_rules
 from ticketflow.rules._context import Context
-from ticketflow.rules._sweep import Progress, Sweep, unique_rules
+from ticketflow.rules._sweep import BATCH, Progress, Sweep, unique_rules
 from ticketflow.sla import QueueEntry, SLAPolicy, SLAState, sla_rules
 from ticketflow.sla._measure import SLAClocks
 from ticketflow.sla._queue import work_queue
@@ -530,32 +530,46 @@ class Helpdesk:
         dry_run: bool = False,
         limit: int | None = None,
         progress: Progress | None = None,
+        batch: int = BATCH,
+        stop: Callable[[], bool] | None = None,
     ) -> RuleReport:
         """Apply the automation rules at the clock's now; return what fired.
 
-        Each enabled rule asks the store for its candidates (an indexed query,
-        so a sweep costs in proportion to the tickets that are due), checks
-        its condition on each, and acts as the system actor, through the
-        policy and the workflow like any command.  A rule acts at most once
-        per ticket and episode: the ledger entry is committed with the action,
-        so sweeping again, later, or from another process at the same time
-        never repeats it.  Each ticket's history and SLA clocks are read at
-        most once per sweep.
+        Reads only the tickets whose stored next due instant has come (an
+        indexed query, so a sweep costs what is due, not what is stored),
+        ``batch`` at a time: each batch is claimed and fired on in one store
+        transaction, each firing in its own savepoint, and the hooks run once
+        the batch has committed.  Any number of processes may sweep at once:
+        each due ticket is claimed by one of them (``FOR UPDATE SKIP LOCKED``
+        on PostgreSQL, the write lock on SQLite), and a killed one leaves
+        nothing claimed.  A batch that fails rolls back whole and its tickets
+        are fired one to a transaction, a ticket that fails alone reported as
+        a skip.  Each rule acts as the system actor, through the policy and
+        the workflow like any command, at most once per ticket and episode:
+        the ledger entry is committed with the action.  Rules whose
+        conditions do not predict are checked on their candidates after.
 
         Args:
             dry_run: compute what would fire, commit nothing (each rule is
                 tried on the tickets as stored, so a firing that an earlier
                 rule's action would prevent is listed too).
             limit: stop after this many firings.
-            progress: called as ``progress(rule, done, candidates)`` while sweeping.
+            progress: called as ``progress(what, done, total)`` while sweeping.
+            batch: how many due tickets to claim and fire on in one transaction.
+            stop: asked before each batch; the sweep ends when it returns True
+                (what ``ticketflow worker`` does on SIGTERM).
 
         Returns:
             The firings, and the firings the workflow or the policy refused.
 
         Raises:
-            InvalidInput: ``limit`` or ``progress`` is malformed.
+            InvalidInput: ``limit``, ``progress``, ``batch`` or ``stop`` is malformed.
+            ScheduleOutOfDate: stored tickets were scheduled by other rules
+                (run :meth:`reschedule`); nothing was fired.
         """
-        return self._sweep.run(dry_run=dry_run, limit=limit, progress=progress)
+        return self._sweep.run(
+            dry_run=dry_run, limit=limit, progress=progress, batch=batch, stop=stop
+        )
 
     def reschedule(self, *, batch: int = 500, progress: Progress | None = None) -> int:
         """Store every ticket's next due instant under this desk's rules; return how many.

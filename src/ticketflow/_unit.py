@@ -11,7 +11,9 @@ rules sweep and workflow migrations all commit through here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import NamedTuple, TypeVarTuple
 
@@ -78,7 +80,7 @@ class UnitOfWork:
             conflict before the conflict is raised.
     """
 
-    __slots__ = ("clock", "hooks", "plan", "retries", "store")
+    __slots__ = ("_local", "clock", "hooks", "plan", "retries", "store")
 
     def __init__(self, store: Store, clock: Clock, hooks: list[Hook], retries: int) -> None:
         whole_number(retries, "retries")
@@ -88,6 +90,33 @@ class UnitOfWork:
         self.retries = retries
         self.plan: Plan = _unscheduled
         """Computes each commit's schedule; the owner sets it from its rules."""
+        self._local = threading.local()  # the batch this thread runs, if any
+
+    @contextmanager
+    def batch(self, failed: list[HookFailed]) -> Iterator[None]:
+        """Commit everything run inside in one store transaction; then run the hooks.
+
+        Each commit inside is its own savepoint of the batch (``Store.batch``),
+        so a conflict undoes only itself and is retried as ever.  The hooks of
+        the commits run once the batch has committed, in order, their failures
+        added to ``failed``; a batch that rolls back (an error leaves the
+        block) runs none, since nothing it did was kept.
+        """
+        if getattr(self._local, "deferred", None) is not None:
+            yield  # a batch inside a batch joins it
+            return
+        deferred: list[tuple[Ticket, HistoryEvent]] = []
+        self._local.deferred = deferred
+        try:
+            with self.store.batch():
+                yield
+        finally:
+            self._local.deferred = None
+        for ticket, event in deferred:
+            try:
+                self.notify(ticket, event)
+            except HookFailed as failure:
+                failed.append(failure)
 
     def now(self, ticket: Ticket | None = None) -> datetime:
         """The clock's time, never earlier than ``ticket``'s last update.
@@ -161,7 +190,10 @@ class UnitOfWork:
                 if attempt > self.retries:
                     raise
                 continue
-            if self.hooks:
+            deferred = getattr(self._local, "deferred", None)
+            if deferred is not None:
+                deferred.append((change.ticket, change.event))
+            elif self.hooks:
                 try:
                     self.notify(change.ticket, change.event)
                 except HookFailed as failure:

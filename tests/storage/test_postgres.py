@@ -34,6 +34,7 @@ from ticketflow.storage import (
     ORDER_FIELDS,
     LedgerEntry,
     PostgresStore,
+    Schedule,
     Store,
     TicketQuery,
     _postgres,
@@ -462,3 +463,60 @@ def test_without_psycopg_the_store_names_the_extra_to_install(
     monkeypatch.setattr(_postgres, "_MISSING", ImportError("No module named 'psycopg'"))
     with pytest.raises(StorageError, match=r"ticketflow\[postgres\]"):
         PostgresStore("postgresql://127.0.0.1/test")
+
+
+def test_a_claim_skips_the_tickets_another_batch_claimed(pool: ConnectionPool) -> None:
+    tenant = new_tenant()
+    first, second = (PostgresStore(pool=pool, tenant=tenant) for _ in range(2))
+    ids = []
+    for hours in range(6):
+        ticket, event = WORKFLOW.create(
+            first.new_id(), Actor.customer("ana@example.com"), START, subject="S",
+            description="d", requester=Contact(name="Ana", email="ana@example.com"),
+        )  # fmt: skip
+        first.create(ticket, event, schedule=Schedule(START + timedelta(hours=hours), "r1-x"))
+        ids.append(ticket.id)
+    now = START + timedelta(days=1)
+    with first.batch():
+        claimed = [ticket.id for _, ticket in first.due(now, limit=4, claim=True)]
+        assert claimed == ids[:4]
+        with second.batch():
+            others = [ticket.id for _, ticket in second.due(now, limit=10, claim=True)]
+            assert others == ids[4:]  # skipped, not waited for
+    with second.batch():  # the first batch ended: its claims with it
+        assert len(second.due(now, limit=10, claim=True)) == len(ids)
+
+
+def test_several_sweepers_on_postgres_fire_each_due_ticket_once(database: str) -> None:
+    import threading  # noqa: PLC0415
+
+    from ticketflow import Helpdesk, ManualClock  # noqa: PLC0415
+
+    tenant = new_tenant()
+    clock = ManualClock(START)
+    with PostgresStore(database, tenant=tenant) as store:
+        desk = Helpdesk(store=store, clock=clock)
+        ids = []
+        for number in range(30):
+            ticket = desk.open(subject=f"S{number}", description="d",
+                               requester=Contact(name="Ana", email="ana@example.com"))  # fmt: skip
+            desk.reply(ticket.id, Actor.agent("a-1"), "Which client?")
+            ids.append(ticket.id)
+    clock.advance(timedelta(days=2))
+    fired: list[str] = []
+
+    def sweep() -> None:
+        with PostgresStore(database, tenant=tenant, max_connections=2) as own:
+            report = Helpdesk(store=own, clock=clock).run_rules(batch=4)
+            fired.extend(firing.ticket_id for firing in report.fired)
+
+    threads = [threading.Thread(target=sweep) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(fired) == sorted(ids)
+    with PostgresStore(database, tenant=tenant) as store:
+        for ticket_id in ids:
+            names = [event.name for event in store.history(ticket_id)]
+            assert names.count("remind") == 1

@@ -79,15 +79,32 @@ class _Run:
     dry_run: bool
     limit: int | None
     progress: Progress | None
+    stop: Callable[[], bool] | None = None
     fired: list[Firing] = attrs.Factory(list)
     skipped: list[Skip] = attrs.Factory(list)
     failed: list[HookFailed] = attrs.Factory(list)
     contexts: dict[str, Context] = attrs.Factory(dict)
+    done: int = 0
 
     @property
     def full(self) -> bool:
         """Whether the sweep fired as many as its limit allows."""
         return self.limit is not None and len(self.fired) >= self.limit
+
+    @property
+    def over(self) -> bool:
+        """Whether the sweep is full or was told to stop."""
+        return self.full or (self.stop is not None and bool(self.stop()))
+
+    def marks(self) -> tuple[int, int, int]:
+        """How much the sweep has reported so far, to undo a batch that rolls back."""
+        return len(self.fired), len(self.skipped), len(self.failed)
+
+    def undo(self, marks: tuple[int, int, int], page: list[tuple[datetime, Ticket]]) -> None:
+        """Forget what a rolled-back batch reported, and the contexts of its tickets."""
+        del self.fired[marks[0] :], self.skipped[marks[1] :], self.failed[marks[2] :]
+        for _at, ticket in page:
+            self.contexts.pop(ticket.id, None)
 
 
 def _check_arguments(dry_run: object, limit: object, progress: object) -> None:
@@ -98,8 +115,12 @@ def _check_arguments(dry_run: object, limit: object, progress: object) -> None:
         raise InvalidInput("progress", progress, "None or a function (rule, done, total)")
 
 
-_PAGE = 200
-"""How many due tickets a sweep reads at a time."""
+BATCH = 100
+"""How many due tickets a sweep claims and fires on in one transaction, by default."""
+
+_EVERY_RULE = "*"
+"""The rule a skip names when a ticket failed as a whole (its batch of one rolled back)."""
+
 
 _Refused = (IllegalTransition, PermissionDenied, InvalidInput, ConcurrencyConflict)
 """What stops one rule on one ticket without stopping the sweep: it is reported as a skip."""
@@ -149,23 +170,37 @@ class Sweep:
             raise ScheduleOutOfDate(stale[0].id, found, self.scheduler.fingerprint)
 
     def run(
-        self, *, dry_run: bool = False, limit: int | None = None, progress: Progress | None = None
+        self,
+        *,
+        dry_run: bool = False,
+        limit: int | None = None,
+        progress: Progress | None = None,
+        batch: int = BATCH,
+        stop: Callable[[], bool] | None = None,
     ) -> RuleReport:
         """Apply every enabled rule at the clock's now; return what fired (see ``run_rules``).
 
         The rules whose conditions predict act on the tickets the stored
-        schedule says are due, read a page at a time in order of their due
-        instant; each due ticket is tried against every such rule, in order.
-        The other rules then act on the candidates their store queries find.
+        schedule says are due: ``batch`` of them at a time are claimed and
+        fired in one store transaction (each firing in its own savepoint, the
+        hooks run once the batch has committed), so sweepers in several
+        processes share the due tickets and a killed one leaves nothing
+        claimed.  The other rules then act on the candidates their store
+        queries find.  ``stop`` is asked before each batch.
         """
         _check_arguments(dry_run, limit, progress)
+        whole_number(batch, "batch")
+        if batch < 1:
+            raise InvalidInput("batch", batch, "a whole number of at least 1")
+        if stop is not None and not callable(stop):
+            raise InvalidInput("stop", stop, "None or a function telling the sweep to stop")
         now = self.unit.now()
         self.check_schedule()
-        run = _Run(now, dry_run, limit, progress)
+        run = _Run(now, dry_run, limit, progress, stop)
         if self.scheduler.scheduled:
-            self._due(run)
+            self._due(run, batch)
         for rule in self.scheduler.unscheduled:
-            if run.full:
+            if run.over:
                 break
             candidates = self.unit.store.query(rule.candidates(now, self.workflow))
             for done, candidate in enumerate(candidates, start=1):
@@ -179,30 +214,85 @@ class Sweep:
             raise HookFailed.of(run.failed, report)
         return report
 
-    def _due(self, run: _Run) -> None:
-        """Try the scheduled rules on every due ticket, a page at a time."""
+    def _due(self, run: _Run, size: int) -> None:
+        """Try the scheduled rules on every due ticket, a batch at a time."""
         store = self.unit.store
         total = store.count_due(run.now) if run.progress is not None else 0
         after: tuple[datetime, str] | None = None
-        done = 0
-        while not run.full:
-            page = store.due(run.now, limit=_PAGE, after=after)
+        while not run.over:
+            page = self._batch(run, size, after)
             if not page:
                 return
             after = (page[-1][0], page[-1][1].id)
+            if run.progress is not None:
+                run.done += len(page)
+                run.progress("due tickets", run.done, max(total, run.done))
+
+    def _batch(
+        self, run: _Run, size: int, after: tuple[datetime, str] | None
+    ) -> list[tuple[datetime, Ticket]]:
+        """Claim up to ``size`` due tickets and fire on them in one transaction; return them.
+
+        If the batch fails (a fault of one ticket, or of the store), it rolls
+        back whole and its tickets are tried again one to a transaction: a
+        ticket that fails alone is reported as a skip and the rest go on.
+        """
+        store = self.unit.store
+        if run.dry_run:
+            page = store.due(run.now, limit=size, after=after)
             for _at, ticket in page:
                 if run.full:
-                    return
-                acted = False
-                for rule in self.scheduler.scheduled:
+                    break
+                self._visit(run, ticket)
+            return page
+        page = []
+        marks = run.marks()
+        try:
+            with self.unit.batch(run.failed):
+                page = store.due(run.now, limit=size, after=after, claim=True)
+                for _at, ticket in page:
                     if run.full:
                         break
-                    acted = self._try(run, rule, ticket) or acted
-                if not acted and not run.dry_run:
-                    self._settle(run, ticket.id)
-                done += 1
-                if run.progress is not None:
-                    run.progress("due tickets", done, max(total, done))
+                    self._visit(run, ticket)
+        except Exception as error:
+            run.undo(marks, page)
+            if not page:
+                raise  # the claim itself failed: the store is at fault, not a ticket
+            self._one_by_one(run, page, error)
+        return page
+
+    def _one_by_one(
+        self, run: _Run, page: list[tuple[datetime, Ticket]], error: Exception
+    ) -> None:
+        """Fire on each ticket of a failed batch in a transaction of its own."""
+        failures = 0
+        for at, ticket in page:
+            if run.full:
+                return
+            marks = run.marks()
+            try:
+                with self.unit.batch(run.failed):
+                    # As stored now: it may have moved since the failed batch read it.
+                    self._visit(run, self.unit.store.get(ticket.id))
+            except TicketNotFound:
+                continue  # purged meanwhile
+            except Exception as alone:  # noqa: BLE001 - reported as a skip, the rest go on
+                run.undo(marks, [(at, ticket)])
+                reason = f"{type(alone).__name__}: {alone}"
+                run.skipped.append(Skip(_EVERY_RULE, ticket.id, reason))
+                failures += 1
+        if failures == len(page):
+            raise error  # every ticket failed alone too: the store is at fault
+
+    def _visit(self, run: _Run, ticket: Ticket) -> None:
+        """Try every scheduled rule on a due ticket; store its schedule if none acted."""
+        acted = False
+        for rule in self.scheduler.scheduled:
+            if run.full:
+                break
+            acted = self._try(run, rule, ticket) or acted
+        if not acted and not run.dry_run:
+            self._settle(run, ticket.id)
 
     def _try(self, run: _Run, rule: Rule, ticket: Ticket) -> bool:
         """Try ``rule`` on ``ticket``; whether it fired or was refused."""

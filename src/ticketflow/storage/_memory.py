@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from ticketflow._errors import ConcurrencyConflict, TicketNotFound
@@ -29,12 +30,13 @@ class MemoryStore:
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._tickets: dict[str, Ticket] = {}
         self._history: dict[str, list[HistoryEvent]] = {}
         self._ledger: set[tuple[str, str, datetime]] = set()
         self._schedules: dict[str, Schedule] = {}
         self._ids = itertools.count(1)
+        self._undo: _Undo | None = None  # the open batch's, touched under the lock only
 
     def new_id(self) -> str:
         """Return ``T-n`` for the next n."""
@@ -58,6 +60,7 @@ class MemoryStore:
             existing = self._tickets.get(ticket.id)
             if existing is not None:
                 raise ConcurrencyConflict(ticket.id, 0, existing.version)
+            self._before(ticket.id)
             self._tickets[ticket.id] = ticket
             self._history[ticket.id] = [event]
             self._schedules[ticket.id] = schedule
@@ -85,11 +88,14 @@ class MemoryStore:
                 raise ConcurrencyConflict(
                     ticket.id, expected_version, None if stored is None else stored.version
                 )
+            self._before(ticket.id)
             self._tickets[ticket.id] = ticket
             self._history[ticket.id].append(event)
             self._schedules[ticket.id] = schedule
             if keys:
                 self._ledger |= keys
+                if self._undo is not None:
+                    self._undo.added |= keys
 
     def schedule(self, ticket_id: str) -> Schedule:
         """Return the ticket's schedule."""
@@ -107,9 +113,17 @@ class MemoryStore:
             )
 
     def due(
-        self, now: datetime, *, limit: int, after: tuple[datetime, str] | None = None
+        self,
+        now: datetime,
+        *,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+        claim: bool = False,
     ) -> list[tuple[datetime, Ticket]]:
-        """The due tickets, found by a scan: a memory store is small."""
+        """The due tickets, found by a scan: a memory store is small.
+
+        A claim needs nothing more: batches, which claim, run one at a time.
+        """
         now, after = check_page(now, limit, after)
         keys = [key for key in self._due(now) if after is None or key > after][:limit]
         with self._lock:
@@ -118,6 +132,35 @@ class MemoryStore:
                 for at, ticket_id in keys
                 if ticket_id in self._tickets
             ]
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Hold the store for the block; an error leaving it undoes every write made inside.
+
+        Other threads' writes wait until the batch ends, as they wait for
+        SQLite's write lock.
+        """
+        with self._lock:
+            if self._undo is not None:
+                yield  # a batch inside a batch joins it
+                return
+            self._undo = undo = _Undo()
+            try:
+                yield
+            except BaseException:
+                undo.restore(self)
+                raise
+            finally:
+                self._undo = None
+
+    def _before(self, ticket_id: str) -> None:
+        """Inside a batch, keep the ticket's state before its first write, to undo it."""
+        if self._undo is not None and ticket_id not in self._undo.tickets:
+            self._undo.tickets[ticket_id] = (
+                self._tickets.get(ticket_id),
+                list(self._history.get(ticket_id, ())),
+                self._schedules.get(ticket_id),
+            )
 
     def count_due(self, now: datetime) -> int:
         """How many tickets are due at ``now``."""
@@ -147,6 +190,7 @@ class MemoryStore:
             stored = self._tickets.get(ticket_id)
             if stored is None or stored.version != expected_version:
                 return False
+            self._before(ticket_id)
             self._schedules[ticket_id] = schedule
             return True
 
@@ -177,13 +221,41 @@ class MemoryStore:
                 raise TicketNotFound(ticket_id)
             if stored.version != expected_version:
                 raise ConcurrencyConflict(ticket_id, expected_version, stored.version)
+            self._before(ticket_id)
             del self._tickets[ticket_id]
             del self._history[ticket_id]
             del self._schedules[ticket_id]
-            self._ledger = {key for key in self._ledger if key[1] != ticket_id}
+            kept = {key for key in self._ledger if key[1] != ticket_id}
+            if self._undo is not None:
+                self._undo.removed |= self._ledger - kept
+            self._ledger = kept
 
     def __len__(self) -> int:
         return len(self._tickets)
 
     def __repr__(self) -> str:
         return f"<MemoryStore: {len(self._tickets)} tickets>"
+
+
+class _Undo:
+    """What a batch changed: each ticket's state before its first write, and the ledger."""
+
+    __slots__ = ("added", "removed", "tickets")
+
+    def __init__(self) -> None:
+        self.tickets: dict[str, tuple[Ticket | None, list[HistoryEvent], Schedule | None]] = {}
+        self.added: set[tuple[str, str, datetime]] = set()
+        self.removed: set[tuple[str, str, datetime]] = set()
+
+    def restore(self, store: MemoryStore) -> None:
+        """Put every ticket the batch wrote back as it was, and the ledger."""
+        for ticket_id, (ticket, history, schedule) in self.tickets.items():
+            if ticket is None or schedule is None:
+                store._tickets.pop(ticket_id, None)
+                store._history.pop(ticket_id, None)
+                store._schedules.pop(ticket_id, None)
+            else:
+                store._tickets[ticket_id] = ticket
+                store._history[ticket_id] = history
+                store._schedules[ticket_id] = schedule
+        store._ledger = (store._ledger - self.added) | self.removed

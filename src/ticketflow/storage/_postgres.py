@@ -317,6 +317,20 @@ class PostgresStore:
             _BOUND.reset(token)
 
     @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction for the block, each call in a savepoint; claims last until its end.
+
+        On the store's own pool a connection is taken for the block; on a
+        host's pool, likewise; inside :meth:`using` (or another batch) the
+        block joins the transaction already bound.
+        """
+        if id(self) in _BOUND.get():
+            yield
+            return
+        with self._transaction(several=True) as connection, self.using(connection):
+            yield
+
+    @contextmanager
     def _transaction(
         self, *, checked: bool = True, several: bool = False
     ) -> Iterator[psycopg.Connection[Any]]:
@@ -673,9 +687,18 @@ class PostgresStore:
             raise damaged_row(self._name, ticket_id, error) from None
 
     def due(
-        self, now: datetime, *, limit: int, after: tuple[datetime, str] | None = None
+        self,
+        now: datetime,
+        *,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+        claim: bool = False,
     ) -> list[tuple[datetime, Ticket]]:
-        """The due tickets, in (next due instant, id) order, read through their index."""
+        """The due tickets, in (next due instant, id) order, read through their index.
+
+        ``claim=True`` locks their rows (``FOR UPDATE SKIP LOCKED``) until the
+        :meth:`batch` ends: another batch's claim skips them rather than wait.
+        """
         instant, start = check_page(now, limit, after)
         where = "next_due_at <= %s"
         parameters: list[Any] = [self._tenant, time_in(instant)]
@@ -687,7 +710,7 @@ class PostgresStore:
         statement = (
             f"SELECT next_due_at, {', '.join(COLUMNS)} FROM ticketflow_tickets "  # noqa: S608
             f"WHERE tenant = %s AND next_due_at IS NOT NULL AND {where} "
-            "ORDER BY next_due_at, id LIMIT %s"
+            "ORDER BY next_due_at, id LIMIT %s" + (" FOR UPDATE SKIP LOCKED" if claim else "")
         )
         with self._transaction() as connection:
             rows = connection.execute(statement, (*parameters, limit)).fetchall()

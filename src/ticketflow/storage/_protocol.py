@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -85,14 +86,33 @@ class Store(Protocol):
         ...
 
     def due(
-        self, now: datetime, *, limit: int, after: tuple[datetime, str] | None = None
+        self,
+        now: datetime,
+        *,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+        claim: bool = False,
     ) -> list[tuple[datetime, Ticket]]:
         """Return up to ``limit`` tickets whose next due instant is at or before ``now``.
 
         Each with that instant, ordered by it and then by id, starting past
         ``after`` (an instant and an id, as the last pair of the previous
         page), so a sweep pages through them; served by an index, so its cost
-        follows the due tickets, not all of them.
+        follows the due tickets, not all of them.  With ``claim=True``, inside
+        :meth:`batch`, the tickets returned are claimed until the batch ends:
+        no other batch's claim returns them meanwhile (it skips them, it does
+        not wait), so sweepers in several processes share the due tickets.
+        """
+        ...
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Run the calls made inside the block in one transaction, committed when it ends.
+
+        Each write inside runs in its own savepoint: one that raises (a
+        conflict) undoes only itself, and the block carries on.  An error
+        leaving the block rolls every write of the block back.  Claims
+        (``due(claim=True)``) last until the block ends, so a process that
+        dies leaves nothing claimed.  A batch inside a batch joins it.
         """
         ...
 

@@ -238,7 +238,7 @@ class SQLiteStore:
         self._timeout = float(timeout)
         self._uri = None if self._memory else self._read_only_uri(Path(self._path))
         self._local = threading.local()
-        self._lock = threading.Lock()  # serialises the one connection of ":memory:"
+        self._lock = threading.RLock()  # serialises the one connection of ":memory:"
         self._connections: list[sqlite3.Connection] = []
         self._written: dict[str, tuple[tuple[Any, ...], Ticket]] = {}
         try:
@@ -351,10 +351,30 @@ class SQLiteStore:
             return False
 
     @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One write transaction for the block (the write lock held); a savepoint per write."""
+        if getattr(self._local, "batch", False):
+            yield
+            return
+        with self._write():
+            self._local.batch = True
+            try:
+                yield
+            finally:
+                self._local.batch = False
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: the write lock first, then all or nothing."""
+        """A write transaction: the write lock first, then all or nothing.
+
+        Inside :meth:`batch`, a savepoint in the batch's transaction instead.
+        """
         connection = self._connection()
         with self._lock if self._memory else _NO_LOCK:
+            if getattr(self._local, "batch", False):
+                with self._savepoint(connection):
+                    yield connection
+                return
             try:
                 connection.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as error:
@@ -368,6 +388,22 @@ class SQLiteStore:
             except BaseException:
                 _roll_back(connection)
                 raise
+
+    @contextmanager
+    def _savepoint(self, connection: sqlite3.Connection) -> Iterator[None]:
+        try:
+            connection.execute("SAVEPOINT ticketflow_write")
+        except sqlite3.Error as error:
+            raise self._translate(error) from None
+        try:
+            yield
+            connection.execute("RELEASE ticketflow_write")
+        except sqlite3.Error as error:
+            _roll_back_to(connection)
+            raise self._translate(error) from None
+        except BaseException:
+            _roll_back_to(connection)
+            raise
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -608,9 +644,18 @@ class SQLiteStore:
             raise damaged_row(self._path, ticket_id, error) from None
 
     def due(
-        self, now: datetime, *, limit: int, after: tuple[datetime, str] | None = None
+        self,
+        now: datetime,
+        *,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+        claim: bool = False,
     ) -> list[tuple[datetime, Ticket]]:
-        """The due tickets, in (next due instant, id) order, read through their index."""
+        """The due tickets, in (next due instant, id) order, read through their index.
+
+        A claim needs nothing more: a batch holds the database's one write
+        lock, so no other batch reads the due tickets until it ends.
+        """
         instant, start = check_page(now, limit, after)
         where = "next_due_at <= ?"
         parameters: list[Any] = [time_in(instant)]
@@ -766,6 +811,13 @@ def _writable(path: Path) -> bool:
         return bool(path.stat().st_mode & 0o222) and os.access(path, os.W_OK)
     except OSError:
         return False
+
+
+def _roll_back_to(connection: sqlite3.Connection) -> None:
+    """Undo the writes since the savepoint; the batch's transaction goes on."""
+    with suppress(sqlite3.Error):
+        connection.execute("ROLLBACK TO ticketflow_write")
+        connection.execute("RELEASE ticketflow_write")
 
 
 def _roll_back(connection: sqlite3.Connection) -> None:

@@ -65,6 +65,10 @@ _SETTINGS = settings(
 )
 
 
+class _Abandoned(Exception):
+    """Raised inside a batch to leave it with an error."""
+
+
 def _opened(
     store: Store, ticket_id: str | None = None, schedule: Schedule = UNSCHEDULED
 ) -> tuple[Ticket, HistoryEvent]:
@@ -421,6 +425,39 @@ class StoreContract:
             )
             law(not store.reschedule("T-none", 1, UNSCHEDULED), "nor for an unknown ticket")
             law(store.schedule(first) == planned, "the schedule is as it was")
+
+    def test_a_batch_commits_together_and_an_error_leaving_it_undoes_it_all(self) -> None:
+        with self.fresh() as store:
+            first, _ = _opened(store)
+            second, _ = _opened(store)
+            replied, reply = _reply(first)
+            answered, answer = _reply(second)
+            try:
+                with store.batch():
+                    store.commit(replied, reply, first.version, schedule=Schedule(START, "r1-x"))
+                    stale, stale_event = _reply(first, minutes=9)
+                    try:
+                        store.commit(stale, stale_event, first.version)
+                    except ConcurrencyConflict:
+                        pass
+                    else:
+                        raise AssertionError("a stale commit in a batch was accepted")
+                    law(store.get(first.id) == replied, "a conflict undoes only itself")
+                    store.commit(answered, answer, second.version)
+                    law(store.get(second.id) == answered, "a batch reads its own writes")
+                    raise _Abandoned
+            except _Abandoned:
+                pass
+            law(store.get(first.id) == first, "an error leaving a batch undoes its writes")
+            law(store.get(second.id) == second, "every one of them")
+            law(store.schedule(first.id) == UNSCHEDULED, "the schedules too")
+            law(len(store.history(first.id)) == 1, "and the histories")
+            with store.batch():
+                store.commit(replied, reply, first.version)
+                with store.batch():  # a batch inside a batch joins it
+                    store.commit(answered, answer, second.version)
+            law(store.get(first.id) == replied, "a batch that ends well keeps its writes")
+            law(store.get(second.id) == answered, "the inner one's too")
 
     # -- values no store can keep, and the widest ones every store keeps -------
 
