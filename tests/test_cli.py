@@ -291,3 +291,65 @@ def test_sweep_asks_for_reschedule_when_the_schedule_is_out_of_date_and_reschedu
     assert capsys.readouterr().out.startswith("rescheduled 0 tickets")
     assert main(sweep) == 0
     assert "auto_close" in capsys.readouterr().out.splitlines()[-1]
+
+
+def _waiting_file(path: Path, count: int) -> list[str]:
+    store = SQLiteStore(path)
+    desk = Helpdesk(store=store, clock=ManualClock(START))
+    ids = []
+    for number in range(count):
+        ticket = desk.open(subject=f"S{number}", description="d", requester=ANA)
+        desk.reply(ticket.id, Actor.agent("a-1"), "Which client?")
+        ids.append(ticket.id)
+    store.close()
+    return ids
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_the_worker_sweeps_until_a_signal_then_finishes_and_exits_0(
+    tmp_path: Path, signal_name: str
+) -> None:
+    import signal  # noqa: PLC0415
+
+    database = tmp_path / "tickets.sqlite3"
+    ids = _waiting_file(database, 6)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "ticketflow", "worker", "--db", str(database),
+         "--interval", "100ms", "--batch", "4"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert worker.stdout is not None
+    assert worker.stdout.readline().startswith("ticketflow worker: sweeping every 0.1s, 4 a batch")
+    fired = worker.stdout.readline()  # the first sweep: a reminder for each, and more
+    assert " UTC fired " in fired
+    assert "remind_customer 6" in fired
+    worker.send_signal(getattr(signal, signal_name))
+    out, err = worker.communicate(timeout=30)
+    assert worker.returncode == 0, err
+    assert out.splitlines()[-1] == "ticketflow worker: stopped"
+    assert err == f"ticketflow worker: {signal_name}, stopping\n"
+    with SQLiteStore(database) as store:
+        for ticket_id in ids:
+            names = [event.name for event in store.history(ticket_id)]
+            assert names.count("remind") == 1
+
+
+@pytest.mark.parametrize("pause", ["0s", "soon", "-5s", "2d", "nan", "86401"])
+def test_the_worker_refuses_a_pause_it_cannot_keep(
+    tmp_path: Path, pause: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["worker", "--db", str(tmp_path / "t.sqlite3"), f"--interval={pause}"])
+    assert exited.value.code == 2
+    assert "expected a pause such as 30s, 5m or 500ms" in capsys.readouterr().err
+
+
+def test_a_worker_on_a_database_scheduled_by_other_rules_stops_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "tickets.sqlite3"
+    _waiting_file(database, 1)
+    with SQLiteStore(database) as store:
+        store._connection().execute("UPDATE tickets SET schedule = 'r1-other'")
+    assert main(["worker", "--db", str(database), "--interval", "1s"]) == 2
+    assert "`ticketflow reschedule`" in capsys.readouterr().err

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,11 +24,19 @@ from ticketflow._definition import guard_names, read_file, workflow_from_dict
 from ticketflow._demo import START, run_demo, without_repeats
 from ticketflow._desk import Helpdesk
 from ticketflow._display import printable
-from ticketflow._errors import InvalidInput, InvalidWorkflow, TicketflowError
+from ticketflow._errors import (
+    HookFailed,
+    InvalidInput,
+    InvalidWorkflow,
+    ScheduleOutOfDate,
+    StorageError,
+    TicketflowError,
+)
 from ticketflow._guards import builtin_guards
 from ticketflow._ticket import Ticket
 from ticketflow._version import __version__
 from ticketflow._workflow import Workflow
+from ticketflow.rules import RuleReport
 
 
 def _whole(value: str) -> int:
@@ -58,6 +68,26 @@ def _days(value: str) -> int:
         msg = f"expected a number of days from 1 to {MAX_DAYS}, got {value!r}"
         raise argparse.ArgumentTypeError(msg)
     return number
+
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_LONGEST_INTERVAL = 86_400.0
+"""The longest pause between two sweeps of ``ticketflow worker``: a day."""
+
+
+def _interval(value: str) -> float:
+    """Read ``--interval``: seconds, or a number with ms, s, m or h (``30s``, ``5m``)."""
+    expected = f"expected a pause such as 30s, 5m or 500ms, up to {_LONGEST_INTERVAL:.0f}s"
+    text = value.strip().lower()
+    unit = next((unit for unit in ("ms", "s", "m", "h") if text.endswith(unit)), "")
+    try:
+        seconds = float(text[: len(text) - len(unit)]) * _UNITS.get(unit, 1.0)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= _LONGEST_INTERVAL:  # NaN too
+        msg = f"{expected}, got {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return seconds
 
 
 _EARLIEST_YEAR = 1000
@@ -154,6 +184,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="print what would fire; change nothing"
     )
     sweep.add_argument("--limit", type=_positive, help="stop after this many firings")
+    working = commands.add_parser(
+        "worker",
+        help="sweep the default rules again and again until stopped (SIGTERM or Ctrl-C)",
+        description="Run the default automation rules every --interval, claiming due "
+        "tickets --batch at a time, until SIGTERM or SIGINT: the batch under way is "
+        "finished, then the worker exits 0.  Any number of workers may run against one "
+        "database; each due ticket is fired once.  A sweep that fails (the database is "
+        "away) is reported and tried again at the next interval.",
+    )
+    _database_options(working)
+    working.add_argument(
+        "--interval",
+        type=_interval,
+        default=30.0,
+        metavar="PAUSE",
+        help="the pause between sweeps: 30s (the default), 5m, 500ms",
+    )
+    working.add_argument(
+        "--batch", type=_positive, default=100, help="due tickets fired per transaction"
+    )
     rescheduling = commands.add_parser(
         "reschedule",
         help="store every ticket's next due instant under the default rules",
@@ -300,11 +350,50 @@ def _sweep(args: argparse.Namespace) -> None:
             f"{printable(skip.ticket_id):<8} {printable(skip.rule):<18} "
             f"skipped: {printable(skip.reason)}"
         )
-    counts = (
-        ", ".join(f"{printable(rule)} {count}" for rule, count in report.by_rule().items())
-        or "nothing"
-    )
-    print(f"{verb} at {report.at:%Y-%m-%d %H:%M} UTC: {counts}")
+    print(f"{verb} at {report.at:%Y-%m-%d %H:%M} UTC: {_counts(report)}")
+
+
+def _counts(report: RuleReport) -> str:
+    """How many times each rule fired, as ``auto_close 3, remind_customer 1``, or nothing."""
+    counts = (f"{printable(rule)} {count}" for rule, count in report.by_rule().items())
+    return ", ".join(counts) or "nothing"
+
+
+def _work(args: argparse.Namespace) -> None:
+    """Sweep every interval until a signal asks to stop; the batch under way is finished."""
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: object) -> None:
+        print(f"ticketflow worker: {signal.Signals(signum).name}, stopping", file=sys.stderr)
+        stopping.set()
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with _database(args).existing() as store:
+            desk = Helpdesk(store=store)
+            print(
+                f"ticketflow worker: sweeping every {args.interval:g}s, {args.batch} a batch",
+                flush=True,
+            )
+            while not stopping.is_set():
+                try:
+                    report = desk.run_rules(batch=args.batch, stop=stopping.is_set)
+                except ScheduleOutOfDate:
+                    raise  # an operator must reschedule: sweeping again would not help
+                except (StorageError, HookFailed) as error:
+                    print(f"ticketflow worker: {_one_line(error)}", file=sys.stderr, flush=True)
+                else:
+                    if report.fired or report.skipped:
+                        skipped = f", skipped {len(report.skipped)}" if report.skipped else ""
+                        print(
+                            f"{report.at:%Y-%m-%d %H:%M:%S} UTC fired {_counts(report)}{skipped}",
+                            flush=True,
+                        )
+                stopping.wait(args.interval)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    print("ticketflow worker: stopped", flush=True)
 
 
 def _reschedule(args: argparse.Namespace) -> None:
@@ -357,6 +446,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "report":
             with _database(args).existing() as store:
                 print(without_repeats(Helpdesk(store=store).metrics()).table())
+        elif args.command == "worker":
+            _work(args)
         elif args.command == "reschedule":
             _reschedule(args)
         elif args.command == "migrate":
