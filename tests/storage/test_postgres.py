@@ -356,14 +356,18 @@ def big() -> Iterator[psycopg.Connection[tuple[object, ...]]]:
                 "INSERT INTO ticketflow_tickets (tenant, id, version, status, subject, "  # noqa: S608
                 "description, requester_id, requester_name, priority, channel, assignee, "
                 "department, tags, tag_list, fields, created_at, updated_at, "
-                f"{', '.join(_NULLABLE)}, reopen_count) "
+                f"{', '.join(_NULLABLE)}, reopen_count, next_due_at, schedule) "
                 "SELECT 'big', 'T-' || i, 1, "
                 "CASE WHEN mod(i, 50) < 47 THEN 'closed' "
                 "ELSE (ARRAY['new', 'open', 'answered'])[mod(i, 50) - 46] END, "
                 "'s', 'd', 'c-' || mod(i, 1000) || '@example.com', 'n', 'normal', 'email', "
                 "'a-' || mod(i, 100), (ARRAY['billing', 'it', 'sales', 'hr'])[mod(i, 4) + 1], "
                 "'[]', ARRAY['t-' || mod(i, 200)], '{}', %(start)s::bigint + i * 1000000::bigint, "
-                f"%(start)s::bigint + i * 1000000::bigint, {times}, 0 "
+                f"%(start)s::bigint + i * 1000000::bigint, {times}, 0, "
+                # The open ones are scheduled; a few were scheduled by other rules or none.
+                "CASE WHEN mod(i, 50) >= 47 THEN %(start)s::bigint + i * 1000000::bigint END, "
+                "CASE WHEN mod(i, 997) = 0 THEN NULL WHEN mod(i, 499) = 0 THEN 'r0-old' "
+                "ELSE 'r1-now' END "
                 "FROM generate_series(1, 100000) AS i",
                 {"start": time_in(START)},
             )
@@ -379,6 +383,25 @@ def test_no_query_the_desk_or_a_sweep_asks_scans_the_whole_tickets_table(
     plan = [str(row[0]) for row in big.execute(f"EXPLAIN {statement}", parameters)]
     scans = [step for step in plan if "Seq Scan" in step]
     assert not scans, f"{query} scans the tickets table: {plan}"
+
+
+SCHEDULE_QUERIES = {
+    "due": _postgres.due_sql("big", START + timedelta(days=1), 100),
+    "due, a page on": _postgres.due_sql("big", START + timedelta(days=1), 100, (START, "T-9")),
+    "due, claimed": _postgres.due_sql("big", START + timedelta(days=1), 100, claim=True),
+    "stale": _postgres.stale_sql("big", "r1-now", 1),
+    "stale, a batch": _postgres.stale_sql("big", "r1-now", 500),
+}
+
+
+@pytest.mark.parametrize("query", list(SCHEDULE_QUERIES.values()), ids=list(SCHEDULE_QUERIES))
+def test_the_schedule_queries_read_their_indexes(
+    big: psycopg.Connection[tuple[object, ...]], query: tuple[str, list[object]]
+) -> None:
+    statement, parameters = query
+    plan = [str(row[0]) for row in big.execute(f"EXPLAIN {statement}", parameters)]
+    assert not [step for step in plan if "Seq Scan" in step], plan
+    assert any("ticketflow_tickets_by_" in step for step in plan), plan
 
 
 def test_a_lookup_by_id_reads_the_primary_key(

@@ -42,7 +42,7 @@ from ticketflow.storage import (
     SQLiteStore,
     TicketQuery,
 )
-from ticketflow.storage._sqlite import SCHEMA_VERSION, query_sql
+from ticketflow.storage._sqlite import SCHEMA_VERSION, due_sql, query_sql, stale_sql
 from ticketflow.testing import check_history, workflow_laws
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -90,6 +90,28 @@ def test_no_query_the_desk_or_a_sweep_asks_scans_the_whole_tickets_table(
     store.close()
     scans = [step for step in plan if step.startswith("SCAN") and "tickets" in step]
     assert not scans, f"{query} scans the tickets table: {plan}"
+
+
+SCHEDULE_QUERIES = {
+    "due": due_sql(START, 100),
+    "due, a page on": due_sql(START, 100, (START, "T-9")),
+    "stale": stale_sql("r1-now", 1),
+    "stale, a batch": stale_sql("r1-now", 500),
+}
+
+
+@pytest.mark.parametrize("query", list(SCHEDULE_QUERIES.values()), ids=list(SCHEDULE_QUERIES))
+def test_the_schedule_queries_read_their_indexes(
+    path: Path, query: tuple[str, list[object]]
+) -> None:
+    SQLiteStore(path).close()
+    connection = sqlite3.connect(path)
+    connection.execute("ANALYZE")
+    statement, parameters = query
+    plan = [row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+    connection.close()
+    assert not [step for step in plan if step.startswith("SCAN") and "tickets" in step], plan
+    assert any("tickets_by_next_due_at" in step or "tickets_by_schedule" in step for step in plan)
 
 
 # -- refusals that touch nothing ------------------------------------------

@@ -700,20 +700,11 @@ class PostgresStore:
         :meth:`batch` ends: another batch's claim skips them rather than wait.
         """
         instant, start = check_page(now, limit, after)
-        where = "next_due_at <= %s"
-        parameters: list[Any] = [self._tenant, time_in(instant)]
-        if start is not None:
-            if not _readable(start[1]):
-                raise InvalidInput("after", start, "the (instant, id) of the last due ticket read")
-            where += " AND (next_due_at, id) > (%s, %s)"
-            parameters += [time_in(start[0]), _escape(start[1])]
-        statement = (
-            f"SELECT next_due_at, {', '.join(COLUMNS)} FROM ticketflow_tickets "  # noqa: S608
-            f"WHERE tenant = %s AND next_due_at IS NOT NULL AND {where} "
-            "ORDER BY next_due_at, id LIMIT %s" + (" FOR UPDATE SKIP LOCKED" if claim else "")
-        )
+        if start is not None and not _readable(start[1]):
+            raise InvalidInput("after", start, "the (instant, id) of the last due ticket read")
+        statement, parameters = due_sql(self._tenant, instant, limit, start, claim=claim)
         with self._transaction() as connection:
-            rows = connection.execute(statement, (*parameters, limit)).fetchall()
+            rows = connection.execute(statement, parameters).fetchall()
         found = []
         for row in rows:
             ticket = self._decode(row[1:])
@@ -738,15 +729,7 @@ class PostgresStore:
         check_page(None, limit, None, rules=rules)
         if not _readable(rules):
             raise InvalidInput("rules", rules, "a rule set's fingerprint (ASCII text)")
-        part = f"(SELECT {', '.join(COLUMNS)} FROM ticketflow_tickets WHERE tenant = %s AND "  # noqa: S608
-        statement = (
-            f"SELECT * FROM ({part}schedule IS NULL ORDER BY id LIMIT %s) "  # noqa: S608
-            f"UNION ALL {part}schedule < %s ORDER BY schedule, id LIMIT %s) "
-            f"UNION ALL {part}schedule > %s ORDER BY schedule, id LIMIT %s)) AS stale "
-            "ORDER BY id LIMIT %s"
-        )
-        tenant = self._tenant
-        parameters = (tenant, limit, tenant, rules, limit, tenant, rules, limit, limit)
+        statement, parameters = stale_sql(self._tenant, rules, limit)
         with self._transaction() as connection:
             rows = connection.execute(statement, parameters).fetchall()
         return [self._decode(row) for row in rows]
@@ -836,6 +819,40 @@ class PostgresStore:
                 "SELECT count(*) FROM ticketflow_tickets WHERE tenant = %s", (self._tenant,)
             ).fetchone()
         return 0 if row is None else int(row[0])
+
+
+def due_sql(
+    tenant: str,
+    now: datetime,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+    *,
+    claim: bool = False,
+) -> tuple[str, list[Any]]:
+    """The statement and parameters of ``PostgresStore.due``: a range of its index."""
+    where = "next_due_at <= %s"
+    parameters: list[Any] = [tenant, time_in(now)]
+    if after is not None:
+        where += " AND (next_due_at, id) > (%s, %s)"
+        parameters += [time_in(after[0]), _escape(after[1])]
+    statement = (
+        f"SELECT next_due_at, {', '.join(COLUMNS)} FROM ticketflow_tickets "  # noqa: S608
+        f"WHERE tenant = %s AND next_due_at IS NOT NULL AND {where} "
+        "ORDER BY next_due_at, id LIMIT %s" + (" FOR UPDATE SKIP LOCKED" if claim else "")
+    )
+    return statement, [*parameters, limit]
+
+
+def stale_sql(tenant: str, rules: str, limit: int) -> tuple[str, list[Any]]:
+    """The statement and parameters of ``PostgresStore.stale``: three ranges of its index."""
+    part = f"(SELECT {', '.join(COLUMNS)} FROM ticketflow_tickets WHERE tenant = %s AND "  # noqa: S608
+    statement = (
+        f"SELECT * FROM ({part}schedule IS NULL ORDER BY id LIMIT %s) "  # noqa: S608
+        f"UNION ALL {part}schedule < %s ORDER BY schedule, id LIMIT %s) "
+        f"UNION ALL {part}schedule > %s ORDER BY schedule, id LIMIT %s)) AS stale "
+        "ORDER BY id LIMIT %s"
+    )
+    return statement, [tenant, limit, tenant, rules, limit, tenant, rules, limit, limit]
 
 
 def _schedule_in(schedule: Schedule) -> list[Any]:

@@ -657,19 +657,10 @@ class SQLiteStore:
         lock, so no other batch reads the due tickets until it ends.
         """
         instant, start = check_page(now, limit, after)
-        where = "next_due_at <= ?"
-        parameters: list[Any] = [time_in(instant)]
-        if start is not None:
-            where += " AND (next_due_at, id) > (?, ?)"
-            parameters += [time_in(start[0]), start[1]]
-        statement = (
-            f"SELECT next_due_at, {', '.join(COLUMNS)} FROM tickets "  # noqa: S608 - our own names
-            f"INDEXED BY tickets_by_next_due_at WHERE next_due_at IS NOT NULL AND {where} "
-            "ORDER BY next_due_at, id LIMIT ?"
-        )
+        statement, parameters = due_sql(instant, limit, start)
         try:
             with self._read() as connection:
-                rows = connection.execute(statement, (*parameters, limit)).fetchall()
+                rows = connection.execute(statement, parameters).fetchall()
         except UnicodeEncodeError:  # an id no ticket can have: nothing comes after it but ids
             rows = []
         found = []
@@ -697,20 +688,10 @@ class SQLiteStore:
     def stale(self, rules: str, *, limit: int) -> list[Ticket]:
         """The tickets another rule set (or none) scheduled: three index ranges, in id order."""
         check_page(None, limit, None, rules=rules)
-        statement = (
-            f"SELECT {', '.join(COLUMNS)} FROM ("  # noqa: S608 - our own names
-            f"SELECT * FROM (SELECT * FROM tickets WHERE schedule IS NULL ORDER BY id LIMIT ?) "
-            f"UNION ALL SELECT * FROM (SELECT * FROM tickets WHERE schedule < ? "
-            "ORDER BY schedule, id LIMIT ?) "
-            f"UNION ALL SELECT * FROM (SELECT * FROM tickets WHERE schedule > ? "
-            "ORDER BY schedule, id LIMIT ?)"
-            ") ORDER BY id LIMIT ?"
-        )
+        statement, parameters = stale_sql(rules, limit)
         try:
             with self._read() as connection:
-                rows = connection.execute(
-                    statement, (limit, rules, limit, rules, limit, limit)
-                ).fetchall()
+                rows = connection.execute(statement, parameters).fetchall()
         except UnicodeEncodeError:  # not valid Unicode: every ticket's rule set differs
             raise InvalidInput("rules", rules, "a rule set's fingerprint (ASCII text)") from None
         return [self._decode(row) for row in rows]
@@ -862,6 +843,37 @@ def _write_tags(connection: sqlite3.Connection, ticket: Ticket) -> None:
         "INSERT INTO ticket_tags (tag, ticket_id) VALUES (?, ?)",
         [(tag, ticket.id) for tag in sorted(ticket.tags)],
     )
+
+
+def due_sql(
+    now: datetime, limit: int, after: tuple[datetime, str] | None = None
+) -> tuple[str, list[Any]]:
+    """The statement and parameters of ``SQLiteStore.due``: a range of its index."""
+    where = "next_due_at <= ?"
+    parameters: list[Any] = [time_in(now)]
+    if after is not None:
+        where += " AND (next_due_at, id) > (?, ?)"
+        parameters += [time_in(after[0]), after[1]]
+    statement = (
+        f"SELECT next_due_at, {', '.join(COLUMNS)} FROM tickets "  # noqa: S608 - our own names
+        f"INDEXED BY tickets_by_next_due_at WHERE next_due_at IS NOT NULL AND {where} "
+        "ORDER BY next_due_at, id LIMIT ?"
+    )
+    return statement, [*parameters, limit]
+
+
+def stale_sql(rules: str, limit: int) -> tuple[str, list[Any]]:
+    """The statement and parameters of ``SQLiteStore.stale``: three ranges of its index."""
+    statement = (
+        f"SELECT {', '.join(COLUMNS)} FROM ("  # noqa: S608 - our own names
+        "SELECT * FROM (SELECT * FROM tickets WHERE schedule IS NULL ORDER BY id LIMIT ?) "
+        "UNION ALL SELECT * FROM (SELECT * FROM tickets WHERE schedule < ? "
+        "ORDER BY schedule, id LIMIT ?) "
+        "UNION ALL SELECT * FROM (SELECT * FROM tickets WHERE schedule > ? "
+        "ORDER BY schedule, id LIMIT ?)"
+        ") ORDER BY id LIMIT ?"
+    )
+    return statement, [limit, rules, limit, rules, limit, limit]
 
 
 def query_sql(query: TicketQuery) -> tuple[str, list[Any]]:
