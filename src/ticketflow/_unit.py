@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import NamedTuple, TypeVarTuple
 
 from ticketflow._clock import Clock
-from ticketflow._errors import ConcurrencyConflict, HookFailed
+from ticketflow._errors import ConcurrencyConflict, HookFailed, TicketflowError
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
 from ticketflow._validate import to_utc, whole_number
@@ -152,7 +152,11 @@ class UnitOfWork:
                 step is a plain method, not a closure made for each command).
             read: the ticket as the caller already read it, used for the first
                 attempt instead of reading it again (a stale copy only costs a
-                conflict and a retry).
+                conflict and a retry).  Without it, a store that remembers
+                the tickets it committed (``store.recent(ticket_id)``, as
+                ``PostgresStore`` does) saves the read: a remembered copy
+                that moved on costs a conflict, and a refusal or a step that
+                does nothing on it is decided again on the stored row.
             failed: where a batch collects hook failures: given, a failing
                 hook's :class:`HookFailed` is added to it instead of raised.
 
@@ -166,41 +170,57 @@ class UnitOfWork:
                 ``failed`` collects it).
         """
         attempt = 0
+        recent = getattr(self.store, "recent", None) if read is None else None
         while True:
-            ticket = read if read is not None and attempt == 0 else self.store.get(ticket_id)
-            change = step(ticket, *args)
-            if change is None:
-                return None
+            remembered = None if attempt or recent is None else recent(ticket_id)
+            if attempt == 0 and read is not None:
+                ticket = read
+            else:
+                ticket = self.store.get(ticket_id) if remembered is None else remembered
             try:
-                if change.purge:
-                    self.store.purge(ticket.id, ticket.version)
-                else:
-                    schedule = self.plan(
-                        change.ticket, change.event, change.ledger, change.history
-                    )
-                    self.store.commit(
-                        change.ticket,
-                        change.event,
-                        ticket.version,
-                        change.ledger,
-                        schedule=schedule,
-                    )
+                change = step(ticket, *args)
+            except TicketflowError:
+                if remembered is None:
+                    raise
+                recent = None  # refused on a remembered copy: decide on the stored row
+                continue
+            if change is None:
+                if remembered is None:
+                    return None
+                recent = None  # nothing to do on a remembered copy: ask the stored row
+                continue
+            try:
+                self._commit(ticket, change)
             except ConcurrencyConflict:
                 attempt += 1
                 if attempt > self.retries:
                     raise
                 continue
-            deferred = getattr(self._local, "deferred", None)
-            if deferred is not None:
-                deferred.append((change.ticket, change.event))
-            elif self.hooks:
-                try:
-                    self.notify(change.ticket, change.event)
-                except HookFailed as failure:
-                    if failed is None:
-                        raise
-                    failed.append(failure)
+            self._after(change, failed)
             return change
+
+    def _commit(self, read: Ticket, change: Change) -> None:
+        """Write ``change`` over ``read``: a purge, or a commit with its schedule."""
+        if change.purge:
+            self.store.purge(read.id, read.version)
+            return
+        schedule = self.plan(change.ticket, change.event, change.ledger, change.history)
+        self.store.commit(
+            change.ticket, change.event, read.version, change.ledger, schedule=schedule
+        )
+
+    def _after(self, change: Change, failed: list[HookFailed] | None) -> None:
+        """Run the hooks of a committed change, or keep them for the end of the batch."""
+        deferred = getattr(self._local, "deferred", None)
+        if deferred is not None:
+            deferred.append((change.ticket, change.event))
+        elif self.hooks:
+            try:
+                self.notify(change.ticket, change.event)
+            except HookFailed as failure:
+                if failed is None:
+                    raise
+                failed.append(failure)
 
     def notify(self, ticket: Ticket, event: HistoryEvent) -> None:
         """Run every hook; if some raise, raise :class:`HookFailed` with them all after."""

@@ -89,6 +89,9 @@ _BOUND: ContextVar[Mapping[int, psycopg.Connection[Any]]] = ContextVar(
 )
 """The host connection each store runs on in this context (:meth:`PostgresStore.using`)."""
 
+_REMEMBERED = 4096
+"""How many tickets a store remembers having committed (see :meth:`PostgresStore.recent`)."""
+
 _LOCK_KEY = 0x7469636B6574666C  # "ticketfl": the advisory lock that serialises migrations
 
 
@@ -197,6 +200,7 @@ class PostgresStore:
             raise InvalidInput("max_connections", max_connections, "a whole number from 1")
         self._timeout = float(timeout)
         self._schema_checked = False
+        self._recent: dict[str, Ticket] = {}
         if (dsn is None) == (pool is None):
             raise InvalidInput("dsn", dsn, "a connection string, or else pool=, not both")
         if pool is not None:
@@ -600,7 +604,7 @@ class PostgresStore:
             self._tenant,
             *(_escape(value) for value in event_values),
         )
-        with self._transaction() as connection:
+        with self._remembering(ticket), self._transaction() as connection:
             row = connection.execute(_CREATE, parameters).fetchone()
             if row is None or row[0] != 1:
                 stored = self._version(connection, ticket.id)
@@ -656,7 +660,7 @@ class PostgresStore:
             [time_in(entry.episode) for entry in entries],
             [time_in(entry.fired_at) for entry in entries],
         )
-        with self._transaction() as connection:
+        with self._remembering(ticket), self._transaction() as connection:
             try:
                 row = connection.execute(statement, parameters).fetchone()
             except pg_errors.UniqueViolation as error:
@@ -668,6 +672,29 @@ class PostgresStore:
             if row is None or row[0] != 1:
                 stored = self._version(connection, ticket.id)
                 raise ConcurrencyConflict(ticket.id, expected_version, stored)
+
+    def recent(self, ticket_id: str) -> Ticket | None:
+        """The ticket as this store object last committed it itself, if it remembers it.
+
+        Kept only for commits this store made in a transaction of its own
+        (never inside :meth:`using` or :meth:`batch`, whose transaction the
+        host may still roll back), so the ticket was stored; another process
+        may have moved it since.  The unit of work starts a command from it
+        instead of reading the row (one round trip instead of two): a moved
+        ticket makes the commit a conflict, and the command is run again on
+        the row; a refusal is checked again on the row before it is raised.
+        """
+        return self._recent.get(ticket_id)
+
+    @contextmanager
+    def _remembering(self, ticket: Ticket) -> Iterator[None]:
+        """Remember ``ticket`` once the block has committed it in a transaction of its own."""
+        self._recent.pop(ticket.id, None)
+        yield
+        if id(self) not in _BOUND.get():
+            if len(self._recent) >= _REMEMBERED:
+                self._recent.clear()
+            self._recent[ticket.id] = ticket
 
     def schedule(self, ticket_id: str) -> Schedule:
         """Return the ticket's stored schedule."""
@@ -801,6 +828,7 @@ class PostgresStore:
         """Delete the ticket; its history and ledger rows go with it."""
         if not _readable(ticket_id):
             raise TicketNotFound(ticket_id)
+        self._recent.pop(ticket_id, None)
         with self._transaction() as connection:
             deleted = connection.execute(
                 "DELETE FROM ticketflow_tickets WHERE tenant = %s AND id = %s AND version = %s "
