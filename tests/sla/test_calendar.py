@@ -391,6 +391,29 @@ def test_due_at_is_the_inverse_of_elapsed_and_the_earliest_such_instant(
         assert calendar.elapsed(start, due - timedelta(microseconds=1)) < duration
 
 
+@given(calendars, instants)
+def test_next_open_is_the_instant_if_open_else_the_first_open_instant_after_it(
+    calendar: Calendar, start: datetime
+) -> None:
+    opens = calendar.next_open(start)
+    if calendar.is_open(start):
+        assert opens == start
+    else:
+        assert opens > start
+        assert calendar.is_open(opens)
+        assert calendar.elapsed(start, opens) == timedelta(0)
+        assert not calendar.is_open(opens - timedelta(microseconds=1))
+
+
+def test_next_open_refuses_what_it_cannot_answer() -> None:
+    riga = Calendar.business("Europe/Riga", weekdays=("09:00", "18:00"))
+    with pytest.raises(InvalidInput, match="instant must be an aware datetime"):
+        riga.next_open(datetime(2026, 3, 13, 17))  # noqa: DTZ001 - naive on purpose
+    with pytest.raises(InvalidInput, match="opens again before 9999-12-24"):
+        riga.next_open(datetime(9999, 12, 23, 20, tzinfo=UTC))
+    assert Calendar.always().next_open(datetime(2026, 3, 13, 17, tzinfo=UTC)).hour == 17
+
+
 @contextlib.contextmanager
 def host_zone(name: str) -> Iterator[None]:
     """Run as if the host's local time zone were ``name``."""

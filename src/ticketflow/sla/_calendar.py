@@ -35,6 +35,7 @@ _DAY = timedelta(days=1)
 _WEEK = timedelta(days=7)
 _YEAR = timedelta(days=365)
 _NO_TIME = timedelta(0)
+_TICK = timedelta(microseconds=1)
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
 _FIRST = datetime(1, 1, 8, tzinfo=UTC)
@@ -521,6 +522,34 @@ class Calendar:
             f"a duration that falls due by {last.isoformat()}, the last instant calendar"
             f" {self.name!r} can place, counted from {begin.isoformat()}",
         )
+
+    def next_open(self, instant: datetime) -> datetime:
+        """When the clock next runs: ``instant`` itself if it runs then, else the next opening.
+
+        >>> from datetime import UTC, datetime
+        >>> riga = Calendar.business("Europe/Riga", weekdays=("09:00", "18:00"))
+        >>> riga.next_open(datetime(2026, 3, 13, 17, 0, tzinfo=UTC)).isoformat()  # Friday night
+        '2026-03-16T07:00:00+00:00'
+        >>> riga.next_open(datetime(2026, 3, 16, 8, 0, tzinfo=UTC)).isoformat()  # open already
+        '2026-03-16T08:00:00+00:00'
+
+        Raises:
+            InvalidInput: ``instant`` is not an aware datetime, or, on business
+                hours, is outside 0001-01-08 to 9999-12-24 UTC, or the calendar
+                does not open again before then.
+        """
+        moment = self._moment(instant, "instant")
+        # The first microsecond of business time after the moment ends one
+        # microsecond after the clock starts to run.
+        try:
+            return self.due_at(moment, _TICK) - _TICK
+        except InvalidInput:
+            raise InvalidInput(
+                "instant",
+                instant,
+                f"an instant after which calendar {self.name!r} opens again before "
+                f"{_LAST.isoformat()}, the last instant it can place",
+            ) from None
 
     def is_open(self, instant: datetime) -> bool:
         """Whether the clock runs at ``instant``.
