@@ -96,6 +96,7 @@ def ticket_metrics(
     *,
     timeline: Timeline | None = None,
     states: Iterable[SLAState] = (),
+    calendars: Mapping[Target, Calendar] | None = None,
 ) -> TicketMetrics:
     """Compute one ticket's figures from its history at ``now``.
 
@@ -104,12 +105,18 @@ def ticket_metrics(
     ``sla_elapsed`` equals its clocks' ``elapsed``.  ``timeline``, if the
     caller already has it, is the history's timeline at ``now``; ``states``,
     the ticket's SLA clocks measured on ``calendar`` from that timeline, whose
-    ``elapsed`` is then taken rather than counted again.
+    ``elapsed`` is then taken rather than counted again.  ``calendars``
+    gives some targets a calendar of their own (``SLAPolicy.calendars``):
+    their clock's figure, and the business first response or resolution that
+    matches it, count on that one.
 
     Raises:
         InvalidInput: the history is empty, or ``now`` is not an aware datetime.
     """
     hours = calendar or Calendar.always()
+    own = calendars or {}
+    first_hours = own.get(Target.FIRST_RESPONSE, hours)
+    resolution_hours = own.get(Target.RESOLUTION, hours)
     if timeline is None:
         timeline = Timeline.of(workflow, history, now)
     created = timeline.created
@@ -130,10 +137,18 @@ def ticket_metrics(
         first_response=None if replied is None else replied - created,
         resolution=None if resolved is None else resolved - created,
         business_first_response=(
-            None if replied is None else business_time(hours, [(created, replied)], known)
+            None
+            if replied is None
+            else business_time(
+                first_hours, [(created, replied)], _shared(first_hours, hours, known)
+            )
         ),
         business_resolution=(
-            None if resolved is None else business_time(hours, [(created, resolved)], known)
+            None
+            if resolved is None
+            else business_time(
+                resolution_hours, [(created, resolved)], _shared(resolution_hours, hours, known)
+            )
         ),
         replies=replies,
         customer_replies=customer_replies,
@@ -147,11 +162,22 @@ def ticket_metrics(
             {
                 target: counted[target]
                 if target in counted
-                else business_time(hours, runs_of(timeline).intervals, known)
+                else business_time(
+                    own.get(target, hours),
+                    runs_of(timeline).intervals,
+                    _shared(own.get(target, hours), hours, known),
+                )
                 for target, runs_of in RUNS_OF.items()
             }
         ),
     )
+
+
+def _shared(
+    calendar: Calendar, hours: Calendar, known: dict[Interval, timedelta]
+) -> dict[Interval, timedelta] | None:
+    """The intervals counted on ``hours``, to count again on ``calendar`` if it is the same."""
+    return known if calendar is hours else None
 
 
 def _length(intervals: Iterable[Interval]) -> timedelta:
@@ -339,6 +365,7 @@ def measure(
                 None if policy is None else policy.calendar,
                 timeline=context.timeline(),
                 states=context.sla(),
+                calendars=None if policy is None else policy.calendars,
             )
         )
         if policy is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from support import AGENT, ANA, CUSTOMER, START
@@ -239,3 +239,56 @@ def test_due_within_and_channel_conditions_pick_the_right_tickets(clock: ManualC
     assert "hurry" not in desk.get(mail.id).tags
     with pytest.raises(InvalidInput, match="within must be a positive timedelta"):
         SLADueWithin(timedelta(0))
+
+
+def test_a_target_with_a_calendar_of_its_own_counts_on_it_everywhere() -> None:
+
+    office = Calendar.business("Europe/Riga", weekdays=("09:00", "18:00"))
+    mixed = SLAPolicy(
+        "mixed",
+        first_response=timedelta(hours=2),
+        resolution=timedelta(hours=8),
+        calendar=office,
+        calendars={"first_response": Calendar.always()},
+    )
+    assert mixed.calendar_for(Target.FIRST_RESPONSE) == Calendar.always()
+    assert mixed.calendar_for(Target.RESOLUTION) is office
+    friday_night = datetime(2026, 3, 13, 18, 0, tzinfo=UTC)  # 20:00 in Riga: office closed
+    clock = ManualClock(friday_night)
+    desk = Helpdesk(clock=clock, sla_policies=[mixed])
+    ticket = desk.open(subject="Login", description="Fails.", requester=ANA)
+    first, resolution = desk.sla(ticket.id)
+    assert first.due_at == friday_night + timedelta(hours=2)
+    assert resolution.due_at == datetime(2026, 3, 16, 15, 0, tzinfo=UTC)  # Monday 17:00
+    due = desk.next_due(ticket.id)
+    assert due is not None
+    assert (due.rule, due.at) == ("sla_warning", friday_night + timedelta(minutes=90))
+    clock.advance(timedelta(hours=3))
+    desk.reply(ticket.id, AGENT, "On it.")
+    metrics = desk.metrics().tickets[0]
+    assert metrics.business_first_response == timedelta(hours=3)  # 24x7: every hour counts
+    assert metrics.sla_elapsed[Target.FIRST_RESPONSE] == timedelta(hours=3)
+    assert metrics.sla_elapsed[Target.RESOLUTION] == timedelta(0)  # the office was closed
+    assert desk.rules_fingerprint != Helpdesk(
+        sla_policies=[SLAPolicy("mixed", first_response=timedelta(hours=2),
+                                resolution=timedelta(hours=8), calendar=office)]
+    ).rules_fingerprint  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("calendars", "message"),
+    [
+        ({"speed": None}, "SLAPolicy.calendars must be a mapping of targets"),
+        ({"first_response": "24x7"}, r"calendars\['first_response'\] must be a Calendar"),
+        ([("first_response", None)], "SLAPolicy.calendars must be a mapping"),
+    ],
+)
+def test_calendars_must_map_targets_to_calendars(calendars: object, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        SLAPolicy("p", first_response=timedelta(hours=1), calendars=calendars)  # type: ignore[arg-type]
+
+
+def test_a_target_longer_than_a_century_of_its_own_calendar_is_refused() -> None:
+    sparse = Calendar.business("UTC", {0: [(time(9), time(10))]})  # an hour a week
+    with pytest.raises(InvalidInput, match=r"SLAPolicy\.resolution must be at most"):
+        SLAPolicy("p", resolution=timedelta(days=300), calendars={"resolution": sparse})

@@ -130,7 +130,7 @@ def _state(
         return SLAState(
             target, None, None, timedelta(0), promised, False, False, False, None, policy.name
         )
-    calendar = policy.calendar
+    calendar = policy.calendar_for(target)
     elapsed = timedelta(0)
     breached_at = None
     for low, high in runs.intervals:

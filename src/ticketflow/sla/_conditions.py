@@ -71,7 +71,7 @@ class _SLACondition(Condition):
             if self._matches(state, context.now):
                 found.add(ALWAYS)
                 continue
-            instant = self._from(state, policy.calendar, context.now)
+            instant = self._from(state, policy.calendar_for(state.target), context.now)
             if instant is not None:
                 found.add(instant)
         return tuple(sorted(found))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from types import MappingProxyType
 
 import attrs
 
@@ -46,13 +47,36 @@ def _target_time(value: object) -> timedelta | None:
     return value
 
 
-def _within_a_century(policy: SLAPolicy, _attribute: object, calendar: object) -> None:
-    """Refuse a calendar that is not one, and targets it would not reach in 100 years."""
+def _a_calendar(_policy: object, _attribute: object, calendar: object) -> None:
     if not isinstance(calendar, Calendar):
         raise InvalidInput("SLAPolicy.calendar", calendar, "a Calendar, such as Calendar.always()")
-    longest = calendar.open_per_week * _CENTURY.days // 7
+
+
+def _calendars(value: object) -> Mapping[Target, Calendar]:
+    """The per-target calendars of ``calendars=``: targets (or their names) to calendars."""
+    expected = (
+        "a mapping of targets (such as Target.FIRST_RESPONSE or 'first_response') to Calendars"
+    )
+    if not isinstance(value, Mapping):
+        raise InvalidInput("SLAPolicy.calendars", value, expected)
+    by_target: dict[Target, Calendar] = {}
+    for key, calendar in value.items():
+        try:
+            target = key if isinstance(key, Target) else Target(key)
+        except ValueError:
+            raise InvalidInput("SLAPolicy.calendars", key, expected) from None
+        if not isinstance(calendar, Calendar):
+            raise InvalidInput(f"SLAPolicy.calendars[{target.value!r}]", calendar, "a Calendar")
+        by_target[target] = calendar
+    return MappingProxyType(by_target)
+
+
+def _within_a_century(policy: SLAPolicy) -> None:
+    """Refuse targets their calendar would not reach in 100 years."""
     for target in Target:
         promised = policy.target(target)
+        calendar = policy.calendar_for(target)
+        longest = calendar.open_per_week * _CENTURY.days // 7
         if promised is not None and promised > longest:
             raise InvalidInput(
                 f"SLAPolicy.{target.value}",
@@ -88,8 +112,11 @@ class SLAPolicy:
         applies_to: which tickets (a :class:`~ticketflow.rules.Condition`,
             such as ``PriorityIs("urgent") & InDepartment("it")``); None: all.
         first_response, next_response, resolution, close_within: the targets,
-            in business time of ``calendar``; None for no target.
+            in business time of their calendar; None for no target.
         calendar: when the clocks run (24x7 by default).
+        calendars: a calendar for some targets instead of ``calendar``
+            (first response 24x7, resolution in office hours), keyed by
+            :class:`Target` or its name.
 
     Raises:
         InvalidInput: a target that is not a positive timedelta, or longer
@@ -107,7 +134,17 @@ class SLAPolicy:
     next_response: timedelta | None = attrs.field(default=None, converter=_target_time)
     resolution: timedelta | None = attrs.field(default=None, converter=_target_time)
     close_within: timedelta | None = attrs.field(default=None, converter=_target_time)
-    calendar: Calendar = attrs.field(factory=Calendar.always, validator=_within_a_century)
+    calendar: Calendar = attrs.field(factory=Calendar.always, validator=_a_calendar)
+    calendars: Mapping[Target, Calendar] = attrs.field(
+        factory=lambda: MappingProxyType({}), converter=_calendars, hash=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        _within_a_century(self)
+
+    def calendar_for(self, which: Target) -> Calendar:
+        """The calendar ``which`` counts on: its own in ``calendars``, else ``calendar``."""
+        return self.calendars.get(which, self.calendar)
 
     def target(self, which: Target) -> timedelta | None:
         """The duration promised for ``which``, if any."""
