@@ -100,18 +100,21 @@ class UnitOfWork:
         so a conflict undoes only itself and is retried as ever.  The hooks of
         the commits run once the batch has committed, in order, their failures
         added to ``failed``; a batch that rolls back (an error leaves the
-        block) runs none, since nothing it did was kept.
+        block) runs none, since nothing it did was kept.  A batch inside a
+        batch is a savepoint of it: an error undoes only the inner one's
+        writes, and the hooks of its commits wait for the outer one.
         """
-        if getattr(self._local, "deferred", None) is not None:
-            yield  # a batch inside a batch joins it
-            return
+        outer: list[tuple[Ticket, HistoryEvent]] | None = getattr(self._local, "deferred", None)
         deferred: list[tuple[Ticket, HistoryEvent]] = []
         self._local.deferred = deferred
         try:
             with self.store.batch():
                 yield
         finally:
-            self._local.deferred = None
+            self._local.deferred = outer
+        if outer is not None:  # inside another batch: its hooks wait for that one
+            outer.extend(deferred)
+            return
         for ticket, event in deferred:
             try:
                 self.notify(ticket, event)
@@ -192,6 +195,9 @@ class UnitOfWork:
             try:
                 self._commit(ticket, change)
             except ConcurrencyConflict:
+                if remembered is not None:
+                    recent = None  # the remembered copy moved on: not a retry, a first read
+                    continue
                 attempt += 1
                 if attempt > self.retries:
                     raise

@@ -362,9 +362,11 @@ def _counts(report: RuleReport) -> str:
 def _work(args: argparse.Namespace) -> None:
     """Sweep every interval until a signal asks to stop; the batch under way is finished."""
     stopping = threading.Event()
+    received: list[str] = []
 
     def stop(signum: int, _frame: object) -> None:
-        print(f"ticketflow worker: {signal.Signals(signum).name}, stopping", file=sys.stderr)
+        # Only a note and a flag here: the loop says so, between two writes of its own.
+        received.append(signal.Signals(signum).name)
         stopping.set()
 
     previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
@@ -393,6 +395,8 @@ def _work(args: argparse.Namespace) -> None:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+    if received:
+        print(f"ticketflow worker: {received[0]}, stopping", file=sys.stderr, flush=True)
     print("ticketflow worker: stopped", flush=True)
 
 

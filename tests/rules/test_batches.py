@@ -204,3 +204,81 @@ def test_two_threads_sweeping_one_sqlite_file_fire_each_ticket_once(tmp_path: Pa
     fired = [firing.ticket_id for report in reports for firing in report.fired]
     assert sorted(fired) == sorted(ids)
     assert all(reminders(desk.store, ticket_id) == 1 for ticket_id in ids)
+
+
+# -- found in review ------------------------------------------------------------------
+
+
+def poison(ticket: Ticket, _history: object) -> dict[str, object]:
+    """A host's action that fails on tickets tagged 'poison'."""
+    if "poison" in ticket.tags:
+        raise RuntimeError(f"cannot remind about {ticket.id}")
+    return {"body": "Any news?"}
+
+
+def poisoned_desk(store: Store, clock: ManualClock) -> Helpdesk:
+    from ticketflow.rules import Action, InCategory, Rule, Since  # noqa: PLC0415
+
+    remind = Rule(
+        "remind",
+        InCategory("pending") & Since("last_agent_activity_at", after=DAY),
+        Action("remind", poison),
+    )
+    return Helpdesk(store=store, clock=clock, rules=[remind])
+
+
+@pytest.mark.parametrize("batch", [1, 2, 100])
+def test_a_ticket_whose_action_fails_is_a_skip_even_alone_in_its_batch(
+    kind: tuple[str, Path], batch: int
+) -> None:
+    clock = ManualClock(START)
+    store = make(kind, MemoryStore if kind[0] == "memory" else SQLiteStore)
+    desk = poisoned_desk(store, clock)
+    ids = waiting(desk, 4)
+    desk.update_tags(ids[0], Actor.admin("ad-1"), add={"poison"})
+    clock.advance(DAY)
+    report = desk.run_rules(batch=batch)
+    assert sorted(firing.ticket_id for firing in report.fired) == sorted(ids[1:])
+    assert [(skip.rule, skip.ticket_id) for skip in report.skipped] == [("*", ids[0])]
+    assert "RuntimeError: cannot remind about" in report.skipped[0].reason
+
+
+def test_a_sweep_inside_a_batch_reports_and_notifies_what_it_kept(kind: tuple[str, Path]) -> None:
+    clock = ManualClock(START)
+    store = make(kind, MemoryStore if kind[0] == "memory" else SQLiteStore)
+    seen: list[str] = []
+    desk = poisoned_desk(store, clock)
+    desk.subscribe(lambda ticket, event: seen.append(ticket.id))
+    ids = waiting(desk, 3)
+    desk.update_tags(ids[1], Actor.admin("ad-1"), add={"poison"})
+    seen.clear()
+    clock.advance(DAY)
+    with store.batch():  # the host's own transaction around the sweep
+        report = desk.run_rules()
+    fired = sorted(firing.ticket_id for firing in report.fired)
+    assert fired == sorted([ids[0], ids[2]])
+    assert sorted(seen) == fired  # every kept firing notified, once
+    assert [reminders(store, ticket_id) for ticket_id in ids] == [1, 0, 1]
+
+
+def test_a_firing_undone_with_its_batch_leaves_no_ledger_entry(kind: tuple[str, Path]) -> None:
+    store = make(kind, MemoryStore if kind[0] == "memory" else SQLiteStore)
+    clock = ManualClock(START)
+    desk = Helpdesk(store=store, clock=clock)
+    (ticket_id,) = waiting(desk, 1)
+    clock.advance(DAY)
+    admin = Actor.admin("ad-1")
+
+    def fire_delete_purge_then_fail() -> None:
+        with store.batch():
+            desk.run_rules()
+            desk.delete(ticket_id, admin)
+            desk.purge(ticket_id, admin)
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        fire_delete_purge_then_fail()
+    episode = store.get(ticket_id).last_agent_activity_at
+    assert episode is not None
+    assert not store.fired("remind_customer", ticket_id, episode)
+    assert [firing.rule for firing in desk.run_rules().fired] == ["remind_customer"]

@@ -425,3 +425,55 @@ def test_a_workflow_change_reschedules_every_ticket() -> None:
     desk.change_workflow(renamed)
     assert desk.store.schedule(ticket.id).rules == desk.rules_fingerprint
     assert desk.store.schedule(ticket.id).next_due_at == START + 2 * DAY
+
+
+def test_the_fingerprint_sees_into_a_hosts_own_conditions_and_functions() -> None:
+    import dataclasses  # noqa: PLC0415
+
+    from ticketflow.rules import Condition, Context, InCategory  # noqa: PLC0415
+
+    class OpenFor(Condition):
+        predicts = True
+
+        def __init__(self, after: timedelta) -> None:
+            self.after = after
+
+        def holds(self, context: Context) -> bool:
+            return context.now - context.ticket.created_at >= self.after
+
+    @dataclasses.dataclass(frozen=True)
+    class Frozen(OpenFor):
+        after: timedelta
+
+    def nudge(condition: Condition) -> Helpdesk:
+        return Helpdesk(rules=[Rule("n", InCategory("new") & condition, Action.fire("close"))])
+
+    for kind in (OpenFor, Frozen):
+        hour, days = nudge(kind(HOUR)), nudge(kind(2 * DAY))
+        assert hour.rules_fingerprint != days.rules_fingerprint
+        assert hour.rules_fingerprint == nudge(kind(HOUR)).rules_fingerprint
+
+    def covering(tag: str) -> Helpdesk:
+        vip = Predicate("vip", lambda ticket, _now: tag in ticket.tags)
+        return Helpdesk(sla_policies=[SLAPolicy("p", applies_to=vip, first_response=HOUR)])
+
+    assert covering("vip").rules_fingerprint == covering("vip").rules_fingerprint
+    assert covering("vip").rules_fingerprint != covering("gold").rules_fingerprint
+
+
+def test_the_fingerprint_ignores_what_does_not_change_when_rules_act() -> None:
+    rules = default_rules()
+    assert Helpdesk(rules=rules).rules_fingerprint == Helpdesk(rules=rules[::-1]).rules_fingerprint
+
+
+def test_a_period_past_the_end_of_time_schedules_never_and_blocks_no_command() -> None:
+    forever = Rule(
+        "forever",
+        InStatus("resolved") & Since("resolved_at", after=timedelta(days=3_000_000)),
+        Action.fire("close"),
+    )
+    desk = Helpdesk(clock=ManualClock(START), rules=[forever])
+    ticket = desk.open(subject="VPN", description="d", requester=ANA)
+    resolved = desk.resolve(ticket.id, Actor.admin("ad-1"))
+    assert resolved.status == "resolved"
+    assert desk.store.schedule(ticket.id).next_due_at is None

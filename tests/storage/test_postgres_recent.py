@@ -96,3 +96,13 @@ def test_nothing_committed_inside_a_host_transaction_is_remembered(
         assert store.recent(ticket.id) is None
         connection.rollback()
     assert desk.note(ticket.id, AGENT, "kept").version == 2
+
+
+def test_a_remembered_copy_that_moved_on_costs_no_retry(pool: ConnectionPool) -> None:
+    tenant = new_tenant()
+    clock = ManualClock(START)
+    ours = Helpdesk(store=PostgresStore(pool=pool, tenant=tenant), clock=clock, retries=0)
+    theirs = Helpdesk(store=PostgresStore(pool=pool, tenant=tenant), clock=clock)
+    ticket = ours.open(subject="VPN", description="d", requester=ANA)
+    theirs.note(ticket.id, AGENT, "theirs")
+    assert ours.note(ticket.id, AGENT, "ours").version == 3  # no writer raced: no conflict

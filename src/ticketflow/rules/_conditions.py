@@ -336,10 +336,15 @@ class Since(Condition):
         return start is not None and context.now - start >= self.after[ticket.priority]
 
     def when(self, context: Context) -> datetime | None:
-        """When long enough will have passed."""
+        """When long enough will have passed (None: never, or past the end of time)."""
         ticket = context.ticket
         start = self.start(ticket)
-        return None if start is None else start + self.after[ticket.priority]
+        if start is None:
+            return None
+        try:
+            return start + self.after[ticket.priority]
+        except OverflowError:  # a period that ends after 9999-12-31: never, in practice
+            return None
 
     def fields(self) -> tuple[str, ...]:
         """The fields counted from."""

@@ -14,10 +14,12 @@ rescheduled (:meth:`Scheduler.reschedule`), rather than miss firings.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
+from types import CodeType, FunctionType, ModuleType
 from typing import TYPE_CHECKING
 
 import attrs
@@ -36,6 +38,9 @@ if TYPE_CHECKING:
 Fired = Callable[[str, datetime], bool]
 """Asks whether a rule (by name) already acted on the ticket for an episode."""
 
+_DEEPEST = 12
+"""How deep :func:`canonical` looks into nested values (a condition holding a desk stops)."""
+
 _SCHEME = "r1"
 """The version of the fingerprint's recipe: a new recipe changes every fingerprint."""
 
@@ -43,16 +48,20 @@ _SCHEME = "r1"
 _PLAIN = (str, int, float, bool, datetime, date, time, timedelta, type(None))
 
 
-def canonical(value: object) -> str:
+def canonical(value: object, depth: int = 0) -> str:
     """A description of ``value`` that is equal exactly when the values are, in every process.
 
-    Built from attrs fields, mappings, collections and plain values; a
-    function is named by its module and qualified name (never by its
-    address, which changes from run to run).
+    Built from attrs and dataclass fields, the attributes of other objects,
+    mappings, collections and plain values; a function by its name, its code
+    and what its closure holds (never by its address, which changes from run
+    to run).  Past ``_DEEPEST`` levels an object is named by its type alone.
     """
+    if depth > _DEEPEST:
+        return f"<{type(value).__module__}.{type(value).__qualname__}>"
+    deeper = depth + 1
     if attrs.has(type(value)):
         fields = ", ".join(
-            f"{field.name}={canonical(getattr(value, field.name))}"
+            f"{field.name}={canonical(getattr(value, field.name), deeper)}"
             for field in attrs.fields(type(value))  # type: ignore[arg-type]
         )
         described = f"{type(value).__qualname__}({fields})"
@@ -63,33 +72,68 @@ def canonical(value: object) -> str:
     elif isinstance(value, tzinfo):
         described = f"tz({getattr(value, 'key', None) or value.tzname(None)})"
     elif isinstance(value, Mapping):
-        items = sorted(f"{canonical(key)}: {canonical(item)}" for key, item in value.items())
+        items = sorted(
+            f"{canonical(key, deeper)}: {canonical(item, deeper)}" for key, item in value.items()
+        )
         described = "{" + ", ".join(items) + "}"
     elif isinstance(value, (set, frozenset)):
-        described = "{" + ", ".join(sorted(canonical(item) for item in value)) + "}"
+        described = "{" + ", ".join(sorted(canonical(item, deeper) for item in value)) + "}"
     elif isinstance(value, (list, tuple)):
-        described = "(" + ", ".join(canonical(item) for item in value) + ")"
-    else:  # a function, or an object of a class we cannot see into: named by its type
+        described = "(" + ", ".join(canonical(item, deeper) for item in value) + ")"
+    elif isinstance(value, FunctionType):
+        described = _function(value, deeper)
+    elif dataclasses.is_dataclass(value):
+        fields = ", ".join(
+            f"{field.name}={canonical(getattr(value, field.name), deeper)}"
+            for field in dataclasses.fields(value)
+        )
+        described = f"{type(value).__qualname__}({fields})"
+    elif hasattr(value, "__dict__") and not isinstance(value, (type, ModuleType)):
+        # A host's own condition class: what it holds.
+        held = ", ".join(
+            f"{key}={canonical(item, deeper)}" for key, item in sorted(vars(value).items())
+        )
+        described = f"{type(value).__module__}.{type(value).__qualname__}({held})"
+    else:  # a builtin function, or an object without fields: named by its type
         module = getattr(value, "__module__", None) or type(value).__module__
         name = getattr(value, "__qualname__", None) or type(value).__qualname__
         described = f"<{module}.{name}>"
     return described
 
 
+def _function(function: FunctionType, depth: int) -> str:
+    """A function by its name, its code and what its closure holds: two tests differ."""
+    digest = hashlib.sha256(_code(function.__code__).encode()).hexdigest()[:12]
+    cells = tuple(
+        "<itself>" if cell.cell_contents is function else canonical(cell.cell_contents, depth)
+        for cell in function.__closure__ or ()
+    )
+    return f"<{function.__module__}.{function.__qualname__} {digest} {canonical(cells, depth)}>"
+
+
+def _code(code: CodeType) -> str:
+    """What a code object does, nested code (a lambda) included, without addresses."""
+    consts = ", ".join(
+        _code(const) if isinstance(const, CodeType) else repr(const) for const in code.co_consts
+    )
+    return f"{code.co_code.hex()} ({consts}) {code.co_names}"
+
+
 def fingerprint(rules: Sequence[Rule], workflow: Workflow, *more: object) -> str:
     """The fingerprint of a rule set, with what else its schedule depends on.
 
     ``more`` is everything else the conditions read (a desk passes its SLA
-    policies).  Only what changes *when* a rule acts counts: an action's
-    wording does not.
+    policies).  Only what changes *when* a rule acts counts: the rules'
+    names and conditions (in any order), the statuses' categories and which
+    pause SLA clocks; not an action, nor a status's label.
     """
     described = canonical(
         (
-            tuple(
-                (rule.name, rule.enabled, canonical(rule.when), rule.action.event)
-                for rule in rules
+            sorted((rule.name, rule.enabled, canonical(rule.when)) for rule in rules),
+            sorted(
+                (name, workflow.category(name).value, name in workflow.sla_paused)
+                for name in workflow.statuses
             ),
-            workflow.to_dict(),
             more,
         )
     )

@@ -25,6 +25,7 @@ from ticketflow._errors import (
     InvalidInput,
     PermissionDenied,
     ScheduleOutOfDate,
+    StorageError,
     TicketNotFound,
 )
 from ticketflow._policy import Policy
@@ -265,7 +266,7 @@ class Sweep:
         self, run: _Run, page: list[tuple[datetime, Ticket]], error: Exception
     ) -> None:
         """Fire on each ticket of a failed batch in a transaction of its own."""
-        failures = 0
+        store_faults = 0
         for at, ticket in page:
             if run.full:
                 return
@@ -280,9 +281,11 @@ class Sweep:
                 run.undo(marks, [(at, ticket)])
                 reason = f"{type(alone).__name__}: {alone}"
                 run.skipped.append(Skip(_EVERY_RULE, ticket.id, reason))
-                failures += 1
-        if failures == len(page):
-            raise error  # every ticket failed alone too: the store is at fault
+                store_faults += isinstance(alone, StorageError)
+        if store_faults == len(page) and isinstance(error, StorageError):
+            # Every ticket failed alone with a fault of the store: the store is at
+            # fault, not a ticket, and the sweep cannot go on.
+            raise error
 
     def _visit(self, run: _Run, ticket: Ticket) -> None:
         """Try every scheduled rule on a due ticket; store its schedule if none acted."""

@@ -44,11 +44,12 @@ class MemoryStore:
             return f"T-{next(self._ids)}"
 
     def get(self, ticket_id: str) -> Ticket:
-        """Return the stored ticket."""
-        try:
-            return self._tickets[ticket_id]
-        except KeyError:
-            raise TicketNotFound(ticket_id) from None
+        """Return the stored ticket (as committed: a batch under way is waited for)."""
+        with self._lock:
+            found = self._tickets.get(ticket_id)
+        if found is None:
+            raise TicketNotFound(ticket_id)
+        return found
 
     def create(
         self, ticket: Ticket, event: HistoryEvent, *, schedule: Schedule = UNSCHEDULED
@@ -95,14 +96,15 @@ class MemoryStore:
             if keys:
                 self._ledger |= keys
                 if self._undo is not None:
-                    self._undo.added |= keys
+                    self._undo.keep(keys)
 
     def schedule(self, ticket_id: str) -> Schedule:
         """Return the ticket's schedule."""
-        try:
-            return self._schedules[ticket_id]
-        except KeyError:
-            raise TicketNotFound(ticket_id) from None
+        with self._lock:
+            found = self._schedules.get(ticket_id)
+        if found is None:
+            raise TicketNotFound(ticket_id)
+        return found
 
     def _due(self, now: datetime) -> list[tuple[datetime, str]]:
         with self._lock:
@@ -137,21 +139,22 @@ class MemoryStore:
     def batch(self) -> Iterator[None]:
         """Hold the store for the block; an error leaving it undoes every write made inside.
 
-        Other threads' writes wait until the batch ends, as they wait for
-        SQLite's write lock.
+        Other threads wait until the batch ends, as they wait for SQLite's
+        write lock.  A batch inside a batch undoes only its own writes.
         """
         with self._lock:
-            if self._undo is not None:
-                yield  # a batch inside a batch joins it
-                return
+            outer = self._undo
             self._undo = undo = _Undo()
             try:
                 yield
             except BaseException:
                 undo.restore(self)
                 raise
+            else:
+                if outer is not None:  # inside a batch: its undo covers this one's writes
+                    outer.absorb(undo)
             finally:
-                self._undo = None
+                self._undo = outer
 
     def _before(self, ticket_id: str) -> None:
         """Inside a batch, keep the ticket's state before its first write, to undo it."""
@@ -227,7 +230,7 @@ class MemoryStore:
             del self._schedules[ticket_id]
             kept = {key for key in self._ledger if key[1] != ticket_id}
             if self._undo is not None:
-                self._undo.removed |= self._ledger - kept
+                self._undo.forget(self._ledger - kept)
             self._ledger = kept
 
     def __len__(self) -> int:
@@ -246,6 +249,22 @@ class _Undo:
         self.tickets: dict[str, tuple[Ticket | None, list[HistoryEvent], Schedule | None]] = {}
         self.added: set[tuple[str, str, datetime]] = set()
         self.removed: set[tuple[str, str, datetime]] = set()
+
+    def keep(self, keys: set[tuple[str, str, datetime]]) -> None:
+        """The batch added these ledger entries."""
+        self.added |= keys
+
+    def forget(self, keys: set[tuple[str, str, datetime]]) -> None:
+        """The batch removed these ledger entries: those it added itself were not there before."""
+        self.removed |= keys - self.added
+        self.added -= keys
+
+    def absorb(self, inner: _Undo) -> None:
+        """Take over what an inner batch that ended well did, to undo it with this one."""
+        for ticket_id, state in inner.tickets.items():
+            self.tickets.setdefault(ticket_id, state)
+        self.forget(inner.removed)
+        self.keep(inner.added)
 
     def restore(self, store: MemoryStore) -> None:
         """Put every ticket the batch wrote back as it was, and the ledger."""

@@ -326,10 +326,12 @@ class PostgresStore:
 
         On the store's own pool a connection is taken for the block; on a
         host's pool, likewise; inside :meth:`using` (or another batch) the
-        block joins the transaction already bound.
+        block is a savepoint of the transaction already bound, so an error
+        undoes the block alone.
         """
         if id(self) in _BOUND.get():
-            yield
+            with self._transaction():  # a savepoint of the transaction bound
+                yield
             return
         with self._transaction(several=True) as connection, self.using(connection):
             yield

@@ -112,7 +112,8 @@ class Store(Protocol):
         conflict) undoes only itself, and the block carries on.  An error
         leaving the block rolls every write of the block back.  Claims
         (``due(claim=True)``) last until the block ends, so a process that
-        dies leaves nothing claimed.  A batch inside a batch joins it.
+        dies leaves nothing claimed.  A batch inside a batch is a savepoint
+        of it: an error undoes the inner one alone.
         """
         ...
 

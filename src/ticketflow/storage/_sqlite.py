@@ -352,9 +352,13 @@ class SQLiteStore:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """One write transaction for the block (the write lock held); a savepoint per write."""
-        if getattr(self._local, "batch", False):
-            yield
+        """One write transaction for the block (the write lock held); a savepoint per write.
+
+        Inside another batch, a savepoint of it: an error undoes the block alone.
+        """
+        if getattr(self._local, "batch", False):  # inside a batch: a savepoint of it
+            with self._lock if self._memory else _NO_LOCK, self._savepoint(self._connection()):
+                yield
             return
         with self._write():
             self._local.batch = True
