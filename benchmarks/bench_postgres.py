@@ -50,7 +50,7 @@ from importlib.metadata import version
 from typing import Any
 
 import psycopg
-from bench_storage import AGENT, ANA, CUTOFF, START, bulk_rows, time_due_once
+from bench_storage import AGENT, ANA, CUTOFF, START, bulk_rows, scheduled, time_due_once
 
 from ticketflow import Helpdesk, ManualClock
 from ticketflow.storage import PostgresStore, TicketQuery
@@ -279,17 +279,19 @@ def _array(values: Sequence[str]) -> str:
     return "{" + ",".join(f'"{value}"' for value in quoted) + "}"
 
 
-def load(dsn: str, tenant: str, total: int, due: int) -> None:
+def load(dsn: str, tenant: str, total: int, due: int, rules: str | None = None) -> None:
     """Migrate ``dsn`` and COPY in the tickets of ``bulk_rows(total, due)`` for ``tenant``.
 
     Rows are the store's own format: the codec's columns escaped as the store
-    escapes them, the tenant first and the tag array last.  A few are read
-    back through the store and must equal what the codec makes of their row.
+    escapes them, the tenant first, then the tag array and the schedule the
+    default rules give each ticket (given ``rules``, their fingerprint; else
+    none).  A few are read back through the store and must equal what the
+    codec makes of their row.
     """
     with PostgresStore(dsn, tenant=tenant) as store:
         store.migrate()
     tags = COLUMNS.index("tags")
-    columns = ", ".join(("tenant", *COLUMNS, "tag_list"))
+    columns = ", ".join(("tenant", *COLUMNS, "tag_list", "next_due_at", "schedule"))
     samples = {1, due, due + 1, due + 2, due + 3, total}
     kept: dict[str, list[Any]] = {}
     with psycopg.connect(dsn) as connection:
@@ -303,6 +305,7 @@ def load(dsn: str, tenant: str, total: int, due: int) -> None:
                     kept[row[0]] = row
                 fields = [tenant, *(_escape(value) for value in row)]
                 fields.append(_array(json.loads(row[tags])))
+                fields += scheduled(row, rules)[len(COLUMNS) :]
                 chunk.append("\t".join(map(_copy_field, fields)))
                 if len(chunk) == 10_000:
                     copy.write("\n".join(chunk) + "\n")

@@ -32,7 +32,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
@@ -40,7 +40,14 @@ from typing import Any
 
 from ticketflow import Actor, Contact, Helpdesk, ManualClock, Workflow
 from ticketflow.storage import SQLiteStore, Store, TicketQuery
-from ticketflow.storage._codec import COLUMNS, changed_columns, event_row, ticket_row, time_in
+from ticketflow.storage._codec import (
+    COLUMNS,
+    EVENT_COLUMNS,
+    changed_columns,
+    event_row,
+    ticket_row,
+    time_in,
+)
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 AGENT = Actor.agent("a-1", department="it")
@@ -186,7 +193,7 @@ _WEEK = 7 * 24 * 3600 * 1_000_000
 _AT = {name: index for index, name in enumerate(COLUMNS)}
 
 
-def _scheduled(row: list[Any], rules: str | None) -> list[Any]:
+def scheduled(row: list[Any], rules: str | None) -> list[Any]:
     """``row`` with the schedule the default rules give it: a resolved ticket is due a week on."""
     resolved = row[_AT["resolved_at"]]
     due_at = resolved + _WEEK if row[_AT["status"]] == "resolved" else None
@@ -199,19 +206,36 @@ def build(path: Path, total: int, due: int, rules: str | None = None) -> datetim
     Given ``rules`` (the fingerprint of the default rules), each ticket is
     stored with the schedule those rules give it.
     """
+    insert(path, (scheduled(row, rules) for row in bulk_rows(total, due)), total)
+    return CUTOFF
+
+
+def insert(
+    path: Path, tickets: Iterable[Sequence[Any]], total: int, events: Iterable[Sequence[Any]] = ()
+) -> None:
+    """Make the store's schema at ``path`` and insert rows in one transaction, then ANALYZE.
+
+    ``tickets`` are rows in :data:`COLUMNS` order followed by ``next_due_at``
+    and ``schedule``; ``events`` rows in ``EVENT_COLUMNS`` order.  ``total``
+    is the number of tickets, for the id counter.
+    """
     SQLiteStore(path).close()  # the schema and its indexes
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("BEGIN")
     connection.executemany(
         f"INSERT INTO tickets ({', '.join(COLUMNS)}, next_due_at, schedule) "  # noqa: S608
         f"VALUES ({', '.join('?' * (len(COLUMNS) + 2))})",
-        (_scheduled(row, rules) for row in bulk_rows(total, due)),
+        tickets,
+    )
+    connection.executemany(
+        f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608
+        f"VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
+        events,
     )
     connection.execute("UPDATE counters SET value = ? WHERE name = 'ticket'", (total,))
     connection.execute("COMMIT")
     connection.execute("ANALYZE")
     connection.close()
-    return CUTOFF
 
 
 def time_due_once(store: Store, query: TicketQuery, due: int) -> float:

@@ -60,15 +60,39 @@ def test_the_storage_benchmark_runs_at_a_hundredth_and_prints_its_four_figures(
     assert all(isinstance(value, float) and value > 0 for value in figures.values())
 
 
-def test_the_rules_benchmark_runs_at_a_hundredth_and_prints_its_figures(
+def test_the_rules_benchmark_runs_at_a_hundredth_and_prints_every_figure(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    require_server()
     import bench_rules  # noqa: PLC0415 - found through the path above
 
     assert bench_rules.main(["--json", "--quick"]) == 0
     figures = json.loads(capsys.readouterr().out)
-    assert list(figures) == ["sweep_s_100k", "sweep_s_1m", "fired"]
+    assert list(figures) == [
+        "sweep_s_100k",
+        "sweep_s_1m",
+        "fired",
+        "sweep_1m_over_100k",
+        "fires_per_s_sqlite",
+        "fires_per_s_pg_1",
+        "fires_per_s_pg_4",
+        "fires_pg_4_over_1",
+        "sla_sweep_s_100k",
+        "sla_sweep_s_1m",
+        "sla_sweep_1m_over_100k",
+    ]
     assert figures["fired"] == 100
+    assert all(isinstance(value, (int, float)) and value > 0 for value in figures.values())
+
+
+def test_the_sla_benchmark_database_stores_what_the_scheduler_computes(tmp_path: Path) -> None:
+    import bench_rules  # noqa: PLC0415 - found through the path above
+
+    bench_rules.build_sla(tmp_path / "sla.sqlite3", total=300, due=40)  # checks itself
+    with bench_rules.SQLiteStore(tmp_path / "sla.sqlite3") as store:
+        report = bench_rules.sla_desk(store).run_rules()
+        assert [firing.rule for firing in report.fired] == ["sla_warning"] * 40
+        assert store.count_due(bench_rules.SWEEP_AT) == 0
 
 
 def test_the_sla_benchmark_measures_its_two_figures_on_a_small_population() -> None:

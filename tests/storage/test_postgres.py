@@ -543,3 +543,40 @@ def test_several_sweepers_on_postgres_fire_each_due_ticket_once(database: str) -
         for ticket_id in ids:
             names = [event.name for event in store.history(ticket_id)]
             assert names.count("remind") == 1
+
+
+@pytest.mark.usefixtures("pool")  # migrated
+def test_inside_its_own_batch_the_store_names_the_tenant_once_and_reads_without_savepoints(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = new_tenant()
+    with PostgresStore(database, tenant=tenant) as store:
+        ticket, event = WORKFLOW.create(
+            store.new_id(), Actor.customer("ana@example.com"), START, subject="S",
+            description="d", requester=Contact(name="Ana", email="ana@example.com"),
+        )  # fmt: skip
+        store.create(ticket, event)
+        sent: list[str] = []
+        execute, command = psycopg.Connection.execute, psycopg.Connection._exec_command
+
+        def recording(self: psycopg.Connection[object], query: object, *args: object) -> object:
+            sent.append(str(query))
+            return execute(self, query, *args)  # type: ignore[arg-type]
+
+        def commanding(self: psycopg.Connection[object], query: object, *args: object) -> object:
+            sent.append(str(query))  # savepoints go this way
+            return command(self, query, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(psycopg.Connection, "execute", recording)
+        monkeypatch.setattr(psycopg.Connection, "_exec_command", commanding)
+        with store.batch():
+            for _ in range(3):
+                assert store.get(ticket.id) == ticket
+                assert not store.fired("auto_close", ticket.id, START)
+                assert store.history(ticket.id) == [event]
+            new, note = WORKFLOW.apply(ticket, "note", Actor.agent("a-1"), START, body="Hm.")
+            store.commit(new, note, ticket.version)
+        assert not [query for query in sent if "set_config" in query]
+        # One savepoint, the commit's: a conflict undoes only itself.
+        assert len([query for query in sent if "SAVEPOINT" in query.upper()]) == 1
+        assert store.get(ticket.id) == new  # the batch committed
