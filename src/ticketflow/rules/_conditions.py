@@ -324,10 +324,15 @@ class Since(Condition):
 
     def start(self, ticket: Ticket) -> datetime | None:
         """The instant counted from: the latest of the fields, if the first is set."""
-        values: list[datetime | None] = [getattr(ticket, field) for field in self.time_fields]
-        if values[0] is None:
+        first, *others = self.time_fields
+        latest_time: datetime | None = getattr(ticket, first)
+        if latest_time is None:
             return None
-        return max(value for value in values if value is not None)
+        for field in others:  # a loop, not max(): every rule asks this of every due ticket
+            value: datetime | None = getattr(ticket, field)
+            if value is not None and value > latest_time:
+                latest_time = value
+        return latest_time
 
     def holds(self, context: Context) -> bool:
         """Whether long enough has passed."""
@@ -395,7 +400,10 @@ class AllOf(Condition):
 
     def holds(self, context: Context) -> bool:
         """Whether every part holds."""
-        return all(part.holds(context) for part in self.parts)
+        for part in self.parts:  # noqa: SIM110 - a loop, faster than all(): every due ticket asks
+            if not part.holds(context):
+                return False
+        return True
 
     @property
     def predicts(self) -> bool:  # type: ignore[override]
@@ -429,7 +437,7 @@ class AllOf(Condition):
 
     def anchor(self, context: Context) -> datetime | None:
         """The latest anchor of the parts."""
-        return latest(part.anchor(context) for part in self.parts)
+        return _latest_anchor(self.parts, context)
 
     def narrow(self, query: TicketQuery, now: datetime, workflow: Workflow) -> TicketQuery | None:
         """Narrow by each part that can."""
@@ -483,7 +491,7 @@ class AnyOf(Condition):
 
     def anchor(self, context: Context) -> datetime | None:
         """The latest anchor of the parts."""
-        return latest(part.anchor(context) for part in self.parts)
+        return _latest_anchor(self.parts, context)
 
     @property
     def reads_sla(self) -> bool:
@@ -502,6 +510,16 @@ def _union(parts: Iterable[Condition], context: Context) -> tuple[datetime, ...]
 
 def _problems_of(parts: Iterable[Condition], workflow: Workflow) -> tuple[str, ...]:
     return tuple(problem for part in parts for problem in part.problems(workflow))
+
+
+def _latest_anchor(parts: Iterable[Condition], context: Context) -> datetime | None:
+    """The latest anchor of ``parts``, None if none has one."""
+    found = None
+    for part in parts:
+        value = part.anchor(context)
+        if value is not None and (found is None or value > found):
+            found = value
+    return found
 
 
 def latest(values: Iterable[datetime | None]) -> datetime | None:

@@ -23,7 +23,6 @@ from ticketflow.rules._conditions import (
     InCategory,
     Since,
     _durations,
-    latest,
 )
 from ticketflow.rules._context import Context
 from ticketflow.storage._query import TicketQuery
@@ -89,9 +88,12 @@ class Rule:
         the SLA clocks they look at.
         """
         ticket = context.ticket
-        values = [getattr(ticket, field) for field in self.when.fields()]
-        values.append(self.when.anchor(context))
-        return latest(values)
+        found = self.when.anchor(context)
+        for field in self.when.fields():  # a loop: asked of every due ticket, rule by rule
+            value: datetime | None = getattr(ticket, field)
+            if value is not None and (found is None or value > found):
+                found = value
+        return found
 
     def candidates(self, now: datetime, workflow: Workflow) -> TicketQuery:
         """The store query whose answer includes every ticket the rule may fire on at ``now``."""

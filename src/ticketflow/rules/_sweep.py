@@ -303,6 +303,8 @@ class Sweep:
         if known is None or known.ticket.version < ticket.version:
             known = run.contexts[ticket.id] = self.context(ticket, run.now)
         try:
+            if not rule.when.holds(known):
+                return False  # as the step would find, without a unit of work's round
             firing = self._one(rule, known, run.contexts, run.failed, dry_run=run.dry_run)
         except _Refused as refused:
             run.skipped.append(Skip(rule.name, ticket.id, str(refused)))

@@ -670,6 +670,7 @@ class SQLiteStore:
         found = []
         for row in rows:
             ticket = self._decode(row[1:])
+            self._remember(ticket, row[1:])  # a firing's commit then encodes what changed only
             try:
                 at = time_out(row[0], "next_due_at")
             except UNDECODABLE as error:
