@@ -1,9 +1,11 @@
-"""Worker processes for the PostgreSQL proofs (tests/storage/test_postgres_proofs.py).
+"""Worker processes for the proofs on shared stores (tests/storage/test_postgres_proofs.py,
+tests/rules/test_sweep_workers.py).
 
 Run as a script, one process each::
 
     python pgworkers.py write DSN TENANT ACKS SECONDS SEED WRITER T-1,T-2,...
     python pgworkers.py migrate DSN START
+    python pgworkers.py sweep DB TENANT ACKS NOW BATCH
 
 ``write`` fires random legal commands at the given tickets for ``SECONDS``
 (``0``: until killed) and appends one line to the file ``ACKS`` for each
@@ -17,6 +19,16 @@ against the history too.  It prints ``ready`` once its store answers.
 ``migrate`` sleeps until the instant ``START`` (seconds since the epoch), so
 that several processes migrate at once, then prints what ``migrate()``
 returns.
+
+``sweep`` runs ``Helpdesk.run_rules(batch=BATCH)`` with the clock stopped at
+the ISO instant ``NOW``, on a SQLite file or (given a ``postgresql://`` DSN)
+the tenant's tickets, again and again until no ticket is due.  It prints
+``ready`` once its store answers and waits for a line on its standard input
+before its first sweep, so that every worker starts at once.  A hook notes
+each firing, and after each batch (once its transaction has committed and
+its hooks have run) the batch's firings are appended to ``ACKS``, one line
+``id event`` each: a line there means the firing was kept.  Anything a sweep
+skips is printed on standard error.
 """
 
 from __future__ import annotations
@@ -31,11 +43,14 @@ from ticketflow import (
     Actor,
     ConcurrencyConflict,
     Helpdesk,
+    HistoryEvent,
     IllegalTransition,
+    ManualClock,
     PermissionDenied,
+    Ticket,
     Workflow,
 )
-from ticketflow.storage import LedgerEntry, PostgresStore
+from ticketflow.storage import LedgerEntry, PostgresStore, SQLiteStore
 
 EVENTS = (
     "note",
@@ -129,6 +144,45 @@ def migrate(dsn: str, start: float) -> None:
     store.close()
 
 
+def sweep(db: str, tenant: str, acks: str, *, now: datetime, batch: int) -> None:
+    """Sweep at ``now`` until nothing is due, logging each batch's firings once they are kept."""
+    store: SQLiteStore | PostgresStore = (
+        PostgresStore(db, tenant=tenant, max_connections=1)
+        if db.startswith("postgresql://")
+        # Three others queue for the write lock too: a batch may wait for theirs.
+        else SQLiteStore(db, timeout=120)
+    )
+    kept: list[str] = []
+
+    def note(ticket: Ticket, event: HistoryEvent) -> None:
+        kept.append(f"{ticket.id} {event.name}\n")
+
+    log = os.open(acks, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def flush(_what: str = "", _done: int = 0, _total: int = 0) -> None:
+        if kept:
+            os.write(log, "".join(kept).encode())
+            kept.clear()
+
+    desk = Helpdesk(store=store, clock=ManualClock(now), hooks=[note])
+    store.count_due(now)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    while True:
+        report = desk.run_rules(batch=batch, progress=flush)
+        flush()
+        for skip in report.skipped:
+            print(f"skipped {skip.rule} on {skip.ticket_id}: {skip.reason}", file=sys.stderr)
+        # Tickets another worker holds (or held when it was killed, its batch
+        # rolled back) are due still: sweep again until none is.
+        if store.count_due(now) == 0:
+            break
+        if not report.fired:
+            time.sleep(0.02)
+    os.close(log)
+    store.close()
+
+
 if __name__ == "__main__":
     command, *arguments = sys.argv[1:]
     if command == "write":
@@ -137,5 +191,8 @@ if __name__ == "__main__":
     elif command == "migrate":
         dsn, start = arguments
         migrate(dsn, float(start))
+    elif command == "sweep":
+        db, tenant, acks, now, batch = arguments
+        sweep(db, tenant, acks, now=datetime.fromisoformat(now), batch=int(batch))
     else:
         sys.exit(f"unknown command {command!r}")
