@@ -352,7 +352,7 @@ class PostgresStore:
 
     @contextmanager
     def _transaction(
-        self, *, checked: bool = True, several: bool = False, read: bool = False
+        self, *, checked: bool = True, several: bool = False, atomic: bool = False
     ) -> Iterator[psycopg.Connection[Any]]:
         """A connection whose statements commit together when the block ends, else roll back.
 
@@ -363,11 +363,14 @@ class PostgresStore:
         block also checks the schema's version (once per store), so an older
         ticketflow never reads or writes a newer schema it does not know;
         ``checked=False`` is for :meth:`migrate`, which checks itself.
-        ``read=True`` marks a block that only reads: in the store's own
-        :meth:`batch` it runs without a savepoint.
+        ``atomic=True`` marks a block that needs no savepoint of its own in
+        the store's own :meth:`batch`: it only reads, or its one statement
+        writes all or nothing and meets a conflict without an error (an
+        error there fails the batch, which the sweep retries ticket by
+        ticket).
         """
         try:
-            with self._connection(several=several, read=read) as connection:
+            with self._connection(several=several, atomic=atomic) as connection:
                 if checked and not self._schema_checked:
                     self._check_schema(connection)
                 yield connection
@@ -378,14 +381,14 @@ class PostgresStore:
 
     @contextmanager
     def _connection(
-        self, *, several: bool = False, read: bool = False
+        self, *, several: bool = False, atomic: bool = False
     ) -> Iterator[psycopg.Connection[Any]]:
         bound = _BOUND.get().get(id(self))
         if bound is not None and _OWN_BATCH.get().get(id(self)) is bound:
             # The store's own batch: the tenant is named in its transaction
-            # already, and a read has nothing to undo.  (Two round trips less
-            # a call: each firing of a sweep reads the ledger, then commits.)
-            with nullcontext() if read else bound.transaction():
+            # already, and an atomic block has nothing to undo.  (Two round
+            # trips less a call: each firing of a sweep reads, then commits.)
+            with nullcontext() if atomic else bound.transaction():
                 yield bound
             return
         if bound is not None:
@@ -592,7 +595,7 @@ class PostgresStore:
         """Return the stored ticket of this tenant."""
         if not _readable(ticket_id):
             raise TicketNotFound(ticket_id)
-        with self._transaction(read=True) as connection:
+        with self._transaction(atomic=True) as connection:
             row = connection.execute(
                 f"{_SELECT_TICKET} WHERE tenant = %s AND id = %s",
                 (self._tenant, _escape(ticket_id)),
@@ -664,30 +667,40 @@ class PostgresStore:
         assignments += ["next_due_at = %s::bigint", "schedule = %s::text"]
         values += planned
         statement = (
-            # Our own names; every value is a parameter.
-            f"WITH updated AS (UPDATE ticketflow_tickets SET {', '.join(assignments)} "  # noqa: S608
-            "WHERE tenant = %s AND id = %s AND version = %s RETURNING id), "
+            # Our own names; every value is a parameter.  The update happens only
+            # if no ledger entry of this commit is kept already (the ticket's row
+            # lock orders the commits of one ticket), so a rule that already acted
+            # shows as zero rows, like a moved version, never as an error.
+            "WITH entry AS (SELECT * FROM "  # noqa: S608
+            "unnest(%s::text[], %s::bigint[], %s::bigint[]) AS entry (rule, episode, fired_at)), "
+            f"updated AS (UPDATE ticketflow_tickets SET {', '.join(assignments)} "
+            "WHERE tenant = %s AND id = %s AND version = %s AND NOT EXISTS ("
+            "SELECT 1 FROM ticketflow_ledger AS kept JOIN entry "
+            "ON kept.rule = entry.rule AND kept.episode = entry.episode "
+            "WHERE kept.tenant = %s AND kept.ticket_id = %s) RETURNING id), "
             f"event AS (INSERT INTO ticketflow_events (tenant, {_EVENT_NAMES}) "
             f"SELECT %s, {_EVENT_VALUES} FROM updated), "
             "ledger AS (INSERT INTO ticketflow_ledger "
             "(tenant, rule, ticket_id, episode, fired_at) "
-            "SELECT %s, entry.rule, updated.id, entry.episode, entry.fired_at FROM updated, "
-            "unnest(%s::text[], %s::bigint[], %s::bigint[]) AS entry (rule, episode, fired_at)) "
+            "SELECT %s, entry.rule, updated.id, entry.episode, entry.fired_at "
+            "FROM updated, entry) "
             "SELECT count(*) FROM updated"
         )
         parameters = (
+            [_escape(entry.rule) for entry in entries],
+            [time_in(entry.episode) for entry in entries],
+            [time_in(entry.fired_at) for entry in entries],
             *values,
             self._tenant,
             _escape(ticket.id),
             expected_version,
             self._tenant,
+            _escape(ticket.id),
+            self._tenant,
             *(_escape(value) for value in event_values),
             self._tenant,
-            [_escape(entry.rule) for entry in entries],
-            [time_in(entry.episode) for entry in entries],
-            [time_in(entry.fired_at) for entry in entries],
         )
-        with self._remembering(ticket), self._transaction() as connection:
+        with self._remembering(ticket), self._transaction(atomic=True) as connection:
             try:
                 row = connection.execute(statement, parameters).fetchone()
             except pg_errors.UniqueViolation as error:
@@ -697,6 +710,8 @@ class PostgresStore:
                 # and leaving the block with this error rolls the transaction back.
                 raise ConcurrencyConflict(ticket.id, expected_version, expected_version) from None
             if row is None or row[0] != 1:
+                # A moved version, a ticket gone, or (at the expected version) a
+                # ledger entry kept already: the rule acted for this episode.
                 stored = self._version(connection, ticket.id)
                 raise ConcurrencyConflict(ticket.id, expected_version, stored)
 
@@ -727,7 +742,7 @@ class PostgresStore:
         """Return the ticket's stored schedule."""
         if not _readable(ticket_id):
             raise TicketNotFound(ticket_id)
-        with self._transaction(read=True) as connection:
+        with self._transaction(atomic=True) as connection:
             row = connection.execute(
                 "SELECT next_due_at, schedule FROM ticketflow_tickets "
                 "WHERE tenant = %s AND id = %s",
@@ -819,7 +834,7 @@ class PostgresStore:
         instant = time_in(to_utc(episode, "episode"))
         if not (_readable(rule) and _readable(ticket_id)):
             return False
-        with self._transaction(read=True) as connection:
+        with self._transaction(atomic=True) as connection:
             found = connection.execute(
                 "SELECT 1 FROM ticketflow_ledger "
                 "WHERE tenant = %s AND rule = %s AND ticket_id = %s AND episode = %s",
@@ -831,7 +846,7 @@ class PostgresStore:
         """Return the ticket's events, oldest first."""
         if not _readable(ticket_id):
             raise TicketNotFound(ticket_id)
-        with self._transaction(read=True) as connection:
+        with self._transaction(atomic=True) as connection:
             rows = connection.execute(
                 f"SELECT {_EVENT_NAMES} FROM ticketflow_events "  # noqa: S608 - our own names
                 "WHERE tenant = %s AND ticket_id = %s ORDER BY seq",
