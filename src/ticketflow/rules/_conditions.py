@@ -425,7 +425,13 @@ class AllOf(Condition):
         return latest_time
 
     def instants(self, context: Context) -> tuple[datetime, ...]:
-        """The instants of every part, once the parts that read no SLA clock can hold."""
+        """The instants of every part, once the parts that read no SLA clock can hold.
+
+        Parts that each hold from their ``when`` on (none lists instants of
+        its own) hold together from the latest: ``when`` alone.
+        """
+        if _steady(self.parts):
+            return Condition.instants(self, context)
         for part in self.parts:
             if not part.reads_sla and part.when(context) is None:
                 return ()
@@ -482,7 +488,9 @@ class AnyOf(Condition):
         return all(part.predicts for part in self.parts)
 
     def instants(self, context: Context) -> tuple[datetime, ...]:
-        """The instants of every part."""
+        """The instants of every part (``when`` alone for parts that hold from it on)."""
+        if _steady(self.parts):
+            return Condition.instants(self, context)
         return _union(self.parts, context)
 
     def fields(self) -> tuple[str, ...]:
@@ -501,6 +509,22 @@ class AnyOf(Condition):
     def problems(self, workflow: Workflow) -> tuple[str, ...]:
         """The problems of every part."""
         return _problems_of(self.parts, workflow)
+
+
+def _steady(parts: tuple[Condition, ...]) -> bool:
+    """Whether each part, once it holds, holds until the ticket changes.
+
+    So are the parts that list no instants of their own (their ``when`` is
+    the one instant they may start to hold), and groups of such parts;
+    SLA conditions, which stop holding as a clock passes on, are not.
+    """
+    for part in parts:
+        if isinstance(part, (AllOf, AnyOf)):
+            if not _steady(part.parts):
+                return False
+        elif type(part).instants is not Condition.instants:
+            return False
+    return True
 
 
 def _union(parts: Iterable[Condition], context: Context) -> tuple[datetime, ...]:
