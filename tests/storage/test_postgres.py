@@ -592,3 +592,44 @@ def test_inside_its_own_batch_the_store_names_the_tenant_once_and_reads_without_
         # zero rows, not as an error that would fail the transaction.
         assert not [query for query in sent if "SAVEPOINT" in query.upper()]
         assert store.get(ticket.id) == later  # the batch committed
+
+
+def test_a_batch_reads_the_ledger_of_the_tickets_it_claims_once(
+    pool: ConnectionPool, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = new_tenant()
+    with PostgresStore(database, tenant=tenant) as store:
+        tickets = []
+        for _ in range(3):
+            ticket, event = WORKFLOW.create(
+                store.new_id(), Actor.customer("ana@example.com"), START, subject="S",
+                description="d", requester=Contact(name="Ana", email="ana@example.com"),
+            )  # fmt: skip
+            store.create(ticket, event, schedule=Schedule(START, "r1-x"))
+            tickets.append(ticket)
+        kept = LedgerEntry("remind", START, START)
+        first = tickets[0]
+        noted, note = WORKFLOW.apply(first, "note", Actor.agent("a-1"), START, body="Hm.")
+        store.commit(noted, note, first.version, [kept], schedule=Schedule(START, "r1-x"))
+        sent: list[str] = []
+        execute = psycopg.Connection.execute
+
+        def recording(self: psycopg.Connection[object], query: object, *args: object) -> object:
+            sent.append(str(query))
+            return execute(self, query, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(psycopg.Connection, "execute", recording)
+        with store.batch():
+            claimed = store.due(START + timedelta(hours=1), limit=10, claim=True)
+            assert [ticket.id for _, ticket in claimed] == [ticket.id for ticket in tickets]
+            sent.clear()
+            assert store.fired("remind", first.id, START)
+            assert not store.fired("remind", tickets[1].id, START)
+            assert not store.fired("close", first.id, START)
+            assert sent == []  # answered from what the claim read
+            second = tickets[1]
+            later, other = WORKFLOW.apply(second, "note", Actor.agent("a-1"), START, body="!")
+            store.commit(later, other, second.version, [kept])
+            assert store.fired("remind", second.id, START)  # its own commit, known at once
+        assert store.fired("remind", second.id, START)
+        assert not store.fired("remind", tickets[2].id, START)

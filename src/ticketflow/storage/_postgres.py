@@ -102,6 +102,16 @@ need not name it again, and its reads need no savepoint: a read that fails
 fails the batch, which the sweep rolls back and retries ticket by ticket.
 """
 
+_CLAIMED: ContextVar[Mapping[int, dict[str, set[tuple[str, int | None]]]]] = ContextVar(
+    "ticketflow_postgres_claimed", default=MappingProxyType({})
+)
+"""The ledger of the tickets each store's own batch claimed: ticket id -> (rule, episode).
+
+The batch holds those tickets' rows locked, and a ledger entry is written
+only with a commit of its ticket, so nobody else adds to it until the batch
+ends: ``fired`` answers for them without a round trip.
+"""
+
 _LOCK_KEY = 0x7469636B6574666C  # "ticketfl": the advisory lock that serialises migrations
 
 
@@ -340,15 +350,27 @@ class PostgresStore:
         undoes the block alone.
         """
         if id(self) in _BOUND.get():
-            with self._transaction():  # a savepoint of the transaction bound
-                yield
+            try:
+                with self._transaction():  # a savepoint of the transaction bound
+                    yield
+            except BaseException:
+                claimed = self._claimed()
+                if claimed is not None:
+                    claimed.clear()  # what it knew may include entries just undone
+                raise
             return
         with self._transaction(several=True) as connection, self.using(connection):
             token = _OWN_BATCH.set(MappingProxyType({**_OWN_BATCH.get(), id(self): connection}))
+            known = _CLAIMED.set(MappingProxyType({**_CLAIMED.get(), id(self): {}}))
             try:
                 yield
             finally:
+                _CLAIMED.reset(known)
                 _OWN_BATCH.reset(token)
+
+    def _claimed(self) -> dict[str, set[tuple[str, int | None]]] | None:
+        """The ledger of the tickets this store's own batch claimed, if one is under way."""
+        return _CLAIMED.get().get(id(self))
 
     @contextmanager
     def _transaction(
@@ -714,6 +736,9 @@ class PostgresStore:
                 # ledger entry kept already: the rule acted for this episode.
                 stored = self._version(connection, ticket.id)
                 raise ConcurrencyConflict(ticket.id, expected_version, stored)
+        claimed = self._claimed()
+        if claimed is not None and ticket.id in claimed:
+            claimed[ticket.id] |= {(entry.rule, time_in(entry.episode)) for entry in entries}
 
     def recent(self, ticket_id: str) -> Ticket | None:
         """The ticket as this store object last committed it itself, if it remembers it.
@@ -772,8 +797,11 @@ class PostgresStore:
         if start is not None and not _readable(start[1]):
             raise InvalidInput("after", start, "the (instant, id) of the last due ticket read")
         statement, parameters = due_sql(self._tenant, instant, limit, start, claim=claim)
+        claimed = self._claimed() if claim else None
         with self._transaction() as connection:
             rows = connection.execute(statement, parameters).fetchall()
+            if claimed is not None and rows:
+                self._read_ledger(connection, [row[1] for row in rows], claimed)
         found = []
         for row in rows:
             ticket = self._decode(row[1:])
@@ -781,6 +809,23 @@ class PostgresStore:
             assert at is not None  # noqa: S101 - the query asks for set instants
             found.append((at, ticket))
         return found
+
+    def _read_ledger(
+        self,
+        connection: psycopg.Connection[Any],
+        ids: list[str],
+        into: dict[str, set[tuple[str, int | None]]],
+    ) -> None:
+        """Read the ledger of the (escaped) ``ids`` just claimed, in one statement."""
+        for ticket_id in ids:
+            into[_unescape(ticket_id)] = set()
+        rows = connection.execute(
+            "SELECT ticket_id, rule, episode FROM ticketflow_ledger "
+            "WHERE tenant = %s AND ticket_id = ANY(%s::text[])",
+            (self._tenant, ids),
+        ).fetchall()
+        for ticket_id, rule, episode in rows:
+            into[_unescape(ticket_id)].add((_unescape(rule), int(episode)))
 
     def count_due(self, now: datetime) -> int:
         """How many of the tenant's tickets are due at ``now``, counted on the index."""
@@ -834,6 +879,9 @@ class PostgresStore:
         instant = time_in(to_utc(episode, "episode"))
         if not (_readable(rule) and _readable(ticket_id)):
             return False
+        claimed = self._claimed()
+        if claimed is not None and ticket_id in claimed:
+            return (rule, instant) in claimed[ticket_id]
         with self._transaction(atomic=True) as connection:
             found = connection.execute(
                 "SELECT 1 FROM ticketflow_ledger "
@@ -871,6 +919,9 @@ class PostgresStore:
         if not _readable(ticket_id):
             raise TicketNotFound(ticket_id)
         self._recent.pop(ticket_id, None)
+        claimed = self._claimed()
+        if claimed is not None:
+            claimed.pop(ticket_id, None)
         with self._transaction() as connection:
             deleted = connection.execute(
                 "DELETE FROM ticketflow_tickets WHERE tenant = %s AND id = %s AND version = %s "
