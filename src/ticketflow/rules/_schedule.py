@@ -171,14 +171,17 @@ class Scheduler:
         self.unscheduled = tuple(rule for rule in enabled if not rule.when.predicts)
         self.fingerprint = fingerprint(self.rules, workflow, tuple(more))
 
-    def next_due(self, context: Context, fired: Fired) -> Due | None:
+    def next_due(self, context: Context, fired: Fired | None = None) -> Due | None:
         """The scheduled rule that will act next on the context's ticket, and when.
 
         Each rule's instants are tried in order; the first at which it holds
-        for an episode it has not acted on is its time.  A time before the
-        context's ``now`` means due now.
+        for an episode it has not acted on (``fired`` says; by default the
+        store's ledger) is its time.  A time before the context's ``now``
+        means due now.
         """
         ticket = context.ticket
+        if fired is None:
+            fired = self._ledger(ticket.id)
         at_instant: dict[datetime, Context] = {context.now: context}
         best: Due | None = None
         for rule in self.scheduled:
@@ -208,8 +211,8 @@ class Scheduler:
             )
         return found
 
-    def schedule(self, context: Context, fired: Fired) -> Schedule:
-        """The schedule to store for the context's ticket."""
+    def schedule(self, context: Context, fired: Fired | None = None) -> Schedule:
+        """The schedule to store for the context's ticket (``fired`` as for :meth:`next_due`)."""
         due = self.next_due(context, fired)
         return Schedule(None if due is None else due.at, self.fingerprint)
 
@@ -237,9 +240,14 @@ class Scheduler:
             return [*(old for old in store.history(ticket.id) if old.seq < event.seq), event]
 
         context = Context(ticket, event.at, self.workflow, history=history, clocks=self.clocks)
-        spent = {(entry.rule, entry.episode) for entry in ledger}
+        return self.schedule(context, self._ledger(ticket.id, ledger))
+
+    def _ledger(self, ticket_id: str, spent: Sequence[LedgerEntry] = ()) -> Fired:
+        """Asks whether a rule acted on the ticket for an episode: ``spent``, then the store."""
+        store = self.store
+        kept = {(entry.rule, entry.episode) for entry in spent}
 
         def fired(rule: str, episode: datetime) -> bool:
-            return (rule, episode) in spent or store.fired(rule, ticket.id, episode)
+            return (rule, episode) in kept or store.fired(rule, ticket_id, episode)
 
-        return self.schedule(context, fired)
+        return fired

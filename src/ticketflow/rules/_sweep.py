@@ -36,8 +36,8 @@ from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
 from ticketflow.rules._report import Due, Firing, RuleReport, Skip
 from ticketflow.rules._rule import Rule
-from ticketflow.rules._schedule import Fired, Scheduler
-from ticketflow.storage import LedgerEntry, Store
+from ticketflow.rules._schedule import Scheduler
+from ticketflow.storage import LedgerEntry
 
 if TYPE_CHECKING:
     from ticketflow.rules._context import Clocks
@@ -63,13 +63,10 @@ def unique_rules(rules: Iterable[Rule]) -> tuple[Rule, ...]:
     return given
 
 
-def _ledger_of(store: Store, ticket_id: str) -> Fired:
-    """Asks the store's ledger whether a rule acted on the ticket for an episode."""
-
-    def fired(rule: str, episode: datetime) -> bool:
-        return store.fired(rule, ticket_id, episode)
-
-    return fired
+def _batch_size(value: object) -> None:
+    """Refuse a ``batch=`` that is not a whole number of at least 1."""
+    if whole_number(value, "batch") == 0:
+        raise InvalidInput("batch", value, "a whole number of at least 1")
 
 
 @attrs.define
@@ -190,9 +187,7 @@ class Sweep:
         queries find.  ``stop`` is asked before each batch.
         """
         _check_arguments(dry_run, limit, progress)
-        whole_number(batch, "batch")
-        if batch < 1:
-            raise InvalidInput("batch", batch, "a whole number of at least 1")
+        _batch_size(batch)
         if stop is not None and not callable(stop):
             raise InvalidInput("stop", stop, "None or a function telling the sweep to stop")
         now = self.unit.now()
@@ -321,10 +316,8 @@ class Sweep:
         known = run.contexts.get(ticket_id)
         if known is None:
             return
-        store = self.unit.store
         ticket = known.ticket
-        schedule = self.scheduler.schedule(known, _ledger_of(store, ticket.id))
-        store.reschedule(ticket.id, ticket.version, schedule)
+        self.unit.store.reschedule(ticket.id, ticket.version, self.scheduler.schedule(known))
 
     def reschedule(self, *, batch: int = 500, progress: Progress | None = None) -> int:
         """Store every ticket's schedule under these rules; return how many were rescheduled.
@@ -334,9 +327,7 @@ class Sweep:
         it stopped, since the tickets done are no longer stale.  A ticket that
         moves meanwhile is scheduled by its own commit.
         """
-        whole_number(batch, "batch")
-        if batch < 1:
-            raise InvalidInput("batch", batch, "a whole number of at least 1")
+        _batch_size(batch)
         _check_arguments(False, None, progress)
         store = self.unit.store
         fingerprint = self.scheduler.fingerprint
@@ -350,7 +341,7 @@ class Sweep:
                 current = ticket
                 for _attempt in range(self.unit.retries + 1):
                     context = self.context(current, self.unit.now(current))
-                    schedule = self.scheduler.schedule(context, _ledger_of(store, current.id))
+                    schedule = self.scheduler.schedule(context)
                     if store.reschedule(current.id, current.version, schedule):
                         break
                     try:
@@ -414,7 +405,5 @@ class Sweep:
 
     def next_due(self, ticket_id: str) -> Due | None:
         """The rule that will act next on the ticket and when, if nothing changes first."""
-        store = self.unit.store
-        ticket = store.get(ticket_id)
-        context = self.context(ticket, self.unit.now(ticket))
-        return self.scheduler.next_due(context, _ledger_of(store, ticket.id))
+        ticket = self.unit.store.get(ticket_id)
+        return self.scheduler.next_due(self.context(ticket, self.unit.now(ticket)))
