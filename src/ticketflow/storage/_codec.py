@@ -30,6 +30,7 @@ from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._validate import enum_value, text, valid_unicode
 from ticketflow.storage._query import ORDER_FIELDS
+from ticketflow.storage._schedule import Schedule
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -272,6 +273,20 @@ UNDECODABLE = (ValueError, TypeError, KeyError, AttributeError, IndexError, Over
 def damaged_row(where: str, ticket_id: object, error: Exception) -> StorageError:
     """A stored row that does not decode: name the ticket and what is wrong with it."""
     return StorageError(where, f"the stored row of ticket {ticket_id!r} is damaged: {error}")
+
+
+def schedule_from_row(
+    where: str, ticket_id: object, next_due_at: int | None, rules: str | None = None
+) -> Schedule:
+    """A ticket's stored schedule (its ``next_due_at`` and ``schedule`` columns), decoded.
+
+    Raises:
+        StorageError: the values do not decode; it names the ticket.
+    """
+    try:
+        return Schedule(time_out(next_due_at, "next_due_at"), rules)
+    except UNDECODABLE as error:
+        raise damaged_row(where, ticket_id, error) from None
 
 
 VALID_UNICODE = "text without lone surrogates such as '\\ud800' (valid Unicode)"

@@ -45,10 +45,10 @@ from ticketflow.storage._codec import (
     damaged_row,
     event_from_row,
     event_row,
+    schedule_from_row,
     ticket_from_row,
     ticket_row,
     time_in,
-    time_out,
     unencodable,
 )
 from ticketflow.storage._ledger import LedgerEntry
@@ -775,10 +775,7 @@ class PostgresStore:
             ).fetchone()
         if row is None:
             raise TicketNotFound(ticket_id)
-        try:
-            return Schedule(time_out(row[0], "next_due_at"), row[1])
-        except UNDECODABLE as error:
-            raise damaged_row(self._name, ticket_id, error) from None
+        return schedule_from_row(self._name, ticket_id, *row)
 
     def due(
         self,
@@ -805,7 +802,7 @@ class PostgresStore:
         found = []
         for row in rows:
             ticket = self._decode(row[1:])
-            at = time_out(row[0], "next_due_at")
+            at = schedule_from_row(self._name, ticket.id, row[0]).next_due_at
             assert at is not None  # noqa: S101 - the query asks for set instants
             found.append((at, ticket))
         return found

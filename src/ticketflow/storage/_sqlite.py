@@ -40,10 +40,10 @@ from ticketflow.storage._codec import (
     damaged_row,
     event_from_row,
     event_row,
+    schedule_from_row,
     ticket_from_row,
     ticket_row,
     time_in,
-    time_out,
     unencodable,
 )
 from ticketflow.storage._ledger import LedgerEntry
@@ -642,10 +642,7 @@ class SQLiteStore:
             row = None
         if row is None:
             raise TicketNotFound(ticket_id)
-        try:
-            return Schedule(time_out(row[0], "next_due_at"), row[1])
-        except UNDECODABLE as error:
-            raise damaged_row(self._path, ticket_id, error) from None
+        return schedule_from_row(self._path, ticket_id, *row)
 
     def due(
         self,
@@ -671,10 +668,7 @@ class SQLiteStore:
         for row in rows:
             ticket = self._decode(row[1:])
             self._remember(ticket, row[1:])  # a firing's commit then encodes what changed only
-            try:
-                at = time_out(row[0], "next_due_at")
-            except UNDECODABLE as error:
-                raise damaged_row(self._path, ticket.id, error) from None
+            at = schedule_from_row(self._path, ticket.id, row[0]).next_due_at
             assert at is not None  # noqa: S101 - the query asks for set instants
             found.append((at, ticket))
         return found
