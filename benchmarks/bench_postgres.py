@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import multiprocessing
 import platform
 import re
 import statistics
@@ -50,7 +49,16 @@ from importlib.metadata import version
 from typing import Any
 
 import psycopg
-from bench_storage import AGENT, ANA, CUTOFF, START, bulk_rows, scheduled, time_due_once
+from bench_storage import (
+    AGENT,
+    ANA,
+    CUTOFF,
+    START,
+    bulk_rows,
+    run_together,
+    scheduled,
+    time_due_once,
+)
 
 from ticketflow import Helpdesk, ManualClock
 from ticketflow.storage import PostgresStore, TicketQuery
@@ -212,27 +220,8 @@ def writer(dsn: str, tenant: str, seconds: float, start: Any, results: Any) -> N
 
 def commits_per_second(dsn: str, processes: int, seconds: float) -> float:
     """Return the notes acknowledged per second by ``processes`` writers, each its own store."""
-    context = multiprocessing.get_context("spawn")  # no pool threads or sockets inherited
-    start = context.Barrier(processes + 1)
-    results = context.Queue()
-    workers = [
-        context.Process(
-            target=writer, args=(dsn, f"writer-{processes}-{n}", seconds, start, results)
-        )
-        for n in range(processes)
-    ]
-    for worker in workers:
-        worker.start()
-    try:
-        start.wait(timeout=120)
-        counts = [results.get(timeout=seconds + 60) for _ in workers]
-        for worker in workers:
-            worker.join(timeout=30)
-    finally:
-        for worker in workers:
-            if worker.is_alive():
-                worker.terminate()
-                worker.join()
+    arguments = [(dsn, f"writer-{processes}-{n}", seconds) for n in range(processes)]
+    counts = run_together(writer, arguments, wait=seconds + 60)
     failed = [count for count in counts if not isinstance(count, int)]
     if failed:
         raise RuntimeError(f"writers failed: {failed}")

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import platform
 import shutil
 import sqlite3
@@ -51,7 +50,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench_storage import ANA, START, build, insert
+from bench_storage import ANA, START, build, insert, run_together
 
 from ticketflow import Helpdesk, ManualClock
 from ticketflow.sla import SLAPolicy, sla_rules
@@ -260,25 +259,7 @@ def fires_per_second(dsn: str, tenant: str, processes: int, due: int) -> float:
     """
     import psycopg  # noqa: PLC0415 - only the PostgreSQL figures need it
 
-    context = multiprocessing.get_context("spawn")  # no pool threads or sockets inherited
-    start = context.Barrier(processes + 1)
-    results = context.Queue()
-    workers = [
-        context.Process(target=sweeper, args=(dsn, tenant, start, results))
-        for _ in range(processes)
-    ]
-    for worker in workers:
-        worker.start()
-    try:
-        start.wait(timeout=120)
-        outcomes = [results.get(timeout=600) for _ in workers]
-        for worker in workers:
-            worker.join(timeout=30)
-    finally:
-        for worker in workers:
-            if worker.is_alive():
-                worker.terminate()
-                worker.join()
+    outcomes = run_together(sweeper, [(dsn, tenant)] * processes, wait=600)
     failed = [outcome for outcome in outcomes if not isinstance(outcome, tuple)]
     if failed:
         raise RuntimeError(f"sweepers failed: {failed}")

@@ -27,12 +27,13 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import multiprocessing
 import platform
 import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
@@ -150,6 +151,38 @@ def time_raw(folder: Path, commands: int) -> float:
     gc.enable()
     connection.close()
     return elapsed / len(plan) * 1e6
+
+
+# -- processes started together ------------------------------------------------------
+
+
+def run_together(
+    target: Callable[..., None], arguments: Sequence[tuple[Any, ...]], wait: float
+) -> list[Any]:
+    """Run ``target(*args, start, results)`` in a spawned process per ``args``; what each put.
+
+    The processes start, wait at the barrier ``start`` until all are ready,
+    and each puts one outcome on the queue ``results``; they are waited for
+    ``wait`` seconds each, and any left running is terminated.  Spawned: no
+    pool threads or sockets are inherited.
+    """
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(len(arguments) + 1)
+    results = context.Queue()
+    workers = [context.Process(target=target, args=(*args, start, results)) for args in arguments]
+    for worker in workers:
+        worker.start()
+    try:
+        start.wait(timeout=120)
+        outcomes = [results.get(timeout=wait) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=30)
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+                worker.join()
+    return outcomes
 
 
 # -- the due query at scale ---------------------------------------------------
