@@ -304,6 +304,11 @@ class SQLiteStore:
             )
             connection.execute("PRAGMA foreign_keys = ON")
             connection.execute("PRAGMA synchronous = NORMAL")
+            # A batch runs each write in a savepoint, whose journal (the pages
+            # as they were) SQLite spills to a temporary file once past 64 KiB:
+            # tens of writes a firing.  Kept in memory instead; it lives only as
+            # long as the savepoint.
+            connection.execute("PRAGMA temp_store = MEMORY")
         except sqlite3.Error as error:
             raise self._translate(error) from None
         except (ValueError, UnicodeEncodeError):  # a NUL, or a surrogate no file name has
