@@ -19,9 +19,9 @@ from typing import Any, NoReturn
 
 from ticketflow._actor import Actor
 from ticketflow._cli_store import Database
-from ticketflow._clock import ManualClock, SystemClock
+from ticketflow._clock import Clock, ManualClock, SystemClock
 from ticketflow._definition import guard_names, read_file, workflow_from_dict
-from ticketflow._demo import START, run_demo, without_repeats
+from ticketflow._demo import START, demo_desk, run_demo, without_repeats
 from ticketflow._desk import Helpdesk
 from ticketflow._display import printable
 from ticketflow._errors import (
@@ -37,6 +37,7 @@ from ticketflow._ticket import Ticket
 from ticketflow._version import __version__
 from ticketflow._workflow import Workflow
 from ticketflow.rules import RuleReport
+from ticketflow.storage import Store, TicketQuery
 
 
 def _whole(value: str) -> int:
@@ -297,6 +298,20 @@ def _database(args: argparse.Namespace) -> Database:
     return Database.read(args.db, args.tenant)
 
 
+def _desk(store: Store, clock: Clock | None = None) -> Helpdesk:
+    """The desk for a database: the demo's if the demo scheduled its tickets, or the default.
+
+    The command line has no configuration of its own to read: a database the
+    demo filled is swept and reported with the demo's SLA policies and rules
+    (every ticket scheduled under their fingerprint says so), any other with
+    the default rules and no SLA policies.
+    """
+    demo = demo_desk(store, clock or SystemClock())
+    if store.query(TicketQuery(limit=1)) and not store.stale(demo.rules_fingerprint, limit=1):
+        return demo
+    return Helpdesk(store=store, clock=clock)
+
+
 def _list(args: argparse.Namespace) -> None:
     with _database(args).existing() as store:
         tickets = Helpdesk(store=store, rules=()).find(
@@ -335,8 +350,7 @@ class _Progress:
 
 def _sweep(args: argparse.Namespace) -> None:
     with _database(args).existing() as store:
-        clock = SystemClock() if args.now is None else ManualClock(args.now)
-        desk = Helpdesk(store=store, clock=clock)
+        desk = _desk(store, None if args.now is None else ManualClock(args.now))
         report = desk.run_rules(dry_run=args.dry_run, limit=args.limit, progress=_Progress())
     verb = "would fire" if report.dry_run else "fired"
     for firing in report.fired:
@@ -372,7 +386,7 @@ def _work(args: argparse.Namespace) -> None:
     previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         with _database(args).existing() as store:
-            desk = Helpdesk(store=store)
+            desk = _desk(store)
             print(
                 f"ticketflow worker: sweeping every {args.interval:g}s, {args.batch} a batch",
                 flush=True,
@@ -402,7 +416,7 @@ def _work(args: argparse.Namespace) -> None:
 
 def _reschedule(args: argparse.Namespace) -> None:
     with _database(args).existing() as store:
-        desk = Helpdesk(store=store)
+        desk = _desk(store)
         count = desk.reschedule(batch=args.batch, progress=_Progress())
     plural = "" if count == 1 else "s"
     print(f"rescheduled {count} ticket{plural} under rule set {desk.rules_fingerprint}")
@@ -449,7 +463,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _sweep(args)
         elif args.command == "report":
             with _database(args).existing() as store:
-                print(without_repeats(Helpdesk(store=store).metrics()).table())
+                print(without_repeats(_desk(store).metrics()).table())
         elif args.command == "worker":
             _work(args)
         elif args.command == "reschedule":
