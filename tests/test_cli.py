@@ -187,8 +187,11 @@ def test_sweep_now_sweeps_at_the_instant_given_in_any_zone(
 ) -> None:
     database = tmp_path / "demo.sqlite3"
     assert main(["demo", "--quiet", "--db", str(database)]) == 0
-    hint = capsys.readouterr().out.splitlines()[-1]
-    assert hint == f"or: ticketflow sweep --db {database} --dry-run --now 2026-01-26T08:00+00:00"
+    hints = capsys.readouterr().out.splitlines()[-2:]
+    assert hints == [
+        f"or: ticketflow sweep --db {database} --dry-run --now 2026-01-26T08:00+00:00",
+        f"and: ticketflow report --db {database} --html report.html --now 2026-01-19T08:00+00:00",
+    ]
     sweep = ["sweep", "--db", str(database)]
     assert main([*sweep, "--now", "2026-01-19T08:00+00:00"]) == 0
     assert capsys.readouterr().out == "fired at 2026-01-19 08:00 UTC: nothing\n"

@@ -88,9 +88,11 @@ def test_the_demo_on_postgres_names_the_database_and_tenant_without_the_password
     code, out, _err = _run(capsys, "demo", *DAYS, "--db", database, "--tenant", tenant)
     assert code == 0
     shown = database.replace(f":{SECRET}@", "@")
-    assert out.splitlines()[-2:] == [
+    ended = "2026-01-09T08:00+00:00"  # the demo's last hour: what the report measures at
+    assert out.splitlines()[-3:] == [
         f"the tickets are in {shown}; try: ticketflow list --db {shown} --tenant {tenant}",
         f"or: ticketflow sweep --db {shown} --tenant {tenant} --dry-run --now {LATER}",
+        f"and: ticketflow report --db {shown} --tenant {tenant} --html report.html --now {ended}",
     ]
 
 
