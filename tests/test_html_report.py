@@ -14,7 +14,7 @@ from support import ANA, START
 
 from ticketflow import Actor, Helpdesk, InvalidInput, ManualClock, html_report
 from ticketflow._demo import demo_desk, run_demo
-from ticketflow._html_report import FIRST_RESPONSE_BUCKETS
+from ticketflow._html_report import FIRST_RESPONSE_BUCKETS, LONGEST_DAILY
 from ticketflow.cli import main
 from ticketflow.sla import Target
 from ticketflow.storage import MemoryStore
@@ -296,3 +296,20 @@ def test_the_page_renders_in_headless_chromium(page: str, tmp_path: Path) -> Non
     )
     assert shot.returncode == 0, shot.stderr
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_created_and_resolved_are_counted_per_week_over_a_long_stretch() -> None:
+    clock = ManualClock(START)
+    desk = Helpdesk(clock=clock)
+    for _ in range(3):
+        desk.open(subject="s", description="d", requester=ANA)
+    clock.advance(timedelta(days=LONGEST_DAILY + 10))
+    late = desk.open(subject="s", description="d", requester=ANA)
+    desk.resolve(late.id, Actor.admin("lead-1"))
+    page = html_report(desk)
+    assert "<h2>Tickets created and resolved per week</h2>" in page
+    rows = _rows(page)["created-resolved"]
+    monday = START.date() - timedelta(days=START.weekday())
+    assert rows[0] == (f"{monday:%Y-%m-%d}", "3", "0")
+    assert [row[1:] for row in rows[1:]] == [("1", "1")]
+    assert len(_rows(page)["backlog"]) == LONGEST_DAILY + 11, "the backlog stays daily"

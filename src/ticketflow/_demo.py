@@ -12,9 +12,12 @@ answer (the reminder, the escalation and the resolution that records every
 contact attempt fire in turn) and some never confirm a resolution (the 7-day
 rule closes their tickets); the story names the rule behind each such step.
 
-Each simulated hour is a list of steps (:attr:`_Simulation.steps`): a new
-behaviour of the story (a satisfaction rating when a ticket closes, a merge of
-duplicate tickets, a search in the summary) is one more method in that list.
+Each simulated hour is a list of steps (``_Simulation.steps``), and the story
+grows one small step at a time: a satisfaction rating belongs in
+``_Simulation._closed``, which sees every close (the customer's and the 7-day
+rule's); a merge of duplicates is one more step (a new ticket with the
+subject and requester of an open one merged into it); a search is one more
+section of :func:`run_demo`'s summary, where the closing desk is at hand.
 
 Each simulated hour looks only at the tickets still in play (active, resolved,
 spam waiting to be purged), and whether a closed ticket will get a follow-up

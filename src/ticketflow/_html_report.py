@@ -139,46 +139,62 @@ def _solved(desk: Helpdesk, status: str) -> bool:
     return found is not None and found.category is Category.SOLVED
 
 
+LONGEST_DAILY = 92
+"""Longer than this many days, tickets created and resolved are counted per week."""
+
+
 def _created_and_resolved(
     desk: Helpdesk, histories: dict[str, list[HistoryEvent]], days: list[date]
 ) -> Chart:
+    weekly = len(days) > LONGEST_DAILY
+    periods = sorted({_week(day) for day in days}) if weekly else days
+
+    def period(instant: datetime) -> date:
+        return _week(instant.date()) if weekly else instant.date()
+
     created: Counter[date] = Counter()
     resolved: Counter[date] = Counter()
     for history in histories.values():
         for event in history:
             if event.from_status is None:
-                created[event.at.date()] += 1
+                created[period(event.at)] += 1
             elif event.moved and _solved(desk, event.to_status):
-                resolved[event.at.date()] += 1
-    labels = [_label(day) for day in days]
+                resolved[period(event.at)] += 1
     series = [
-        Series("created", [created[day] for day in days]),
-        Series("resolved", [resolved[day] for day in days]),
+        Series("created", [created[when] for when in periods]),
+        Series("resolved", [resolved[when] for when in periods]),
     ]
-    title = "Tickets created and resolved per day"
+    unit = "week" if weekly else "day"
+    title = f"Tickets created and resolved per {unit}"
     return Chart(
         "created-resolved",
         title,
-        "Each resolution counts, a ticket resolved again after a reopen too (UTC days).",
+        "Each resolution counts, a ticket resolved again after a reopen too "
+        + ("(weeks from Monday, UTC)." if weekly else "(UTC days)."),
         line_chart(
             Plot(
                 "created-resolved",
                 title,
                 f"{sum(created.values())} created and {sum(resolved.values())} resolutions "
                 f"over {len(days)} days",
-                labels,
+                [_label(when) for when in periods],
                 series,
-                x_label="day (UTC)",
+                x_label="week from Monday (UTC)" if weekly else "day (UTC)",
                 y_label="tickets",
             )
         ),
-        ("day", "created", "resolved"),
+        ("week from" if weekly else "day", "created", "resolved"),
         tuple(
-            (f"{day:%Y-%m-%d}", str(created[day]), str(resolved[day]))
-            for day in days
-            if created[day] or resolved[day]
+            (f"{when:%Y-%m-%d}", str(created[when]), str(resolved[when]))
+            for when in periods
+            if created[when] or resolved[when]
         ),
     )
+
+
+def _week(day: date) -> date:
+    """The Monday of ``day``'s week."""
+    return day - timedelta(days=day.weekday())
 
 
 def _backlog(desk: Helpdesk, histories: dict[str, list[HistoryEvent]], days: list[date]) -> Chart:
@@ -240,8 +256,7 @@ def _share(value: float | None) -> str:
 def _compliance_by_week(desk: Helpdesk, metrics: MetricsReport) -> Chart:
     decided: dict[date, dict[Target, list[bool]]] = {}
     for item in metrics.tickets:
-        created = item.ticket.created_at.date()
-        week = created - timedelta(days=created.weekday())
+        week = _week(item.ticket.created_at.date())
         for state in desk.sla(item.ticket.id):
             if state.met or state.breached:
                 decided.setdefault(week, {}).setdefault(state.target, []).append(state.met)
@@ -266,12 +281,12 @@ def _compliance_by_week(desk: Helpdesk, metrics: MetricsReport) -> Chart:
                     + ", ".join(f"{_named(t)} {_share(share(week, t))}" for t in targets)
                     for week in weeks
                 ),
-                [f"week of {week:%d %b}" for week in weeks],
+                [_label(week) for week in weeks],
                 [
                     Series(_named(target), [share(week, target) for week in weeks])
                     for target in targets
                 ],
-                x_label="week the tickets were opened",
+                x_label="week the tickets were opened (from Monday)",
                 y_label="targets met",
                 percent=True,
             )

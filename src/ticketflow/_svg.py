@@ -105,7 +105,10 @@ def _y(value: float, top: float) -> float:
 
 
 def _category_labels(lines: list[str], categories: Sequence[str], centres: list[float]) -> None:
-    every = max(1, math.ceil(len(categories) / _MOST_LABELS))
+    # Labels are about 6.2 px a character at 11 px: skip enough of them not to overlap.
+    widest = 6.2 * max((len(name) for name in categories), default=0) + 12
+    fits = max(1, int((_WIDTH - _LEFT - _RIGHT) / widest))
+    every = max(1, math.ceil(len(categories) / min(_MOST_LABELS, fits)))
     for index, (name, x) in enumerate(zip(categories, centres, strict=True)):
         if index % every == 0:
             lines.append(
@@ -176,7 +179,7 @@ def line_chart(plot: Plot) -> str:
     """A line per series over the categories, a marker on each value."""
     lines, ticks, _step, centres = _frame(plot)
     categories, series, percent = plot.categories, plot.series, plot.percent
-    radius = 3.5 if len(categories) <= 60 else 2
+    radius = 3.5 if len(categories) <= 60 else 1.5
     for index, item in enumerate(series):
         colour, dash = PALETTE[index % len(PALETTE)], _DASHES[index % len(_DASHES)]
         points = [
