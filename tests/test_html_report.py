@@ -248,6 +248,10 @@ def test_report_html_writes_the_page_of_a_demo_database(
     parsed = _parse(out.read_text(encoding="utf-8"))
     assert all(parsed.marks[chart] for chart in CHARTS)
     assert "SLA first response met" in "".join(parsed.text), "the demo's SLA policies were used"
+    assert main(["report", "--db", str(database), *now]) == 0
+    table = capsys.readouterr().out
+    assert table.startswith("metrics at 2026-01-19 08:00 UTC\n")
+    assert "\nSLA met: first_response " in table, "the text report uses them too"
 
 
 def test_report_html_refuses_a_file_it_cannot_write_before_reading_the_database(
