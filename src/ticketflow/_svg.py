@@ -50,6 +50,10 @@ def _number(value: float, percent: bool) -> str:
     return f"{value:g}" if value == int(value) else f"{value:.1f}"
 
 
+_NOTHING = 1e-9
+"""A top at or below this draws the axis from 0 to 1: the charts count tickets and shares."""
+
+
 def nice_ticks(top: float, most: int = 5) -> list[float]:
     """Tick values from 0 to at least ``top``, steps of 1, 2 or 5 times a power of ten.
 
@@ -58,13 +62,16 @@ def nice_ticks(top: float, most: int = 5) -> list[float]:
     >>> nice_ticks(0)
     [0, 1]
     """
-    if top <= 0:
+    if top <= _NOTHING:
         return [0, 1]
     rough = top / most
     power = 10 ** math.floor(math.log10(rough))
     step = next(power * factor for factor in (1, 2, 5, 10) if power * factor >= rough)
     count = math.ceil(top / step - 1e-9)
-    return [round(step * index, 10) for index in range(count + 1)]
+    # Twelve significant digits: 0.30000000000000004 is written 0.3, tiny tops stay tiny.
+    return [
+        float(f"{step * index:.12g}") if step < 1 else step * index for index in range(count + 1)
+    ]
 
 
 def _open(ident: str, title: str, description: str) -> list[str]:
