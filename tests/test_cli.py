@@ -57,7 +57,10 @@ def test_quiet_prints_only_the_summary_and_the_metrics_report() -> None:
     run_demo(seed=7, days=3, quiet=True, out=out)
     lines = out.getvalue().splitlines()
     assert lines[2] == "summary"
-    assert lines[13] == "metrics at 2026-01-08 08:00 UTC"
+    compliance = lines.index("SLA compliance (decided clocks that met their target)")
+    assert lines[compliance - 1] == ""
+    assert lines[compliance + 1].startswith("  all ")
+    assert lines.index("metrics at 2026-01-08 08:00 UTC") > compliance
     assert not any(" -> " in line for line in lines), "quiet prints no moves"
 
 
@@ -84,8 +87,11 @@ def test_the_story_marks_follow_up_tickets_and_prints_each_table_once() -> None:
     marked = [line for line in output.splitlines() if ", follow-up of T-" in line]
     assert len(marked) == follow_ups > 0
     assert all(" new " in line and " create by customer " in line for line in marked)
-    assert "by department\n" in output
-    assert "by tag\n" not in output, "the demo tags each ticket with its department"
+    assert output.count("by department\n") == 1
+    # The demo tags each ticket with its department, and the escalation rule
+    # adds a tag of its own: the tag table is printed for what it adds.
+    tags = output.split("by tag\n")[1].split("by status\n")[0]
+    assert "  escalated " in tags
 
 
 def test_a_tag_breakdown_that_differs_from_the_departments_is_kept() -> None:
@@ -167,7 +173,10 @@ def test_sweep_applies_the_default_rules_to_a_database_once(
     assert dry[-1].startswith("would fire at ")
     assert main(["sweep", "--db", str(database)]) == 0
     done = capsys.readouterr().out.splitlines()
-    assert done[:-1] == dry[:-1], "the sweep fired what the dry run said it would"
+    # A dry run tries each rule on the tickets as stored: an SLA breach it
+    # lists is not fired once a rule before it resolved the ticket.
+    assert set(done[:-1]) <= set(dry[:-1]), "the sweep fired only what the dry run listed"
+    assert any(" auto_close " in line for line in done)
     assert done[-1].startswith("fired at ")
     assert main(["sweep", "--db", str(database)]) == 0
     assert capsys.readouterr().out.splitlines()[-1].endswith(": nothing")
@@ -178,8 +187,11 @@ def test_sweep_now_sweeps_at_the_instant_given_in_any_zone(
 ) -> None:
     database = tmp_path / "demo.sqlite3"
     assert main(["demo", "--quiet", "--db", str(database)]) == 0
-    hint = capsys.readouterr().out.splitlines()[-1]
-    assert hint == f"or: ticketflow sweep --db {database} --dry-run --now 2026-01-26T08:00+00:00"
+    hints = capsys.readouterr().out.splitlines()[-2:]
+    assert hints == [
+        f"or: ticketflow sweep --db {database} --dry-run --now 2026-01-26T08:00+00:00",
+        f"and: ticketflow report --db {database} --html report.html --now 2026-01-19T08:00+00:00",
+    ]
     sweep = ["sweep", "--db", str(database)]
     assert main([*sweep, "--now", "2026-01-19T08:00+00:00"]) == 0
     assert capsys.readouterr().out == "fired at 2026-01-19 08:00 UTC: nothing\n"
@@ -188,10 +200,10 @@ def test_sweep_now_sweeps_at_the_instant_given_in_any_zone(
     assert dry[-1].startswith("would fire at 2026-01-26 08:00 UTC: ")
     assert "auto_close " in dry[-1]
     assert main([*sweep, "--now", "2026-01-26T08:00Z"]) == 0
-    assert capsys.readouterr().out.splitlines() == [
-        *dry[:-1],
-        "fired" + dry[-1][len("would fire") :],
-    ]
+    done = capsys.readouterr().out.splitlines()
+    assert set(done[:-1]) <= set(dry[:-1])  # less the SLA notices a resolution made moot
+    assert done[-1].startswith("fired at 2026-01-26 08:00 UTC: ")
+    assert "auto_close " in done[-1]
 
 
 @pytest.mark.parametrize(

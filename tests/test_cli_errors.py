@@ -55,6 +55,15 @@ CASES: dict[str, tuple[list[str], str]] = {
     "report db missing": (["report", "--db", "{missing}"], "an existing ticketflow SQLite file"),
     "report db text file": (["report", "--db", "{text}"], "must be a SQLite database"),
     "report db empty": (["report", "--db", "{empty}"], "not an empty one"),
+    "report html folder": (
+        ["report", "--db", "{db}", "--html", "{dir}"],
+        "--html must be a file path in an existing folder",
+    ),
+    "report html no folder": (
+        ["report", "--db", "{db}", "--html", "{missing}/r.html"],
+        "--html must be a file path in an existing folder",
+    ),
+    "report naive now": (["report", "--db", "{db}", "--now", "2026-01-19T08:00"], "has no zone"),
     "graph file missing": (["graph", "{missing}.json"], "an existing .toml or .json file"),
     "graph folder": (["graph", "{dir}.json"], "not a directory"),
     "graph not a workflow suffix": (["graph", "{text}"], "ends in .toml or .json"),

@@ -74,11 +74,21 @@ def test_the_demo_on_postgres_reads_back_as_it_does_from_sqlite(
             outputs[name] = out
         # The report is at the system clock's minute: compare what follows it.
         outputs["report"] = outputs["report"].split("\n", 1)[1]
+        page = tmp_path / f"{kind}.html"
+        code, out, err = _run(capsys, "report", *db, "--html", str(page), "--now", LATER)
+        assert (code, out, err) == (0, f"wrote {page}\n", "")
+        # The same page, but for its title, which names the database.
+        outputs["html"] = "\n".join(
+            line
+            for line in page.read_text(encoding="utf-8").splitlines()
+            if "ticketflow report: " not in line
+        )
         said[kind] = outputs
     assert said["postgres"] == said["sqlite"]
     assert said["postgres"]["list"].splitlines()[-1].endswith(" tickets")
     assert said["postgres"]["dry run"].startswith("T-")
     assert said["postgres"]["sweep again"].endswith(": nothing\n")
+    assert said["postgres"]["html"].count('class="mark"') > 50
 
 
 def test_the_demo_on_postgres_names_the_database_and_tenant_without_the_password(
@@ -88,9 +98,11 @@ def test_the_demo_on_postgres_names_the_database_and_tenant_without_the_password
     code, out, _err = _run(capsys, "demo", *DAYS, "--db", database, "--tenant", tenant)
     assert code == 0
     shown = database.replace(f":{SECRET}@", "@")
-    assert out.splitlines()[-2:] == [
+    ended = "2026-01-09T08:00+00:00"  # the demo's last hour: what the report measures at
+    assert out.splitlines()[-3:] == [
         f"the tickets are in {shown}; try: ticketflow list --db {shown} --tenant {tenant}",
         f"or: ticketflow sweep --db {shown} --tenant {tenant} --dry-run --now {LATER}",
+        f"and: ticketflow report --db {shown} --tenant {tenant} --html report.html --now {ended}",
     ]
 
 

@@ -48,6 +48,7 @@ PUBLIC = [
     "WorkflowChange",
     "__version__",
     "builtin_guards",
+    "html_report",
     "replay",
 ]
 

@@ -41,6 +41,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_events",
             "_policy",
             "_render",
+            "_svg",
             "_timeline",
             "_selection",
         },
@@ -50,7 +51,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("rules", {"rules"}),
     ("sla", {"sla"}),
     ("features", {"_commands", "_metrics", "_migration"}),
-    ("facade", {"_desk", "__init__"}),
+    ("facade", {"_desk", "__init__", "_html_report"}),
     ("shells", {"cli", "_cli_store", "_demo", "__main__", "testing"}),
 ]
 RANK = {name: rank for rank, (_layer, names) in enumerate(LAYERS) for name in names}

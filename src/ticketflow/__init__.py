@@ -22,6 +22,7 @@ from ticketflow._errors import (
 )
 from ticketflow._guards import Guard, builtin_guards
 from ticketflow._history import HistoryEvent, replay
+from ticketflow._html_report import html_report
 from ticketflow._lifecycle import DefaultLifecycle
 from ticketflow._metrics import MetricsReport, Summary, TicketMetrics
 from ticketflow._migration import WorkflowChange
@@ -69,5 +70,6 @@ __all__ = [
     "WorkflowChange",
     "__version__",
     "builtin_guards",
+    "html_report",
     "replay",
 ]

@@ -5,6 +5,20 @@ tickets are postponed, some are spam, some are reopened, and some closed ones
 get a follow-up.  Time is a ManualClock and chance is a seeded Random, so the
 same seed prints the same story on every machine.
 
+The desk runs the product as a host would: business-hours SLA policies per
+priority (:func:`demo_sla_policies`) and, every simulated hour, a sweep of the
+default rules and the SLA rules.  Some customers never write back after an
+answer (the reminder, the escalation and the resolution that records every
+contact attempt fire in turn) and some never confirm a resolution (the 7-day
+rule closes their tickets); the story names the rule behind each such step.
+
+Each simulated hour is a list of steps (``_Simulation.steps``), and the story
+grows one small step at a time: a satisfaction rating belongs in
+``_Simulation._closed``, which sees every close (the customer's and the 7-day
+rule's); a merge of duplicates is one more step (a new ticket with the
+subject and requester of an open one merged into it); a search is one more
+section of :func:`run_demo`'s summary, where the closing desk is at hand.
+
 Each simulated hour looks only at the tickets still in play (active, resolved,
 spam waiting to be purged), and whether a closed ticket will get a follow-up
 is decided once, when it closes: the work per day stays flat, so a year runs
@@ -18,7 +32,7 @@ import random
 import statistics
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -27,14 +41,17 @@ from typing import TextIO
 import attrs
 
 from ticketflow._actor import Actor
-from ticketflow._clock import ManualClock
+from ticketflow._clock import Clock, ManualClock
 from ticketflow._desk import Helpdesk
 from ticketflow._display import printable
 from ticketflow._errors import IllegalTransition, InvalidInput, PermissionDenied
 from ticketflow._history import HistoryEvent, replay
-from ticketflow._metrics import MetricsReport
+from ticketflow._metrics import MetricsReport, Summary
+from ticketflow._names import AGENT_REPLY, REMIND
 from ticketflow._status import ACTIVE_CATEGORIES
 from ticketflow._ticket import Contact, Priority, Ticket
+from ticketflow.rules import Firing, PriorityIs
+from ticketflow.sla import Calendar, SLAPolicy, Target
 from ticketflow.storage import SQLiteStore, Store, TicketQuery
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
@@ -59,32 +76,108 @@ FOLLOW_UP_CHANCE = 0.15
 """The share of closed tickets (follow-ups aside) whose customer writes again."""
 FOLLOW_UP_DELAY = (12, 120)
 """How many hours after the close the customer writes again: half a day to five days."""
+SILENT_CHANCE = 0.12
+"""The share of customers who never write back once an agent has answered them."""
+UNCONFIRMED_CHANCE = 0.3
+"""The share of customers who never confirm a resolution: the 7-day rule closes their tickets."""
+
+SLA_TARGETS: Mapping[Priority, tuple[timedelta, timedelta]] = MappingProxyType(
+    {
+        Priority.URGENT: (timedelta(hours=1), timedelta(hours=8)),
+        Priority.HIGH: (timedelta(hours=2), timedelta(hours=20)),
+        Priority.NORMAL: (timedelta(hours=4), timedelta(hours=30)),
+        Priority.LOW: (timedelta(hours=8), timedelta(hours=50)),
+    }
+)
+"""The demo's promises by priority: first response and resolution, in office hours."""
+
+
+def demo_sla_policies() -> tuple[SLAPolicy, ...]:
+    """The demo desk's SLA policies: one per priority, counted in office hours.
+
+    Office hours are 08:00 to 18:00, Monday to Friday, London time; the
+    targets are :data:`SLA_TARGETS`.
+    """
+    office = Calendar.business("Europe/London", weekdays=("08:00", "18:00"), name="office hours")
+    return tuple(
+        SLAPolicy(
+            f"{priority.value} priority",
+            applies_to=PriorityIs(priority),
+            first_response=first,
+            resolution=resolution,
+            calendar=office,
+        )
+        for priority, (first, resolution) in SLA_TARGETS.items()
+    )
+
+
+def demo_desk(store: Store, clock: Clock) -> Helpdesk:
+    """A desk configured as the demo's: the default rules, the SLA rules, the demo's SLA policies.
+
+    The command line uses it for a database whose tickets this configuration
+    scheduled (one the demo filled), so that ``sweep`` and ``report`` see
+    the same rules and SLA policies as the story did.
+    """
+    return Helpdesk(store=store, clock=clock, sla_policies=demo_sla_policies())
+
+
+RULE_STORIES: Mapping[str, str] = MappingProxyType(
+    {
+        "remind_customer": "a reminder to the silent customer",
+        "escalate_silence": "escalated: the customer is still silent",
+        "resolve_silence": "resolved after the contact attempts, each on record",
+        "auto_close": "closed by the 7-day rule",
+        "wake_postponed": "woken: its postponement ran out",
+        "sla_warning": "SLA warning: 75% of a target used",
+        "sla_breach": "SLA breached",
+    }
+)
+"""What the story says when a rule of the demo desk acts."""
 
 
 @attrs.define
 class DemoReport:
-    """What the simulation did, for the summary and for tests."""
+    """What the simulation did, for the summary and for tests.
+
+    Attributes:
+        tickets: every ticket kept, as it ends.
+        histories: each kept ticket's history, by id.
+        refused: the refusals of illegal shortcuts, as messages.
+        purged: how many spam tickets were purged.
+        lines: how many events the story told (or would have, when quiet).
+        fired: every rule firing of the hourly sweeps, in order.
+    """
 
     tickets: list[Ticket]
     histories: dict[str, list[HistoryEvent]]
     refused: list[str]
     purged: int
     lines: int
+    fired: list[Firing] = attrs.Factory(list)
 
 
 class _Simulation:
     def __init__(self, seed: int, out: Callable[[str], None], store: Store) -> None:
         self.rng = random.Random(seed)
-        # Returning customers draw from their own stream, so that whether one
-        # comes back does not reshuffle the rest of the story.
+        # Returning customers and customers' habits draw from their own
+        # streams, so that one of them does not reshuffle the rest of the story.
         self.returns = random.Random(f"follow-ups {seed}")
+        self.habits = random.Random(f"habits {seed}")
         self.clock = ManualClock(START)
-        self.desk = Helpdesk(store=store, clock=self.clock)
+        self.desk = demo_desk(store, self.clock)
         self.out = out
-        self.pending: list[str] = []
+        self.pending: list[str | tuple[Ticket, HistoryEvent]] = []
+        """What happened this hour: refusals, and events as committed, told at its end."""
         self.lines = 0
         self.refused: list[str] = []
         self.purged = 0
+        self.fired: list[Firing] = []
+        self.by_rule: dict[tuple[str, str, datetime], str] = {}
+        """(ticket id, event, instant) -> the rule that fired it."""
+        self.silent: set[str] = set()
+        """Tickets whose customer never writes back once answered."""
+        self.unconfirmed: set[str] = set()
+        """Tickets whose customer never confirms a resolution."""
         self.customers = [
             Contact(name=name, email=f"{name.split()[0].lower()}@example.com") for name in _NAMES
         ]
@@ -92,57 +185,91 @@ class _Simulation:
         self.system = Actor.system()
         self.follow_ups: list[tuple[datetime, str]] = []
         """A heap of (when, closed ticket id): the customers who will write again."""
-        self.desk.subscribe(self._print_move)
+        self.steps: tuple[Callable[[], None], ...] = (
+            self._arrivals,
+            self._work_active,
+            self._settle_resolved,
+            self._purge_removed,
+            self._follow_ups_due,
+            self._sweep,
+        )
+        """What each simulated hour does, in order; a new part of the story is one more step."""
+        self.desk.subscribe(self._collect)
 
-    def _print_move(self, ticket: Ticket, event: HistoryEvent) -> None:
-        if not event.moved:
-            return
+    def _collect(self, ticket: Ticket, event: HistoryEvent) -> None:
         # Hooks only collect: output happens outside the commit path, so a
         # closed pipe cannot be mistaken for a failed hook.
-        self.lines += 1
-        start = "new" if event.from_status is None else f"{event.from_status} -> {event.to_status}"
+        self.pending.append((ticket, event))
+
+    def _told(self, ticket: Ticket, event: HistoryEvent) -> str | None:
+        """The story's line for one committed event: a move, or a rule acting; None for others."""
+        rule = self.by_rule.get((ticket.id, event.name, event.at))
+        if rule is None and not event.moved:
+            return None
+        if event.from_status is None:
+            start = "new"
+        elif event.moved:
+            start = f"{event.from_status} -> {event.to_status}"
+        else:
+            start = f"({event.to_status})"
+        told = f"{event.at:%a %d %b %H:%M}  {ticket.id:<5} {start:<22} "
+        if rule is not None:
+            story = RULE_STORIES.get(rule, f"{event.name} by the rule")
+            if rule == "resolve_silence":
+                attempts = sum(
+                    earlier.name in (AGENT_REPLY, REMIND)
+                    for earlier in self.desk.history(ticket.id)
+                )
+                story = f"resolved after {attempts} contact attempts, each on record"
+            return f"{told}{story} ({rule})"
         opened = event.from_status is None
         follows = f", follow-up of {ticket.parent_id}" if opened and ticket.parent_id else ""
-        self.pending.append(
-            f"{event.at:%a %d %b %H:%M}  {ticket.id:<5} {start:<22} "
-            f"{event.name} by {event.actor.role.value} {event.actor.id}{follows}"
-        )
+        return f"{told}{event.name} by {event.actor.role.value} {event.actor.id}{follows}"
+
+    def _tell(self) -> None:
+        for item in self.pending:
+            line = item if isinstance(item, str) else self._told(*item)
+            if line is not None:
+                self.lines += not isinstance(item, str)
+                self.out(printable(line))
+        self.pending.clear()
 
     def run(self, days: int) -> DemoReport:
         for _hour in range(days * 24):
             self.clock.advance(timedelta(hours=1))
-            if 8 <= self.clock.now().hour < 18:
-                self._arrivals()
-            for ticket in self.desk.find(category=ACTIVE_CATEGORIES):
-                self._work(ticket)
-            for ticket in self.desk.find(status="resolved"):
-                self._settle(ticket)
-            for ticket in self.desk.find(status=["spam", "deleted"]):
-                self._purge_old(ticket)
-            self._follow_ups_due()
-            for line in self.pending:
-                self.out(printable(line))
-            self.pending.clear()
+            for step in self.steps:
+                step()
+            self._tell()
         tickets = self.desk.find()
         histories = {ticket.id: self.desk.history(ticket.id) for ticket in tickets}
-        return DemoReport(tickets, histories, self.refused, self.purged, self.lines)
+        return DemoReport(tickets, histories, self.refused, self.purged, self.lines, self.fired)
 
     def _arrivals(self) -> None:
-        if self.rng.random() < 0.35:
-            subject, department = self.rng.choice(_PROBLEMS)
-            customer = self.rng.choice(self.customers)
-            spam = self.rng.random() < 0.08
-            ticket = self.desk.open(
-                subject="You won a prize!!!" if spam else subject,
-                description="Click here." if spam else f"{subject}. Please help.",
-                requester=customer,
-                priority=self.rng.choice(list(Priority)),
-                channel=self.rng.choice(["email", "chat", "portal", "phone"]),
-                department=department,
-                tags={department},
-            )
-            if spam:
-                self.desk.mark_spam(ticket.id, Actor.agent(_AGENTS[department]))
+        if not 8 <= self.clock.now().hour < 18 or self.rng.random() >= 0.35:
+            return
+        subject, department = self.rng.choice(_PROBLEMS)
+        customer = self.rng.choice(self.customers)
+        spam = self.rng.random() < 0.08
+        ticket = self.desk.open(
+            subject="You won a prize!!!" if spam else subject,
+            description="Click here." if spam else f"{subject}. Please help.",
+            requester=customer,
+            priority=self.rng.choice(list(Priority)),
+            channel=self.rng.choice(["email", "chat", "portal", "phone"]),
+            department=department,
+            tags={department},
+        )
+        habit = self.habits.random()
+        if habit < SILENT_CHANCE:
+            self.silent.add(ticket.id)
+        elif habit < SILENT_CHANCE + UNCONFIRMED_CHANCE:
+            self.unconfirmed.add(ticket.id)
+        if spam:
+            self.desk.mark_spam(ticket.id, Actor.agent(_AGENTS[department]))
+
+    def _work_active(self) -> None:
+        for ticket in self.desk.find(category=ACTIVE_CATEGORIES):
+            self._work(ticket)
 
     def _work(self, ticket: Ticket) -> None:
         agent = Actor.agent(_AGENTS[ticket.department or "it"], department=ticket.department)
@@ -160,17 +287,11 @@ class _Simulation:
                     ticket.id, agent, until=self.clock.now() + timedelta(days=2),
                     body="Waiting for the next release.",
                 )  # fmt: skip
-        elif ticket.status == "answered" and roll < 0.2:
+        elif ticket.status == "answered" and roll < 0.2 and ticket.id not in self.silent:
             if self.rng.random() < 0.6:
                 self.desk.reply(ticket.id, customer, "That did not help, sorry.")
             else:
                 self.desk.resolve(ticket.id, customer, body="Works now, thank you!")
-        elif (
-            ticket.status == "postponed"
-            and ticket.postponed_until is not None
-            and ticket.postponed_until <= self.clock.now()
-        ):
-            self.desk.wake(ticket.id, self.system)
         if ticket.status == "answered" and roll > 0.995:
             self._try_illegal_close(ticket, agent)
 
@@ -182,27 +303,30 @@ class _Simulation:
             self.refused.append(str(refused))
             self.pending.append(f"{self.clock.now():%a %d %b %H:%M}  refused: {refused}")
 
-    def _settle(self, ticket: Ticket) -> None:
-        customer = Actor.customer(ticket.requester.id)
-        roll = self.rng.random()
-        if roll < 0.04:
-            self._closed(self.desk.close(ticket.id, customer, body="Confirmed, thanks."))
-        elif roll < 0.05:
-            self.desk.reply(ticket.id, customer, "It broke again.")
-        elif ticket.last_customer_activity_at is not None and (
-            self.clock.now() - max(ticket.last_customer_activity_at, ticket.status_changed_at)
-            >= timedelta(days=7)
-        ):
-            self._closed(
-                self.desk.close(
-                    ticket.id, self.system, body="Closed after 7 days without a reply from you."
-                )
-            )
+    def _settle_resolved(self) -> None:
+        for ticket in self.desk.find(status="resolved"):
+            if ticket.id in self.silent or ticket.id in self.unconfirmed:
+                continue  # the 7-day rule will close it
+            customer = Actor.customer(ticket.requester.id)
+            roll = self.rng.random()
+            if roll < 0.04:
+                self._closed(self.desk.close(ticket.id, customer, body="Confirmed, thanks."))
+            elif roll < 0.05:
+                self.desk.reply(ticket.id, customer, "It broke again.")
 
-    def _purge_old(self, ticket: Ticket) -> None:
-        if self.clock.now() - ticket.status_changed_at >= timedelta(days=3):
-            self.desk.purge(ticket.id, self.admin)
-            self.purged += 1
+    def _purge_removed(self) -> None:
+        for ticket in self.desk.find(status=["spam", "deleted"]):
+            if self.clock.now() - ticket.status_changed_at >= timedelta(days=3):
+                self.desk.purge(ticket.id, self.admin)
+                self.purged += 1
+
+    def _sweep(self) -> None:
+        """Run the desk's rules, as a host's worker would, every hour."""
+        for firing in self.desk.run_rules().fired:
+            self.fired.append(firing)
+            self.by_rule[(firing.ticket_id, firing.event, firing.at)] = firing.rule
+            if firing.to_status == "closed":
+                self._closed(self.desk.get(firing.ticket_id))
 
     def _closed(self, ticket: Ticket) -> None:
         # Decided once, at the close: rolling for every closed ticket every
@@ -241,6 +365,7 @@ def summary(report: DemoReport) -> list[str]:
     ]
     events = sum(len(history) for history in report.histories.values())
     replayed = sum(replay(report.histories[ticket.id]) == ticket for ticket in report.tickets)
+    fired = Counter(firing.rule for firing in report.fired)
     return [
         f"tickets kept:           {len(report.tickets)} (and {report.purged} spam purged)",
         "by status:              "
@@ -252,7 +377,33 @@ def summary(report: DemoReport) -> list[str]:
         f"median resolution:      {_median_hours(resolution)}",
         f"refused shortcuts:      {len(report.refused)}",
         f"replay equals stored:   {replayed} of {len(report.tickets)}",
+        "rules fired:            "
+        + (", ".join(f"{rule} {count}" for rule, count in sorted(fired.items())) or "none"),
     ]
+
+
+def compliance(metrics: MetricsReport) -> list[str]:
+    """Return the SLA compliance of a report, overall and by priority, as lines.
+
+    Each share is of the decided clocks of a target (met in time, or
+    breached) that met it, as :attr:`Summary.compliance` counts them.
+    """
+    by_priority = metrics.breakdowns.get("priority", {})
+    groups: dict[str, Summary] = {"all": metrics.overall}
+    groups.update(
+        (priority.value, by_priority[priority.value])
+        for priority in reversed(Priority)
+        if priority.value in by_priority
+    )
+    lines = ["SLA compliance (decided clocks that met their target)"]
+    for group, figures in groups.items():
+        shares = ", ".join(
+            f"{target.value} {figures.compliance[target]:.0%}"
+            for target in Target
+            if target in figures.compliance
+        )
+        lines.append(f"  {printable(group):<10} {shares or 'no clock decided yet'}")
+    return lines
 
 
 def run_demo(
@@ -296,8 +447,9 @@ def run_demo(
     print("\nsummary", file=out)
     for line in summary(report):
         print(f"  {line}", file=out)
-    desk = Helpdesk(store=store, clock=ManualClock(START + timedelta(days=days)))
-    print("\n" + without_repeats(desk.metrics()).table(), file=out)
+    metrics = demo_desk(store, ManualClock(START + timedelta(days=days))).metrics()
+    print("\n" + "\n".join(compliance(metrics)), file=out)
+    print("\n" + without_repeats(metrics).table(), file=out)
     return report
 
 
