@@ -16,6 +16,7 @@ import attrs
 
 from ticketflow._actor import Actor, Role
 from ticketflow._errors import IllegalTransition, InvalidInput, PermissionDenied, TicketNotFound
+from ticketflow._events import UPDATABLE
 from ticketflow._history import HistoryEvent
 from ticketflow._names import AGENT_REPLY, CREATE, CUSTOMER_REPLY, MERGE, RATE, REVIEW
 from ticketflow._policy import Policy
@@ -140,11 +141,9 @@ class Commands:
         if actor_of(actor).role is not Role.CUSTOMER:
             return self.fire(ticket_id, AGENT_REPLY, actor, {"body": body})
         ticket = self.unit.store.get(ticket_id_of(ticket_id))
-        target = ticket.fields.get(MERGED_INTO)
-        # Merges never chain, so the target is not merged itself; a target
-        # purged since leaves the merged ticket to take a follow-up, below.
-        if isinstance(target, str) and _stored(self.unit, target):
-            return self.reply(target, actor, body)
+        target = self._open_target(ticket)
+        if target is not None:
+            return self.fire(target, CUSTOMER_REPLY, actor, {"body": body})
         category = self.workflow.category(ticket.status)
         if category is Category.CLOSED and CUSTOMER_REPLY not in self.workflow.allowed(
             ticket, actor, self.unit.now(ticket)
@@ -164,6 +163,21 @@ class Commands:
                 parent_id=ticket.id,
             )
         return self.fire(ticket_id, CUSTOMER_REPLY, actor, {"body": body})
+
+    def _open_target(self, ticket: Ticket) -> str | None:
+        """The ticket ``ticket`` was merged into, if it still takes replies (active or solved).
+
+        A target closed, removed or purged since leaves the merged ticket to
+        take a follow-up of its own, as any closed ticket does.
+        """
+        target = ticket.fields.get(MERGED_INTO)
+        if not isinstance(target, str):
+            return None
+        try:
+            into = self.unit.store.get(target)
+        except TicketNotFound:
+            return None
+        return target if self.workflow.category(into.status) in UPDATABLE else None
 
     # -- after the work: ratings and reviews ----------------------------------
 
@@ -213,14 +227,6 @@ class Commands:
                 ticket.id, ticket.status, REVIEW, self.allowed(ticket, actor), reason
             )
         return _change(*review.record(ticket, actor, self.unit.now(ticket)))
-
-
-def _stored(unit: UnitOfWork, ticket_id: str) -> bool:
-    try:
-        unit.store.get(ticket_id)
-    except TicketNotFound:
-        return False
-    return True
 
 
 def _change(ticket: Ticket, event: HistoryEvent) -> Change:

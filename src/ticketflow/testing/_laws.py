@@ -165,16 +165,14 @@ class WorkflowLaws(RuleBasedStateMachine):
     def reply(self, ticket_id: str, actor: Actor, body: str) -> None:
         """Someone replies; to a closed ticket, a customer's reply opens a follow-up.
 
-        To a merged ticket, it goes to the ticket it was merged into (or to a
-        follow-up of that one, if that is closed).
+        A customer's reply to a merged ticket goes to the ticket it was merged
+        into, while that one takes replies.
         """
 
         def command() -> Ticket:
             result = self.desk.reply(ticket_id, actor, body)
-            into = self.store.get(ticket_id).fields.get(MERGED_INTO)
-            if result.id != ticket_id and into in (result.id, result.parent_id):
-                self.known.add(result.id)  # the target's laws are checked with the rest
-                return result
+            if result.id == self.store.get(ticket_id).fields.get(MERGED_INTO):
+                return result  # the target's laws are checked with the rest
             if result.id != ticket_id:
                 law(result.parent_id == ticket_id, "a follow-up links to the ticket replied to")
                 closed = self.workflow.category(self.store.get(ticket_id).status)
