@@ -7,13 +7,15 @@ the ``HYPOTHESIS_PROFILE`` environment variable.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 from support import ANA, START
 
 from ticketflow import Helpdesk, ManualClock, Ticket
-from ticketflow.storage import MemoryStore
+from ticketflow.storage import MemoryStore, SQLiteStore, Store
 
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.register_profile(
@@ -30,6 +32,17 @@ def clock() -> ManualClock:
 @pytest.fixture
 def store() -> MemoryStore:
     return MemoryStore()
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A memory store, then a SQLite store in a temporary file (closed after)."""
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    sqlite = SQLiteStore(tmp_path / "tickets.sqlite3")
+    yield sqlite
+    sqlite.close()
 
 
 @pytest.fixture

@@ -121,7 +121,7 @@ def test_extends_default_starts_from_the_default_lifecycle() -> None:
     assert workflow.transitions[: len(default.transitions)] == default.transitions
     assert workflow.statuses["waiting_on_vendor"].sla_paused
     assert workflow.initial == "new"
-    assert workflow.final == {"purged"}
+    assert workflow.final == {"purged", "merged"}
 
 
 def test_every_shape_problem_is_listed_with_the_key_it_is_at() -> None:

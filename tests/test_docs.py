@@ -41,6 +41,9 @@ PERMISSION_EVENTS = (
     "delete",
     "restore",
     "purge",
+    "merge",
+    "rate",
+    "closing_review",
     "note",
     "remind",
     "sla_warning",
@@ -51,7 +54,8 @@ PERMISSION_EVENTS = (
     "update_tags",
     "set_fields",
 )
-"""The rows of the permission table: create, the workflow's events, then the updates."""
+"""The rows of the permission table: create, the workflow's events, rating and review, then the
+updates."""
 
 
 def _transitions() -> str:
@@ -120,7 +124,9 @@ def test_each_generated_section_of_the_docs_equals_what_the_code_draws_now(
 
 def test_the_permission_table_has_a_row_for_every_event_of_the_default_workflow() -> None:
     assert len(set(PERMISSION_EVENTS)) == len(PERMISSION_EVENTS)
-    assert set(PERMISSION_EVENTS) == {"create"} | Workflow.default().events, (
+    assert (
+        set(PERMISSION_EVENTS) == {"create", "rate", "closing_review"} | Workflow.default().events
+    ), (
         "PERMISSION_EVENTS in tests/test_docs.py must list create and every event of the "
         f"default workflow; fix it, then run `{REGENERATE}`"
     )

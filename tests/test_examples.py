@@ -64,7 +64,7 @@ def test_the_quickstart_prints_the_same_story_every_time() -> None:
 
 def test_the_it_service_desk_declared_in_code_equals_its_toml_and_runs_a_request() -> None:
     out = run_example("it_service_desk.py")
-    assert "<Workflow 'it_service_desk': 11 statuses, 52 transitions>" in out
+    assert "<Workflow 'it_service_desk': 12 statuses, 57 transitions>" in out
     assert "SLA clocks pause in: postponed, waiting_on_vendor" in out
     moves = [line.split()[5:8] for line in out.splitlines() if " -> " in line]
     assert [" ".join(move) for move in moves] == [

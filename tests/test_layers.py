@@ -29,6 +29,9 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_history",
             "_clock",
             "_display",
+            "_reserved",
+            "_satisfaction",
+            "_review",
         },
     ),
     (
@@ -50,7 +53,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("unit of work", {"_unit"}),
     ("rules", {"rules"}),
     ("sla", {"sla"}),
-    ("features", {"_commands", "_metrics", "_migration"}),
+    ("features", {"_commands", "_metrics", "_migration", "_merge"}),
     ("facade", {"_desk", "__init__", "_html_report"}),
     ("shells", {"cli", "_cli_store", "_demo", "__main__", "testing"}),
 ]

@@ -82,9 +82,9 @@ def test_an_incomplete_map_is_refused_listing_every_unplaced_status(desk: Helpde
         desk.change_workflow(target, {"new": "triage"})
     assert refused.value.problems == (
         "status 'answered' of 'default' has no place in 'renamed': map it to one of triage, "
-        "open, waiting_on_customer, postponed, resolved, closed, junk, deleted, purged",
+        "open, waiting_on_customer, postponed, resolved, closed, junk, deleted, purged, merged",
         "status 'spam' of 'default' has no place in 'renamed': map it to one of triage, "
-        "open, waiting_on_customer, postponed, resolved, closed, junk, deleted, purged",
+        "open, waiting_on_customer, postponed, resolved, closed, junk, deleted, purged, merged",
     )
     assert desk.workflow is not target
     assert desk.get(ticket.id).status == "new"
@@ -114,7 +114,7 @@ def test_a_status_that_purges_needs_no_place_since_no_ticket_rests_in_it() -> No
     data["name"] = "no_purge"
     data["statuses"] = [s for s in data["statuses"] if s["name"] != "purged"]
     data["transitions"] = [row for row in data["transitions"] if row["event"] != "purge"]
-    data["final"] = []
+    data["final"] = ["merged"]
     target = Workflow.from_dict(data)
     assert dict(WorkflowChange(DEFAULT, target).moves) == {}
 

@@ -274,10 +274,11 @@ def test_the_default_workflow_has_the_statuses_and_categories_of_the_lifecycle()
         "spam": Category.REMOVED,
         "deleted": Category.REMOVED,
         "purged": Category.REMOVED,
+        "merged": Category.CLOSED,
     }
     assert WORKFLOW.statuses["postponed"].sla_paused
     assert WORKFLOW.initial == "new"
-    assert WORKFLOW.final == {"purged"}
+    assert WORKFLOW.final == {"purged", "merged"}
 
 
 # -- building workflows: every law is checked, every problem listed ------------

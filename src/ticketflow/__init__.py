@@ -14,6 +14,7 @@ from ticketflow._errors import (
     IllegalTransition,
     InvalidInput,
     InvalidWorkflow,
+    MergeRefused,
     PermissionDenied,
     ScheduleOutOfDate,
     StorageError,
@@ -27,6 +28,8 @@ from ticketflow._lifecycle import DefaultLifecycle
 from ticketflow._metrics import MetricsReport, Summary, TicketMetrics
 from ticketflow._migration import WorkflowChange
 from ticketflow._policy import Policy, Scope
+from ticketflow._review import Review
+from ticketflow._satisfaction import Rating, RatingScale, Satisfaction
 from ticketflow._status import Category, Status
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._version import __version__
@@ -49,11 +52,16 @@ __all__ = [
     "InvalidInput",
     "InvalidWorkflow",
     "ManualClock",
+    "MergeRefused",
     "MetricsReport",
     "PermissionDenied",
     "Policy",
     "Priority",
+    "Rating",
+    "RatingScale",
+    "Review",
     "Role",
+    "Satisfaction",
     "ScheduleOutOfDate",
     "Scope",
     "Status",

@@ -19,6 +19,7 @@ from ticketflow._clock import Clock, SystemClock
 from ticketflow._commands import Commands, actor_of, contact_of, ticket_id_of
 from ticketflow._errors import HookFailed, InvalidInput
 from ticketflow._history import HistoryEvent
+from ticketflow._merge import Merger
 from ticketflow._metrics import MetricsReport, measure
 from ticketflow._migration import WorkflowChange, migrate
 from ticketflow._names import (
@@ -32,6 +33,7 @@ from ticketflow._names import (
     REOPEN,
     RESOLVE,
     RESTORE,
+    REVIEW,
     SET_DEPARTMENT,
     SET_FIELDS,
     SET_PRIORITY,
@@ -39,6 +41,8 @@ from ticketflow._names import (
     WAKE,
 )
 from ticketflow._policy import Policy
+from ticketflow._review import Review
+from ticketflow._satisfaction import Rating, Satisfaction, Score, rating_of
 from ticketflow._selection import selected_statuses
 from ticketflow._status import Category
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
@@ -75,6 +79,8 @@ class Helpdesk:
             an event it does not have is refused.
         sla_policies: the SLA policies, in order; the first that covers a
             ticket applies (see :meth:`sla`).
+        satisfaction: how requesters rate tickets (see :meth:`rate`):
+            good/bad by default, within 14 days of the resolution.
 
     >>> from datetime import UTC, datetime
     >>> from ticketflow import Helpdesk, ManualClock, Contact, Actor
@@ -98,6 +104,7 @@ class Helpdesk:
         retries: int = 3,
         rules: Iterable[Rule] | None = None,
         sla_policies: Iterable[SLAPolicy] = (),
+        satisfaction: Satisfaction | None = None,
     ) -> None:
         if store is not None and not isinstance(store, Store):
             raise InvalidInput(
@@ -107,6 +114,11 @@ class Helpdesk:
             raise InvalidInput(
                 "clock", clock, "a Clock, such as SystemClock() or ManualClock(start)"
             )
+        if satisfaction is not None and not isinstance(satisfaction, Satisfaction):
+            raise InvalidInput(
+                "satisfaction", satisfaction, "a Satisfaction, such as Satisfaction('one_to_five')"
+            )
+        self._satisfaction = satisfaction if satisfaction is not None else Satisfaction()
         self._hooks: list[Hook] = _hooks(hooks)
         self._unit = UnitOfWork(
             store if store is not None else MemoryStore(),
@@ -135,7 +147,8 @@ class Helpdesk:
         self._rules = rules
         self._workflow = workflow
         self._policy = policy
-        self._commands = Commands(self._unit, workflow, policy)
+        self._commands = Commands(self._unit, workflow, policy, self._satisfaction)
+        self._merger = Merger(self._unit, workflow, policy)
         self._sweep = Sweep(
             self._unit,
             workflow,
@@ -200,6 +213,11 @@ class Helpdesk:
     def policy(self) -> Policy:
         """The permissions commands are checked against."""
         return self._policy
+
+    @property
+    def satisfaction(self) -> Satisfaction:
+        """How requesters rate tickets: the scale and the window (see :meth:`rate`)."""
+        return self._satisfaction
 
     def subscribe(self, hook: Hook) -> Callable[[], None]:
         """Call ``hook(ticket, event)`` after every commit; return a function that stops it.
@@ -466,6 +484,80 @@ class Helpdesk:
     def purge(self, ticket_id: str, actor: Actor) -> Ticket:
         """Remove a spam or deleted ticket and its history for good; return its last state."""
         return self._commands.fire(ticket_id, PURGE, actor, {})
+
+    # -- after the work: ratings, reviews, merges ------------------------------
+
+    def rate(
+        self, ticket_id: str, actor: Actor, score: Score, *, comment: str | None = None
+    ) -> Ticket:
+        """Rate a resolved or closed ticket: ``"good"``/``"bad"`` or 1-5, as the desk rates.
+
+        Within :attr:`Satisfaction.window` of the resolution (14 days by
+        default); a new rating in the window takes the old one's place.  The
+        rating is a ``rate`` event (the comment is its body); the status stays
+        and a closed ticket stays locked.  By default the requester may rate
+        their own tickets, and the host's system actor anyone's.
+
+        Raises:
+            InvalidInput: the score is not of the desk's scale, or the comment
+                is not text.
+            IllegalTransition: the ticket is not resolved or closed, was
+                merged, or the window has passed.
+            PermissionDenied: ``actor`` may not rate it.
+        """
+        return self._commands.rate(ticket_id, actor, score, comment)
+
+    def rating(self, ticket_id: str) -> Rating | None:
+        """Return the ticket's current rating (None if never rated).
+
+        Raises:
+            TicketNotFound: no such ticket.
+        """
+        ticket = self.get(ticket_id)
+        return rating_of(ticket, self._unit.store.history(ticket.id))
+
+    def review(
+        self, ticket_id: str, actor: Actor, *, solution: str, lessons: str | None = None
+    ) -> Ticket:
+        """Record the solution and the lessons learned on a closed ticket.
+
+        A ``closing_review`` event the closed lock allows, whose body holds both in
+        the shape :class:`Review` documents; nothing else about the ticket
+        changes.  By default agents, admins and the owner may review.
+
+        Raises:
+            InvalidInput: the solution or the lessons are not text.
+            IllegalTransition: the ticket is not closed, or was merged.
+            PermissionDenied: ``actor`` may not review it.
+        """
+        return self._commands.review(ticket_id, actor, Review(solution, lessons))
+
+    def reviews(self, ticket_id: str) -> list[Review]:
+        """Return the ticket's reviews, oldest first.
+
+        Raises:
+            TicketNotFound: no such ticket.
+        """
+        return [
+            Review.from_event(event) for event in self.history(ticket_id) if event.name == REVIEW
+        ]
+
+    def merge(self, source_id: str, actor: Actor, *, into: str, body: str | None = None) -> Ticket:
+        """Merge the ticket ``source_id`` into ``into``; return the target as committed.
+
+        The source fires the workflow's ``merge`` event into a final closed
+        status (``merged``) and leaves every queue; the target records what
+        came in with a ``merge_in`` event, and the source's requester shares
+        it.  Both are committed together, or neither.  See ``docs/after-closing.md``.
+
+        Raises:
+            MergeRefused: into itself, into a merged, purged, removed or
+                closed ticket, or a source others were merged into.
+            TicketNotFound: no source ticket.
+            PermissionDenied: ``actor`` may not ``merge`` one of the two.
+            IllegalTransition: the workflow has no ``merge`` from the source's status.
+        """
+        return self._merger.merge(source_id, into, actor, body)
 
     # -- workflow changes ---------------------------------------------------
 

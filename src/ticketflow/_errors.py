@@ -7,6 +7,7 @@ The hierarchy::
     ├── InvalidWorkflow (ValueError)         a workflow declaration breaks the rules
     ├── TicketNotFound (LookupError)         no ticket with that id in the store
     ├── IllegalTransition                    the workflow does not allow that event now
+    ├── MergeRefused (ValueError)            these two tickets cannot be merged
     ├── PermissionDenied (PermissionError)   the policy does not allow that actor to do it
     ├── ConcurrencyConflict                  the stored ticket moved since it was read
     ├── ScheduleOutOfDate                    stored tickets were scheduled by other rules
@@ -146,6 +147,25 @@ class IllegalTransition(TicketflowError):
             f"cannot {event!r} ticket {ticket_id!r} in status {status!r}{why}; "
             f"allowed now: {allowed_text}"
         )
+
+
+class MergeRefused(TicketflowError, ValueError):
+    """Merging one ticket into the other makes no sense; nothing was changed.
+
+    Refused: a ticket into itself, into a merged, purged, removed or closed
+    ticket, and a ticket that others were merged into (merges never chain).
+
+    Attributes:
+        source: the ticket that was to be merged.
+        target: the ticket it was to be merged into.
+        reason: why not, in words.
+    """
+
+    def __init__(self, source: str, target: str, reason: str) -> None:
+        self.source = source
+        self.target = target
+        self.reason = reason
+        super().__init__(f"cannot merge ticket {source!r} into {target!r}: {reason}")
 
 
 class PermissionDenied(TicketflowError, PermissionError):

@@ -26,6 +26,7 @@ from ticketflow._names import (
     AGENT_REPLY,
     ASSIGN,
     CUSTOMER_REPLY,
+    MERGE,
     NOTE,
     POSTPONE,
     REMIND,
@@ -37,6 +38,7 @@ from ticketflow._names import (
     SLA_WARNING,
     UPDATE_TAGS,
 )
+from ticketflow._reserved import MERGED_INTO, host_fields, with_fields
 from ticketflow._status import ACTIVE_CATEGORIES, Category
 from ticketflow._ticket import Priority, Ticket
 from ticketflow._validate import (
@@ -85,11 +87,19 @@ def _tags(value: object, _at: datetime) -> frozenset[str]:
 
 
 def _fields(value: object, _at: datetime) -> Mapping[str, FieldValue]:
-    return field_map(value, "fields")
+    fields = field_map(value, "fields")
+    host_fields(fields)
+    return fields
 
 
 def _field_names(value: object, _at: datetime) -> frozenset[str]:
-    return tag_set(value, "remove")
+    names = tag_set(value, "remove")
+    host_fields(dict.fromkeys(names), "remove")
+    return names
+
+
+def _into(value: object, _at: datetime) -> str:
+    return text(value, "into")
 
 
 Effect = Callable[[Ticket, Mapping[str, Any]], dict[str, Any]]
@@ -139,6 +149,10 @@ def _set_fields(ticket: Ticket, payload: Mapping[str, Any]) -> dict[str, Any]:
     return {"fields": MappingProxyType(merged)}
 
 
+def _merged_into(ticket: Ticket, payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {"fields": with_fields(ticket.fields, {MERGED_INTO: payload["into"]})}
+
+
 def _accepted(spec: EventSpec) -> dict[str, Check]:
     return {**spec.required, **spec.optional}
 
@@ -184,6 +198,10 @@ TRANSITION_SPECS: Mapping[str, EventSpec] = {
     CUSTOMER_REPLY: EventSpec(required={"body": _body}),
     POSTPONE: EventSpec(
         required={"until": _until}, optional={"body": _optional_body}, effect=_postpone
+    ),
+    # The id of the ticket merged into; Helpdesk.merge records the other side.
+    MERGE: EventSpec(
+        required={"into": _into}, optional={"body": _optional_body}, effect=_merged_into
     ),
 }
 """Declared events whose payload and effects are more than an optional body."""

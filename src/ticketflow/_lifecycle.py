@@ -13,7 +13,7 @@ from ticketflow._workflow import TicketState
 
 
 class DefaultLifecycle(StateMachine):
-    """New -> answered/open -> resolved -> closed, with postpone, spam, delete and purge."""
+    """New -> answered/open -> resolved -> closed, with postpone, spam, delete, purge and merge."""
 
     new = TicketState(Category.NEW, initial=True)
     open = TicketState(Category.OPEN)
@@ -24,6 +24,7 @@ class DefaultLifecycle(StateMachine):
     spam = TicketState(Category.REMOVED)
     deleted = TicketState(Category.REMOVED)
     purged = TicketState(Category.REMOVED, final=True)
+    merged = TicketState(Category.CLOSED, final=True)
 
     agent_reply = (
         new.to(answered) | open.to(answered) | answered.to(answered) | postponed.to(answered)
@@ -61,3 +62,12 @@ class DefaultLifecycle(StateMachine):
         | deleted.to(open)
     )
     purge = spam.to(purged) | deleted.to(purged)
+    # A duplicate leaves the queues into the target (Helpdesk.merge): the one
+    # way into a closed status that skips resolved, into a final one.
+    merge = (
+        new.to(merged)
+        | open.to(merged)
+        | answered.to(merged)
+        | postponed.to(merged)
+        | resolved.to(merged)
+    )

@@ -24,12 +24,15 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import MappingProxyType
+from typing import NamedTuple
 
 import attrs
 
 from ticketflow._display import printable
 from ticketflow._history import HistoryEvent
 from ticketflow._names import AGENT_REPLY, CUSTOMER_REPLY
+from ticketflow._reserved import MERGED_INTO
+from ticketflow._satisfaction import Score, satisfied, score_of
 from ticketflow._ticket import Ticket
 from ticketflow._timeline import Interval, Timeline
 from ticketflow._workflow import Workflow
@@ -69,6 +72,9 @@ class TicketMetrics:
             under the same calendar (zero for a clock not started).  For
             ``Target.RESOLUTION`` it leaves out paused time and time solved,
             closed or removed.
+        rating: the ticket's current satisfaction rating (None: not rated).
+        rateable: whether its requester could be asked for a rating: its
+            resolution stands (solved or closed) and it was not merged.
     """
 
     ticket: Ticket
@@ -85,6 +91,8 @@ class TicketMetrics:
     business_on_hold: timedelta
     business_waiting_on_customer: timedelta
     sla_elapsed: Mapping[Target, timedelta]
+    rating: Score | None = None
+    rateable: bool = False
 
 
 def ticket_metrics(
@@ -170,6 +178,8 @@ def ticket_metrics(
                 for target, runs_of in RUNS_OF.items()
             }
         ),
+        rating=score_of(ticket),
+        rateable=resolved is not None and MERGED_INTO not in ticket.fields,
     )
 
 
@@ -211,6 +221,12 @@ class Summary:
             time their resolution clock counted (``sla_elapsed`` of
             ``Target.RESOLUTION``): what the SLA resolution target is measured
             on, without paused time or time solved before a reopen.
+        ratings: how many of the tickets are rated.
+        satisfaction: the share of those ratings that are satisfied ("good",
+            or 4 and 5 of 5): the CSAT score (None without ratings).
+        mean_score: the mean of the 1-5 ratings (None without any).
+        response_rate: rated tickets over the tickets whose requester could
+            rate: rated, or resolved or closed and not merged (None if none).
     """
 
     tickets: int
@@ -220,6 +236,10 @@ class Summary:
     reopened: int
     compliance: Mapping[Target, float]
     median_sla_resolution: timedelta | None
+    ratings: int = 0
+    satisfaction: float | None = None
+    mean_score: float | None = None
+    response_rate: float | None = None
 
 
 def summarise(
@@ -243,6 +263,27 @@ def summarise(
         median_sla_resolution=_median(
             m.sla_elapsed[Target.RESOLUTION] for m in metrics if m.resolution is not None
         ),
+        **_satisfaction(metrics)._asdict(),
+    )
+
+
+class _Ratings(NamedTuple):
+    ratings: int
+    satisfaction: float | None
+    mean_score: float | None
+    response_rate: float | None
+
+
+def _satisfaction(metrics: Sequence[TicketMetrics]) -> _Ratings:
+    """The satisfaction figures of :class:`Summary`, from the tickets' current ratings."""
+    scores = [m.rating for m in metrics if m.rating is not None]
+    asked = sum(m.rating is not None or m.rateable for m in metrics)
+    points = [score for score in scores if isinstance(score, int)]
+    return _Ratings(
+        ratings=len(scores),
+        satisfaction=sum(map(satisfied, scores)) / len(scores) if scores else None,
+        mean_score=statistics.fmean(points) if points else None,
+        response_rate=len(scores) / asked if asked else None,
     )
 
 
@@ -290,6 +331,9 @@ class MetricsReport:
         lines.append("")
         lines.append("1st resp, resolve: median time from creation, every hour counted")
         lines.append("res clock: median business time the SLA resolution clock counted")
+        if self.overall.ratings:
+            lines.append("")
+            lines.append(_satisfaction_line(self.overall))
         if self.overall.compliance:
             lines.append("")
             lines.append(
@@ -302,6 +346,16 @@ class MetricsReport:
                 )
             )
         return "\n".join(lines)
+
+
+def _satisfaction_line(summary: Summary) -> str:
+    """The ratings in words: satisfied share, mean score, response rate."""
+    line = f"satisfaction: {summary.satisfaction or 0:.0%} satisfied of {summary.ratings} ratings"
+    if summary.mean_score is not None:
+        line += f", mean score {summary.mean_score:.1f} of 5"
+    if summary.response_rate is not None:
+        line += f", response rate {summary.response_rate:.0%}"
+    return line
 
 
 def _hours(value: timedelta | None) -> str:

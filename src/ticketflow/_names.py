@@ -35,3 +35,13 @@ SET_PRIORITY: Final = "set_priority"
 SET_DEPARTMENT: Final = "set_department"
 UPDATE_TAGS: Final = "update_tags"
 SET_FIELDS: Final = "set_fields"
+
+# After the work: satisfaction ratings, reviews of closed tickets, merging.
+RATE: Final = "rate"
+"""The requester rates a solved or closed ticket (``Helpdesk.rate``)."""
+REVIEW: Final = "closing_review"
+"""Staff record the solution and the lessons learned on a closed ticket."""
+MERGE: Final = "merge"
+"""A workflow event: the ticket is merged into another and leaves the queues."""
+MERGE_IN: Final = "merge_in"
+"""Recorded on the ticket another was merged into."""

@@ -24,18 +24,22 @@ from ticketflow._names import (
     CUSTOMER_REPLY,
     DELETE,
     MARK_SPAM,
+    MERGE,
     NOTE,
     POSTPONE,
+    RATE,
     REMIND,
     REOPEN,
     RESOLVE,
     RESTORE,
+    REVIEW,
     SET_DEPARTMENT,
     SET_FIELDS,
     SET_PRIORITY,
     UPDATE_TAGS,
     WAKE,
 )
+from ticketflow._reserved import REQUESTERS
 from ticketflow._status import Category
 from ticketflow._ticket import Ticket
 from ticketflow._validate import enum_value, text
@@ -85,6 +89,7 @@ DEFAULT_GRANTS: Mapping[Role, Mapping[str, Scope]] = MappingProxyType(
                 CUSTOMER_REPLY: Scope.OWN,
                 RESOLVE: Scope.OWN,
                 CLOSE: Scope.OWN,
+                RATE: Scope.OWN,
             }
         ),
         Role.AGENT: MappingProxyType(
@@ -99,6 +104,8 @@ DEFAULT_GRANTS: Mapping[Role, Mapping[str, Scope]] = MappingProxyType(
                 MARK_SPAM: Scope.ALL,
                 DELETE: Scope.ALL,
                 RESTORE: Scope.ALL,
+                MERGE: Scope.ALL,
+                REVIEW: Scope.ALL,
             }
         ),
         Role.ADMIN: MappingProxyType({ANY_EVENT: Scope.ALL}),
@@ -149,7 +156,9 @@ class Policy:
             event ``"*"`` stands for every event.
         lock_override: the roles that may act on a closed (locked) ticket
             beyond the events in ``unlocking``.
-        unlocking: the events anyone granted them may fire on a closed ticket.
+        unlocking: the events anyone granted them may fire on a closed ticket
+            (by default: reopening, a customer's reply, a rating and a review,
+            none of which unlocks it).
 
     >>> policy = Policy.default().grant(Role.AGENT, "reopen")
     >>> policy.denial(ticket=None, actor=Actor.agent("a-1"), event="purge")
@@ -163,7 +172,7 @@ class Policy:
         default=frozenset({Role.ADMIN, Role.OWNER, Role.SYSTEM}), converter=_roles
     )
     unlocking: frozenset[str] = attrs.field(
-        default=frozenset({REOPEN, CUSTOMER_REPLY}), converter=_events
+        default=frozenset({REOPEN, CUSTOMER_REPLY, RATE, REVIEW}), converter=_events
     )
     _lookup: dict[Role, dict[str, Scope]] = attrs.field(
         init=False,
@@ -311,5 +320,9 @@ def _scope_denial(scope: Scope, actor: Actor, ticket: Ticket, event: str) -> str
 
 def _owns(actor: Actor, ticket: Ticket) -> bool:
     if actor.role is Role.CUSTOMER:
-        return ticket.requester.id == actor.id
+        # The requesters of tickets merged into this one own it too.
+        if ticket.requester.id == actor.id:
+            return True
+        merged = ticket.fields.get(REQUESTERS)
+        return isinstance(merged, tuple) and actor.id in merged
     return ticket.assignee == actor.id

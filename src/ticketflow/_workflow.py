@@ -34,12 +34,13 @@ from ticketflow._events import (
 )
 from ticketflow._guards import Guard, builtin_guards
 from ticketflow._history import HistoryEvent, next_version
-from ticketflow._names import CREATE, MIGRATE
+from ticketflow._names import CREATE, MERGE, MERGE_IN, MIGRATE, RATE, REVIEW
+from ticketflow._reserved import host_fields
 from ticketflow._status import NAME_RULE, Category, Status, is_name
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._validate import enum_value, field_map, optional_text, tag_set, text, to_utc
 
-RESERVED = frozenset({CREATE, MIGRATE})
+RESERVED = frozenset({CREATE, MIGRATE, RATE, REVIEW, MERGE_IN})
 """Event names no workflow may declare: the history uses them."""
 
 UPDATES: frozenset[str] = frozenset(UPDATE_SPECS)
@@ -476,6 +477,8 @@ class Workflow:
         when = to_utc(at, "at")
         if not isinstance(requester, Contact):
             raise InvalidInput("requester", requester, "a Contact")
+        checked_fields = field_map(fields if fields is not None else {})
+        host_fields(checked_fields)
         ticket = Ticket(
             id=text(ticket_id, "id"),
             subject=text(subject, "subject"),
@@ -490,7 +493,7 @@ class Workflow:
             assignee=optional_text(assignee, "assignee"),
             department=optional_text(department, "department"),
             tags=tag_set(tags),
-            fields=field_map(fields if fields is not None else {}),
+            fields=checked_fields,
             last_customer_activity_at=when,
             parent_id=optional_text(parent_id, "parent_id"),
         )
@@ -689,7 +692,16 @@ def _row_problems(
     )
     if row.source in statuses and row.target in statuses:
         source, target = statuses[row.source].category, statuses[row.target].category
-        if target is Category.CLOSED and source is not Category.SOLVED and row.moves:
+        if row.event == MERGE:
+            # A merge is the one way into a closed status that skips solved:
+            # into a final closed status, which nothing leaves (docs/after-closing.md).
+            if target is not Category.CLOSED or row.target not in final:
+                problems.append(
+                    f"{where}: a merge must lead to a final status of category 'closed', "
+                    f"but {row.target!r} is {target.value!r}"
+                    + ("" if row.target in final else " and not final")
+                )
+        elif target is Category.CLOSED and source is not Category.SOLVED and row.moves:
             problems.append(
                 f"{where}: a closed status can be entered only from a solved one "
                 f"(resolve before close), but {row.source!r} is {source.value!r}"

@@ -9,7 +9,6 @@ naming the field, before anything is stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +17,9 @@ import pytest
 from support import AGENT, ANA, START
 
 from ticketflow import Actor, Contact, Helpdesk, InvalidInput, ManualClock
-from ticketflow.storage import MemoryStore, SQLiteStore, Store, TicketQuery
+from ticketflow.storage import SQLiteStore, Store, TicketQuery
 
 LONE = "x\ud800"
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    store = SQLiteStore(tmp_path / "tickets.sqlite3")
-    yield store
-    store.close()
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from ticketflow.rules._conditions import (
     Tagged,
 )
 from ticketflow.rules._context import Context
+from ticketflow.rules._rating import Rated, RatingAtMost
 from ticketflow.rules._report import Due, Firing, RuleReport, Skip
 from ticketflow.rules._rule import Rule, default_rules
 
@@ -42,6 +43,8 @@ __all__ = [
     "Not",
     "Predicate",
     "PriorityIs",
+    "Rated",
+    "RatingAtMost",
     "Rule",
     "RuleReport",
     "Since",

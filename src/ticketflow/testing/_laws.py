@@ -16,11 +16,18 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from ticketflow._actor import Actor
 from ticketflow._clock import ManualClock
 from ticketflow._desk import Helpdesk
-from ticketflow._errors import IllegalTransition, InvalidInput, PermissionDenied, TicketNotFound
+from ticketflow._errors import (
+    IllegalTransition,
+    InvalidInput,
+    MergeRefused,
+    PermissionDenied,
+    TicketNotFound,
+)
 from ticketflow._events import UPDATE_SPECS
 from ticketflow._history import HistoryEvent, replay
-from ticketflow._names import CREATE
+from ticketflow._names import CREATE, MERGE
 from ticketflow._policy import Policy
+from ticketflow._reserved import MERGED_FROM, MERGED_INTO
 from ticketflow._status import Category
 from ticketflow._ticket import Contact, Ticket
 from ticketflow._workflow import Workflow
@@ -35,7 +42,7 @@ from ticketflow.testing._strategies import (
     payloads,
 )
 
-REFUSALS = (IllegalTransition, PermissionDenied, InvalidInput, TicketNotFound)
+REFUSALS = (IllegalTransition, PermissionDenied, InvalidInput, TicketNotFound, MergeRefused)
 """The errors a refused command raises; any other error fails the test."""
 
 
@@ -52,7 +59,12 @@ def check_history(workflow: Workflow, ticket: Ticket, history: Sequence[HistoryE
         law(later.from_status == earlier.to_status, f"event {later.seq} breaks the chain")
         if later.moved and workflow.category(later.to_status) is Category.CLOSED:
             source = workflow.category(later.from_status or "")
-            law(source is Category.SOLVED, f"event {later.seq} closes a {source.value} ticket")
+            law(
+                source is Category.SOLVED
+                or (later.name == MERGE and later.to_status in workflow.final),
+                f"event {later.seq} closes a {source.value} ticket, and is no merge into "
+                "a final status",
+            )
         after = replay(history[:index])
         changed = {
             field.name
@@ -151,10 +163,16 @@ class WorkflowLaws(RuleBasedStateMachine):
 
     @rule(ticket_id=tickets, actor=actors(), body=bodies())
     def reply(self, ticket_id: str, actor: Actor, body: str) -> None:
-        """Someone replies; to a closed ticket, a customer's reply opens a follow-up."""
+        """Someone replies; to a closed ticket, a customer's reply opens a follow-up.
+
+        A customer's reply to a merged ticket goes to the ticket it was merged
+        into, while that one takes replies.
+        """
 
         def command() -> Ticket:
             result = self.desk.reply(ticket_id, actor, body)
+            if result.id == self.store.get(ticket_id).fields.get(MERGED_INTO):
+                return result  # the target's laws are checked with the rest
             if result.id != ticket_id:
                 law(result.parent_id == ticket_id, "a follow-up links to the ticket replied to")
                 closed = self.workflow.category(self.store.get(ticket_id).status)
@@ -163,6 +181,53 @@ class WorkflowLaws(RuleBasedStateMachine):
             return result
 
         self.attempt(ticket_id, actor, command)
+
+    @rule(ticket_id=tickets, actor=actors(), score=st.sampled_from(["good", "bad", 1, 3, 5]))
+    def rate(self, ticket_id: str, actor: Actor, score: str | int) -> None:
+        """Someone rates a ticket; accepted, the status stays where it was."""
+
+        def command() -> Ticket:
+            before = self.store.get(ticket_id)
+            result = self.desk.rate(ticket_id, actor, score)
+            law(result.status == before.status, "a rating moves no status")
+            return result
+
+        self.attempt(ticket_id, actor, command)
+
+    @rule(ticket_id=tickets, actor=actors(), solution=bodies())
+    def review(self, ticket_id: str, actor: Actor, solution: str) -> None:
+        """Someone reviews a ticket; accepted, nothing but the version and time changes."""
+
+        def command() -> Ticket:
+            before = self.store.get(ticket_id)
+            result = self.desk.review(ticket_id, actor, solution=solution)
+            same = attrs.evolve(result, version=before.version, updated_at=before.updated_at)
+            law(same == before, "a review changes nothing else about the ticket")
+            return result
+
+        self.attempt(ticket_id, actor, command)
+
+    @rule(source_id=tickets, target_id=tickets, actor=actors())
+    def merge(self, source_id: str, target_id: str, actor: Actor) -> None:
+        """Someone merges a ticket into another: both change, or neither."""
+
+        def command() -> Ticket:
+            result = self.desk.merge(source_id, actor, into=target_id)
+            merged = self.store.get(source_id)
+            law(
+                merged.status in self.workflow.final
+                and self.workflow.category(merged.status) is Category.CLOSED,
+                "a merged ticket rests in a final closed status",
+            )
+            law(merged.fields.get(MERGED_INTO) == target_id, "a merged ticket names its target")
+            merged_from = result.fields.get(MERGED_FROM)
+            law(
+                isinstance(merged_from, tuple) and source_id in merged_from,
+                "the target names what was merged in",
+            )
+            return result
+
+        self.attempt(target_id, actor, command)
 
     def attempt(self, ticket_id: str, actor: Actor, command: Callable[[], Ticket]) -> None:
         """Run ``command``; a refusal must change nothing, an acceptance one version."""
@@ -188,6 +253,20 @@ class WorkflowLaws(RuleBasedStateMachine):
         """Check every law of every live ticket."""
         for ticket_id in self.known - self.purged:
             check_history(self.workflow, self.store.get(ticket_id), self.store.history(ticket_id))
+
+    @invariant()
+    def merges_never_chain(self) -> None:
+        """A merged ticket's target is live, not merged itself, and lists it."""
+        for ticket_id in self.known - self.purged:
+            target = self.store.get(ticket_id).fields.get(MERGED_INTO)
+            if isinstance(target, str) and target not in self.purged:  # a target may go later
+                into = self.store.get(target)
+                law(MERGED_INTO not in into.fields, f"{ticket_id} merged into a merged ticket")
+                merged_from = into.fields.get(MERGED_FROM)
+                law(
+                    isinstance(merged_from, tuple) and ticket_id in merged_from,
+                    f"{target} does not list {ticket_id}",
+                )
 
     @invariant()
     def purged_tickets_are_gone(self) -> None:
