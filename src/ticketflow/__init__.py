@@ -25,6 +25,7 @@ from ticketflow._history import HistoryEvent, replay
 from ticketflow._lifecycle import DefaultLifecycle
 from ticketflow._metrics import MetricsReport, Summary, TicketMetrics
 from ticketflow._migration import WorkflowChange
+from ticketflow._paging import Page
 from ticketflow._policy import Policy, Scope
 from ticketflow._status import Category, Status
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
@@ -49,6 +50,7 @@ __all__ = [
     "InvalidWorkflow",
     "ManualClock",
     "MetricsReport",
+    "Page",
     "PermissionDenied",
     "Policy",
     "Priority",
