@@ -29,8 +29,9 @@ _VERSION = 1
 class Page(list[T]):
     """One page of a listing: the items, as a list, and the cursor of the page after.
 
-    A ``Page`` is a ``list``, so code that took the list a listing returned
-    before paging existed keeps working; ``next`` is new.
+    A ``Page`` is a ``list`` (it compares and prints as one), so code that
+    took the list a listing returned before paging existed keeps working;
+    ``next`` is new.
 
     Attributes:
         next: pass it as ``after=`` to the same call for the following page;
@@ -46,9 +47,6 @@ class Page(list[T]):
     def __init__(self, items: Iterable[T] = (), next: str | None = None) -> None:  # noqa: A002
         super().__init__(items)
         self.next = next
-
-    def __repr__(self) -> str:
-        return f"Page({list.__repr__(self)}, next={self.next!r})"
 
 
 def fingerprint(kind: str, question: Any) -> str:

@@ -114,7 +114,9 @@ def fts5_match(sought: Iterable[str]) -> str:
 
 def _search_text(_instance: object, _attribute: object, value: str) -> None:
     if not words(text(value, "text")):
-        raise InvalidInput("text", value, "words to search for: at least one run of letters or digits")
+        raise InvalidInput(
+            "text", value, "words to search for: at least one run of letters or digits"
+        )
 
 
 def _filters(_instance: object, _attribute: object, value: TicketQuery) -> None:

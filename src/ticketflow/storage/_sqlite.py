@@ -164,6 +164,9 @@ Kept in step by the store's create and commit, in their transaction; the
 migration indexes the tickets already stored.
 """
 
+_INDEX_ALL = 3
+"""Where the statements of :data:`_SEARCH` that index every stored ticket begin."""
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_schema_1(), _SCHEDULE, _SEARCH)
 """The schema, as forward migrations: ``MIGRATIONS[n]`` takes version n to n + 1."""
 
@@ -797,6 +800,19 @@ class SQLiteStore:
         except UnicodeEncodeError:  # not valid Unicode: no ticket holds that id
             raise InvalidInput("after", search.after, "a position a search returned") from None
         return [(float(row[0]), self._decode(row[1:])) for row in rows]
+
+    def reindex_search(self) -> int:
+        """Index every ticket's text again, from its row and its history; return how many.
+
+        What the migration that brought search did, for a list of searched
+        events that has grown since (``SEARCHED_EVENTS``).  One transaction.
+        """
+        with self._write() as connection:
+            connection.execute("DELETE FROM search_keys")  # its trigger empties search
+            for statement in _SEARCH[_INDEX_ALL:]:
+                connection.execute(statement)
+            (count,) = connection.execute("SELECT count(*) FROM search_keys").fetchone()
+        return int(count)
 
     def purge(self, ticket_id: str, expected_version: int) -> None:
         """Delete the ticket; its history, tags and ledger rows go with it."""
