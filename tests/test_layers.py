@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_reserved",
             "_satisfaction",
             "_review",
+            "_paging",
         },
     ),
     (
@@ -53,7 +54,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("unit of work", {"_unit"}),
     ("rules", {"rules"}),
     ("sla", {"sla"}),
-    ("features", {"_commands", "_metrics", "_migration", "_merge"}),
+    ("features", {"_commands", "_metrics", "_migration", "_merge", "_listing"}),
     ("facade", {"_desk", "__init__", "_html_report"}),
     ("shells", {"cli", "_cli_store", "_demo", "__main__", "testing"}),
 ]

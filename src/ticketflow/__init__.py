@@ -27,6 +27,7 @@ from ticketflow._html_report import html_report
 from ticketflow._lifecycle import DefaultLifecycle
 from ticketflow._metrics import MetricsReport, Summary, TicketMetrics
 from ticketflow._migration import WorkflowChange
+from ticketflow._paging import Page
 from ticketflow._policy import Policy, Scope
 from ticketflow._review import Review
 from ticketflow._satisfaction import Rating, RatingScale, Satisfaction
@@ -54,6 +55,7 @@ __all__ = [
     "ManualClock",
     "MergeRefused",
     "MetricsReport",
+    "Page",
     "PermissionDenied",
     "Policy",
     "Priority",

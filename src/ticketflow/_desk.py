@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+import attrs
+
+from ticketflow import _listing as listing
 from ticketflow._actor import Actor
 from ticketflow._clock import Clock, SystemClock
 from ticketflow._commands import Commands, actor_of, contact_of, ticket_id_of
@@ -40,6 +43,7 @@ from ticketflow._names import (
     UPDATE_TAGS,
     WAKE,
 )
+from ticketflow._paging import Page
 from ticketflow._policy import Policy
 from ticketflow._review import Review
 from ticketflow._satisfaction import Rating, Satisfaction, Score, rating_of
@@ -284,8 +288,9 @@ class Helpdesk:
         order_by: str = "created_at",
         descending: bool = False,
         limit: int | None = None,
-    ) -> list[Ticket]:
-        """List tickets matching every filter given.
+        after: str | None = None,
+    ) -> Page[Ticket]:
+        """List tickets matching every filter given, a page at a time if ``limit`` is given.
 
         Args:
             status: a status name, or several.
@@ -296,24 +301,107 @@ class Helpdesk:
             tags: tags the ticket must all have.
             order_by: a time field, such as ``"created_at"`` or ``"resolved_at"``.
             descending: newest first.
-            limit: at most this many.
+            limit: at most this many: the size of a page.
+            after: the ``next`` cursor of the page before (same filters and
+                order), to continue the list past it.
+
+        Returns:
+            A :class:`Page` (a list of tickets) whose ``next`` cursor, when
+            more tickets follow, continues the list.  Paging is by key (the
+            order field's value and the id of the last ticket shown), so
+            tickets created during a walk never make it show a ticket twice
+            or skip one; a ticket whose order field changes meanwhile may
+            move.
 
         Raises:
-            InvalidInput: an unknown status, category or order field.
+            InvalidInput: an unknown status, category or order field, or a
+                cursor that is damaged or continues another list.
         """
-        statuses = selected_statuses(self._workflow, status, category)
-        return self._unit.store.query(
-            TicketQuery(
-                statuses=statuses,
+        query = attrs.evolve(
+            self._filters(
+                status=status,
+                category=category,
                 assignee=assignee,
                 department=department,
                 requester=requester,
-                tags=tag_set(tags),
-                order_by=order_by,
-                descending=descending,
-                limit=limit,
-            )
+                tags=tags,
+            ),
+            order_by=order_by,
+            descending=descending,
+            limit=limit,
         )
+        return listing.find(self._unit.store, query, after)
+
+    def _filters(
+        self,
+        *,
+        status: str | Iterable[str] | None,
+        category: Category | str | Iterable[Category | str] | None,
+        assignee: str | None,
+        department: str | None,
+        requester: str | None,
+        tags: Iterable[str],
+    ) -> TicketQuery:
+        """The query of the filters :meth:`find` and :meth:`search` take."""
+        return TicketQuery(
+            statuses=selected_statuses(self._workflow, status, category),
+            assignee=assignee,
+            department=department,
+            requester=requester,
+            tags=tag_set(tags),
+        )
+
+    def search(
+        self,
+        text: str,
+        *,
+        status: str | Iterable[str] | None = None,
+        category: Category | str | Iterable[Category | str] | None = None,
+        assignee: str | None = None,
+        department: str | None = None,
+        requester: str | None = None,
+        tags: Iterable[str] = frozenset(),
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> Page[Ticket]:
+        """Find the tickets whose text holds every word of ``text``, best match first.
+
+        A ticket's text is its subject, description, and the bodies of its
+        replies and notes (``ticketflow.storage.SEARCHED_EVENTS``).  Words
+        are compared without case or accents; ``text`` is read as plain
+        words, never as query syntax.  Filters as :meth:`find` takes them.
+
+        Args:
+            text: what to look for: one word or several (all must occur).
+            status: a status name, or several.
+            category: a category, or several; combined with ``status`` by *and*.
+            assignee: actor id the ticket is assigned to.
+            department: the ticket's department.
+            requester: the requester's contact id.
+            tags: tags the ticket must all have.
+            limit: at most this many: the size of a page.
+            after: the ``next`` cursor of the page before (same text and
+                filters), to continue the list past it.
+
+        Returns:
+            A :class:`Page` of tickets, best score first, ties by id; its
+            ``next`` continues the list.  A ticket's score depends on its
+            own text alone, so tickets created during a walk never make it
+            show a ticket twice or skip one (docs/search.md).
+
+        Raises:
+            InvalidInput: ``text`` has no word, a filter is unknown, or the
+                cursor is damaged or continues another search.
+        """
+        filters = self._filters(
+            status=status,
+            category=category,
+            assignee=assignee,
+            department=department,
+            requester=requester,
+            tags=tags,
+        )
+        return listing.search(self._unit.store, text, filters, limit, after)
 
     # -- commands ----------------------------------------------------------
 
@@ -724,8 +812,9 @@ class Helpdesk:
         priority: Priority | str | None = None,
         category: Category | str | Iterable[Category | str] | None = None,
         limit: int | None = None,
-    ) -> list[QueueEntry]:
-        """Return open work in the order to take it.
+        after: str | None = None,
+    ) -> Page[QueueEntry]:
+        """Return open work in the order to take it, a page at a time if ``limit`` is given.
 
         Args:
             order: ``"sla"``: breached first, then the nearest SLA due time,
@@ -736,10 +825,16 @@ class Helpdesk:
             priority: only tickets of this priority.
             category: only these categories; by default the active ones
                 (new, open, pending, on hold).
-            limit: at most this many.
+            limit: at most this many: the size of a page.
+            after: the ``next`` cursor of the page before (same order and
+                filters), to continue the queue past it.
+
+        Returns:
+            A :class:`Page` of entries (a list) whose ``next`` continues it.
 
         Raises:
-            InvalidInput: an unknown order, priority or category.
+            InvalidInput: an unknown order, priority or category, or a
+                cursor that is damaged or continues another queue.
         """
         return work_queue(
             self._unit.store,
@@ -751,6 +846,7 @@ class Helpdesk:
             priority=priority,
             category=category,
             limit=limit,
+            after=after,
         )
 
     # -- metrics ------------------------------------------------------------

@@ -34,6 +34,7 @@ from ticketflow._errors import (
 )
 from ticketflow._guards import builtin_guards
 from ticketflow._html_report import html_report
+from ticketflow._paging import Page
 from ticketflow._ticket import Ticket
 from ticketflow._version import __version__
 from ticketflow._workflow import Workflow
@@ -170,7 +171,26 @@ def build_parser() -> argparse.ArgumentParser:
     _database_options(listing)
     listing.add_argument("--status", action="append", help="only this status (repeatable)")
     listing.add_argument("--assignee", help="only tickets assigned to this actor id")
-    listing.add_argument("--limit", type=_positive, help="at most this many")
+    listing.add_argument("--limit", type=_positive, help="at most this many: a page")
+    listing.add_argument(
+        "--after", metavar="CURSOR", help="continue past the page whose 'next page' said this"
+    )
+    searching = commands.add_parser(
+        "search",
+        help="find the tickets of a database whose text holds every word given, best first",
+        description="Search the subject, description, replies and notes of the tickets of a "
+        "database for every word of TEXT (case and accents aside), best match first.  TEXT "
+        "is read as plain words.  With --limit, a 'next page' line gives the --after that "
+        "continues the list.",
+    )
+    _database_options(searching)
+    searching.add_argument("text", metavar="TEXT", help="the words to look for")
+    searching.add_argument("--status", action="append", help="only this status (repeatable)")
+    searching.add_argument("--assignee", help="only tickets assigned to this actor id")
+    searching.add_argument("--limit", type=_positive, help="at most this many: a page")
+    searching.add_argument(
+        "--after", metavar="CURSOR", help="continue past the page whose 'next page' said this"
+    )
     sweep = commands.add_parser(
         "sweep", help="apply the default automation rules to a database, now or at --now"
     )
@@ -334,8 +354,25 @@ def _desk(store: Store, clock: Clock | None = None) -> Helpdesk:
 def _list(args: argparse.Namespace) -> None:
     with _database(args).existing() as store:
         tickets = Helpdesk(store=store, rules=()).find(
-            status=args.status, assignee=args.assignee, limit=args.limit
+            status=args.status, assignee=args.assignee, limit=args.limit, after=args.after
         )
+    _print_tickets(tickets)
+
+
+def _search(args: argparse.Namespace) -> None:
+    with _database(args).existing() as store:
+        tickets = Helpdesk(store=store, rules=()).search(
+            args.text,
+            status=args.status,
+            assignee=args.assignee,
+            limit=args.limit,
+            after=args.after,
+        )
+    _print_tickets(tickets)
+
+
+def _print_tickets(tickets: Page[Ticket]) -> None:
+    """A table of tickets, the cursor of the next page if there is one, and the count."""
     if tickets:
         print(f"{'id':<8} {'status':<10} {'priority':<8} {'assignee':<8} {'updated':<16}  subject")
     for ticket in tickets:
@@ -346,6 +383,8 @@ def _list(args: argparse.Namespace) -> None:
             f"{ticket.priority.value:<8} {printable(ticket.assignee or '-'):<8} "
             f"{ticket.updated_at:%Y-%m-%d %H:%M}  {printable(ticket.subject)}"
         )
+    if tickets.next is not None:
+        print(f"next page: --after {tickets.next}")
     print(f"{len(tickets)} ticket{'s' if len(tickets) != 1 else ''}")
 
 
@@ -500,8 +539,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _demo(args)
         elif args.command == "graph":
             sys.stdout.write(_draw(_drawable(args.workflow_file), args.format))
-        elif args.command == "list":
-            _list(args)
+        elif args.command in ("list", "search"):
+            (_list if args.command == "list" else _search)(args)
         elif args.command == "history":
             _history(args)
         elif args.command == "sweep":

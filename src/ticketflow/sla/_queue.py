@@ -9,6 +9,7 @@ from types import MappingProxyType
 import attrs
 
 from ticketflow._errors import InvalidInput
+from ticketflow._paging import Page, decode_cursor, encode_cursor
 from ticketflow._selection import selected_statuses
 from ticketflow._status import ACTIVE_CATEGORIES, Category
 from ticketflow._ticket import Priority, Ticket
@@ -85,10 +86,14 @@ def work_queue(
     priority: Priority | str | None = None,
     category: Category | str | Iterable[Category | str] | None = None,
     limit: int | None = None,
-) -> list[QueueEntry]:
+    after: str | None = None,
+) -> Page[QueueEntry]:
     """Open work in the order to take it (the arguments as ``Helpdesk.queue``).
 
     Each ticket's history is read once, for its clocks and its wait together.
+    A page starts past the sort key its cursor holds (the order's key:
+    its group, its instant, the id), so a walk through the pages is stable
+    while tickets are created.
     """
     key = ORDERS.get(order) if isinstance(order, str) else None
     if key is None:
@@ -100,6 +105,14 @@ def work_queue(
         None,
         ACTIVE_CATEGORIES if category is None else category,
     )
+    question = {
+        "order": order,
+        "department": department,
+        "assignee": assignee,
+        "priority": None if wanted is None else wanted.value,
+        "statuses": sorted(statuses) if statuses is not None else None,
+    }
+    start = None if after is None else _queue_key(decode_cursor(after, "queue", question), after)
     tickets = store.query(TicketQuery(statuses=statuses, department=department, assignee=assignee))
     entries = []
     for ticket in tickets:
@@ -108,4 +121,22 @@ def work_queue(
         context = contexts(ticket)
         entries.append(queue_entry(ticket, context.sla(), context.timeline().waits[-1]))
     entries.sort(key=key)
-    return entries if limit is None else entries[:limit]
+    if start is not None:
+        entries = [entry for entry in entries if key(entry) > start]
+    if limit is None or len(entries) <= limit or limit == 0:
+        return Page(entries[:limit])
+    group, instant, last_id = key(entries[limit - 1])
+    cursor = encode_cursor("queue", question, [group, instant.isoformat(), last_id])
+    return Page(entries[:limit], next=cursor)
+
+
+def _queue_key(key: list[object], cursor: str) -> tuple[int, datetime, str]:
+    """The sort key a queue cursor holds: (group, instant, id), as :data:`ORDERS` give."""
+    if len(key) == 3 and isinstance(key[0], int) and isinstance(key[2], str):
+        try:
+            instant = datetime.fromisoformat(str(key[1]))
+        except ValueError:
+            instant = None
+        if instant is not None and instant.tzinfo is not None:
+            return key[0], instant, key[2]
+    raise InvalidInput("after", cursor, "a cursor from the 'next' of a page, as it was given")

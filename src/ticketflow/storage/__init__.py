@@ -6,16 +6,19 @@ from ticketflow.storage._postgres import PostgresStore, migrate_postgres
 from ticketflow.storage._protocol import Store
 from ticketflow.storage._query import ORDER_FIELDS, TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule
+from ticketflow.storage._search import SEARCHED_EVENTS, SearchQuery
 from ticketflow.storage._sqlite import SQLiteStore
 
 __all__ = [
     "ORDER_FIELDS",
+    "SEARCHED_EVENTS",
     "UNSCHEDULED",
     "LedgerEntry",
     "MemoryStore",
     "PostgresStore",
     "SQLiteStore",
     "Schedule",
+    "SearchQuery",
     "Store",
     "TicketQuery",
     "migrate_postgres",

@@ -29,7 +29,7 @@ from ticketflow._errors import InvalidInput, StorageError
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._validate import enum_value, text, valid_unicode
-from ticketflow.storage._query import ORDER_FIELDS
+from ticketflow.storage._query import ORDER_FIELDS, TicketQuery
 from ticketflow.storage._schedule import Schedule
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -303,3 +303,24 @@ def unencodable(columns: Iterable[tuple[str, Any]]) -> InvalidInput | None:
         if isinstance(value, str) and not valid_unicode(value):
             return InvalidInput(name, value, VALID_UNICODE)
     return None
+
+
+def after_sql(query: TicketQuery, mark: str, ticket_id: Any) -> tuple[str, list[Any]]:
+    """The SQL condition, and its parameters, that keeps the tickets past ``query.after``.
+
+    The order is the stores' own: the order field (unset last), then the
+    id, both descending if the query is; ``mark`` is the driver's parameter
+    marker and ``ticket_id`` the last id as the store writes ids.
+    """
+    if query.after is None:
+        return "1 = 1", []
+    last, _ = query.after
+    field = query.order_by
+    beyond = "<" if query.descending else ">"
+    if last is None:
+        return f"({field} IS NULL AND id {beyond} {mark})", [ticket_id]
+    return (
+        f"({field} IS NULL OR {field} {beyond} {mark} "
+        f"OR ({field} = {mark} AND id {beyond} {mark}))",
+        [time_in(last), time_in(last), ticket_id],
+    )

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from ticketflow._errors import ConcurrencyConflict, TicketNotFound
+from ticketflow._errors import ConcurrencyConflict, InvalidInput, TicketNotFound
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
 from ticketflow._validate import to_utc
@@ -16,6 +16,7 @@ from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
+from ticketflow.storage._search import SearchQuery, conversation, score
 
 
 class MemoryStore:
@@ -215,6 +216,28 @@ class MemoryStore:
         with self._lock:
             tickets = list(self._tickets.values())
         return query.select(tickets)
+
+    def search(self, search: SearchQuery) -> list[tuple[float, Ticket]]:
+        """The tickets holding every word sought, best first: a scan of every ticket's text.
+
+        Each ticket's score is :func:`ticketflow.storage._search.score` of
+        its subject, description and conversation, as the SQLite store's.
+        """
+        if not isinstance(search, SearchQuery):
+            raise InvalidInput("search", search, "a SearchQuery")
+        with self._lock:
+            candidates = [
+                (ticket, conversation(self._history[ticket.id]))
+                for ticket in self._tickets.values()
+                if search.filters.matches(ticket)
+            ]
+        scored = {}
+        for ticket, bodies in candidates:
+            found = score(search.sought, ticket.subject, ticket.description, bodies)
+            if found:
+                scored[ticket.id] = (float(found), ticket)
+        page = search.page((found, ticket_id) for ticket_id, (found, _) in scored.items())
+        return [scored[ticket_id] for _, ticket_id in page]
 
     def purge(self, ticket_id: str, expected_version: int) -> None:
         """Forget the ticket and its history."""

@@ -41,6 +41,7 @@ from ticketflow.storage._codec import (
     COLUMNS,
     EVENT_COLUMNS,
     UNDECODABLE,
+    after_sql,
     changed_columns,
     damaged_row,
     event_from_row,
@@ -55,6 +56,7 @@ from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
+from ticketflow.storage._search import SEARCHED_EVENTS, SearchQuery, searched_body
 
 try:
     import psycopg
@@ -69,7 +71,12 @@ else:
 
 _INSTALL = 'pip install "ticketflow[postgres]"'
 
-_MIGRATIONS = ("001_schema.sql", "002_row_level_security.sql", "003_schedule.sql")
+_MIGRATIONS = (
+    "001_schema.sql",
+    "002_row_level_security.sql",
+    "003_schedule.sql",
+    "007_search.sql",
+)
 """The schema, as forward migrations: file n takes schema version n - 1 to n."""
 
 _FRESH = "schema.sql"
@@ -121,6 +128,12 @@ _EVENT_TYPES = ("text", "bigint", "bigint", "text", "text", "text", "text", "tex
 _EVENT_VALUES = ", ".join(f"%s::{kind}" for kind in _EVENT_TYPES)
 _EVENT_NAMES = ", ".join(EVENT_COLUMNS)
 
+_HEAD = (
+    "setweight(to_tsvector(%s::regconfig, %s::text), 'A') "
+    "|| setweight(to_tsvector(%s::regconfig, %s::text), 'B')"
+)
+"""A ticket's subject and description as the head of its search document (language, text)."""
+
 _CREATE = (
     f"WITH created AS ("  # noqa: S608 - our own names; every value is a parameter
     f"INSERT INTO ticketflow_tickets (tenant, {', '.join(COLUMNS)}, tag_list, "
@@ -128,9 +141,29 @@ _CREATE = (
     f"VALUES (%s, {', '.join(['%s'] * len(COLUMNS))}, %s::text[], %s::bigint, %s::text) "
     "ON CONFLICT (tenant, id) DO NOTHING RETURNING id), "
     f"event AS (INSERT INTO ticketflow_events (tenant, {_EVENT_NAMES}) "
-    f"SELECT %s, {_EVENT_VALUES} FROM created) "
+    f"SELECT %s, {_EVENT_VALUES} FROM created), "
+    "searched AS (INSERT INTO ticketflow_search (tenant, ticket_id, document) "
+    f"SELECT %s, id, {_HEAD} FROM created) "
     "SELECT count(*) FROM created"
 )
+
+_SEARCHED_NAMES = ", ".join(f"'{name}'" for name in SEARCHED_EVENTS)  # our own names
+
+_REINDEX = (
+    # Our own names; every value is a parameter.
+    "UPDATE ticketflow_search AS search SET document = "  # noqa: S608
+    "setweight(to_tsvector(%s::regconfig, tickets.subject), 'A') "
+    "|| setweight(to_tsvector(%s::regconfig, tickets.description), 'B') "
+    "|| setweight(to_tsvector(%s::regconfig, coalesce(("
+    "SELECT string_agg(events.body, E'\\n' ORDER BY events.seq) "
+    "FROM ticketflow_events AS events "
+    "WHERE events.tenant = tickets.tenant AND events.ticket_id = tickets.id "
+    f"AND events.name IN ({_SEARCHED_NAMES}) AND events.body IS NOT NULL), '')), 'C') "
+    "FROM ticketflow_tickets AS tickets "
+    "WHERE search.tenant = %s AND tickets.tenant = search.tenant "
+    "AND tickets.id = search.ticket_id"
+)
+"""Write every search document of a tenant again, from its ticket and history."""
 
 _ESCAPED = re.compile("\x01(.)", re.DOTALL)
 
@@ -181,6 +214,12 @@ class PostgresStore:
         timeout: how many seconds to wait for a connection (and for the
             server to answer a connection attempt) before :class:`StorageError`.
         max_connections: the largest size of the pool the store opens.
+        search_language: the text search configuration that indexes and
+            searches ticket text (``"simple"``: words as written, lower
+            case; ``"english"``: stemmed, stop words left out; any in
+            ``pg_ts_config``).  Every store of one database must be given the
+            same: it is the database's choice; to change it, run
+            :meth:`reindex_search` with the new one.
 
     Raises:
         StorageError: psycopg is not installed (install ``ticketflow[postgres]``).
@@ -198,6 +237,7 @@ class PostgresStore:
         tenant: str = "default",
         timeout: float = 10.0,
         max_connections: int = 8,
+        search_language: str = "simple",
     ) -> None:
         if _MISSING is not None:
             raise StorageError(
@@ -219,6 +259,11 @@ class PostgresStore:
         ):
             raise InvalidInput("max_connections", max_connections, "a whole number from 1")
         self._timeout = float(timeout)
+        self._language = text(search_language, "search_language")
+        if "\x00" in self._language:
+            raise InvalidInput(
+                "search_language", search_language, "a text search configuration's name"
+            )
         self._schema_checked = False
         self._recent: dict[str, Ticket] = {}
         if (dsn is None) == (pool is None):
@@ -492,7 +537,25 @@ class PostgresStore:
                 f"{SCHEMA_VERSION}; run PostgresStore.migrate() (on the command line, ticketflow "
                 "migrate) first",
             )
+        self._check_language(connection)
         self._schema_checked = True
+
+    def _check_language(self, connection: psycopg.Connection[Any]) -> None:
+        """Refuse a search language the database does not know, before any text is indexed."""
+        try:
+            with connection.transaction():  # a savepoint, if a transaction is open
+                connection.execute("SELECT %s::regconfig", (self._language,))
+        except (pg_errors.UndefinedObject, pg_errors.InvalidParameterValue):
+            raise InvalidInput(
+                "search_language",
+                self._language,
+                "a text search configuration of this database, such as 'simple' or 'english'",
+            ) from None
+
+    @property
+    def search_language(self) -> str:
+        """The text search configuration this store indexes and searches ticket text in."""
+        return self._language
 
     def _newer(self, version: int) -> StorageError:
         return StorageError(
@@ -596,6 +659,7 @@ class PostgresStore:
                     "INSERT INTO ticketflow_schema_version (version) VALUES (%s)",
                     (SCHEMA_VERSION,),
                 )
+            self._check_language(connection)
         self._schema_checked = True
         return SCHEMA_VERSION
 
@@ -655,6 +719,11 @@ class PostgresStore:
             *planned,
             self._tenant,
             *(_escape(value) for value in event_values),
+            self._tenant,
+            self._language,
+            _escape(ticket.subject),
+            self._language,
+            _escape(ticket.description),
         )
         with self._remembering(ticket), self._transaction() as connection:
             row = connection.execute(_CREATE, parameters).fetchone()
@@ -688,6 +757,7 @@ class PostgresStore:
             values.append([_escape(tag) for tag in sorted(ticket.tags)])
         assignments += ["next_due_at = %s::bigint", "schedule = %s::text"]
         values += planned
+        search, searched = self._search_change(ticket, event)
         statement = (
             # Our own names; every value is a parameter.  The update happens only
             # if no ledger entry of this commit is kept already (the ticket's row
@@ -705,8 +775,7 @@ class PostgresStore:
             "ledger AS (INSERT INTO ticketflow_ledger "
             "(tenant, rule, ticket_id, episode, fired_at) "
             "SELECT %s, entry.rule, updated.id, entry.episode, entry.fired_at "
-            "FROM updated, entry) "
-            "SELECT count(*) FROM updated"
+            "FROM updated, entry)" + search + " SELECT count(*) FROM updated"
         )
         parameters = (
             [_escape(entry.rule) for entry in entries],
@@ -721,6 +790,7 @@ class PostgresStore:
             self._tenant,
             *(_escape(value) for value in event_values),
             self._tenant,
+            *searched,
         )
         with self._remembering(ticket), self._transaction(atomic=True) as connection:
             try:
@@ -739,6 +809,64 @@ class PostgresStore:
         claimed = self._claimed()
         if claimed is not None and ticket.id in claimed:
             claimed[ticket.id] |= {(entry.rule, time_in(entry.episode)) for entry in entries}
+
+    def _search_change(self, ticket: Ticket, event: HistoryEvent) -> tuple[str, list[Any]]:
+        """The part of a commit's statement that keeps the ticket's search document in step.
+
+        A searched event's body joins the conversation (weight C); a new
+        subject or description replaces the head and keeps the conversation.
+        """
+        body = searched_body(event)
+        head = "subject" in event.changes or "description" in event.changes
+        if body is None and not head:
+            return "", []
+        document, parameters = "document", []
+        if head:
+            document = f"{_HEAD} || ts_filter(document, '{{c}}')"
+            parameters += [
+                self._language,
+                _escape(ticket.subject),
+                self._language,
+                _escape(ticket.description),
+            ]
+        if body is not None:
+            document += " || setweight(to_tsvector(%s::regconfig, %s::text), 'C')"
+            parameters += [self._language, _escape(body)]
+        statement = (
+            f", searched AS (UPDATE ticketflow_search SET document = {document} "  # noqa: S608
+            "WHERE tenant = %s AND ticket_id IN (SELECT id FROM updated))"
+        )
+        return statement, [*parameters, self._tenant]
+
+    def search(self, search: SearchQuery) -> list[tuple[float, Ticket]]:
+        """The tickets holding every word sought, best first (``ts_rank_cd``), by the GIN index.
+
+        The host's text goes to ``plainto_tsquery``, which reads it as words,
+        never as query syntax.
+        """
+        if not isinstance(search, SearchQuery):
+            raise InvalidInput("search", search, "a SearchQuery")
+        if not _readable(search.text) or (
+            search.after is not None and not _readable(search.after[1])
+        ):
+            raise InvalidInput("text", search.text, "valid Unicode text")
+        statement, parameters = search_sql(search, self._tenant, self._language)
+        with self._transaction() as connection:
+            rows = connection.execute(statement, parameters).fetchall()
+        return [(float(row[0]), self._decode(row[1:])) for row in rows]
+
+    def reindex_search(self) -> int:
+        """Write every search document of the tenant again, in this store's language.
+
+        For a database whose tickets were indexed in another language (the
+        migration indexes those it finds in ``'simple'``).  One statement,
+        one transaction; returns how many tickets it indexed.
+        """
+        with self._transaction() as connection:
+            cursor = connection.execute(
+                _REINDEX, (self._language, self._language, self._language, self._tenant)
+            )
+            return int(cursor.rowcount)
 
     def recent(self, ticket_id: str) -> Ticket | None:
         """The ticket as this store object last committed it itself, if it remembers it.
@@ -1082,11 +1210,8 @@ def _sql(name: str) -> bytes:
     return resources.files("ticketflow.storage").joinpath("sql", "postgres", name).read_bytes()
 
 
-def query_sql(query: TicketQuery, tenant: str) -> tuple[str, list[Any]]:
-    """Return the SQL and parameters that answer ``query`` for ``tenant``.
-
-    Tickets where the order field is None come last; ties are broken by id.
-    """
+def filters_sql(query: TicketQuery, tenant: str) -> tuple[list[str], list[Any]]:
+    """The conditions (and their parameters) of ``query``'s filters for ``tenant``."""
     where = ["tenant = %s"]
     parameters: list[Any] = [tenant]
     if query.statuses is not None:
@@ -1107,6 +1232,19 @@ def query_sql(query: TicketQuery, tenant: str) -> tuple[str, list[Any]]:
         field, instant = query.due
         where.append(f"{field} IS NOT NULL AND {field} <= %s")
         parameters.append(time_in(instant))
+    return where, parameters
+
+
+def query_sql(query: TicketQuery, tenant: str) -> tuple[str, list[Any]]:
+    """Return the SQL and parameters that answer ``query`` for ``tenant``.
+
+    Tickets where the order field is None come last; ties are broken by id.
+    """
+    where, parameters = filters_sql(query, tenant)
+    if query.after is not None:
+        past, values = after_sql(query, "%s", _escape(query.after[1]))
+        where.append(past)
+        parameters += values
     direction = "DESC" if query.descending else "ASC"
     order = query.order_by
     statement = (
@@ -1116,6 +1254,32 @@ def query_sql(query: TicketQuery, tenant: str) -> tuple[str, list[Any]]:
     if query.limit is not None:
         statement += " LIMIT %s"
         parameters.append(query.limit)
+    return statement, parameters
+
+
+def search_sql(search: SearchQuery, tenant: str, language: str) -> tuple[str, list[Any]]:
+    """The statement and parameters of ``PostgresStore.search``.
+
+    The filters hold on the tenant's tickets; the GIN index finds the
+    documents that hold every word; ``ts_rank_cd`` (a ``real``) ranks them.
+    """
+    where, parameters = filters_sql(search.filters, tenant)
+    statement = (
+        f"SELECT rank, {', '.join(COLUMNS)} FROM ("  # noqa: S608 - our own names
+        "SELECT ts_rank_cd(search.document, sought) AS rank, found.* "
+        f"FROM ({_SELECT_TICKET} WHERE {' AND '.join(where)}) AS found "
+        "JOIN ticketflow_search AS search ON search.ticket_id = found.id, "
+        "plainto_tsquery(%s::regconfig, %s) AS sought "
+        "WHERE search.tenant = %s AND search.document @@ sought) AS ranked"
+    )
+    parameters += [language, _escape(search.text), tenant]
+    if search.after is not None:
+        statement += " WHERE rank < %s::real OR (rank = %s::real AND id > %s)"
+        parameters += [search.after[0], search.after[0], _escape(search.after[1])]
+    statement += " ORDER BY rank DESC, id"
+    if search.limit is not None:
+        statement += " LIMIT %s"
+        parameters.append(search.limit)
     return statement, parameters
 
 

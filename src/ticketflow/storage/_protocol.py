@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ticketflow.storage._ledger import LedgerEntry
     from ticketflow.storage._query import TicketQuery
     from ticketflow.storage._schedule import Schedule
+    from ticketflow.storage._search import SearchQuery
 
 
 @runtime_checkable
@@ -155,7 +156,28 @@ class Store(Protocol):
         ...
 
     def query(self, query: TicketQuery) -> list[Ticket]:
-        """Return the tickets that match ``query``, ordered and limited as it says."""
+        """Return the tickets that match ``query``, ordered and limited as it says.
+
+        With ``query.after``, only those past that position of the order
+        (keyset paging: served by a range of the order, never an offset).
+        """
+        ...
+
+    def search(self, search: SearchQuery) -> list[tuple[float, Ticket]]:
+        """Return the tickets whose text holds every word sought, with their scores.
+
+        A ticket's text is its subject, description and the bodies of its
+        events named in ``SEARCHED_EVENTS``, indexed in the transaction of
+        each create and commit.  Only tickets that pass ``search.filters``;
+        best score first, ties by id; past ``search.after`` (a score and an
+        id); at most ``search.limit``.  A ticket's score depends on its own
+        text and the words alone, never on other tickets, so creating
+        tickets never moves the others in the list.  The host's text is
+        never read as query syntax.
+
+        Raises:
+            InvalidInput: ``search`` is not a SearchQuery.
+        """
         ...
 
     def purge(self, ticket_id: str, expected_version: int) -> None:

@@ -71,6 +71,18 @@ def _due(value: object) -> tuple[str, datetime] | None:
     return value[0], to_utc(value[1], "due")
 
 
+def _after(value: object) -> tuple[datetime | None, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, tuple) or len(value) != 2 or not isinstance(value[1], str):
+        raise InvalidInput(
+            "after",
+            value,
+            "None or (the order field's value, or None; ticket id) of the last ticket read",
+        )
+    return (None if value[0] is None else to_utc(value[0], "after")), value[1]
+
+
 def _is_due(ticket: Ticket, field: str, instant: datetime) -> bool:
     value: datetime | None = getattr(ticket, field)
     return value is not None and value <= instant
@@ -99,6 +111,11 @@ class TicketQuery:
         due: ``(time field, instant)``: the field is set and at or before the
             instant, as in "resolved more than seven days ago"; what rule
             sweeps ask.  Stores serve it from an index.
+        after: ``(value, id)``: the order field's value (None if unset) and
+            the id of the last ticket of the page before; the list starts
+            past it (keyset paging: a ticket stored meanwhile never shifts
+            the tickets of later pages).  ``Helpdesk.find`` hands out these
+            positions as opaque cursors.
 
     >>> from datetime import UTC, datetime
     >>> week_ago = datetime(2026, 1, 5, tzinfo=UTC)
@@ -115,6 +132,7 @@ class TicketQuery:
     descending: bool = attrs.field(default=False, validator=_flag)
     limit: int | None = attrs.field(default=None, validator=_limit)
     due: tuple[str, datetime] | None = attrs.field(default=None, converter=_due)
+    after: tuple[datetime | None, str] | None = attrs.field(default=None, converter=_after)
 
     def matches(self, ticket: Ticket) -> bool:
         """Whether ``ticket`` passes every filter (ordering and limit aside)."""
@@ -135,4 +153,22 @@ class TicketQuery:
         absent = [ticket for ticket in found if getattr(ticket, self.order_by) is None]
         present.sort(key=lambda ticket: getattr(ticket, self.order_by), reverse=self.descending)
         ordered = present + absent
+        if self.after is not None:
+            ordered = [ticket for ticket in ordered if self.past(ticket)]
         return ordered if self.limit is None else ordered[: self.limit]
+
+    def past(self, ticket: Ticket) -> bool:
+        """Whether ``ticket`` comes after the position ``after`` in this query's order."""
+        if self.after is None:
+            return True
+        last, last_id = self.after
+        value: datetime | None = getattr(ticket, self.order_by)
+        if (value is None) != (last is None):
+            return value is None  # unset values come last, either way
+        if value is not None and value != last:
+            return value < last if self.descending else value > last  # type: ignore[operator]
+        return ticket.id < last_id if self.descending else ticket.id > last_id
+
+    def position(self, ticket: Ticket) -> tuple[datetime | None, str]:
+        """The ``after`` that starts a page past ``ticket``."""
+        return getattr(ticket, self.order_by), ticket.id

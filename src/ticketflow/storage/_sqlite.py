@@ -36,6 +36,7 @@ from ticketflow.storage._codec import (
     TIME_FIELDS,
     UNDECODABLE,
     VALID_UNICODE,
+    after_sql,
     changed_columns,
     damaged_row,
     event_from_row,
@@ -50,6 +51,7 @@ from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
+from ticketflow.storage._search import SEARCHED_EVENTS, WEIGHTS, SearchQuery, fts5_match
 
 _NULLABLE_TIMES = [name for name in TIME_FIELDS if name not in ("created_at", "updated_at")]
 _REQUIRED_TIMES = ("created_at", "updated_at", "status_changed_at")
@@ -136,7 +138,36 @@ _SCHEDULE = (
 )
 """Version 2: each ticket's stored schedule, indexed for the sweep and for rescheduling."""
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_schema_1(), _SCHEDULE)
+_SEARCHED_NAMES = ", ".join(f"'{name}'" for name in SEARCHED_EVENTS)  # our own names
+
+_SEARCH = (
+    # The FTS5 row of a ticket is found by an integer key of its own: a
+    # ticket's rowid may change (VACUUM), and an FTS5 column cannot be indexed.
+    "CREATE TABLE search_keys (docid INTEGER PRIMARY KEY, "
+    "ticket_id TEXT NOT NULL UNIQUE REFERENCES tickets (id) ON DELETE CASCADE)",
+    "CREATE VIRTUAL TABLE search USING fts5 "
+    "(subject, description, conversation, tokenize = 'unicode61 remove_diacritics 2')",
+    # A purge deletes the key by cascade; the text goes with it.
+    "CREATE TRIGGER search_keys_gone AFTER DELETE ON search_keys "
+    "BEGIN DELETE FROM search WHERE rowid = old.docid; END",
+    "INSERT INTO search_keys (ticket_id) SELECT id FROM tickets ORDER BY id",
+    "INSERT INTO search (rowid, subject, description, conversation) "  # noqa: S608
+    "SELECT keys.docid, tickets.subject, tickets.description, coalesce(("
+    "SELECT group_concat(body, char(10)) FROM (SELECT body FROM events "
+    f"WHERE events.ticket_id = tickets.id AND name IN ({_SEARCHED_NAMES}) "
+    "AND body IS NOT NULL ORDER BY seq)), '') "
+    "FROM search_keys AS keys JOIN tickets ON tickets.id = keys.ticket_id",
+)
+"""Version 3 (schema 6 of the plan, see CHANGELOG): the text of each ticket, for search.
+
+Kept in step by the store's create and commit, in their transaction; the
+migration indexes the tickets already stored.
+"""
+
+_INDEX_ALL = 3
+"""Where the statements of :data:`_SEARCH` that index every stored ticket begin."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_schema_1(), _SCHEDULE, _SEARCH)
 """The schema, as forward migrations: ``MIGRATIONS[n]`` takes version n to n + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -209,7 +240,7 @@ class SQLiteStore:
 
     >>> store = SQLiteStore(":memory:")
     >>> store.new_id(), store.schema_version
-    ('T-1', 2)
+    ('T-1', 3)
     """
 
     def __init__(self, path: str | PathLike[str], *, timeout: float = 5.0) -> None:
@@ -555,6 +586,7 @@ class SQLiteStore:
                 connection.execute(_INSERT_TICKET, (*ticket_values, *planned))
                 _write_tags(connection, ticket)
                 connection.execute(_INSERT_EVENT, event_values)
+                _index(connection, ticket)
         except UnicodeEncodeError as error:  # rolled back: a value slipped past the checks
             rows = (dict(zip(COLUMNS, ticket_values, strict=True)), _event_columns(event_values))
             raise _unstorable(error, *rows) from None
@@ -603,6 +635,7 @@ class SQLiteStore:
                     connection.execute("DELETE FROM ticket_tags WHERE ticket_id = ?", (ticket.id,))
                     _write_tags(connection, ticket)
                 connection.execute(_INSERT_EVENT, event_values)
+                _index_change(connection, ticket, event)
                 if rows:
                     try:
                         connection.executemany(
@@ -761,6 +794,31 @@ class SQLiteStore:
             rows = connection.execute(statement, parameters).fetchall()
         return [self._decode(row) for row in rows]
 
+    def search(self, search: SearchQuery) -> list[tuple[float, Ticket]]:
+        """The tickets holding every word sought, best first: FTS5 finds, SQL ranks and pages."""
+        if not isinstance(search, SearchQuery):
+            raise InvalidInput("search", search, "a SearchQuery")
+        statement, parameters = search_sql(search)
+        try:
+            with self._read() as connection:
+                rows = connection.execute(statement, parameters).fetchall()
+        except UnicodeEncodeError:  # not valid Unicode: no ticket holds that id
+            raise InvalidInput("after", search.after, "a position a search returned") from None
+        return [(float(row[0]), self._decode(row[1:])) for row in rows]
+
+    def reindex_search(self) -> int:
+        """Index every ticket's text again, from its row and its history; return how many.
+
+        What the migration that brought search did, for a list of searched
+        events that has grown since (``SEARCHED_EVENTS``).  One transaction.
+        """
+        with self._write() as connection:
+            connection.execute("DELETE FROM search_keys")  # its trigger empties search
+            for statement in _SEARCH[_INDEX_ALL:]:
+                connection.execute(statement)
+            (count,) = connection.execute("SELECT count(*) FROM search_keys").fetchone()
+        return int(count)
+
     def purge(self, ticket_id: str, expected_version: int) -> None:
         """Delete the ticket; its history, tags and ledger rows go with it."""
         try:
@@ -842,6 +900,35 @@ def _event_columns(values: tuple[Any, ...]) -> dict[str, Any]:
     return dict(zip(EVENT_COLUMNS, values, strict=True))
 
 
+def _index(connection: sqlite3.Connection, ticket: Ticket) -> None:
+    """Index a new ticket's subject and description for search."""
+    (docid,) = connection.execute(
+        "INSERT INTO search_keys (ticket_id) VALUES (?) RETURNING docid", (ticket.id,)
+    ).fetchone()
+    connection.execute(
+        "INSERT INTO search (rowid, subject, description, conversation) VALUES (?, ?, ?, '')",
+        (docid, ticket.subject, ticket.description),
+    )
+
+
+_DOCID = "(SELECT docid FROM search_keys WHERE ticket_id = ?)"
+
+
+def _index_change(connection: sqlite3.Connection, ticket: Ticket, event: HistoryEvent) -> None:
+    """Keep the ticket's searchable text in step with ``event``: its body, a changed subject."""
+    if event.name in SEARCHED_EVENTS and event.body is not None:
+        connection.execute(
+            "UPDATE search SET conversation = CASE conversation WHEN '' THEN ? "  # noqa: S608
+            f"ELSE conversation || char(10) || ? END WHERE rowid = {_DOCID}",
+            (event.body, event.body, ticket.id),
+        )
+    if "subject" in event.changes or "description" in event.changes:
+        connection.execute(
+            f"UPDATE search SET subject = ?, description = ? WHERE rowid = {_DOCID}",  # noqa: S608
+            (ticket.subject, ticket.description, ticket.id),
+        )
+
+
 def _write_tags(connection: sqlite3.Connection, ticket: Ticket) -> None:
     connection.executemany(
         "INSERT INTO ticket_tags (tag, ticket_id) VALUES (?, ?)",
@@ -880,11 +967,8 @@ def stale_sql(rules: str, limit: int) -> tuple[str, list[Any]]:
     return statement, [limit, rules, limit, rules, limit, limit]
 
 
-def query_sql(query: TicketQuery) -> tuple[str, list[Any]]:
-    """Return the SQL and parameters that answer ``query`` (its semantics, in SQL).
-
-    Tickets where the order field is None come last; ties are broken by id.
-    """
+def filters_sql(query: TicketQuery) -> tuple[list[str], list[Any]]:
+    """The conditions (and their parameters) of ``query``'s filters, on ``tickets``."""
     where: list[str] = []
     parameters: list[Any] = []
     if query.statuses is not None:
@@ -906,6 +990,19 @@ def query_sql(query: TicketQuery) -> tuple[str, list[Any]]:
         field, instant = query.due
         where.append(f"{field} IS NOT NULL AND {field} <= ?")
         parameters.append(time_in(instant))
+    return where, parameters
+
+
+def query_sql(query: TicketQuery) -> tuple[str, list[Any]]:
+    """Return the SQL and parameters that answer ``query`` (its semantics, in SQL).
+
+    Tickets where the order field is None come last; ties are broken by id.
+    """
+    where, parameters = filters_sql(query)
+    if query.after is not None:
+        past, values = after_sql(query, "?", query.after[1])
+        where.append(past)
+        parameters += values
     direction = "DESC" if query.descending else "ASC"
     order = query.order_by
     statement = _SELECT_TICKET
@@ -915,4 +1012,42 @@ def query_sql(query: TicketQuery) -> tuple[str, list[Any]]:
     if query.limit is not None:
         statement += " LIMIT ?"
         parameters.append(query.limit)
+    return statement, parameters
+
+
+_HITS = "(length(highlight(search, {column}, char(1), '')) - length(search.{name}))"
+"""How many searched words the column holds: highlight() puts one mark before each."""
+
+_SCORE = " + ".join(
+    f"{weight} * {_HITS.format(column=column, name=name)}"
+    for column, (weight, name) in enumerate(
+        zip(WEIGHTS, ("subject", "description", "conversation"), strict=True)
+    )
+)
+"""The score of :func:`ticketflow.storage._search.score`, computed by FTS5 on the matched row."""
+
+
+def search_sql(search: SearchQuery) -> tuple[str, list[Any]]:
+    """The statement and parameters of ``SQLiteStore.search``.
+
+    FTS5 finds the tickets holding every word (each quoted, so the host's
+    text is never query syntax); the filters hold on ``tickets``.
+    """
+    where, parameters = filters_sql(search.filters)
+    filtered = _SELECT_TICKET + (" WHERE " + " AND ".join(where) if where else "")
+    statement = (
+        f"SELECT score, {', '.join(COLUMNS)} FROM ("  # noqa: S608 - our own names
+        f"SELECT {_SCORE} AS score, found.* FROM search "
+        "JOIN search_keys AS keys ON keys.docid = search.rowid "
+        f"JOIN ({filtered}) AS found ON found.id = keys.ticket_id "
+        "WHERE search MATCH ?)"
+    )
+    parameters.append(fts5_match(search.sought))
+    if search.after is not None:
+        statement += " WHERE score < ? OR (score = ? AND id > ?)"
+        parameters += [search.after[0], search.after[0], search.after[1]]
+    statement += " ORDER BY score DESC, id"
+    if search.limit is not None:
+        statement += " LIMIT ?"
+        parameters.append(search.limit)
     return statement, parameters

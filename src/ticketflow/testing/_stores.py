@@ -39,6 +39,7 @@ from ticketflow.storage import (
     UNSCHEDULED,
     LedgerEntry,
     Schedule,
+    SearchQuery,
     Store,
     TicketQuery,
 )
@@ -674,6 +675,144 @@ class StoreContract:
                     kept.append(ticket)
             answer = store.query(query)
             law(answer == query.select(kept), f"{query} answers as TicketQuery.select does")
+
+    # -- paging ----------------------------------------------------------
+
+    @given(data=st.data(), query=_queries, size=st.integers(1, 3))
+    @settings(_SETTINGS, max_examples=30)
+    def test_a_query_paged_with_after_gives_the_whole_answer_once(
+        self, data: st.DataObject, query: TicketQuery, size: int
+    ) -> None:
+        with self.fresh() as store:
+            for _ in range(data.draw(st.integers(0, 6), label="tickets")):
+                _store_life(store, data.draw(histories(_WORKFLOW, store.new_id(), max_steps=4)))
+            whole = store.query(attrs.evolve(query, limit=None))
+            walked: list[Ticket] = []
+            page = store.query(attrs.evolve(query, limit=size))
+            while page:
+                walked += page
+                page = store.query(attrs.evolve(query, limit=size, after=query.position(page[-1])))
+            law(walked == whole, f"{query} paged by {size} gives its whole answer, in order")
+
+    # -- search ----------------------------------------------------------
+
+    def test_search_reads_the_subject_description_replies_and_notes_and_nothing_else(
+        self,
+    ) -> None:
+        with self.fresh() as store:
+            one, _ = _opened(store)  # "VPN drops" / "Every hour."
+            two, _ = _opened(store)
+            agent = Actor.agent("a-1")
+            at = START + timedelta(hours=1)
+            steps = [
+                (one, "agent_reply", {"body": "Try the zebra client."}),
+                (two, "note", {"body": "Quokka firmware suspected."}),
+                (two, "resolve", {"body": "Walrus fixed it."}),  # a resolve's body: not searched
+            ]
+            current = {one.id: one, two.id: two}
+            for ticket, name, payload in steps:
+                at += timedelta(minutes=1)
+                before = current[ticket.id]
+                after, event = _WORKFLOW.apply(before, name, agent, at, **payload)
+                store.commit(after, event, before.version)
+                current[after.id] = after
+            for words, expected in (
+                ("vpn", {one.id, two.id}),
+                ("HOUR", {one.id, two.id}),
+                ("zebra", {one.id}),
+                ("quokka firmware", {two.id}),
+                ("zebra quokka", set()),  # every word must occur in the one ticket
+                ("walrus", set()),
+                ("drops every zebra", {one.id}),  # words of several parts of one ticket
+            ):
+                found = store.search(SearchQuery(words))
+                law(
+                    {ticket.id for _, ticket in found} == expected,
+                    f"a search for {words!r} finds {sorted(expected)}",
+                )
+                law(
+                    all(ticket == current[ticket.id] for _, ticket in found),
+                    "a search returns the tickets as stored",
+                )
+
+    def test_search_ranks_by_score_then_id_and_pages_past_a_score_and_id(self) -> None:
+        with self.fresh() as store:
+            plain = [_opened(store)[0] for _ in range(3)]  # "vpn" in the subject of each
+            ticket, event = _WORKFLOW.create(
+                store.new_id(),
+                Actor.customer(CUSTOMER_IDS[0]),
+                START,
+                subject="Printer jammed",
+                description="The vpn printer.",
+                requester=Contact(name="Ana", email=CUSTOMER_IDS[0]),
+            )
+            store.create(ticket, event)
+            found = store.search(SearchQuery("vpn"))
+            ids = [found_ticket.id for _, found_ticket in found]
+            law(ids[-1] == ticket.id, "a word in the subject outranks it in the description")
+            law(
+                ids[:3] == sorted(one.id for one in plain),
+                "tickets of one score come in id order",
+            )
+            scores = [score for score, _ in found]
+            law(scores == sorted(scores, reverse=True), "best score first")
+            for cut in range(len(found)):
+                score, last = found[cut]
+                rest = store.search(SearchQuery("vpn", after=(score, last.id)))
+                law(rest == found[cut + 1 :], f"the page past {last.id} is the rest of the list")
+                law(
+                    store.search(SearchQuery("vpn", limit=1, after=(score, last.id)))
+                    == found[cut + 1 : cut + 2],
+                    "limit holds past a position",
+                )
+
+    def test_search_applies_the_filters_and_forgets_purged_tickets(self) -> None:
+        with self.fresh() as store:
+            one, _ = _opened(store)
+            two, _ = _opened(store)
+            admin = Actor.admin("ad-1")
+            after, event = _WORKFLOW.apply(
+                two, "assign", admin, START + timedelta(minutes=1), to="a-1"
+            )
+            store.commit(after, event, two.version)
+            for filters, expected in (
+                (TicketQuery(assignee="a-1"), [two.id]),
+                (TicketQuery(statuses={"new"}, tags={"vpn"}), [one.id, two.id]),
+                (TicketQuery(tags={"billing"}), []),
+            ):
+                found = store.search(SearchQuery("vpn", filters=filters))
+                law([ticket.id for _, ticket in found] == expected, f"search with {filters}")
+            store.purge(one.id, one.version)
+            found = store.search(SearchQuery("vpn"))
+            law([ticket.id for _, ticket in found] == [two.id], "a purged ticket is not found")
+
+    def test_search_text_is_words_never_query_syntax(self) -> None:
+        with self.fresh() as store:
+            one, _ = _opened(store)
+            plain = store.search(SearchQuery("vpn drops"))
+            for text in (
+                'vpn" OR "drops',
+                "vpn* drops",
+                "(vpn) AND drops",
+                "-vpn NOT drops:*",
+                "vpn NEAR(drops)",
+                "vpn & drops | !x",
+                "{vpn} ^drops",
+            ):
+                found = store.search(SearchQuery(text))
+                wanted = store.search(SearchQuery(" ".join(SearchQuery(text).sought)))
+                law(found == wanted, f"{text!r} is searched as its words")
+            law(len(plain) == 1 and plain[0][1] == one, "plain words find the ticket")
+
+    def test_search_refuses_what_is_not_a_search(self) -> None:
+        with self.fresh() as store:
+            for wrong in ("vpn", TicketQuery(), None):
+                try:
+                    store.search(wrong)  # type: ignore[arg-type]  # what a caller's bug sends
+                except InvalidInput as error:
+                    law(error.field == "search", "the refusal names the argument")
+                else:
+                    raise AssertionError(f"search({wrong!r}) was not refused")
 
 
 def _store_life(store: Store, life: list[tuple[Ticket, HistoryEvent]]) -> Ticket | None:

@@ -106,12 +106,23 @@ CREATE INDEX ticketflow_tickets_by_postponed_until ON ticketflow_tickets (tenant
 CREATE INDEX ticketflow_tickets_by_next_due_at ON ticketflow_tickets (tenant, next_due_at, id) WHERE next_due_at IS NOT NULL;
 CREATE INDEX ticketflow_tickets_by_schedule ON ticketflow_tickets (tenant, schedule, id);
 
+-- Search: each ticket's text as one tsvector (007_search.sql says how it is kept).
+CREATE TABLE ticketflow_search (
+    tenant text NOT NULL,
+    ticket_id text COLLATE "C" NOT NULL,
+    document tsvector NOT NULL,
+    PRIMARY KEY (tenant, ticket_id),
+    FOREIGN KEY (tenant, ticket_id) REFERENCES ticketflow_tickets (tenant, id) ON DELETE CASCADE
+);
+CREATE INDEX ticketflow_search_by_document ON ticketflow_search USING gin (document);
+
 -- Row-level security, a second wall between tenants (002_row_level_security.sql
 -- says how it works).
 ALTER TABLE ticketflow_counters ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ticketflow_tickets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ticketflow_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ticketflow_ledger ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ticketflow_search ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY ticketflow_tenant ON ticketflow_counters
     USING (tenant = current_setting('ticketflow.tenant', true))
@@ -123,5 +134,8 @@ CREATE POLICY ticketflow_tenant ON ticketflow_events
     USING (tenant = current_setting('ticketflow.tenant', true))
     WITH CHECK (tenant = current_setting('ticketflow.tenant', true));
 CREATE POLICY ticketflow_tenant ON ticketflow_ledger
+    USING (tenant = current_setting('ticketflow.tenant', true))
+    WITH CHECK (tenant = current_setting('ticketflow.tenant', true));
+CREATE POLICY ticketflow_tenant ON ticketflow_search
     USING (tenant = current_setting('ticketflow.tenant', true))
     WITH CHECK (tenant = current_setting('ticketflow.tenant', true));
