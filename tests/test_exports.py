@@ -12,13 +12,18 @@ import ticketflow.testing
 
 PUBLIC = [
     "Actor",
+    "Backoff",
     "Category",
     "Channel",
     "Clock",
     "ConcurrencyConflict",
+    "ConsumerState",
     "Contact",
     "DefaultLifecycle",
+    "DeliveryFailed",
+    "DrainReport",
     "Guard",
+    "HeldRecord",
     "Helpdesk",
     "HistoryEvent",
     "Hook",
@@ -28,6 +33,8 @@ PUBLIC = [
     "InvalidWorkflow",
     "ManualClock",
     "MetricsReport",
+    "Outbox",
+    "OutboxRecord",
     "PermissionDenied",
     "Policy",
     "Priority",
@@ -118,6 +125,7 @@ MODULES = {
         "UNSCHEDULED",
         "LedgerEntry",
         "MemoryStore",
+        "OutboxStore",
         "PostgresStore",
         "SQLiteStore",
         "Schedule",
@@ -159,7 +167,7 @@ def test_every_public_name_is_importable_and_documented() -> None:
 def test_every_error_derives_from_the_one_base() -> None:
     values = [getattr(ticketflow, name) for name in ticketflow.__all__]
     errors = [value for value in values if inspect.isclass(value) and issubclass(value, Exception)]
-    assert len(errors) == 10
+    assert len(errors) == 11
     assert all(issubclass(error, ticketflow.TicketflowError) for error in errors)
     assert issubclass(ticketflow.TicketNotFound, LookupError)
     assert issubclass(ticketflow.PermissionDenied, PermissionError)
@@ -172,6 +180,7 @@ def test_the_storage_module_exports_the_store_protocol_and_the_three_stores() ->
         "UNSCHEDULED",
         "LedgerEntry",
         "MemoryStore",
+        "OutboxStore",
         "PostgresStore",
         "SQLiteStore",
         "Schedule",

@@ -10,6 +10,7 @@ from ticketflow._clock import Clock, ManualClock, SystemClock
 from ticketflow._desk import Helpdesk, Hook
 from ticketflow._errors import (
     ConcurrencyConflict,
+    DeliveryFailed,
     HookFailed,
     IllegalTransition,
     InvalidInput,
@@ -25,21 +26,28 @@ from ticketflow._history import HistoryEvent, replay
 from ticketflow._lifecycle import DefaultLifecycle
 from ticketflow._metrics import MetricsReport, Summary, TicketMetrics
 from ticketflow._migration import WorkflowChange
+from ticketflow._outbox import Backoff, DrainReport, Outbox
 from ticketflow._policy import Policy, Scope
 from ticketflow._status import Category, Status
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._version import __version__
 from ticketflow._workflow import TicketState, Transition, Workflow
+from ticketflow.storage._outbox import ConsumerState, HeldRecord, OutboxRecord
 
 __all__ = [
     "Actor",
+    "Backoff",
     "Category",
     "Channel",
     "Clock",
     "ConcurrencyConflict",
+    "ConsumerState",
     "Contact",
     "DefaultLifecycle",
+    "DeliveryFailed",
+    "DrainReport",
     "Guard",
+    "HeldRecord",
     "Helpdesk",
     "HistoryEvent",
     "Hook",
@@ -49,6 +57,8 @@ __all__ = [
     "InvalidWorkflow",
     "ManualClock",
     "MetricsReport",
+    "Outbox",
+    "OutboxRecord",
     "PermissionDenied",
     "Policy",
     "Priority",
