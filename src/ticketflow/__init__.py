@@ -15,6 +15,7 @@ from ticketflow._errors import (
     IllegalTransition,
     InvalidInput,
     InvalidWorkflow,
+    MissingDependency,
     PermissionDenied,
     ScheduleOutOfDate,
     StorageError,
@@ -31,6 +32,7 @@ from ticketflow._policy import Policy, Scope
 from ticketflow._status import Category, Status
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._version import __version__
+from ticketflow._webhooks import Webhook
 from ticketflow._workflow import TicketState, Transition, Workflow
 from ticketflow.storage._outbox import ConsumerState, HeldRecord, OutboxRecord
 
@@ -57,6 +59,7 @@ __all__ = [
     "InvalidWorkflow",
     "ManualClock",
     "MetricsReport",
+    "MissingDependency",
     "Outbox",
     "OutboxRecord",
     "PermissionDenied",
@@ -75,6 +78,7 @@ __all__ = [
     "TicketState",
     "TicketflowError",
     "Transition",
+    "Webhook",
     "Workflow",
     "WorkflowChange",
     "__version__",

@@ -11,7 +11,8 @@ The hierarchy::
     ├── ConcurrencyConflict                  the stored ticket moved since it was read
     ├── ScheduleOutOfDate                    stored tickets were scheduled by other rules
     ├── HookFailed                           the command was committed, but a hook raised
-    └── DeliveryFailed                       a consumer could not deliver an outbox record
+    ├── DeliveryFailed                       a consumer could not deliver an outbox record
+    └── MissingDependency (ImportError)      an optional part needs an extra not installed
 
 Each error carries its context as attributes and reads as a sentence.  A command
 that raises any of them, except ``HookFailed``, has changed nothing.
@@ -291,3 +292,20 @@ class DeliveryFailed(TicketflowError):
         then = "it will be tried again" if retry else "trying again cannot help"
         wait = f" in {after:g} s at the earliest" if retry and after is not None else ""
         super().__init__(f"record {record_id!r} was not delivered: {reason}; {then}{wait}")
+
+
+class MissingDependency(TicketflowError, ImportError):
+    """An optional part of ticketflow needs a package that is not installed.
+
+    Attributes:
+        package: the package missing.
+        extra: the ticketflow extra that installs it.
+    """
+
+    def __init__(self, package: str, extra: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"{package} is not installed; install the {extra!r} extra: "
+            f'pip install "ticketflow[{extra}]"'
+        )
