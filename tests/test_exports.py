@@ -12,13 +12,18 @@ import ticketflow.testing
 
 PUBLIC = [
     "Actor",
+    "Backoff",
     "Category",
     "Channel",
     "Clock",
     "ConcurrencyConflict",
+    "ConsumerState",
     "Contact",
     "DefaultLifecycle",
+    "DeliveryFailed",
+    "DrainReport",
     "Guard",
+    "HeldRecord",
     "Helpdesk",
     "HistoryEvent",
     "Hook",
@@ -29,6 +34,9 @@ PUBLIC = [
     "ManualClock",
     "MergeRefused",
     "MetricsReport",
+    "MissingDependency",
+    "Outbox",
+    "OutboxRecord",
     "Page",
     "PermissionDenied",
     "Policy",
@@ -50,6 +58,7 @@ PUBLIC = [
     "TicketState",
     "TicketflowError",
     "Transition",
+    "Webhook",
     "Workflow",
     "WorkflowChange",
     "__version__",
@@ -128,6 +137,7 @@ MODULES = {
         "UNSCHEDULED",
         "LedgerEntry",
         "MemoryStore",
+        "OutboxStore",
         "PostgresStore",
         "SQLiteStore",
         "Schedule",
@@ -170,7 +180,7 @@ def test_every_public_name_is_importable_and_documented() -> None:
 def test_every_error_derives_from_the_one_base() -> None:
     values = [getattr(ticketflow, name) for name in ticketflow.__all__]
     errors = [value for value in values if inspect.isclass(value) and issubclass(value, Exception)]
-    assert len(errors) == 11
+    assert len(errors) == 13
     assert issubclass(ticketflow.MergeRefused, ValueError)
     assert all(issubclass(error, ticketflow.TicketflowError) for error in errors)
     assert issubclass(ticketflow.TicketNotFound, LookupError)
@@ -185,6 +195,7 @@ def test_the_storage_module_exports_the_store_protocol_and_the_three_stores() ->
         "UNSCHEDULED",
         "LedgerEntry",
         "MemoryStore",
+        "OutboxStore",
         "PostgresStore",
         "SQLiteStore",
         "Schedule",

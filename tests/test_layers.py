@@ -54,7 +54,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("unit of work", {"_unit"}),
     ("rules", {"rules"}),
     ("sla", {"sla"}),
-    ("features", {"_commands", "_metrics", "_migration", "_merge", "_listing"}),
+    (
+        "features",
+        {"_commands", "_metrics", "_migration", "_merge", "_listing", "_outbox", "_webhooks"},
+    ),
     ("facade", {"_desk", "__init__", "_html_report"}),
     ("shells", {"cli", "_cli_store", "_demo", "__main__", "testing"}),
 ]

@@ -10,11 +10,13 @@ from ticketflow._clock import Clock, ManualClock, SystemClock
 from ticketflow._desk import Helpdesk, Hook
 from ticketflow._errors import (
     ConcurrencyConflict,
+    DeliveryFailed,
     HookFailed,
     IllegalTransition,
     InvalidInput,
     InvalidWorkflow,
     MergeRefused,
+    MissingDependency,
     PermissionDenied,
     ScheduleOutOfDate,
     StorageError,
@@ -27,6 +29,7 @@ from ticketflow._html_report import html_report
 from ticketflow._lifecycle import DefaultLifecycle
 from ticketflow._metrics import MetricsReport, Summary, TicketMetrics
 from ticketflow._migration import WorkflowChange
+from ticketflow._outbox import Backoff, DrainReport, Outbox
 from ticketflow._paging import Page
 from ticketflow._policy import Policy, Scope
 from ticketflow._review import Review
@@ -34,17 +37,24 @@ from ticketflow._satisfaction import Rating, RatingScale, Satisfaction
 from ticketflow._status import Category, Status
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._version import __version__
+from ticketflow._webhooks import Webhook
 from ticketflow._workflow import TicketState, Transition, Workflow
+from ticketflow.storage._outbox import ConsumerState, HeldRecord, OutboxRecord
 
 __all__ = [
     "Actor",
+    "Backoff",
     "Category",
     "Channel",
     "Clock",
     "ConcurrencyConflict",
+    "ConsumerState",
     "Contact",
     "DefaultLifecycle",
+    "DeliveryFailed",
+    "DrainReport",
     "Guard",
+    "HeldRecord",
     "Helpdesk",
     "HistoryEvent",
     "Hook",
@@ -55,6 +65,9 @@ __all__ = [
     "ManualClock",
     "MergeRefused",
     "MetricsReport",
+    "MissingDependency",
+    "Outbox",
+    "OutboxRecord",
     "Page",
     "PermissionDenied",
     "Policy",
@@ -76,6 +89,7 @@ __all__ = [
     "TicketState",
     "TicketflowError",
     "Transition",
+    "Webhook",
     "Workflow",
     "WorkflowChange",
     "__version__",

@@ -43,6 +43,7 @@ from ticketflow._names import (
     UPDATE_TAGS,
     WAKE,
 )
+from ticketflow._outbox import Outbox
 from ticketflow._paging import Page
 from ticketflow._policy import Policy
 from ticketflow._review import Review
@@ -60,6 +61,7 @@ from ticketflow.sla import QueueEntry, SLAPolicy, SLAState, sla_rules
 from ticketflow.sla._measure import SLAClocks
 from ticketflow.sla._queue import work_queue
 from ticketflow.storage import MemoryStore, Store, TicketQuery
+from ticketflow.storage._outbox import OutboxStore
 
 __all__ = ["Helpdesk", "Hook"]
 
@@ -85,6 +87,11 @@ class Helpdesk:
             ticket applies (see :meth:`sla`).
         satisfaction: how requesters rate tickets (see :meth:`rate`):
             good/bad by default, within 14 days of the resolution.
+        outbox: ``True`` to write an outbox record with every commit (in its
+            transaction), or the event names that get one (such as
+            ``{"resolve", "close"}``); ``False`` for none.  The store must
+            keep an outbox (every store ticketflow ships does).  See
+            :attr:`outbox` and ``docs/notifications.md``.
 
     >>> from datetime import UTC, datetime
     >>> from ticketflow import Helpdesk, ManualClock, Contact, Actor
@@ -109,6 +116,7 @@ class Helpdesk:
         rules: Iterable[Rule] | None = None,
         sla_policies: Iterable[SLAPolicy] = (),
         satisfaction: Satisfaction | None = None,
+        outbox: bool | Iterable[str] = False,
     ) -> None:
         if store is not None and not isinstance(store, Store):
             raise InvalidInput(
@@ -130,6 +138,7 @@ class Helpdesk:
             self._hooks,
             retries,
         )
+        self._outbox = _outbox(self._unit, outbox)
         self._clocks = SLAClocks(sla_policies)
         # The default rules adapt to the workflow (those it has no event for
         # are left out); rules the host gives must all fit it.
@@ -237,6 +246,23 @@ class Helpdesk:
             raise InvalidInput("hook", hook, "a function hook(ticket, event)")
         self._hooks.append(hook)
         return lambda: self._hooks.remove(hook) if hook in self._hooks else None
+
+    @property
+    def outbox(self) -> Outbox:
+        """The outbox: records of the commits, read by position and drained to consumers.
+
+        Readable on any store that keeps one, whether or not this desk
+        writes records (``Helpdesk(outbox=...)``): a reader may be another
+        process than the writers.
+
+        Raises:
+            InvalidInput: the store keeps no outbox.
+        """
+        if self._outbox is None:
+            raise InvalidInput(
+                "store", self._unit.store, "a store that keeps an outbox (an OutboxStore)"
+            )
+        return self._outbox
 
     # -- reading ---------------------------------------------------------
 
@@ -876,6 +902,25 @@ def _hooks(hooks: object) -> list[Hook]:
     if given is None or not all(callable(hook) for hook in given):
         raise InvalidInput("hooks", hooks, "functions hook(ticket, event), in a list")
     return given
+
+
+def _outbox(unit: UnitOfWork, outbox: object) -> Outbox | None:
+    """Set up the unit's outbox writes as ``outbox`` asks; return the desk's Outbox, if any."""
+    store = unit.store if isinstance(unit.store, OutboxStore) else None
+    if outbox is False:
+        return None if store is None else Outbox(unit, store)
+    names = None if outbox is True else _listed(outbox)
+    if outbox is not True and (
+        isinstance(outbox, (str, bytes))
+        or names is None
+        or not all(isinstance(name, str) and name for name in names)
+    ):
+        raise InvalidInput("outbox", outbox, "True, False, or event names such as {'resolve'}")
+    if store is None:
+        raise InvalidInput("store", unit.store, "a store that keeps an outbox (an OutboxStore)")
+    unit.outbox = store
+    unit.outbox_events = None if names is None else frozenset(names)
+    return Outbox(unit, store)
 
 
 def _listed(values: object) -> list[Any] | None:

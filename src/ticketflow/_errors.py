@@ -11,7 +11,9 @@ The hierarchy::
     ├── PermissionDenied (PermissionError)   the policy does not allow that actor to do it
     ├── ConcurrencyConflict                  the stored ticket moved since it was read
     ├── ScheduleOutOfDate                    stored tickets were scheduled by other rules
-    └── HookFailed                           the command was committed, but a hook raised
+    ├── HookFailed                           the command was committed, but a hook raised
+    ├── DeliveryFailed                       a consumer could not deliver an outbox record
+    └── MissingDependency (ImportError)      an optional part needs an extra not installed
 
 Each error carries its context as attributes and reads as a sentence.  A command
 that raises any of them, except ``HookFailed``, has changed nothing.
@@ -284,3 +286,46 @@ class HookFailed(TicketflowError):
         """One error for the hook failures of a batch, with the batch's result."""
         errors = [error for failure in failures for error in failure.errors]
         return cls(failures[0].ticket, errors, result)
+
+
+class DeliveryFailed(TicketflowError):
+    """A consumer of the outbox could not deliver a record; raised by handlers, kept by drains.
+
+    Any exception a handler raises counts as a failure to try again later;
+    this one says more: whether trying again can help, and how long to wait
+    at least (a server's ``Retry-After``).
+
+    Attributes:
+        record_id: the record's id.
+        reason: what went wrong, in words.
+        retry: whether a later try may succeed (False: set aside as dead at once).
+        after: the least number of seconds to wait before the next try, if known.
+    """
+
+    def __init__(
+        self, record_id: str, reason: str, *, retry: bool = True, after: float | None = None
+    ) -> None:
+        self.record_id = record_id
+        self.reason = reason
+        self.retry = retry
+        self.after = after
+        then = "it will be tried again" if retry else "trying again cannot help"
+        wait = f" in {after:g} s at the earliest" if retry and after is not None else ""
+        super().__init__(f"record {record_id!r} was not delivered: {reason}; {then}{wait}")
+
+
+class MissingDependency(TicketflowError, ImportError):
+    """An optional part of ticketflow needs a package that is not installed.
+
+    Attributes:
+        package: the package missing.
+        extra: the ticketflow extra that installs it.
+    """
+
+    def __init__(self, package: str, extra: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"{package} is not installed; install the {extra!r} extra: "
+            f'pip install "ticketflow[{extra}]"'
+        )

@@ -23,6 +23,7 @@ from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
 from ticketflow._validate import to_utc, whole_number
 from ticketflow.storage import UNSCHEDULED, LedgerEntry, Schedule, Store
+from ticketflow.storage._outbox import OutboxStore
 
 Hook = Callable[[Ticket, HistoryEvent], None]
 """Called after each commit with the committed ticket and its new history event."""
@@ -80,7 +81,7 @@ class UnitOfWork:
             conflict before the conflict is raised.
     """
 
-    __slots__ = ("_local", "clock", "hooks", "plan", "retries", "store")
+    __slots__ = ("_local", "clock", "hooks", "outbox", "outbox_events", "plan", "retries", "store")
 
     def __init__(self, store: Store, clock: Clock, hooks: list[Hook], retries: int) -> None:
         whole_number(retries, "retries")
@@ -91,6 +92,10 @@ class UnitOfWork:
         self.plan: Plan = _unscheduled
         """Computes each commit's schedule; the owner sets it from its rules."""
         self._local = threading.local()  # the batch this thread runs, if any
+        self.outbox: OutboxStore | None = None
+        """The store, when commits write outbox records too (the owner sets it); else None."""
+        self.outbox_events: frozenset[str] | None = None
+        """The event names that get an outbox record; None for every event."""
 
     @contextmanager
     def batch(self, failed: list[HookFailed]) -> Iterator[None]:
@@ -134,7 +139,11 @@ class UnitOfWork:
 
     def create(self, ticket: Ticket, event: HistoryEvent) -> Ticket:
         """Store a new ticket with its ``create`` event, then run the hooks."""
-        self.store.create(ticket, event, schedule=self.plan(ticket, event, (), ()))
+        schedule = self.plan(ticket, event, (), ())
+        if self.outbox is None:
+            self.store.create(ticket, event, schedule=schedule)
+        else:
+            self.outbox.create(ticket, event, schedule=schedule, outbox=self._records(event))
         self.notify(ticket, event)
         return ticket
 
@@ -211,9 +220,23 @@ class UnitOfWork:
             self.store.purge(read.id, read.version)
             return
         schedule = self.plan(change.ticket, change.event, change.ledger, change.history)
-        self.store.commit(
-            change.ticket, change.event, read.version, change.ledger, schedule=schedule
+        if self.outbox is None:
+            self.store.commit(
+                change.ticket, change.event, read.version, change.ledger, schedule=schedule
+            )
+            return
+        self.outbox.commit(
+            change.ticket,
+            change.event,
+            read.version,
+            change.ledger,
+            schedule=schedule,
+            outbox=self._records(change.event),
         )
+
+    def _records(self, event: HistoryEvent) -> bool:
+        """Whether ``event`` gets an outbox record."""
+        return self.outbox_events is None or event.name in self.outbox_events
 
     def _after(self, change: Change, failed: list[HookFailed] | None) -> None:
         """Run the hooks of a committed change, or keep them for the end of the batch."""

@@ -12,7 +12,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
@@ -37,6 +38,7 @@ from ticketflow._html_report import html_report
 from ticketflow._paging import Page
 from ticketflow._ticket import Ticket
 from ticketflow._version import __version__
+from ticketflow._webhooks import Webhook
 from ticketflow._workflow import Workflow
 from ticketflow.rules import RuleReport
 from ticketflow.storage import Store, TicketQuery
@@ -144,6 +146,52 @@ def _database_options(
     )
 
 
+def _deliver_parser(commands: Any) -> None:
+    """Add the ``deliver`` command: the outbox drained to a signed webhook."""
+    delivering = commands.add_parser(
+        "deliver",
+        help="send the outbox's records to a webhook until stopped (SIGTERM or Ctrl-C)",
+        description="Drain the database's outbox to --webhook, signed with the secret in the "
+        "environment variable --secret-env, as one consumer (its cursor kept in the "
+        "database), until SIGTERM or SIGINT: the batch under way is finished, then it exits "
+        "0.  Records are delivered at least once (the Ticketflow-Id header is the "
+        "idempotency key); failures are tried again with backoff and set aside as dead "
+        "after --tries.  Another deliver of the same consumer waits its turn.",
+    )
+    _database_options(delivering)
+    delivering.add_argument("--webhook", metavar="URL", required=True, help="where to POST")
+    delivering.add_argument(
+        "--secret-env",
+        metavar="NAME",
+        required=True,
+        help="the environment variable that holds the signing secret (never on the "
+        "command line, where other users could read it)",
+    )
+    delivering.add_argument(
+        "--consumer", default="webhook", help="the consumer's name (default webhook)"
+    )
+    delivering.add_argument(
+        "--interval",
+        type=_interval,
+        default=5.0,
+        metavar="PAUSE",
+        help="the pause when nothing is left to send: 5s (the default), 500ms, 1m",
+    )
+    delivering.add_argument(
+        "--batch", type=_positive, default=100, help="records a drain hands over (default 100)"
+    )
+    delivering.add_argument(
+        "--tries", type=_positive, default=10, help="tries before a record is dead (default 10)"
+    )
+    delivering.add_argument(
+        "--timeout",
+        type=_interval,
+        default=10.0,
+        metavar="PAUSE",
+        help="how long to wait for the webhook's answer (default 10s)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``ticketflow`` command."""
     parser = _Parser(prog="ticketflow", description="The lifecycle of support tickets.")
@@ -226,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     working.add_argument(
         "--batch", type=_positive, default=100, help="due tickets fired per transaction"
     )
+    _deliver_parser(commands)
     rescheduling = commands.add_parser(
         "reschedule",
         help="store every ticket's next due instant under the default rules",
@@ -431,8 +480,9 @@ def _counts(report: RuleReport) -> str:
     return ", ".join(counts) or "nothing"
 
 
-def _work(args: argparse.Namespace) -> None:
-    """Sweep every interval until a signal asks to stop; the batch under way is finished."""
+@contextmanager
+def _until_signalled(command: str) -> Iterator[threading.Event]:
+    """An event that SIGTERM or SIGINT sets, for the block; then say why the command stops."""
     stopping = threading.Event()
     received: list[str] = []
 
@@ -443,33 +493,75 @@ def _work(args: argparse.Namespace) -> None:
 
     previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
-        with _database(args).existing() as store:
-            desk = _desk(store)
-            print(
-                f"ticketflow worker: sweeping every {args.interval:g}s, {args.batch} a batch",
-                flush=True,
-            )
-            while not stopping.is_set():
-                try:
-                    report = desk.run_rules(batch=args.batch, stop=stopping.is_set)
-                except ScheduleOutOfDate:
-                    raise  # an operator must reschedule: sweeping again would not help
-                except (StorageError, HookFailed) as error:
-                    print(f"ticketflow worker: {_one_line(error)}", file=sys.stderr, flush=True)
-                else:
-                    if report.fired or report.skipped:
-                        skipped = f", skipped {len(report.skipped)}" if report.skipped else ""
-                        print(
-                            f"{report.at:%Y-%m-%d %H:%M:%S} UTC fired {_counts(report)}{skipped}",
-                            flush=True,
-                        )
-                stopping.wait(args.interval)
+        yield stopping
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     if received:
-        print(f"ticketflow worker: {received[0]}, stopping", file=sys.stderr, flush=True)
-    print("ticketflow worker: stopped", flush=True)
+        print(f"ticketflow {command}: {received[0]}, stopping", file=sys.stderr, flush=True)
+    print(f"ticketflow {command}: stopped", flush=True)
+
+
+def _work(args: argparse.Namespace) -> None:
+    """Sweep every interval until a signal asks to stop; the batch under way is finished."""
+    with _until_signalled("worker") as stopping, _database(args).existing() as store:
+        desk = _desk(store)
+        print(
+            f"ticketflow worker: sweeping every {args.interval:g}s, {args.batch} a batch",
+            flush=True,
+        )
+        while not stopping.is_set():
+            try:
+                report = desk.run_rules(batch=args.batch, stop=stopping.is_set)
+            except ScheduleOutOfDate:
+                raise  # an operator must reschedule: sweeping again would not help
+            except (StorageError, HookFailed) as error:
+                print(f"ticketflow worker: {_one_line(error)}", file=sys.stderr, flush=True)
+            else:
+                if report.fired or report.skipped:
+                    skipped = f", skipped {len(report.skipped)}" if report.skipped else ""
+                    print(
+                        f"{report.at:%Y-%m-%d %H:%M:%S} UTC fired {_counts(report)}{skipped}",
+                        flush=True,
+                    )
+            stopping.wait(args.interval)
+
+
+def _deliver(args: argparse.Namespace) -> None:
+    """Drain to the webhook until a signal asks to stop; the batch under way is finished."""
+    secret = os.environ.get(args.secret_env, "")
+    if not secret:
+        raise InvalidInput(
+            "--secret-env", args.secret_env, "the name of a set environment variable"
+        )
+    with (
+        _until_signalled("deliver") as stopping,
+        Webhook(args.webhook, secret=secret, timeout=args.timeout) as hook,
+        _database(args).existing() as store,
+    ):
+        outbox = Helpdesk(store=store).outbox
+        print(
+            f"ticketflow deliver: to {printable(args.webhook)} as "
+            f"{printable(args.consumer)!r}, {args.batch} a batch",
+            flush=True,
+        )
+        while not stopping.is_set():
+            try:
+                report = outbox.drain(
+                    hook, consumer=args.consumer, batch=args.batch, tries=args.tries
+                )
+            except StorageError as error:
+                print(f"ticketflow deliver: {_one_line(error)}", file=sys.stderr, flush=True)
+                stopping.wait(args.interval)
+                continue
+            if report.handled:
+                print(
+                    f"delivered {report.delivered}, failed {report.failed}, "
+                    f"dead {report.dead}, at position {report.position}",
+                    flush=True,
+                )
+            if report.handled + report.waiting < args.batch:
+                stopping.wait(args.interval)  # nothing more right now
 
 
 def _reschedule(args: argparse.Namespace) -> None:
@@ -531,7 +623,7 @@ def _draw(workflow: Workflow, kind: str) -> str:
     return workflow.to_mermaid()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912 - a branch a command
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     args = build_parser().parse_args(argv)
     try:
@@ -551,6 +643,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _work(args)
         elif args.command == "reschedule":
             _reschedule(args)
+        elif args.command == "deliver":
+            _deliver(args)
         elif args.command == "migrate":
             print(_database(args).migrate())
     except TicketflowError as error:

@@ -2,6 +2,7 @@
 
 from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._memory import MemoryStore
+from ticketflow.storage._outbox import OutboxStore
 from ticketflow.storage._postgres import PostgresStore, migrate_postgres
 from ticketflow.storage._protocol import Store
 from ticketflow.storage._query import ORDER_FIELDS, TicketQuery
@@ -15,6 +16,7 @@ __all__ = [
     "UNSCHEDULED",
     "LedgerEntry",
     "MemoryStore",
+    "OutboxStore",
     "PostgresStore",
     "SQLiteStore",
     "Schedule",

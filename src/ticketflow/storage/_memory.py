@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -13,6 +14,16 @@ from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
 from ticketflow._validate import to_utc
 from ticketflow.storage._ledger import LedgerEntry
+from ticketflow.storage._outbox import (
+    ConsumerState,
+    HeldRecord,
+    OutboxRecord,
+    check_consumer,
+    check_instant,
+    check_limit,
+    check_position,
+    new_record,
+)
 from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
@@ -38,6 +49,13 @@ class MemoryStore:
         self._schedules: dict[str, Schedule] = {}
         self._ids = itertools.count(1)
         self._undo: _Undo | None = None  # the open batch's, touched under the lock only
+        # The outbox: records in position order, each consumer's cursor and
+        # held records, and a lock per consumer that its drain holds.
+        self._outbox: list[OutboxRecord] = []
+        self._positions = itertools.count(1)
+        self._cursors: dict[str, int] = {}
+        self._held: dict[str, dict[int, HeldRecord]] = {}
+        self._claims: dict[str, threading.Lock] = {}
 
     def new_id(self) -> str:
         """Return ``T-n`` for the next n."""
@@ -53,9 +71,14 @@ class MemoryStore:
         return found
 
     def create(
-        self, ticket: Ticket, event: HistoryEvent, *, schedule: Schedule = UNSCHEDULED
+        self,
+        ticket: Ticket,
+        event: HistoryEvent,
+        *,
+        schedule: Schedule = UNSCHEDULED,
+        outbox: bool = False,
     ) -> None:
-        """Store a new ticket, its first event and its schedule."""
+        """Store a new ticket, its first event and its schedule (and its outbox record)."""
         check_follows(ticket, event, 0)
         check_schedule(schedule)
         with self._lock:
@@ -66,6 +89,8 @@ class MemoryStore:
             self._tickets[ticket.id] = ticket
             self._history[ticket.id] = [event]
             self._schedules[ticket.id] = schedule
+            if outbox:
+                self._outbox.append(new_record(next(self._positions), event))
 
     def commit(
         self,
@@ -75,8 +100,12 @@ class MemoryStore:
         ledger: Iterable[LedgerEntry] = (),
         *,
         schedule: Schedule = UNSCHEDULED,
+        outbox: bool = False,
     ) -> None:
-        """Replace the ticket and schedule, append its event and ledger, if the version holds."""
+        """Replace the ticket and schedule, append its event and ledger, if the version holds.
+
+        With ``outbox=True``, the event's outbox record too.
+        """
         check_follows(ticket, event, expected_version)
         check_schedule(schedule)
         keys = {(entry.rule, ticket.id, entry.episode) for entry in ledger} if ledger else None
@@ -98,6 +127,8 @@ class MemoryStore:
                 self._ledger |= keys
                 if self._undo is not None:
                     self._undo.keep(keys)
+            if outbox:
+                self._outbox.append(new_record(next(self._positions), event))
 
     def schedule(self, ticket_id: str) -> Schedule:
         """Return the ticket's schedule."""
@@ -145,7 +176,7 @@ class MemoryStore:
         """
         with self._lock:
             outer = self._undo
-            self._undo = undo = _Undo()
+            self._undo = undo = _Undo(len(self._outbox))
             try:
                 yield
             except BaseException:
@@ -256,6 +287,81 @@ class MemoryStore:
                 self._undo.forget(self._ledger - kept)
             self._ledger = kept
 
+    # -- the outbox ------------------------------------------------------
+
+    def outbox_read(self, after: int, limit: int) -> list[OutboxRecord]:
+        """The records past ``after``, found by bisection."""
+        check_position(after)
+        check_limit(limit)
+        with self._lock:
+            start = bisect.bisect_right(self._outbox, after, key=_position)
+            return self._outbox[start : start + limit]
+
+    @contextmanager
+    def outbox_claim(self, consumer: str) -> Iterator[_MemoryClaim | None]:
+        """Claim the consumer's cursor with its lock, taken without waiting."""
+        check_consumer(consumer)
+        with self._lock:
+            lock = self._claims.setdefault(consumer, threading.Lock())
+        if not lock.acquire(blocking=False):
+            yield None
+            return
+        try:
+            with self._lock:
+                claim = _MemoryClaim(self, consumer, self._cursors.get(consumer, 0))
+            yield claim
+            claim.write()
+        finally:
+            lock.release()
+
+    def outbox_dead(self, consumer: str) -> list[HeldRecord]:
+        """The consumer's dead records."""
+        check_consumer(consumer)
+        with self._lock:
+            held = self._held.get(consumer, {})
+            return [held[position] for position in sorted(held) if held[position].dead]
+
+    def outbox_retry(self, consumer: str, positions: Sequence[int] | None, at: datetime) -> int:
+        """Dead records held alive again, tried from ``at``."""
+        check_consumer(consumer)
+        at = check_instant(at, "at")
+        with self._lock:
+            held = self._held.get(consumer, {})
+            chosen = held if positions is None else {p for p in positions if p in held}
+            revived = 0
+            for position in chosen:
+                if held[position].dead:
+                    held[position] = _revived(held[position], at)
+                    revived += 1
+            return revived
+
+    def outbox_prune(self, before: datetime) -> int:
+        """Forget the records before ``before`` that every consumer passed."""
+        before = check_instant(before, "before")
+        with self._lock:
+            passed = min(self._cursors.values(), default=None)
+            kept_held = {position for held in self._held.values() for position in held}
+            kept = [
+                record
+                for record in self._outbox
+                if record.at >= before
+                or (passed is not None and record.position > passed)
+                or record.position in kept_held
+            ]
+            pruned = len(self._outbox) - len(kept)
+            self._outbox = kept
+            return pruned
+
+    def outbox_consumers(self) -> list[ConsumerState]:
+        """Every consumer's cursor and how many records it holds."""
+        with self._lock:
+            states = []
+            for name in sorted(self._cursors):
+                held = self._held.get(name, {}).values()
+                dead = sum(record.dead for record in held)
+                states.append(ConsumerState(name, self._cursors[name], len(held) - dead, dead))
+            return states
+
     def __len__(self) -> int:
         return len(self._tickets)
 
@@ -266,9 +372,10 @@ class MemoryStore:
 class _Undo:
     """What a batch changed: each ticket's state before its first write, and the ledger."""
 
-    __slots__ = ("added", "removed", "tickets")
+    __slots__ = ("added", "outbox", "removed", "tickets")
 
-    def __init__(self) -> None:
+    def __init__(self, outbox: int) -> None:
+        self.outbox = outbox  # how many outbox records there were: the batch's come after
         self.tickets: dict[str, tuple[Ticket | None, list[HistoryEvent], Schedule | None]] = {}
         self.added: set[tuple[str, str, datetime]] = set()
         self.removed: set[tuple[str, str, datetime]] = set()
@@ -301,3 +408,49 @@ class _Undo:
                 store._history[ticket_id] = history
                 store._schedules[ticket_id] = schedule
         store._ledger = (store._ledger - self.added) | self.removed
+        del store._outbox[self.outbox :]
+
+
+def _position(record: OutboxRecord) -> int:
+    return record.position
+
+
+def _revived(held: HeldRecord, at: datetime) -> HeldRecord:
+    return HeldRecord(held.consumer, held.record, 0, at, held.error, dead=False)
+
+
+class _MemoryClaim:
+    """A consumer's cursor claimed in a MemoryStore; its settlement written when it ends."""
+
+    __slots__ = ("_consumer", "_settled", "_store", "position")
+
+    def __init__(self, store: MemoryStore, consumer: str, position: int) -> None:
+        self._store = store
+        self._consumer = consumer
+        self.position = position
+        self._settled: tuple[int, Sequence[HeldRecord], Sequence[int]] | None = None
+
+    def held(self) -> list[HeldRecord]:
+        with self._store._lock:
+            held = self._store._held.get(self._consumer, {})
+            return [held[position] for position in sorted(held) if not held[position].dead]
+
+    def read(self, limit: int) -> list[OutboxRecord]:
+        return self._store.outbox_read(self.position, limit)
+
+    def settle(self, position: int, held: Sequence[HeldRecord], released: Sequence[int]) -> None:
+        self._settled = (position, list(held), list(released))
+
+    def write(self) -> None:
+        """Write the settlement, if any, all at once."""
+        with self._store._lock:
+            if self._settled is None:
+                self._store._cursors.setdefault(self._consumer, self.position)
+                return
+            position, held, released = self._settled
+            kept = self._store._held.setdefault(self._consumer, {})
+            for gone in released:
+                kept.pop(gone, None)
+            for record in held:
+                kept[record.record.position] = record
+            self._store._cursors[self._consumer] = position

@@ -53,6 +53,20 @@ from ticketflow.storage._codec import (
     unencodable,
 )
 from ticketflow.storage._ledger import LedgerEntry
+from ticketflow.storage._outbox import (
+    RECORD_COLUMNS,
+    ConsumerState,
+    HeldRecord,
+    OutboxRecord,
+    check_consumer,
+    check_instant,
+    check_limit,
+    check_position,
+    held_from_row,
+    held_values,
+    record_from_row,
+    record_values,
+)
 from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
@@ -75,6 +89,7 @@ _MIGRATIONS = (
     "001_schema.sql",
     "002_row_level_security.sql",
     "003_schedule.sql",
+    "006_outbox.sql",
     "007_search.sql",
 )
 """The schema, as forward migrations: file n takes schema version n - 1 to n."""
@@ -164,6 +179,43 @@ _REINDEX = (
     "AND tickets.id = search.ticket_id"
 )
 """Write every search document of a tenant again, from its ticket and history."""
+_OUTBOX_INSERT = (
+    "INSERT INTO ticketflow_outbox (tenant, id, ticket_id, seq, event, actor, at, data) "
+    "SELECT %s, %s, %s, %s::bigint, %s, %s, %s::bigint, %s FROM "
+)
+"""Insert the outbox record of a ticket's event, for each row of the CTE named after it."""
+
+_CREATE_WITH_OUTBOX = _CREATE.replace(
+    "SELECT count(*) FROM created",
+    f", outbox AS ({_OUTBOX_INSERT}created) SELECT count(*) FROM created",  # noqa: S608
+)
+
+_RECORD = ", ".join(f"o.{name}" for name in RECORD_COLUMNS)
+_SELECT_RECORDS = (
+    f"SELECT {_RECORD} FROM ticketflow_outbox AS o "  # noqa: S608 - our own names
+    "WHERE o.tenant = %s AND o.position IS NOT NULL AND o.position > %s "
+    "ORDER BY o.position LIMIT %s"
+)
+_SELECT_HELD = (
+    f"SELECT {_RECORD}, h.attempts, h.next_at, h.error, h.dead "  # noqa: S608 - our own names
+    "FROM ticketflow_outbox_held AS h JOIN ticketflow_outbox AS o "
+    "ON o.tenant = h.tenant AND o.position = h.position "
+    "WHERE h.tenant = %s AND h.consumer = %s AND h.dead = %s ORDER BY h.position"
+)
+_POSITION_RECORDS = (
+    # The committed records without a position, in the order they were drawn,
+    # get the next positions; run under the lock of the tenant's head row,
+    # taken by the statement before (so this one's snapshot sees every
+    # position given before it).
+    "WITH fresh AS (SELECT serial, row_number() OVER (ORDER BY serial) AS n "
+    "FROM ticketflow_outbox WHERE tenant = %(tenant)s AND position IS NULL "
+    "ORDER BY serial LIMIT 10000), "
+    "numbered AS (UPDATE ticketflow_outbox AS o SET position = %(head)s + fresh.n FROM fresh "
+    "WHERE o.tenant = %(tenant)s AND o.serial = fresh.serial), "
+    "moved AS (UPDATE ticketflow_outbox_head "
+    "SET position = %(head)s + (SELECT count(*) FROM fresh) WHERE tenant = %(tenant)s) "
+    "SELECT count(*) FROM fresh"
+)
 
 _ESCAPED = re.compile("\x01(.)", re.DOTALL)
 
@@ -704,9 +756,14 @@ class PostgresStore:
         return None if row is None else int(row[0])
 
     def create(
-        self, ticket: Ticket, event: HistoryEvent, *, schedule: Schedule = UNSCHEDULED
+        self,
+        ticket: Ticket,
+        event: HistoryEvent,
+        *,
+        schedule: Schedule = UNSCHEDULED,
+        outbox: bool = False,
     ) -> None:
-        """Store a new ticket, its first event and its schedule, in one statement."""
+        """Store a new ticket, its first event, its schedule (its outbox record): one statement."""
         check_follows(ticket, event, 0)
         planned = _schedule_in(schedule)
         ticket_values, event_values = ticket_row(ticket), event_row(event)
@@ -724,9 +781,12 @@ class PostgresStore:
             _escape(ticket.subject),
             self._language,
             _escape(ticket.description),
+            *(self._outbox_parameters(event) if outbox else ()),
         )
         with self._remembering(ticket), self._transaction() as connection:
-            row = connection.execute(_CREATE, parameters).fetchone()
+            row = connection.execute(
+                _CREATE_WITH_OUTBOX if outbox else _CREATE, parameters
+            ).fetchone()
             if row is None or row[0] != 1:
                 stored = self._version(connection, ticket.id)
                 raise ConcurrencyConflict(ticket.id, 0, stored)
@@ -739,8 +799,9 @@ class PostgresStore:
         ledger: Iterable[LedgerEntry] = (),
         *,
         schedule: Schedule = UNSCHEDULED,
+        outbox: bool = False,
     ) -> None:
-        """Update the changed columns and schedule, append the event and ledger: one statement."""
+        """Update the changed columns and schedule; append event, ledger, outbox: one statement."""
         check_follows(ticket, event, expected_version)
         planned = _schedule_in(schedule)
         columns = changed_columns(event.changes)
@@ -775,7 +836,10 @@ class PostgresStore:
             "ledger AS (INSERT INTO ticketflow_ledger "
             "(tenant, rule, ticket_id, episode, fired_at) "
             "SELECT %s, entry.rule, updated.id, entry.episode, entry.fired_at "
-            "FROM updated, entry)" + search + " SELECT count(*) FROM updated"
+            "FROM updated, entry)"
+            + search
+            + (f", outbox AS ({_OUTBOX_INSERT}updated)" if outbox else "")
+            + " SELECT count(*) FROM updated"
         )
         parameters = (
             [_escape(entry.rule) for entry in entries],
@@ -791,6 +855,7 @@ class PostgresStore:
             *(_escape(value) for value in event_values),
             self._tenant,
             *searched,
+            *(self._outbox_parameters(event) if outbox else ()),
         )
         with self._remembering(ticket), self._transaction(atomic=True) as connection:
             try:
@@ -1059,12 +1124,209 @@ class PostgresStore:
                     raise TicketNotFound(ticket_id)
                 raise ConcurrencyConflict(ticket_id, expected_version, stored)
 
+    # -- the outbox ------------------------------------------------------
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Raise the driver's errors in the block as what they mean for this store."""
+        try:
+            yield
+        except psycopg.Error as error:
+            raise self._translate(error) from None
+
+    def _outbox_parameters(self, event: HistoryEvent) -> list[Any]:
+        return [self._tenant, *(_escape(value) for value in record_values(event))]
+
+    def _position_records(self) -> None:
+        """Give positions to the committed records that have none yet (a short transaction).
+
+        The head row's lock makes positioners take turns, so each gives the
+        next positions to what it sees committed; writers never wait.
+        """
+        with self._transaction(several=True) as connection:
+            row = connection.execute(
+                "SELECT position FROM ticketflow_outbox_head WHERE tenant = %s FOR UPDATE",
+                (self._tenant,),
+            ).fetchone()
+            if row is None:
+                connection.execute(
+                    "INSERT INTO ticketflow_outbox_head (tenant, position) VALUES (%s, 0) "
+                    "ON CONFLICT (tenant) DO NOTHING",
+                    (self._tenant,),
+                )
+                row = connection.execute(
+                    "SELECT position FROM ticketflow_outbox_head WHERE tenant = %s FOR UPDATE",
+                    (self._tenant,),
+                ).fetchone()
+            assert row is not None  # noqa: S101 - inserted just before, if it was missing
+            connection.execute(_POSITION_RECORDS, {"tenant": self._tenant, "head": row[0]})
+
+    def outbox_read(self, after: int, limit: int) -> list[OutboxRecord]:
+        """The positioned records past ``after``, after positioning those newly committed."""
+        check_position(after)
+        check_limit(limit)
+        self._position_records()
+        with self._transaction(atomic=True) as connection:
+            rows = connection.execute(_SELECT_RECORDS, (self._tenant, after, limit)).fetchall()
+        return [record_from_row(_stored(row)) for row in rows]
+
+    @contextmanager
+    def outbox_claim(self, consumer: str) -> Iterator[_PostgresClaim | None]:
+        """Claim the cursor's row with ``FOR UPDATE SKIP LOCKED``, for one transaction.
+
+        A drain of the same consumer elsewhere holds it: None at once, no wait.
+        A process that dies ends its transaction, and the claim with it.
+        """
+        check_consumer(consumer)
+        if not _readable(consumer):
+            raise InvalidInput("consumer", consumer, "text UTF-8 can encode")
+        name = _escape(consumer)
+        self._position_records()
+        with self._transaction() as connection:
+            connection.execute(
+                "INSERT INTO ticketflow_outbox_consumers (tenant, consumer, position) "
+                "VALUES (%s, %s, 0) ON CONFLICT (tenant, consumer) DO NOTHING",
+                (self._tenant, name),
+            )
+        with self._transaction(several=True) as connection:
+            row = connection.execute(
+                "SELECT position FROM ticketflow_outbox_consumers "
+                "WHERE tenant = %s AND consumer = %s FOR UPDATE SKIP LOCKED",
+                (self._tenant, name),
+            ).fetchone()
+            yield None if row is None else _PostgresClaim(self, connection, consumer, int(row[0]))
+
+    def outbox_dead(self, consumer: str) -> list[HeldRecord]:
+        """The consumer's dead records, with their records."""
+        check_consumer(consumer)
+        if not _readable(consumer):
+            return []
+        with self._transaction(atomic=True) as connection:
+            rows = connection.execute(
+                _SELECT_HELD, (self._tenant, _escape(consumer), True)
+            ).fetchall()
+        return [held_from_row(consumer, _stored(row)) for row in rows]
+
+    def outbox_retry(self, consumer: str, positions: Sequence[int] | None, at: datetime) -> int:
+        """Set dead records alive again, tried from ``at``."""
+        check_consumer(consumer)
+        instant = time_in(check_instant(at, "at"))
+        if not _readable(consumer):
+            return 0
+        with self._transaction() as connection:
+            rows = connection.execute(
+                "UPDATE ticketflow_outbox_held SET dead = false, attempts = 0, next_at = %s "
+                "WHERE tenant = %s AND consumer = %s AND dead "
+                "AND (%s::bigint[] IS NULL OR position = ANY(%s::bigint[])) RETURNING position",
+                (
+                    instant,
+                    self._tenant,
+                    _escape(consumer),
+                    None if positions is None else list(positions),
+                    None if positions is None else list(positions),
+                ),
+            ).fetchall()
+        return len(rows)
+
+    def outbox_prune(self, before: datetime) -> int:
+        """Delete the records before ``before`` up to the lowest cursor, but those held."""
+        instant = time_in(check_instant(before, "before"))
+        with self._transaction() as connection:
+            rows = connection.execute(
+                "DELETE FROM ticketflow_outbox AS o WHERE o.tenant = %s "
+                "AND o.position IS NOT NULL AND o.position <= coalesce((SELECT min(position) "
+                "FROM ticketflow_outbox_consumers WHERE tenant = %s), 9223372036854775807) "
+                "AND o.at < %s AND NOT EXISTS (SELECT 1 FROM ticketflow_outbox_held AS h "
+                "WHERE h.tenant = o.tenant AND h.position = o.position) RETURNING o.position",
+                (self._tenant, self._tenant, instant),
+            ).fetchall()
+        return len(rows)
+
+    def outbox_consumers(self) -> list[ConsumerState]:
+        """Every consumer's cursor, and how many records it holds."""
+        with self._transaction() as connection:
+            rows = connection.execute(
+                "SELECT c.consumer, c.position, "
+                "count(h.position) FILTER (WHERE NOT h.dead), "
+                "count(h.position) FILTER (WHERE h.dead) "
+                "FROM ticketflow_outbox_consumers AS c LEFT JOIN ticketflow_outbox_held AS h "
+                "ON h.tenant = c.tenant AND h.consumer = c.consumer "
+                "WHERE c.tenant = %s GROUP BY c.consumer, c.position ORDER BY c.consumer",
+                (self._tenant,),
+            ).fetchall()
+        return [
+            ConsumerState(_unescape(name), int(position), int(held), int(dead))
+            for name, position, held, dead in rows
+        ]
+
     def __len__(self) -> int:
         with self._transaction() as connection:
             row = connection.execute(
                 "SELECT count(*) FROM ticketflow_tickets WHERE tenant = %s", (self._tenant,)
             ).fetchone()
         return 0 if row is None else int(row[0])
+
+
+class _PostgresClaim:
+    """A consumer's cursor, its row locked by the transaction of ``connection``."""
+
+    __slots__ = ("_connection", "_consumer", "_store", "position")
+
+    def __init__(
+        self,
+        store: PostgresStore,
+        connection: psycopg.Connection[Any],
+        consumer: str,
+        position: int,
+    ) -> None:
+        self._store = store
+        self._connection = connection
+        self._consumer = consumer
+        self.position = position
+
+    def held(self) -> list[HeldRecord]:
+        store = self._store
+        with store._translated():
+            rows = self._connection.execute(
+                _SELECT_HELD, (store.tenant, _escape(self._consumer), False)
+            ).fetchall()
+        return [held_from_row(self._consumer, _stored(row)) for row in rows]
+
+    def read(self, limit: int) -> list[OutboxRecord]:
+        store = self._store
+        with store._translated():
+            rows = self._connection.execute(
+                _SELECT_RECORDS, (store.tenant, self.position, limit)
+            ).fetchall()
+        return [record_from_row(_stored(row)) for row in rows]
+
+    def settle(self, position: int, held: Sequence[HeldRecord], released: Sequence[int]) -> None:
+        store = self._store
+        name = _escape(self._consumer)
+        with store._translated(), self._connection.cursor() as cursor:
+            if released:
+                cursor.execute(
+                    "DELETE FROM ticketflow_outbox_held "
+                    "WHERE tenant = %s AND consumer = %s AND position = ANY(%s::bigint[])",
+                    (store.tenant, name, list(released)),
+                )
+            if held:
+                cursor.executemany(
+                    "INSERT INTO ticketflow_outbox_held (tenant, consumer, position, ticket_id, "
+                    "attempts, next_at, error, dead) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (tenant, consumer, position) DO UPDATE SET "
+                    "attempts = excluded.attempts, next_at = excluded.next_at, "
+                    "error = excluded.error, dead = excluded.dead",
+                    [
+                        (store.tenant, *(_escape(value) for value in held_values(record)))
+                        for record in held
+                    ],
+                )
+            cursor.execute(
+                "UPDATE ticketflow_outbox_consumers SET position = %s "
+                "WHERE tenant = %s AND consumer = %s",
+                (position, store.tenant, name),
+            )
 
 
 def due_sql(

@@ -13,7 +13,7 @@ import itertools
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from os import PathLike
@@ -48,6 +48,20 @@ from ticketflow.storage._codec import (
     unencodable,
 )
 from ticketflow.storage._ledger import LedgerEntry
+from ticketflow.storage._outbox import (
+    RECORD_COLUMNS,
+    ConsumerState,
+    HeldRecord,
+    OutboxRecord,
+    check_consumer,
+    check_instant,
+    check_limit,
+    check_position,
+    held_from_row,
+    held_values,
+    record_from_row,
+    record_values,
+)
 from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
@@ -167,7 +181,40 @@ migration indexes the tickets already stored.
 _INDEX_ALL = 3
 """Where the statements of :data:`_SEARCH` that index every stored ticket begin."""
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_schema_1(), _SCHEDULE, _SEARCH)
+_OUTBOX = (
+    # AUTOINCREMENT: a position is never given twice, even after the records
+    # past every cursor were pruned.  One writer at a time commits, so
+    # positions follow commit order.
+    """CREATE TABLE outbox (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    data TEXT NOT NULL
+)""",
+    """CREATE TABLE outbox_consumers (
+    consumer TEXT PRIMARY KEY,
+    position INTEGER NOT NULL
+) WITHOUT ROWID""",
+    """CREATE TABLE outbox_held (
+    consumer TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    ticket_id TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_at INTEGER NOT NULL,
+    error TEXT,
+    dead INTEGER NOT NULL,
+    PRIMARY KEY (consumer, position)
+) WITHOUT ROWID""",
+    "CREATE INDEX outbox_held_by_position ON outbox_held (position)",
+)
+"""Version 5: the outbox, its consumers' cursors and the records they hold."""
+
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_schema_1(), _SCHEDULE, _OUTBOX, _SEARCH)
 """The schema, as forward migrations: ``MIGRATIONS[n]`` takes version n to n + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -181,6 +228,16 @@ _INSERT_TICKET = (
 _INSERT_EVENT = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608 - our own names
     f"VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
+)
+_INSERT_OUTBOX = (
+    f"INSERT INTO outbox ({', '.join(RECORD_COLUMNS[1:])}) "  # noqa: S608 - our own names
+    f"VALUES ({', '.join('?' * (len(RECORD_COLUMNS) - 1))})"
+)
+_RECORD = ", ".join(f"o.{name}" for name in RECORD_COLUMNS)
+_SELECT_HELD = (
+    f"SELECT {_RECORD}, h.attempts, h.next_at, h.error, h.dead "  # noqa: S608 - our own names
+    "FROM outbox_held AS h JOIN outbox AS o ON o.position = h.position "
+    "WHERE h.consumer = ? AND h.dead = ? ORDER BY h.position"
 )
 _SELECT_EVENTS = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE ticket_id = ? ORDER BY seq"  # noqa: S608
 
@@ -570,9 +627,17 @@ class SQLiteStore:
         self._written[ticket.id] = (row, ticket)
 
     def create(
-        self, ticket: Ticket, event: HistoryEvent, *, schedule: Schedule = UNSCHEDULED
+        self,
+        ticket: Ticket,
+        event: HistoryEvent,
+        *,
+        schedule: Schedule = UNSCHEDULED,
+        outbox: bool = False,
     ) -> None:
-        """Store a new ticket, its tags, its first event and its schedule, in one transaction."""
+        """Store a new ticket, its tags, its first event and its schedule, in one transaction.
+
+        With ``outbox=True``, the event's outbox record in it too.
+        """
         check_follows(ticket, event, 0)
         planned = _schedule_in(schedule)
         ticket_values, event_values = ticket_row(ticket), event_row(event)
@@ -587,6 +652,8 @@ class SQLiteStore:
                 _write_tags(connection, ticket)
                 connection.execute(_INSERT_EVENT, event_values)
                 _index(connection, ticket)
+                if outbox:
+                    connection.execute(_INSERT_OUTBOX, record_values(event))
         except UnicodeEncodeError as error:  # rolled back: a value slipped past the checks
             rows = (dict(zip(COLUMNS, ticket_values, strict=True)), _event_columns(event_values))
             raise _unstorable(error, *rows) from None
@@ -600,10 +667,12 @@ class SQLiteStore:
         ledger: Iterable[LedgerEntry] = (),
         *,
         schedule: Schedule = UNSCHEDULED,
+        outbox: bool = False,
     ) -> None:
         """Update the changed columns and the schedule, append the event and ledger rows.
 
-        All of it in one transaction, and only if the version holds.
+        All of it in one transaction, and only if the version holds; with
+        ``outbox=True``, the event's outbox record too.
         """
         check_follows(ticket, event, expected_version)
         planned = _schedule_in(schedule)
@@ -636,6 +705,8 @@ class SQLiteStore:
                     _write_tags(connection, ticket)
                 connection.execute(_INSERT_EVENT, event_values)
                 _index_change(connection, ticket, event)
+                if outbox:
+                    connection.execute(_INSERT_OUTBOX, record_values(event))
                 if rows:
                     try:
                         connection.executemany(
@@ -834,6 +905,96 @@ class SQLiteStore:
         except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
             raise TicketNotFound(ticket_id) from None
 
+    # -- the outbox ------------------------------------------------------
+
+    def outbox_read(self, after: int, limit: int) -> list[OutboxRecord]:
+        """The records past ``after``: a range of the table's key, in commit order."""
+        check_position(after)
+        check_limit(limit)
+        with self._read() as connection:
+            return _read_records(connection, after, limit)
+
+    @contextmanager
+    def outbox_claim(self, consumer: str) -> Iterator[_SQLiteClaim]:
+        """Claim the cursor with the write lock: a write transaction for the whole block.
+
+        Another drain waits for the lock (up to the store's timeout); what a
+        handler commits through this store, on this thread, joins the block's
+        transaction.
+        """
+        check_consumer(consumer)
+        with self.batch():
+            try:
+                with self._read() as connection:
+                    connection.execute(
+                        "INSERT OR IGNORE INTO outbox_consumers (consumer, position) "
+                        "VALUES (?, 0)",
+                        (consumer,),
+                    )
+                    (position,) = connection.execute(
+                        "SELECT position FROM outbox_consumers WHERE consumer = ?", (consumer,)
+                    ).fetchone()
+            except UnicodeEncodeError:
+                raise InvalidInput("consumer", consumer, "text UTF-8 can encode") from None
+            yield _SQLiteClaim(self, consumer, int(position))
+
+    def outbox_dead(self, consumer: str) -> list[HeldRecord]:
+        """The consumer's dead records, with their records."""
+        check_consumer(consumer)
+        try:
+            with self._read() as connection:
+                rows = connection.execute(_SELECT_HELD, (consumer, True)).fetchall()
+        except UnicodeEncodeError:
+            return []
+        return [held_from_row(consumer, row) for row in rows]
+
+    def outbox_retry(self, consumer: str, positions: Sequence[int] | None, at: datetime) -> int:
+        """Set dead records alive again, tried from ``at``."""
+        check_consumer(consumer)
+        instant = time_in(check_instant(at, "at"))
+        statement = (
+            "UPDATE outbox_held SET dead = 0, attempts = 0, next_at = ? "
+            "WHERE consumer = ? AND dead = 1"
+        )
+        try:
+            with self._write() as connection:
+                if positions is None:
+                    return int(connection.execute(statement, (instant, consumer)).rowcount)
+                return sum(
+                    connection.execute(
+                        f"{statement} AND position = ?", (instant, consumer, position)
+                    ).rowcount
+                    for position in positions
+                )
+        except UnicodeEncodeError:
+            return 0
+
+    def outbox_prune(self, before: datetime) -> int:
+        """Delete the records before ``before`` up to the lowest cursor, but those held."""
+        instant = time_in(check_instant(before, "before"))
+        with self._write() as connection:
+            return int(
+                connection.execute(
+                    "DELETE FROM outbox WHERE position <= coalesce("
+                    "(SELECT min(position) FROM outbox_consumers), 9223372036854775807) "
+                    "AND at < ? AND position NOT IN (SELECT position FROM outbox_held)",
+                    (instant,),
+                ).rowcount
+            )
+
+    def outbox_consumers(self) -> list[ConsumerState]:
+        """Every consumer's cursor, and how many records it holds."""
+        with self._read() as connection:
+            rows = connection.execute(
+                "SELECT c.consumer, c.position, "
+                "(SELECT count(*) FROM outbox_held AS h WHERE h.consumer = c.consumer "
+                "AND h.dead = 0), "
+                "(SELECT count(*) FROM outbox_held AS h WHERE h.consumer = c.consumer "
+                "AND h.dead = 1) "
+                "FROM outbox_consumers AS c ORDER BY c.consumer"
+            ).fetchall()
+        return [ConsumerState(name, position, held, dead) for name, position, held, dead in rows]
+
     def __len__(self) -> int:
         with self._read() as connection:
             (count,) = connection.execute("SELECT COUNT(*) FROM tickets").fetchone()
@@ -841,6 +1002,52 @@ class SQLiteStore:
 
     def __repr__(self) -> str:
         return f"<SQLiteStore {self._path!r}>"
+
+
+def _read_records(connection: sqlite3.Connection, after: int, limit: int) -> list[OutboxRecord]:
+    rows = connection.execute(
+        f"SELECT {', '.join(RECORD_COLUMNS)} FROM outbox "  # noqa: S608 - our own names
+        "WHERE position > ? ORDER BY position LIMIT ?",
+        (after, limit),
+    ).fetchall()
+    return [record_from_row(row) for row in rows]
+
+
+class _SQLiteClaim:
+    """A consumer's cursor, claimed by the write transaction it runs in."""
+
+    __slots__ = ("_consumer", "_store", "position")
+
+    def __init__(self, store: SQLiteStore, consumer: str, position: int) -> None:
+        self._store = store
+        self._consumer = consumer
+        self.position = position
+
+    def held(self) -> list[HeldRecord]:
+        with self._store._read() as connection:
+            rows = connection.execute(_SELECT_HELD, (self._consumer, False)).fetchall()
+        return [held_from_row(self._consumer, row) for row in rows]
+
+    def read(self, limit: int) -> list[OutboxRecord]:
+        with self._store._read() as connection:
+            return _read_records(connection, self.position, limit)
+
+    def settle(self, position: int, held: Sequence[HeldRecord], released: Sequence[int]) -> None:
+        with self._store._read() as connection:
+            connection.executemany(
+                "DELETE FROM outbox_held WHERE consumer = ? AND position = ?",
+                [(self._consumer, gone) for gone in released],
+            )
+            connection.executemany(
+                "INSERT OR REPLACE INTO outbox_held "
+                "(consumer, position, ticket_id, attempts, next_at, error, dead) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [held_values(record) for record in held],
+            )
+            connection.execute(
+                "UPDATE outbox_consumers SET position = ? WHERE consumer = ?",
+                (position, self._consumer),
+            )
 
 
 def _schedule_in(schedule: Schedule) -> tuple[int | None, str | None]:

@@ -44,6 +44,7 @@ from ticketflow.storage import (
     TicketQuery,
 )
 from ticketflow.testing._laws import law
+from ticketflow.testing._outbox_contract import OutboxContract
 from ticketflow.testing._strategies import (
     AGENT_IDS,
     CUSTOMER_IDS,
@@ -135,11 +136,13 @@ _queries = st.builds(
 )
 
 
-class StoreContract:
+class StoreContract(OutboxContract):
     """What every ``Store`` must do; subclass it as ``Test...`` and define ``make_store``.
 
     Each test makes its own stores through :meth:`make_store` (several, for
     the property tests) and hands each to :meth:`dispose_store` afterwards.
+    A store that keeps an outbox (an ``OutboxStore``) is held to the outbox's
+    part of the contract too; for another, those tests are skipped.
     """
 
     def make_store(self) -> Store:

@@ -1,0 +1,223 @@
+"""The outbox part of the store contract: run for every store that keeps an outbox.
+
+A store that is not an :class:`~ticketflow.storage._outbox.OutboxStore` skips
+these tests (``unittest.SkipTest``, which pytest reports as skipped).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import unittest
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import timedelta
+
+from ticketflow._actor import Actor
+from ticketflow._errors import ConcurrencyConflict, InvalidInput
+from ticketflow._history import HistoryEvent
+from ticketflow._ticket import Contact, Ticket
+from ticketflow._workflow import Workflow
+from ticketflow.storage import Store
+from ticketflow.storage._outbox import HeldRecord, OutboxClaim, OutboxStore
+from ticketflow.testing._laws import law
+from ticketflow.testing._strategies import CUSTOMER_IDS, START
+
+_WORKFLOW = Workflow.default()
+
+
+class _Abandoned(Exception):
+    """Raised inside a block to leave it with an error."""
+
+
+def _create(store: OutboxStore, *, outbox: bool = True) -> tuple[Ticket, HistoryEvent]:
+    ticket, event = _WORKFLOW.create(
+        store.new_id(),
+        Actor.customer(CUSTOMER_IDS[0]),
+        START,
+        subject="Mail bounces",
+        description="Since Monday.",
+        requester=Contact(name="Ana", email=CUSTOMER_IDS[0]),
+    )
+    store.create(ticket, event, outbox=outbox)
+    return ticket, event
+
+
+def _reply(
+    store: OutboxStore, ticket: Ticket, *, outbox: bool = True, minutes: int = 5
+) -> tuple[Ticket, HistoryEvent]:
+    at = ticket.updated_at + timedelta(minutes=minutes)
+    after, event = _WORKFLOW.apply(ticket, "agent_reply", Actor.agent("a-1"), at, body="On it.")
+    store.commit(after, event, ticket.version, outbox=outbox)
+    return after, event
+
+
+@contextmanager
+def _claimed(store: OutboxStore, consumer: str) -> Iterator[OutboxClaim]:
+    """The consumer's claim, which nobody else holds in these tests."""
+    with store.outbox_claim(consumer) as claim:
+        if claim is None:
+            raise AssertionError("a claim nobody else holds was refused")
+        yield claim
+
+
+class OutboxContract:
+    """What a store that keeps an outbox must do (mixed into ``StoreContract``)."""
+
+    def fresh(self) -> AbstractContextManager[Store]:
+        """A new store for the length of a ``with`` block (``StoreContract`` defines it)."""
+        raise NotImplementedError
+
+    @contextmanager
+    def fresh_outbox(self) -> Iterator[OutboxStore]:
+        """A new store, if it keeps an outbox; else the test is skipped."""
+        with self.fresh() as store:
+            if not isinstance(store, OutboxStore):
+                raise unittest.SkipTest(f"{type(store).__name__} keeps no outbox")
+            yield store
+
+    def test_outbox_records_are_written_with_their_commits_in_commit_order(self) -> None:
+        with self.fresh_outbox() as store:
+            law(store.outbox_read(0, 10) == [], "a new store's outbox is empty")
+            first, created = _create(store)
+            _create(store, outbox=False)
+            replied, reply = _reply(store, first)
+            records = store.outbox_read(0, 10)
+            law([record.id for record in records] == [f"{first.id}#1", f"{first.id}#2"], "ids")
+            law(
+                [record.position for record in records]
+                == sorted({record.position for record in records}),
+                "positions grow in commit order",
+            )
+            record = records[1]
+            law(
+                (record.ticket_id, record.seq, record.event, record.actor, record.at)
+                == (first.id, 2, "agent_reply", "a-1", reply.at),
+                "a record names its ticket, event, actor and instant",
+            )
+            data = json.loads(record.data)
+            law(data["schema"] == 1 and data["id"] == record.id, "its JSON is schema 1")
+            law(data["body"] == "On it." and data["to_status"] == replied.status, "the event")
+            law(data["at"] == reply.at.isoformat(), "times as ISO 8601 text")
+            law(records[0].payload["event"] == created.name, "payload parses data")
+            law(store.outbox_read(records[0].position, 10) == records[1:], "read after")
+            law(store.outbox_read(0, 1) == records[:1], "read at most limit")
+
+    def test_a_refused_or_rolled_back_commit_writes_no_outbox_record(self) -> None:
+        with self.fresh_outbox() as store:
+            ticket, _ = _create(store)
+            _reply(store, ticket)
+            try:
+                _reply(store, ticket)  # stale: the stored version moved
+            except ConcurrencyConflict:
+                pass
+            else:
+                raise AssertionError("a stale commit was accepted")
+            law(len(store.outbox_read(0, 10)) == 2, "a conflict writes no record")
+            try:
+                with store.batch():
+                    _create(store)
+                    raise _Abandoned
+            except _Abandoned:
+                pass
+            law(len(store.outbox_read(0, 10)) == 2, "a rolled back batch writes none")
+            with store.batch():
+                _create(store)
+            law(len(store.outbox_read(0, 10)) == 3, "a batch that ends well keeps its own")
+
+    def test_a_claimed_cursor_moves_only_when_its_claim_ends_well(self) -> None:
+        with self.fresh_outbox() as store:
+            ticket, _ = _create(store)
+            _reply(store, ticket)
+            records = store.outbox_read(0, 10)
+            try:
+                with _claimed(store, "mail") as claim:
+                    law(claim.position == 0, "a new consumer starts at 0")
+                    law(claim.read(10) == records, "it reads past its cursor")
+                    claim.settle(records[-1].position, [], [])
+                    raise _Abandoned
+            except _Abandoned:
+                pass
+            with _claimed(store, "mail") as claim:
+                law(claim.position == 0, "an error leaving the claim undoes its settlement")
+                held = HeldRecord("mail", records[0], 2, START, "OSError: down", dead=False)
+                claim.settle(records[-1].position, [held], [])
+            with _claimed(store, "mail") as claim:
+                law(claim.position == records[-1].position, "a settlement that ends well stays")
+                law(claim.held() == [held], "with the records it holds")
+                law(claim.read(10) == [], "nothing past the cursor")
+                dead = HeldRecord("mail", records[0], 3, START, "OSError: down", dead=True)
+                claim.settle(claim.position, [dead], [])
+            law(store.outbox_dead("mail") == [dead], "dead records are listed")
+            states = store.outbox_consumers()
+            law(
+                [(s.name, s.position, s.held, s.dead) for s in states]
+                == [("mail", records[-1].position, 0, 1)],
+                "consumers list their cursor and counts",
+            )
+            law(store.outbox_retry("mail", None, START) == 1, "retry brings back the dead")
+            with _claimed(store, "mail") as claim:
+                (alive,) = claim.held()
+                law((alive.attempts, alive.dead) == (0, False), "tried anew")
+                claim.settle(claim.position, [], [alive.record.position])
+                law(store.outbox_dead("mail") == [], "nothing is dead")
+
+    def test_a_claim_elsewhere_is_skipped_not_waited_for_or_waits_for_the_write_lock(
+        self,
+    ) -> None:
+        with self.fresh_outbox() as store:
+            _create(store)
+            got: list[object] = []
+            with _claimed(store, "mail") as claim:
+
+                def other() -> None:
+                    try:
+                        with store.outbox_claim("mail") as second:
+                            got.append(second)
+                    except Exception as error:  # noqa: BLE001 - what the other drain saw
+                        got.append(error)
+
+                thread = threading.Thread(target=other)
+                thread.start()
+                thread.join(timeout=0.5)
+                claimed_meanwhile = [item for item in got if item is not None]
+                law(
+                    not [item for item in claimed_meanwhile if not isinstance(item, Exception)],
+                    "no other drain of the consumer holds its cursor meanwhile",
+                )
+                claim.settle(1, [], [])
+            thread.join()
+
+    def test_pruning_keeps_what_a_consumer_has_not_passed_or_still_holds(self) -> None:
+        with self.fresh_outbox() as store:
+            ticket, _ = _create(store)
+            ticket, _ = _reply(store, ticket)
+            _reply(store, ticket)
+            first, second, third = store.outbox_read(0, 10)
+            with _claimed(store, "mail") as claim:
+                held = HeldRecord("mail", first, 1, START, "ValueError: no", dead=False)
+                claim.settle(second.position, [held], [])
+            with _claimed(store, "chat") as claim:
+                claim.settle(third.position, [], [])
+            law(store.outbox_prune(START) == 0, "nothing is older than the start")
+            later = START + timedelta(days=30)
+            law(store.outbox_prune(later) == 1, "the one passed by all and not held")
+            law(store.outbox_read(0, 10) == [first, third], "held and unpassed records stay")
+
+    def test_an_outbox_refuses_bad_arguments_and_changes_nothing(self) -> None:
+        with self.fresh_outbox() as store:
+            _create(store)
+            for after, limit in ((-1, 10), (0, 0), ("0", 10), (0, 10_001), (True, 10)):
+                try:
+                    store.outbox_read(after, limit)  # type: ignore[arg-type]
+                except InvalidInput:
+                    continue
+                raise AssertionError(f"read(after={after!r}, limit={limit!r}) was accepted")
+            for consumer in ("", " ", "a\x00b", 7):
+                try:
+                    with store.outbox_claim(consumer):  # type: ignore[arg-type]
+                        pass
+                except InvalidInput:
+                    continue
+                raise AssertionError(f"consumer {consumer!r} was accepted")
+            law(store.outbox_consumers() == [], "a refused claim made no consumer")
