@@ -297,7 +297,7 @@ class SQLiteStore:
 
     >>> store = SQLiteStore(":memory:")
     >>> store.new_id(), store.schema_version
-    ('T-1', 3)
+    ('T-1', 4)
     """
 
     def __init__(self, path: str | PathLike[str], *, timeout: float = 5.0) -> None:
