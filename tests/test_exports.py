@@ -32,6 +32,7 @@ PUBLIC = [
     "Policy",
     "Priority",
     "Role",
+    "SLAOutOfDate",
     "ScheduleOutOfDate",
     "Scope",
     "Status",
@@ -159,7 +160,7 @@ def test_every_public_name_is_importable_and_documented() -> None:
 def test_every_error_derives_from_the_one_base() -> None:
     values = [getattr(ticketflow, name) for name in ticketflow.__all__]
     errors = [value for value in values if inspect.isclass(value) and issubclass(value, Exception)]
-    assert len(errors) == 10
+    assert len(errors) == 11
     assert all(issubclass(error, ticketflow.TicketflowError) for error in errors)
     assert issubclass(ticketflow.TicketNotFound, LookupError)
     assert issubclass(ticketflow.PermissionDenied, PermissionError)
