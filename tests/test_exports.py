@@ -115,6 +115,7 @@ MODULES = {
     ticketflow.rules: RULES,
     ticketflow.sla: SLA,
     ticketflow.storage: [
+        "NO_SLA",
         "ORDER_FIELDS",
         "UNSCHEDULED",
         "LedgerEntry",
@@ -123,6 +124,7 @@ MODULES = {
         "SQLiteStore",
         "Schedule",
         "Store",
+        "StoredSLA",
         "TicketQuery",
         "migrate_postgres",
     ],
@@ -169,6 +171,7 @@ def test_every_error_derives_from_the_one_base() -> None:
 
 def test_the_storage_module_exports_the_store_protocol_and_the_three_stores() -> None:
     assert ticketflow.storage.__all__ == [
+        "NO_SLA",
         "ORDER_FIELDS",
         "UNSCHEDULED",
         "LedgerEntry",
@@ -177,6 +180,7 @@ def test_the_storage_module_exports_the_store_protocol_and_the_three_stores() ->
         "SQLiteStore",
         "Schedule",
         "Store",
+        "StoredSLA",
         "TicketQuery",
         "migrate_postgres",
     ]

@@ -17,7 +17,9 @@ from ticketflow._validate import enum_value, whole_number
 from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
 from ticketflow.sla._clocks import SLAState
-from ticketflow.storage import Store, TicketQuery
+from ticketflow.sla._keeping import SLAKeeping
+from ticketflow.sla._state import kept_from
+from ticketflow.storage import Store, StoredSLA, TicketQuery
 
 
 @attrs.frozen
@@ -109,3 +111,79 @@ def work_queue(
         entries.append(queue_entry(ticket, context.sla(), context.timeline().waits[-1]))
     entries.sort(key=key)
     return entries if limit is None else entries[:limit]
+
+
+def kept_queue(
+    store: Store,
+    keeping: SLAKeeping,
+    workflow: Workflow,
+    now: datetime,
+    *,
+    department: str | None = None,
+    assignee: str | None = None,
+    priority: Priority | str | None = None,
+    category: Category | str | Iterable[Category | str] | None = None,
+    limit: int | None = None,
+) -> list[QueueEntry]:
+    """Open work by SLA urgency, read from the kept clocks (the arguments as ``Helpdesk.queue``).
+
+    The tickets with a running clock come from the store's index on their
+    nearest due instant (:meth:`Store.sla_queue`), page by page until
+    ``limit``; only if fewer are found do the tickets without a running clock
+    follow, in id order.  No history is read.
+
+    Raises:
+        SLAOutOfDate: stored clocks were kept under other policies.
+    """
+    whole_number(limit, "limit", optional=True)
+    wanted = enum_value(Priority, priority, "priority") if priority is not None else None
+    statuses = selected_statuses(
+        workflow, None, ACTIVE_CATEGORIES if category is None else category
+    )
+    keeping.check()
+    query = TicketQuery(statuses=statuses, department=department, assignee=assignee)
+    size = _PAGE if limit is None else max(limit, 1)
+    entries: list[QueueEntry] = []
+    seen: set[str] = set()
+    after: tuple[datetime, str] | None = None
+    while limit is None or len(entries) < limit:
+        page = store.sla_queue(query, limit=size, after=after)
+        for stored, ticket in page:
+            seen.add(ticket.id)
+            if wanted is None or ticket.priority is wanted:
+                entries.append(_kept_entry(keeping, ticket, stored, now))
+        if len(page) < size or not page:
+            break
+        last_sla, last_ticket = page[-1]
+        assert last_sla.due_at is not None  # noqa: S101 - the index holds set instants
+        after = (last_sla.due_at, last_ticket.id)
+    if limit is not None and len(entries) >= limit:
+        return entries[:limit]
+    for ticket in sorted(store.query(query), key=lambda ticket: ticket.id):
+        if ticket.id in seen or (wanted is not None and ticket.priority is not wanted):
+            continue
+        entries.append(_kept_entry(keeping, ticket, store.sla(ticket.id), now))
+        if limit is not None and len(entries) >= limit:
+            break
+    return entries
+
+
+_PAGE = 500
+"""How many tickets an unlimited SLA queue reads from the index at a time."""
+
+
+def _kept_entry(
+    keeping: SLAKeeping, ticket: Ticket, stored: StoredSLA, now: datetime
+) -> QueueEntry:
+    """A queue entry from a ticket's stored record, read at ``now``."""
+    kept = kept_from(stored.state) if stored.policies == keeping.fingerprint else None
+    if kept is None:
+        return QueueEntry(ticket, None, breached=False, waiting_since=None)
+    states = keeping.states(kept, now)
+    running = [state for state in states if state.running and state.due_at is not None]
+    return QueueEntry(
+        ticket=ticket,
+        due_at=min((state.due_at for state in running if state.due_at is not None), default=None),
+        breached=any(state.breached for state in running),
+        waiting_since=kept.waiting,
+    )

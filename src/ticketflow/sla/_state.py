@@ -232,7 +232,7 @@ class SLAKeeper:
 
     def select(self, ticket: Ticket, at: datetime) -> SLAPolicy | None:
         """The policy chosen for ``ticket`` as it stands at ``at`` (conditions see no history)."""
-        return policy_for(self.policies, Context(ticket, at, self.workflow))
+        return _chosen(self.policies, self.workflow, ticket, at)
 
     def replay(self, history: Sequence[HistoryEvent]) -> Kept:
         """Fold a whole history, from its ``create`` event: the record of its last event.
@@ -366,12 +366,42 @@ class SLAKeeper:
         return policy, tuple(states)
 
     def due_at(self, kept: Kept) -> datetime | None:
-        """The nearest due instant of the running clocks, as of the record's last event."""
-        _policy, states = self.states(kept, kept.at)
-        return min(
-            (state.due_at for state in states if state.running and state.due_at is not None),
-            default=None,
-        )
+        """The nearest due instant of the running clocks, as of the record's last event.
+
+        A clock that would fall due past the last instant its calendar can
+        place is never due (reading it raises, as :meth:`states` does).
+        """
+        policy = self.by_name.get(kept.policy) if kept.policy is not None else None
+        if policy is None:
+            return None
+        nearest = None
+        for target, clock in zip(_TARGETS, kept.clocks, strict=True):
+            promised = policy.target(target)
+            if promised is None or clock.since is None or clock.until is not None:
+                continue
+            try:
+                due = _read(policy, target, promised, clock, kept.at).due_at
+            except InvalidInput:  # past the end of the calendar's time: never
+                continue
+            if due is not None and (nearest is None or due < nearest):
+                nearest = due
+        return nearest
+
+
+def _chosen(
+    policies: Sequence[SLAPolicy], workflow: Workflow, ticket: Ticket, at: datetime
+) -> SLAPolicy | None:
+    """The first policy covering ``ticket`` at ``at``; its conditions see no history."""
+    return policy_for(policies, Context(ticket, at, workflow, clocks=_no_clocks))
+
+
+def _no_clocks(_context: Context) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:
+    """Refuse a policy's condition that reads the clocks it is choosing."""
+    raise InvalidInput(
+        "SLAPolicy.applies_to",
+        "a condition on SLA clocks",
+        "a condition that does not look at SLA clocks (they depend on the policy)",
+    )
 
 
 def _close(
@@ -468,7 +498,7 @@ def selections(
             Ticket(**event.changes) if ticket is None else attrs.evolve(ticket, **event.changes)
         )
         if event.name == CREATE or not _RESELECTS.isdisjoint(event.changes):
-            chosen = policy_for(policies, Context(ticket, event.at, workflow))
+            chosen = _chosen(policies, workflow, ticket, event.at)
             name = None if chosen is None else chosen.name
             if name != current or not found:
                 found.append((event.at, chosen))

@@ -6,9 +6,11 @@ from ticketflow.storage._postgres import PostgresStore, migrate_postgres
 from ticketflow.storage._protocol import Store
 from ticketflow.storage._query import ORDER_FIELDS, TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule
+from ticketflow.storage._sla import NO_SLA, StoredSLA
 from ticketflow.storage._sqlite import SQLiteStore
 
 __all__ = [
+    "NO_SLA",
     "ORDER_FIELDS",
     "UNSCHEDULED",
     "LedgerEntry",
@@ -17,6 +19,7 @@ __all__ = [
     "SQLiteStore",
     "Schedule",
     "Store",
+    "StoredSLA",
     "TicketQuery",
     "migrate_postgres",
 ]
