@@ -31,16 +31,39 @@ Progress = Callable[[str, int, int], None]
 
 
 class KeptClocks:
-    """The clocks of one kept record, measured at whatever instant a context asks."""
+    """The clocks of one kept record, measured at whatever instant a context asks.
 
-    __slots__ = ("keeper", "kept")
+    Each instant is measured once: a commit's schedule asks about the same
+    instants for several rules.
+    """
+
+    __slots__ = ("keeper", "kept", "measured")
 
     def __init__(self, keeper: SLAKeeper, kept: Kept) -> None:
         self.keeper = keeper
         self.kept = kept
+        self.measured: dict[datetime, tuple[SLAPolicy | None, tuple[SLAState, ...]]] = {}
+
+    def at(self, now: datetime) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:
+        """The policy in force and its targets' states at ``now``."""
+        found = self.measured.get(now)
+        if found is None:
+            found = self.measured[now] = self.keeper.states(self.kept, now)
+        return found
 
     def __call__(self, context: Context) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:
-        return self.keeper.states(self.kept, context.now)
+        return self.at(context.now)
+
+    def due_at(self) -> datetime | None:
+        """The nearest due instant of the running clocks at the record's last event."""
+        try:
+            _policy, states = self.at(self.kept.at)
+        except InvalidInput:  # one falls due past the end of time: the others may not
+            return self.keeper.due_at(self.kept)
+        return min(
+            (state.due_at for state in states if state.running and state.due_at is not None),
+            default=None,
+        )
 
 
 class SLAKeeping:
@@ -63,11 +86,12 @@ class SLAKeeping:
         """The fingerprint of the policies and workflow the records are kept under."""
         return self.keeper.fingerprint
 
-    def stored(self, kept: Kept | None) -> StoredSLA:
+    def stored(self, kept: Kept | None, clocks: KeptClocks | None = None) -> StoredSLA:
         """The record to store for ``kept`` (None: no policy, nothing kept)."""
         if kept is None:
             return StoredSLA(None, self.fingerprint, "")
-        return StoredSLA(self.keeper.due_at(kept), self.fingerprint, encode(kept))
+        due = (clocks or KeptClocks(self.keeper, kept)).due_at()
+        return StoredSLA(due, self.fingerprint, encode(kept))
 
     def measure(
         self, ticket: Ticket, event: HistoryEvent, before: Sequence[HistoryEvent] | None
@@ -92,7 +116,8 @@ class SLAKeeping:
                     history = [old for old in store.history(ticket.id) if old.seq < event.seq]
                 previous = self.keeper.replay(history)
         kept = self.keeper.step(previous, ticket, event)
-        return Measured(self.stored(kept), KeptClocks(self.keeper, kept))
+        clocks = KeptClocks(self.keeper, kept)
+        return Measured(self.stored(kept, clocks), clocks)
 
     def read(self, ticket_id: str) -> Kept | None:
         """The ticket's kept record (None: no policy covers anything).

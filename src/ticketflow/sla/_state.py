@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -244,15 +244,20 @@ class SLAKeeper:
             raise InvalidInput(
                 "history", list(history[:1]), f"a history that starts with {CREATE!r}"
             )
-        ticket = Ticket(**history[0].changes)
-        kept = self.step(None, ticket, history[0])
-        for event in history[1:]:
-            ticket = attrs.evolve(ticket, **event.changes)
-            kept = self.step(kept, ticket, event)
+        fields: dict[str, Any] = {}
+        kept: Kept | None = None
+        for event in history:
+            fields.update(event.changes)
+            # The ticket is built only where the policy is chosen: rarely.
+            kept = self._step(kept, event, lambda: Ticket(**fields))
+        assert kept is not None  # noqa: S101 - the history holds at least its create event
         return kept
 
     def step(self, kept: Kept | None, ticket: Ticket, event: HistoryEvent) -> Kept:
         """Fold ``event`` (which made ``ticket``) into ``kept`` (None: ``event`` creates)."""
+        return self._step(kept, event, lambda: ticket)
+
+    def _step(self, kept: Kept | None, event: HistoryEvent, made: Callable[[], Ticket]) -> Kept:
         at = event.at
         rooms = self.rooms
         if kept is None:
@@ -271,7 +276,7 @@ class SLAKeeper:
         old = self.by_name.get(kept.policy) if kept.policy is not None else None
         policy = old
         if name == CREATE or not _RESELECTS.isdisjoint(event.changes):
-            policy = self.select(ticket, at)
+            policy = self.select(made(), at)
         switch = (None if policy is None else policy.name) != kept.policy
         first, nxt, _resolution, close = kept.clocks
         stands = status in rooms.solved or status in rooms.closed
@@ -491,14 +496,12 @@ def selections(
     or the department, on the ticket as that event left it.
     """
     found: list[tuple[datetime, SLAPolicy | None]] = []
-    ticket: Ticket | None = None
+    fields: dict[str, Any] = {}
     current: str | None = None
     for event in history:
-        ticket = (
-            Ticket(**event.changes) if ticket is None else attrs.evolve(ticket, **event.changes)
-        )
+        fields.update(event.changes)
         if event.name == CREATE or not _RESELECTS.isdisjoint(event.changes):
-            chosen = _chosen(policies, workflow, ticket, event.at)
+            chosen = _chosen(policies, workflow, Ticket(**fields), event.at)
             name = None if chosen is None else chosen.name
             if name != current or not found:
                 found.append((event.at, chosen))
