@@ -103,6 +103,21 @@ def test_the_sla_benchmark_measures_its_two_figures_on_a_small_population() -> N
     assert all(value > 0 for value in figures.values())
 
 
+def test_the_sla_benchmark_measures_the_queue_and_the_commit_overhead_at_small_scale() -> None:
+    require_server()
+    import bench_sla  # noqa: PLC0415 - found through the path above
+
+    figures = bench_sla.measure(100, queue_total=120, commit_tickets=10)
+    assert list(figures) == [
+        "sla_us_per_ticket",
+        "metrics_s_100k",
+        "queue_ms_100k_sqlite",
+        "queue_ms_100k_pg",
+        "commit_overhead",
+    ]
+    assert all(value > 0 for value in figures.values())
+
+
 def test_the_postgres_benchmark_runs_quick_and_prints_every_figure_positive(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

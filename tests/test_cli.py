@@ -365,3 +365,21 @@ def test_a_worker_on_a_database_scheduled_by_other_rules_stops_with_the_reason(
         store._connection().execute("UPDATE tickets SET schedule = 'r1-other'")
     assert main(["worker", "--db", str(database), "--interval", "1s"]) == 2
     assert "`ticketflow reschedule`" in capsys.readouterr().err
+
+
+def test_recompute_sla_keeps_every_tickets_clocks_again_and_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "demo.sqlite3"
+    assert main(["demo", "--quiet", "--db", str(database)]) == 0
+    with SQLiteStore(database) as store:  # as a database written before SLA clocks were kept
+        store._connection().execute("UPDATE tickets SET sla_policies = NULL, sla_state = ''")
+        tickets = len(store)
+    capsys.readouterr()
+    assert main(["recompute-sla", "--db", str(database), "--batch", "7"]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith(f"recomputed the SLA clocks of {tickets} tickets under s1-")
+    assert main(["recompute-sla", "--db", str(database)]) == 0
+    assert capsys.readouterr().out.startswith("recomputed the SLA clocks of 0 tickets")
+    assert main(["recompute-sla", "--db", str(tmp_path / "none.sqlite3")]) == 2
+    assert "ticketflow recompute-sla:" in capsys.readouterr().err

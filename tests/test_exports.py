@@ -45,6 +45,7 @@ PUBLIC = [
     "RatingScale",
     "Review",
     "Role",
+    "SLAOutOfDate",
     "Satisfaction",
     "ScheduleOutOfDate",
     "Scope",
@@ -132,6 +133,7 @@ MODULES = {
     ticketflow.rules: RULES,
     ticketflow.sla: SLA,
     ticketflow.storage: [
+        "NO_SLA",
         "ORDER_FIELDS",
         "SEARCHED_EVENTS",
         "UNSCHEDULED",
@@ -143,6 +145,7 @@ MODULES = {
         "Schedule",
         "SearchQuery",
         "Store",
+        "StoredSLA",
         "TicketQuery",
         "migrate_postgres",
     ],
@@ -180,7 +183,7 @@ def test_every_public_name_is_importable_and_documented() -> None:
 def test_every_error_derives_from_the_one_base() -> None:
     values = [getattr(ticketflow, name) for name in ticketflow.__all__]
     errors = [value for value in values if inspect.isclass(value) and issubclass(value, Exception)]
-    assert len(errors) == 13
+    assert len(errors) == 14
     assert issubclass(ticketflow.MergeRefused, ValueError)
     assert all(issubclass(error, ticketflow.TicketflowError) for error in errors)
     assert issubclass(ticketflow.TicketNotFound, LookupError)
@@ -190,6 +193,7 @@ def test_every_error_derives_from_the_one_base() -> None:
 
 def test_the_storage_module_exports_the_store_protocol_and_the_three_stores() -> None:
     assert ticketflow.storage.__all__ == [
+        "NO_SLA",
         "ORDER_FIELDS",
         "SEARCHED_EVENTS",
         "UNSCHEDULED",
@@ -201,6 +205,7 @@ def test_the_storage_module_exports_the_store_protocol_and_the_three_stores() ->
         "Schedule",
         "SearchQuery",
         "Store",
+        "StoredSLA",
         "TicketQuery",
         "migrate_postgres",
     ]

@@ -58,8 +58,10 @@ from ticketflow.rules import Due, Rule, RuleReport, default_rules
 from ticketflow.rules._context import Context
 from ticketflow.rules._sweep import BATCH, Progress, Sweep, unique_rules
 from ticketflow.sla import QueueEntry, SLAPolicy, SLAState, sla_rules
+from ticketflow.sla._keeping import Progress as SLAProgress
+from ticketflow.sla._keeping import SLAKeeping
 from ticketflow.sla._measure import SLAClocks
-from ticketflow.sla._queue import work_queue
+from ticketflow.sla._queue import kept_queue, work_queue
 from ticketflow.storage import MemoryStore, Store, TicketQuery
 from ticketflow.storage._outbox import OutboxStore
 
@@ -162,6 +164,8 @@ class Helpdesk:
         self._policy = policy
         self._commands = Commands(self._unit, workflow, policy, self._satisfaction)
         self._merger = Merger(self._unit, workflow, policy)
+        self._keeping = SLAKeeping(self._clocks.policies, workflow, self._unit.store)
+        self._unit.measure = self._keeping.measure
         self._sweep = Sweep(
             self._unit,
             workflow,
@@ -724,6 +728,7 @@ class Helpdesk:
             self._use(old, self._policy)
             raise
         self._sweep.reschedule()
+        self._keeping.recompute()  # the kept clocks' fingerprint covers the workflow too
         if failed:  # every ticket moved and the desk follows the new workflow
             raise HookFailed.of(failed, moved)
         return moved
@@ -814,20 +819,60 @@ class Helpdesk:
         Raises:
             TicketNotFound: no such ticket.
         """
-        return self._sweep.next_due(ticket_id_of(ticket_id))
+        ticket_id = ticket_id_of(ticket_id)
+        return self._sweep.next_due(ticket_id, clocks=self._keeping.clocks(ticket_id))
 
     # -- SLAs -------------------------------------------------------------
 
     def sla(self, ticket_id: str) -> tuple[SLAState, ...]:
         """Return the state of each SLA target on the ticket at the clock's now.
 
-        Computed from the ticket's history under the first of ``sla_policies``
-        that covers it; empty if none does.
+        Read from the clocks kept with the ticket at its last commit, plus the
+        calendar's business time from then to now; no history is read.  They
+        are measured against the policy in force: the first of
+        ``sla_policies`` that covered the ticket when it was created, chosen
+        again at each change of its priority or department (see
+        ``docs/sla.md``).  Empty if no policy covers it.
 
         Raises:
             TicketNotFound: no such ticket.
+            SLAOutOfDate: the ticket's clocks were kept under other SLA
+                policies or another workflow (run :meth:`recompute_sla`).
         """
-        return self.context(ticket_id).sla()
+        ticket_id = ticket_id_of(ticket_id)
+        kept = self._keeping.read(ticket_id)
+        return self._keeping.states(kept, self._unit.now())
+
+    def recompute_sla(self, *, batch: int = 500, progress: SLAProgress | None = None) -> int:
+        """Recompute the kept SLA clocks of every ticket kept otherwise; return how many.
+
+        Needed once after the SLA policies, their calendars or the workflow
+        change (:meth:`sla` and ``queue(order="sla")`` raise
+        :class:`SLAOutOfDate` until then), and after upgrading a store written
+        before SLA clocks were kept: each ticket's history is replayed under
+        this desk's policies, as if they had always applied.  Works ``batch``
+        tickets at a time, each batch in one store transaction; interrupted,
+        it resumes where it stopped.  Run it once every process uses the new
+        policies: a process still on the old ones keeps old clocks with its
+        commits.
+
+        Args:
+            batch: how many tickets to recompute in one transaction.
+            progress: called as ``progress("recompute_sla", done, total)``.
+
+        Raises:
+            InvalidInput: ``batch`` or ``progress`` is malformed.
+        """
+        return self._keeping.recompute(batch=batch, progress=progress, retries=self._unit.retries)
+
+    @property
+    def sla_fingerprint(self) -> str:
+        """The fingerprint of what kept SLA clocks depend on: the SLA policies and the workflow.
+
+        Stored with each ticket's clocks; equal in every process that runs the
+        same policies.
+        """
+        return self._keeping.fingerprint
 
     def queue(
         self,
@@ -842,10 +887,14 @@ class Helpdesk:
     ) -> Page[QueueEntry]:
         """Return open work in the order to take it, a page at a time if ``limit`` is given.
 
+        ``order="sla"`` reads the store's index of kept SLA due instants, so
+        its cost follows ``limit``, not the number of open tickets.
+
         Args:
-            order: ``"sla"``: breached first, then the nearest SLA due time,
-                then tickets without a running clock; ``"waiting"``: the
-                longest wait for an answer first.
+            order: ``"sla"``: the nearest SLA due instant first (a breached
+                clock's is the instant it was breached, so breached tickets
+                come first), then tickets without a running clock, by id;
+                ``"waiting"``: the longest wait for an answer first.
             department: only tickets of this department.
             assignee: only tickets assigned to this actor id.
             priority: only tickets of this priority.
@@ -861,7 +910,22 @@ class Helpdesk:
         Raises:
             InvalidInput: an unknown order, priority or category, or a
                 cursor that is damaged or continues another queue.
+            SLAOutOfDate: ``order="sla"`` while stored SLA clocks were kept
+                under other policies (run :meth:`recompute_sla`).
         """
+        if order == "sla":
+            return kept_queue(
+                self._unit.store,
+                self._keeping,
+                self._workflow,
+                self._unit.now(),
+                department=department,
+                assignee=assignee,
+                priority=priority,
+                category=category,
+                limit=limit,
+                after=after,
+            )
         return work_queue(
             self._unit.store,
             self._context,

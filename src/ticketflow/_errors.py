@@ -11,6 +11,7 @@ The hierarchy::
     ├── PermissionDenied (PermissionError)   the policy does not allow that actor to do it
     ├── ConcurrencyConflict                  the stored ticket moved since it was read
     ├── ScheduleOutOfDate                    stored tickets were scheduled by other rules
+    ├── SLAOutOfDate                         stored SLA clocks were kept under other policies
     ├── HookFailed                           the command was committed, but a hook raised
     ├── DeliveryFailed                       a consumer could not deliver an outbox record
     └── MissingDependency (ImportError)      an optional part needs an extra not installed
@@ -252,6 +253,33 @@ class ScheduleOutOfDate(TicketflowError):
             f"ticket {ticket_id!r} {by}, not by this desk's rules, SLA policies and workflow "
             f"({expected}); run desk.reschedule() (or `ticketflow reschedule`) once every "
             "process runs the same rules, then sweep"
+        )
+
+
+class SLAOutOfDate(TicketflowError):
+    """Stored SLA clocks were kept under other SLA policies (or none); reading them would lie.
+
+    Each commit keeps the ticket's SLA clocks as the desk's SLA policies and
+    workflow say, with their fingerprint (``Helpdesk.sla_fingerprint``).  A
+    desk whose fingerprint differs refuses to read them (``sla()``,
+    ``queue(order="sla")``) until they are recomputed from the histories:
+    ``desk.recompute_sla()`` or ``ticketflow recompute-sla``.
+
+    Attributes:
+        ticket_id: a ticket whose clocks were kept otherwise.
+        found: the fingerprint stored on it (None: never kept).
+        expected: the desk's fingerprint.
+    """
+
+    def __init__(self, ticket_id: str, found: str | None, expected: str) -> None:
+        self.ticket_id = ticket_id
+        self.found = found
+        self.expected = expected
+        by = "were never kept" if found is None else f"were kept under SLA policies {found}"
+        super().__init__(
+            f"the SLA clocks of ticket {ticket_id!r} {by}, not under this desk's SLA "
+            f"policies and workflow ({expected}); run desk.recompute_sla() (or "
+            "`ticketflow recompute-sla`) once every process runs the same policies"
         )
 
 

@@ -15,26 +15,41 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import NamedTuple, TypeVarTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVarTuple
 
 from ticketflow._clock import Clock
 from ticketflow._errors import ConcurrencyConflict, HookFailed, TicketflowError
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
 from ticketflow._validate import to_utc, whole_number
-from ticketflow.storage import UNSCHEDULED, LedgerEntry, Schedule, Store
+from ticketflow.storage import NO_SLA, UNSCHEDULED, LedgerEntry, Schedule, Store, StoredSLA
 from ticketflow.storage._outbox import OutboxStore
+
+if TYPE_CHECKING:  # the rules build on this layer; a desk hands their types in at run time
+    from ticketflow.rules._context import Clocks
 
 Hook = Callable[[Ticket, HistoryEvent], None]
 """Called after each commit with the committed ticket and its new history event."""
 
-Plan = Callable[
-    [Ticket, HistoryEvent, Sequence[LedgerEntry], Sequence[HistoryEvent] | None], Schedule
-]
-"""Computes the schedule committed with a ticket, its new event, its ledger entries.
 
-The last argument is the history before the event, when the caller has it.
-"""
+class Plan(Protocol):
+    """Computes the schedule committed with a ticket, its new event, its ledger entries.
+
+    The last positional argument is the history before the event, when the
+    caller has it; ``clocks``, the ticket's SLA clocks as just kept (see
+    :class:`Measure`), so the schedule need not measure them from the history.
+    """
+
+    def __call__(
+        self,
+        ticket: Ticket,
+        event: HistoryEvent,
+        ledger: Sequence[LedgerEntry],
+        history: Sequence[HistoryEvent] | None,
+        /,
+        *,
+        clocks: Clocks | None = None,
+    ) -> Schedule: ...
 
 
 def _unscheduled(
@@ -42,8 +57,31 @@ def _unscheduled(
     _event: HistoryEvent,
     _ledger: Sequence[LedgerEntry],
     _history: Sequence[HistoryEvent] | None,
+    /,
+    *,
+    clocks: Clocks | None = None,
 ) -> Schedule:
     return UNSCHEDULED
+
+
+class Measured(NamedTuple):
+    """A ticket's SLA clocks kept for a commit: the record to store, and the clocks to read."""
+
+    sla: StoredSLA
+    clocks: Clocks | None
+
+
+Measure = Callable[[Ticket, HistoryEvent, Sequence[HistoryEvent] | None], Measured]
+"""Folds a new event (which made the ticket) into the ticket's kept SLA clocks.
+
+The last argument is the history before the event, when the caller has it.
+"""
+
+
+def _unmeasured(
+    _ticket: Ticket, _event: HistoryEvent, _history: Sequence[HistoryEvent] | None
+) -> Measured:
+    return Measured(NO_SLA, None)
 
 
 class Change(NamedTuple):
@@ -81,7 +119,17 @@ class UnitOfWork:
             conflict before the conflict is raised.
     """
 
-    __slots__ = ("_local", "clock", "hooks", "outbox", "outbox_events", "plan", "retries", "store")
+    __slots__ = (
+        "_local",
+        "clock",
+        "hooks",
+        "measure",
+        "outbox",
+        "outbox_events",
+        "plan",
+        "retries",
+        "store",
+    )
 
     def __init__(self, store: Store, clock: Clock, hooks: list[Hook], retries: int) -> None:
         whole_number(retries, "retries")
@@ -91,6 +139,8 @@ class UnitOfWork:
         self.retries = retries
         self.plan: Plan = _unscheduled
         """Computes each commit's schedule; the owner sets it from its rules."""
+        self.measure: Measure = _unmeasured
+        """Keeps each commit's SLA clocks; the owner sets it from its SLA policies."""
         self._local = threading.local()  # the batch this thread runs, if any
         self.outbox: OutboxStore | None = None
         """The store, when commits write outbox records too (the owner sets it); else None."""
@@ -139,11 +189,14 @@ class UnitOfWork:
 
     def create(self, ticket: Ticket, event: HistoryEvent) -> Ticket:
         """Store a new ticket with its ``create`` event, then run the hooks."""
-        schedule = self.plan(ticket, event, (), ())
+        sla, clocks = self.measure(ticket, event, ())
+        schedule = self.plan(ticket, event, (), (), clocks=clocks)
         if self.outbox is None:
-            self.store.create(ticket, event, schedule=schedule)
+            self.store.create(ticket, event, schedule=schedule, sla=sla)
         else:
-            self.outbox.create(ticket, event, schedule=schedule, outbox=self._records(event))
+            self.outbox.create(
+                ticket, event, schedule=schedule, sla=sla, outbox=self._records(event)
+            )
         self.notify(ticket, event)
         return ticket
 
@@ -215,14 +268,22 @@ class UnitOfWork:
             return change
 
     def _commit(self, read: Ticket, change: Change) -> None:
-        """Write ``change`` over ``read``: a purge, or a commit with its schedule."""
+        """Write ``change`` over ``read``: a purge, or a commit with its schedule and clocks."""
         if change.purge:
             self.store.purge(read.id, read.version)
             return
-        schedule = self.plan(change.ticket, change.event, change.ledger, change.history)
+        sla, clocks = self.measure(change.ticket, change.event, change.history)
+        schedule = self.plan(
+            change.ticket, change.event, change.ledger, change.history, clocks=clocks
+        )
         if self.outbox is None:
             self.store.commit(
-                change.ticket, change.event, read.version, change.ledger, schedule=schedule
+                change.ticket,
+                change.event,
+                read.version,
+                change.ledger,
+                schedule=schedule,
+                sla=sla,
             )
             return
         self.outbox.commit(
@@ -231,6 +292,7 @@ class UnitOfWork:
             read.version,
             change.ledger,
             schedule=schedule,
+            sla=sla,
             outbox=self._records(change.event),
         )
 

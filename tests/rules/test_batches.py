@@ -21,7 +21,16 @@ from ticketflow import (
     Ticket,
 )
 from ticketflow.rules import default_rules
-from ticketflow.storage import UNSCHEDULED, LedgerEntry, MemoryStore, Schedule, SQLiteStore, Store
+from ticketflow.storage import (
+    NO_SLA,
+    UNSCHEDULED,
+    LedgerEntry,
+    MemoryStore,
+    Schedule,
+    SQLiteStore,
+    Store,
+    StoredSLA,
+)
 
 DAY = timedelta(days=2)
 
@@ -70,10 +79,11 @@ def faulty(store_class: type[MemoryStore] | type[SQLiteStore], bad: set[str]) ->
             ledger: Iterable[LedgerEntry] = (),
             *,
             schedule: Schedule = UNSCHEDULED,
+            sla: StoredSLA = NO_SLA,
         ) -> None:
             if ticket.id in bad:
                 raise StorageError("faulty", f"cannot write {ticket.id}")
-            super().commit(ticket, event, expected_version, ledger, schedule=schedule)
+            super().commit(ticket, event, expected_version, ledger, schedule=schedule, sla=sla)
 
     return FaultyStore
 

@@ -9,7 +9,7 @@ from counting import CountingStore
 from support import AGENT, ANA, START
 
 from ticketflow import Helpdesk, InvalidInput, ManualClock, Ticket
-from ticketflow.rules import Action, Condition, Context, InCategory, InStatus, Rule
+from ticketflow.rules import Action, Condition, Context, InCategory, InStatus, PriorityIs, Rule
 from ticketflow.sla import SLAAtRisk, SLABreached, SLADueWithin, SLAPolicy, Target, sla_rules
 
 HOUR = timedelta(hours=1)
@@ -25,8 +25,27 @@ def test_a_policy_that_applies_to_a_category_covers_the_tickets_of_it(
     clock.advance(HOUR)
     (state,) = desk.sla(ticket.id)
     assert (state.target, state.elapsed) == (Target.FIRST_RESPONSE, HOUR)
-    desk.reply(ticket.id, AGENT, "On it.")  # answered: no longer new, so not covered
-    assert desk.sla(ticket.id) == ()
+    # The policy is sticky: chosen when the clocks started, it stays when the
+    # ticket leaves the category (only a priority or department change re-selects).
+    desk.reply(ticket.id, AGENT, "On it.")
+    (state,) = desk.sla(ticket.id)
+    assert (state.policy, state.met, state.elapsed) == ("new ones", True, HOUR)
+
+
+def test_a_policy_is_chosen_again_when_the_priority_changes(clock: ManualClock) -> None:
+    urgent = SLAPolicy("urgent", applies_to=PriorityIs("urgent"), first_response=HOUR)
+    rest = SLAPolicy("rest", first_response=4 * HOUR)
+    desk = Helpdesk(clock=clock, sla_policies=[urgent, rest], rules=())
+    ticket = desk.open(subject="VPN", description="d", requester=ANA)
+    clock.advance(2 * HOUR)
+    (state,) = desk.sla(ticket.id)
+    assert (state.policy, state.breached, state.remaining) == ("rest", False, 2 * HOUR)
+    desk.set_priority(ticket.id, AGENT, "urgent")  # two hours counted: past urgent's one
+    (state,) = desk.sla(ticket.id)
+    assert (state.policy, state.elapsed, state.breached_at) == ("urgent", 2 * HOUR, clock.now())
+    desk.set_priority(ticket.id, AGENT, "normal")  # a breach once recorded stays
+    (state,) = desk.sla(ticket.id)
+    assert (state.policy, state.breached, state.remaining) == ("rest", True, 2 * HOUR)
 
 
 class VIP(Condition):
@@ -87,9 +106,10 @@ def test_a_hosts_condition_that_reads_the_clocks_to_choose_them_is_refused_clear
 ) -> None:
     circular = SLAPolicy("circular", applies_to=LooksAtClocks(), first_response=HOUR)
     desk = Helpdesk(clock=clock, sla_policies=[circular], rules=())
-    ticket = desk.open(subject="VPN", description="d", requester=ANA)
+    # The policy is chosen as the ticket's clocks start, when it is opened.
     with pytest.raises(InvalidInput, match="applies_to must be a condition that does not look"):
-        desk.sla(ticket.id)
+        desk.open(subject="VPN", description="d", requester=ANA)
+    assert len(desk.store) == 0
 
 
 def test_an_applies_to_that_is_not_a_condition_is_refused() -> None:

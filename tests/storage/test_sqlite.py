@@ -35,11 +35,13 @@ from ticketflow import (
     replay,
 )
 from ticketflow.storage import (
+    NO_SLA,
     ORDER_FIELDS,
     UNSCHEDULED,
     LedgerEntry,
     Schedule,
     SQLiteStore,
+    StoredSLA,
     TicketQuery,
 )
 from ticketflow.storage._sqlite import SCHEMA_VERSION, due_sql, query_sql, stale_sql
@@ -315,11 +317,12 @@ class RacingStore(SQLiteStore):
         ledger: Iterable[LedgerEntry] = (),
         *,
         schedule: Schedule = UNSCHEDULED,
+        sla: StoredSLA = NO_SLA,
     ) -> None:
         if self.meanwhile is not None:
             other, self.meanwhile = self.meanwhile, None
             other()
-        super().commit(ticket, event, expected_version, ledger, schedule=schedule)
+        super().commit(ticket, event, expected_version, ledger, schedule=schedule, sla=sla)
 
 
 def test_a_conflict_is_retried_after_reloading_and_rechecking_the_command(path: Path) -> None:

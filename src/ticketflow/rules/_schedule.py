@@ -171,13 +171,16 @@ class Scheduler:
         self.unscheduled = tuple(rule for rule in enabled if not rule.when.predicts)
         self.fingerprint = fingerprint(self.rules, workflow, tuple(more))
 
-    def next_due(self, context: Context, fired: Fired | None = None) -> Due | None:
+    def next_due(
+        self, context: Context, fired: Fired | None = None, *, clocks: Clocks | None = None
+    ) -> Due | None:
         """The scheduled rule that will act next on the context's ticket, and when.
 
         Each rule's instants are tried in order; the first at which it holds
         for an episode it has not acted on (``fired`` says; by default the
         store's ledger) is its time.  A time before the context's ``now``
-        means due now.
+        means due now.  ``clocks`` measures the SLA clocks at the later
+        instants tried (the scheduler's own by default).
         """
         ticket = context.ticket
         if fired is None:
@@ -189,7 +192,7 @@ class Scheduler:
                 moment = max(instant, ticket.created_at)
                 if best is not None and moment >= best.at:
                     break
-                later = self._at(context, max(instant, context.now), at_instant)
+                later = self._at(context, max(instant, context.now), at_instant, clocks)
                 if not rule.when.holds(later):
                     continue
                 episode = rule.episode(later) or ticket.created_at
@@ -199,7 +202,13 @@ class Scheduler:
                 break
         return best
 
-    def _at(self, context: Context, instant: datetime, known: dict[datetime, Context]) -> Context:
+    def _at(
+        self,
+        context: Context,
+        instant: datetime,
+        known: dict[datetime, Context],
+        clocks: Clocks | None,
+    ) -> Context:
         found = known.get(instant)
         if found is None:
             found = known[instant] = Context(
@@ -207,13 +216,19 @@ class Scheduler:
                 instant,
                 context.workflow,
                 history=context.history,
-                clocks=self.clocks,
+                clocks=self.clocks if clocks is None else clocks,
             )
         return found
 
-    def schedule(self, context: Context, fired: Fired | None = None) -> Schedule:
-        """The schedule to store for the context's ticket (``fired`` as for :meth:`next_due`)."""
-        due = self.next_due(context, fired)
+    def schedule(
+        self, context: Context, fired: Fired | None = None, *, clocks: Clocks | None = None
+    ) -> Schedule:
+        """The schedule to store for the context's ticket (``fired`` as for :meth:`next_due`).
+
+        ``clocks`` measures the SLA clocks of the later instants tried (the
+        scheduler's own by default).
+        """
+        due = self.next_due(context, fired, clocks=clocks)
         return Schedule(None if due is None else due.at, self.fingerprint)
 
     def plan(
@@ -222,11 +237,15 @@ class Scheduler:
         event: HistoryEvent,
         ledger: Sequence[LedgerEntry],
         before: Sequence[HistoryEvent] | None = None,
+        /,
+        *,
+        clocks: Clocks | None = None,
     ) -> Schedule:
         """The schedule to commit with ``ticket`` and its new ``event`` (and ``ledger``).
 
-        The history is read only if a condition asks (an SLA clock), unless
-        the caller has it (``before``: the events before ``event``).
+        The history is read only if a condition asks, unless the caller has it
+        (``before``: the events before ``event``); ``clocks``, the ticket's SLA
+        clocks as just kept, spare measuring them from the history.
         """
         if not self.scheduled:
             return Schedule(None, self.fingerprint)
@@ -239,8 +258,9 @@ class Scheduler:
                 return [event]
             return [*(old for old in store.history(ticket.id) if old.seq < event.seq), event]
 
-        context = Context(ticket, event.at, self.workflow, history=history, clocks=self.clocks)
-        return self.schedule(context, self._ledger(ticket.id, ledger))
+        measured = self.clocks if clocks is None else clocks
+        context = Context(ticket, event.at, self.workflow, history=history, clocks=measured)
+        return self.schedule(context, self._ledger(ticket.id, ledger), clocks=measured)
 
     def _ledger(self, ticket_id: str, spent: Sequence[LedgerEntry] = ()) -> Fired:
         """Asks whether a rule acted on the ticket for an episode: ``spent``, then the store."""

@@ -403,7 +403,16 @@ class Sweep:
                 )
         return found[0] if found else None
 
-    def next_due(self, ticket_id: str) -> Due | None:
-        """The rule that will act next on the ticket and when, if nothing changes first."""
+    def next_due(self, ticket_id: str, *, clocks: Clocks | None = None) -> Due | None:
+        """The rule that will act next on the ticket and when, if nothing changes first.
+
+        ``clocks`` measures the ticket's SLA clocks (its kept ones, say);
+        by default they are measured from its history.
+        """
         ticket = self.unit.store.get(ticket_id)
-        return self.scheduler.next_due(self.context(ticket, self.unit.now(ticket)))
+        context = self.context(ticket, self.unit.now(ticket))
+        if clocks is not None:
+            context = Context(
+                ticket, context.now, self.workflow, history=context.history, clocks=clocks
+            )
+        return self.scheduler.next_due(context, clocks=clocks)

@@ -6,12 +6,16 @@ from collections.abc import Iterable
 
 from ticketflow._errors import InvalidInput
 from ticketflow.rules._context import Context
-from ticketflow.sla._clocks import SLAState, sla_states
-from ticketflow.sla._policy import SLAPolicy, policy_for
+from ticketflow.sla._clocks import SLAState
+from ticketflow.sla._policy import SLAPolicy
+from ticketflow.sla._state import history_states
 
 
 class SLAClocks:
-    """The clocks of the first of ``policies`` that covers a ticket, as a context asks for them.
+    """A ticket's clocks under ``policies``, measured from its history, as a context asks.
+
+    The policy is sticky (see :mod:`ticketflow.sla._state`): chosen at
+    creation and again at each change of priority or department.
 
     Handed to each :class:`~ticketflow.rules.Context` a desk builds; the
     context calls it at most once, the first time a condition, the queue or a
@@ -36,13 +40,15 @@ class SLAClocks:
             raise InvalidInput("sla_policies", twice, "SLA policies with distinct names")
 
     def __call__(self, context: Context) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:
-        policy = policy_for(self.policies, context)
-        if policy is None:
+        if not self.policies:
             return None, ()
-        states = sla_states(
-            policy, context.workflow, context.history(), context.now, timeline=context.timeline()
+        return history_states(
+            self.policies,
+            context.workflow,
+            context.history(),
+            context.now,
+            timeline=context.timeline(),
         )
-        return policy, tuple(states)
 
     def __bool__(self) -> bool:
         return bool(self.policies)

@@ -18,7 +18,9 @@ from ticketflow._validate import enum_value, whole_number
 from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
 from ticketflow.sla._clocks import SLAState
-from ticketflow.storage import Store, TicketQuery
+from ticketflow.sla._keeping import SLAKeeping
+from ticketflow.sla._state import kept_from
+from ticketflow.storage import Store, StoredSLA, TicketQuery
 
 
 @attrs.frozen
@@ -105,13 +107,7 @@ def work_queue(
         None,
         ACTIVE_CATEGORIES if category is None else category,
     )
-    question = {
-        "order": order,
-        "department": department,
-        "assignee": assignee,
-        "priority": None if wanted is None else wanted.value,
-        "statuses": sorted(statuses) if statuses is not None else None,
-    }
+    question = _question(order, department, assignee, wanted, statuses)
     start = None if after is None else _queue_key(decode_cursor(after, "queue", question), after)
     tickets = store.query(TicketQuery(statuses=statuses, department=department, assignee=assignee))
     entries = []
@@ -140,3 +136,118 @@ def _queue_key(key: list[object], cursor: str) -> tuple[int, datetime, str]:
         if instant is not None and instant.tzinfo is not None:
             return key[0], instant, key[2]
     raise InvalidInput("after", cursor, "a cursor from the 'next' of a page, as it was given")
+
+
+def kept_queue(
+    store: Store,
+    keeping: SLAKeeping,
+    workflow: Workflow,
+    now: datetime,
+    *,
+    department: str | None = None,
+    assignee: str | None = None,
+    priority: Priority | str | None = None,
+    category: Category | str | Iterable[Category | str] | None = None,
+    limit: int | None = None,
+    after: str | None = None,
+) -> Page[QueueEntry]:
+    """Open work by SLA urgency, read from the kept clocks (the arguments as ``Helpdesk.queue``).
+
+    The tickets with a running clock come from the store's index on their
+    nearest due instant (:meth:`Store.sla_queue`), page by page until
+    ``limit``; only if fewer are found do the tickets without a running clock
+    follow, in id order.  No history is read.  A cursor holds the place of
+    the last entry (in the index: its kept due instant and id; past it: its
+    id), so a walk through the pages is stable while tickets are created.
+
+    Raises:
+        SLAOutOfDate: stored clocks were kept under other policies.
+        InvalidInput: a cursor that is damaged or continues another queue.
+    """
+    whole_number(limit, "limit", optional=True)
+    wanted = enum_value(Priority, priority, "priority") if priority is not None else None
+    statuses = selected_statuses(
+        workflow, None, ACTIVE_CATEGORIES if category is None else category
+    )
+    question = _question("sla", department, assignee, wanted, statuses)
+    start = None if after is None else _queue_key(decode_cursor(after, "queue", question), after)
+    keeping.check()
+    query = TicketQuery(statuses=statuses, department=department, assignee=assignee)
+    wanted_count = None if limit is None else limit + 1  # one more tells whether a page follows
+    size = _PAGE if limit is None else max(limit, 1)
+    found: list[tuple[tuple[int, datetime, str], QueueEntry]] = []
+    if start is None or start[0] < _UNTIMED:
+        index_after = None if start is None else (start[1], start[2])
+        while wanted_count is None or len(found) < wanted_count:
+            page = store.sla_queue(query, limit=size, after=index_after)
+            for stored, ticket in page:
+                assert stored.due_at is not None  # noqa: S101 - the index holds set instants
+                if wanted is None or ticket.priority is wanted:
+                    key = (_TIMED, stored.due_at, ticket.id)
+                    found.append((key, _kept_entry(keeping, ticket, stored, now)))
+            if len(page) < size:
+                break
+            index_after = (page[-1][0].due_at or _LAST, page[-1][1].id)
+    if wanted_count is None or len(found) < wanted_count:
+        past = start[2] if start is not None and start[0] == _UNTIMED else None
+        for ticket in sorted(store.query(query), key=lambda ticket: ticket.id):
+            if (past is not None and ticket.id <= past) or (
+                wanted is not None and ticket.priority is not wanted
+            ):
+                continue
+            stored = store.sla(ticket.id)
+            if stored.due_at is not None:
+                continue  # in the index: listed before
+            found.append(((_UNTIMED, _LAST, ticket.id), _kept_entry(keeping, ticket, stored, now)))
+            if wanted_count is not None and len(found) >= wanted_count:
+                break
+    entries = [entry for _key, entry in found]
+    if limit is None or len(found) <= limit or limit == 0:
+        return Page(entries[:limit])
+    group, instant, last_id = found[limit - 1][0]
+    return Page(
+        entries[:limit],
+        next=encode_cursor("queue", question, [group, instant.isoformat(), last_id]),
+    )
+
+
+_TIMED, _UNTIMED = 0, 2
+"""The groups of a kept queue's cursor: in the index of due instants, and past it."""
+
+
+def _question(
+    order: str,
+    department: str | None,
+    assignee: str | None,
+    wanted: Priority | None,
+    statuses: Iterable[str] | None,
+) -> dict[str, object]:
+    """What a queue was asked, which its cursors carry."""
+    return {
+        "order": order,
+        "department": department,
+        "assignee": assignee,
+        "priority": None if wanted is None else wanted.value,
+        "statuses": sorted(statuses) if statuses is not None else None,
+    }
+
+
+_PAGE = 500
+"""How many tickets an unlimited SLA queue reads from the index at a time."""
+
+
+def _kept_entry(
+    keeping: SLAKeeping, ticket: Ticket, stored: StoredSLA, now: datetime
+) -> QueueEntry:
+    """A queue entry from a ticket's stored record, read at ``now``."""
+    kept = kept_from(stored.state) if stored.policies == keeping.fingerprint else None
+    if kept is None:
+        return QueueEntry(ticket, None, breached=False, waiting_since=None)
+    states = keeping.states(kept, now)
+    running = [state for state in states if state.running and state.due_at is not None]
+    return QueueEntry(
+        ticket=ticket,
+        due_at=min((state.due_at for state in running if state.due_at is not None), default=None),
+        breached=any(state.breached for state in running),
+        waiting_since=kept.waiting,
+    )

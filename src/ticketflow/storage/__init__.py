@@ -8,9 +8,11 @@ from ticketflow.storage._protocol import Store
 from ticketflow.storage._query import ORDER_FIELDS, TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule
 from ticketflow.storage._search import SEARCHED_EVENTS, SearchQuery
+from ticketflow.storage._sla import NO_SLA, StoredSLA
 from ticketflow.storage._sqlite import SQLiteStore
 
 __all__ = [
+    "NO_SLA",
     "ORDER_FIELDS",
     "SEARCHED_EVENTS",
     "UNSCHEDULED",
@@ -22,6 +24,7 @@ __all__ = [
     "Schedule",
     "SearchQuery",
     "Store",
+    "StoredSLA",
     "TicketQuery",
     "migrate_postgres",
 ]

@@ -31,6 +31,7 @@ from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._validate import enum_value, text, valid_unicode
 from ticketflow.storage._query import ORDER_FIELDS, TicketQuery
 from ticketflow.storage._schedule import Schedule
+from ticketflow.storage._sla import StoredSLA, check_sla
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -285,6 +286,26 @@ def schedule_from_row(
     """
     try:
         return Schedule(time_out(next_due_at, "next_due_at"), rules)
+    except UNDECODABLE as error:
+        raise damaged_row(where, ticket_id, error) from None
+
+
+def sla_in(sla: StoredSLA) -> tuple[int | None, str | None, str]:
+    """The columns of a ticket's SLA record: ``sla_due_at``, ``sla_policies``, ``sla_state``."""
+    check_sla(sla)
+    return time_in(sla.due_at), sla.policies, sla.state
+
+
+def sla_from_row(
+    where: str, ticket_id: object, due_at: int | None, policies: str | None, state: str | None
+) -> StoredSLA:
+    """A ticket's stored SLA record (its ``sla_*`` columns), decoded.
+
+    Raises:
+        StorageError: the values do not decode; it names the ticket.
+    """
+    try:
+        return StoredSLA(time_out(due_at, "sla_due_at"), policies, state or "")
     except UNDECODABLE as error:
         raise damaged_row(where, ticket_id, error) from None
 

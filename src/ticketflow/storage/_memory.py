@@ -28,6 +28,7 @@ from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
 from ticketflow.storage._search import SearchQuery, conversation, score
+from ticketflow.storage._sla import NO_SLA, StoredSLA, check_sla, check_sla_page
 
 
 class MemoryStore:
@@ -47,6 +48,8 @@ class MemoryStore:
         self._history: dict[str, list[HistoryEvent]] = {}
         self._ledger: set[tuple[str, str, datetime]] = set()
         self._schedules: dict[str, Schedule] = {}
+        self._slas: dict[str, StoredSLA] = {}
+        self._sla_order: list[tuple[datetime, str]] = []  # (due_at, id), sorted: the index
         self._ids = itertools.count(1)
         self._undo: _Undo | None = None  # the open batch's, touched under the lock only
         # The outbox: records in position order, each consumer's cursor and
@@ -76,11 +79,13 @@ class MemoryStore:
         event: HistoryEvent,
         *,
         schedule: Schedule = UNSCHEDULED,
+        sla: StoredSLA = NO_SLA,
         outbox: bool = False,
     ) -> None:
-        """Store a new ticket, its first event and its schedule (and its outbox record)."""
+        """Store a new ticket, its first event, schedule and SLA record (and outbox record)."""
         check_follows(ticket, event, 0)
         check_schedule(schedule)
+        check_sla(sla)
         with self._lock:
             existing = self._tickets.get(ticket.id)
             if existing is not None:
@@ -91,6 +96,7 @@ class MemoryStore:
             self._schedules[ticket.id] = schedule
             if outbox:
                 self._outbox.append(new_record(next(self._positions), event))
+            self._keep_sla(ticket.id, sla)
 
     def commit(
         self,
@@ -100,14 +106,16 @@ class MemoryStore:
         ledger: Iterable[LedgerEntry] = (),
         *,
         schedule: Schedule = UNSCHEDULED,
+        sla: StoredSLA = NO_SLA,
         outbox: bool = False,
     ) -> None:
-        """Replace the ticket and schedule, append its event and ledger, if the version holds.
+        """Replace the ticket, schedule and SLA record, append its event and ledger.
 
-        With ``outbox=True``, the event's outbox record too.
+        Only if the version holds.  With ``outbox=True``, the event's outbox record too.
         """
         check_follows(ticket, event, expected_version)
         check_schedule(schedule)
+        check_sla(sla)
         keys = {(entry.rule, ticket.id, entry.episode) for entry in ledger} if ledger else None
         with self._lock:
             stored = self._tickets.get(ticket.id)
@@ -123,6 +131,7 @@ class MemoryStore:
             self._tickets[ticket.id] = ticket
             self._history[ticket.id].append(event)
             self._schedules[ticket.id] = schedule
+            self._keep_sla(ticket.id, sla)
             if keys:
                 self._ledger |= keys
                 if self._undo is not None:
@@ -195,6 +204,7 @@ class MemoryStore:
                 self._tickets.get(ticket_id),
                 list(self._history.get(ticket_id, ())),
                 self._schedules.get(ticket_id),
+                self._slas.get(ticket_id),
             )
 
     def count_due(self, now: datetime) -> int:
@@ -227,6 +237,73 @@ class MemoryStore:
                 return False
             self._before(ticket_id)
             self._schedules[ticket_id] = schedule
+            return True
+
+    def _keep_sla(self, ticket_id: str, sla: StoredSLA | None) -> None:
+        """Set (None: forget) the ticket's SLA record, and its place in the sorted index."""
+        old = self._slas.get(ticket_id)
+        if old is not None and old.due_at is not None:
+            index = bisect.bisect_left(self._sla_order, (old.due_at, ticket_id))
+            del self._sla_order[index]
+        if sla is None:
+            self._slas.pop(ticket_id, None)
+            return
+        self._slas[ticket_id] = sla
+        if sla.due_at is not None:
+            bisect.insort(self._sla_order, (sla.due_at, ticket_id))
+
+    def sla(self, ticket_id: str) -> StoredSLA:
+        """Return the ticket's SLA record."""
+        with self._lock:
+            found = self._slas.get(ticket_id)
+        if found is None:
+            raise TicketNotFound(ticket_id)
+        return found
+
+    def sla_queue(
+        self,
+        query: TicketQuery,
+        *,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+    ) -> list[tuple[StoredSLA, Ticket]]:
+        """Walk the sorted index from ``after``, keeping the tickets ``query`` selects."""
+        query, start = check_sla_page(query, limit, after)
+        found: list[tuple[StoredSLA, Ticket]] = []
+        with self._lock:
+            order = self._sla_order
+            index = 0 if start is None else bisect.bisect_right(order, start)
+            while index < len(order) and len(found) < limit:
+                ticket = self._tickets[order[index][1]]
+                if query.matches(ticket):
+                    found.append((self._slas[ticket.id], ticket))
+                index += 1
+        return found
+
+    def sla_stale(self, policies: str, *, limit: int) -> list[Ticket]:
+        """The tickets whose SLA record other policies (or none) kept, in id order."""
+        check_page(None, limit, None, rules=policies)
+        with self._lock:
+            found = sorted(
+                ticket_id for ticket_id, sla in self._slas.items() if sla.policies != policies
+            )
+            return [self._tickets[ticket_id] for ticket_id in found[:limit]]
+
+    def count_sla_stale(self, policies: str) -> int:
+        """How many tickets other policies (or none) kept SLA records for."""
+        check_page(None, 1, None, rules=policies)
+        with self._lock:
+            return sum(sla.policies != policies for sla in self._slas.values())
+
+    def restate_sla(self, ticket_id: str, expected_version: int, sla: StoredSLA) -> bool:
+        """Replace the SLA record if the ticket is still at ``expected_version``."""
+        check_sla(sla)
+        with self._lock:
+            stored = self._tickets.get(ticket_id)
+            if stored is None or stored.version != expected_version:
+                return False
+            self._before(ticket_id)
+            self._keep_sla(ticket_id, sla)
             return True
 
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
@@ -282,6 +359,7 @@ class MemoryStore:
             del self._tickets[ticket_id]
             del self._history[ticket_id]
             del self._schedules[ticket_id]
+            self._keep_sla(ticket_id, None)
             kept = {key for key in self._ledger if key[1] != ticket_id}
             if self._undo is not None:
                 self._undo.forget(self._ledger - kept)
@@ -376,7 +454,9 @@ class _Undo:
 
     def __init__(self, outbox: int) -> None:
         self.outbox = outbox  # how many outbox records there were: the batch's come after
-        self.tickets: dict[str, tuple[Ticket | None, list[HistoryEvent], Schedule | None]] = {}
+        self.tickets: dict[
+            str, tuple[Ticket | None, list[HistoryEvent], Schedule | None, StoredSLA | None]
+        ] = {}
         self.added: set[tuple[str, str, datetime]] = set()
         self.removed: set[tuple[str, str, datetime]] = set()
 
@@ -398,7 +478,7 @@ class _Undo:
 
     def restore(self, store: MemoryStore) -> None:
         """Put every ticket the batch wrote back as it was, and the ledger."""
-        for ticket_id, (ticket, history, schedule) in self.tickets.items():
+        for ticket_id, (ticket, history, schedule, sla) in self.tickets.items():
             if ticket is None or schedule is None:
                 store._tickets.pop(ticket_id, None)
                 store._history.pop(ticket_id, None)
@@ -407,6 +487,7 @@ class _Undo:
                 store._tickets[ticket_id] = ticket
                 store._history[ticket_id] = history
                 store._schedules[ticket_id] = schedule
+            store._keep_sla(ticket_id, None if ticket is None else sla or NO_SLA)
         store._ledger = (store._ledger - self.added) | self.removed
         del store._outbox[self.outbox :]
 

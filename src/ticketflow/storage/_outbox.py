@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ticketflow._ticket import Ticket
     from ticketflow.storage._ledger import LedgerEntry
     from ticketflow.storage._schedule import Schedule
+    from ticketflow.storage._sla import StoredSLA
 
 SCHEMA = 1
 """The version of the JSON an outbox record carries (:attr:`OutboxRecord.data`)."""
@@ -258,6 +259,7 @@ class OutboxStore(Store, Protocol):
         event: HistoryEvent,
         *,
         schedule: Schedule = ...,
+        sla: StoredSLA = ...,
         outbox: bool = False,
     ) -> None:
         """``Store.create``; with ``outbox=True`` the event's outbox record too, atomically."""
@@ -271,6 +273,7 @@ class OutboxStore(Store, Protocol):
         ledger: Iterable[LedgerEntry] = (),
         *,
         schedule: Schedule = ...,
+        sla: StoredSLA = ...,
         outbox: bool = False,
     ) -> None:
         """``Store.commit``; with ``outbox=True`` the event's outbox record too, atomically.

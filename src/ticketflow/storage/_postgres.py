@@ -47,6 +47,8 @@ from ticketflow.storage._codec import (
     event_from_row,
     event_row,
     schedule_from_row,
+    sla_from_row,
+    sla_in,
     ticket_from_row,
     ticket_row,
     time_in,
@@ -71,6 +73,7 @@ from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
 from ticketflow.storage._search import SEARCHED_EVENTS, SearchQuery, searched_body
+from ticketflow.storage._sla import NO_SLA, StoredSLA, check_sla_page
 
 try:
     import psycopg
@@ -89,6 +92,7 @@ _MIGRATIONS = (
     "001_schema.sql",
     "002_row_level_security.sql",
     "003_schedule.sql",
+    "004_sla_state.sql",
     "006_outbox.sql",
     "007_search.sql",
 )
@@ -152,8 +156,9 @@ _HEAD = (
 _CREATE = (
     f"WITH created AS ("  # noqa: S608 - our own names; every value is a parameter
     f"INSERT INTO ticketflow_tickets (tenant, {', '.join(COLUMNS)}, tag_list, "
-    "next_due_at, schedule) "
-    f"VALUES (%s, {', '.join(['%s'] * len(COLUMNS))}, %s::text[], %s::bigint, %s::text) "
+    "next_due_at, schedule, sla_due_at, sla_policies, sla_state) "
+    f"VALUES (%s, {', '.join(['%s'] * len(COLUMNS))}, %s::text[], %s::bigint, %s::text, "
+    "%s::bigint, %s::text, %s::text) "
     "ON CONFLICT (tenant, id) DO NOTHING RETURNING id), "
     f"event AS (INSERT INTO ticketflow_events (tenant, {_EVENT_NAMES}) "
     f"SELECT %s, {_EVENT_VALUES} FROM created), "
@@ -761,11 +766,12 @@ class PostgresStore:
         event: HistoryEvent,
         *,
         schedule: Schedule = UNSCHEDULED,
+        sla: StoredSLA = NO_SLA,
         outbox: bool = False,
     ) -> None:
-        """Store a new ticket, its first event, its schedule (its outbox record): one statement."""
+        """Store a ticket, its first event, schedule, SLA record (outbox record): one statement."""
         check_follows(ticket, event, 0)
-        planned = _schedule_in(schedule)
+        planned = [*_schedule_in(schedule), *sla_in(sla)]
         ticket_values, event_values = ticket_row(ticket), event_row(event)
         _check_text(COLUMNS, ticket_values)
         _check_text(EVENT_COLUMNS, event_values)
@@ -799,11 +805,15 @@ class PostgresStore:
         ledger: Iterable[LedgerEntry] = (),
         *,
         schedule: Schedule = UNSCHEDULED,
+        sla: StoredSLA = NO_SLA,
         outbox: bool = False,
     ) -> None:
-        """Update the changed columns and schedule; append event, ledger, outbox: one statement."""
+        """Update the changed columns, schedule, SLA record; append the event, ledger, outbox.
+
+        All in one statement.
+        """
         check_follows(ticket, event, expected_version)
-        planned = _schedule_in(schedule)
+        planned = [*_schedule_in(schedule), *sla_in(sla)]
         columns = changed_columns(event.changes)
         columns["version"] = ticket.version
         event_values = event_row(event)
@@ -816,7 +826,13 @@ class PostgresStore:
         if "tags" in event.changes:
             assignments.append("tag_list = %s::text[]")
             values.append([_escape(tag) for tag in sorted(ticket.tags)])
-        assignments += ["next_due_at = %s::bigint", "schedule = %s::text"]
+        assignments += [
+            "next_due_at = %s::bigint",
+            "schedule = %s::text",
+            "sla_due_at = %s::bigint",
+            "sla_policies = %s::text",
+            "sla_state = %s::text",
+        ]
         values += planned
         search, searched = self._search_change(ticket, event)
         statement = (
@@ -1061,6 +1077,85 @@ class PostgresStore:
                 "UPDATE ticketflow_tickets SET next_due_at = %s, schedule = %s "
                 "WHERE tenant = %s AND id = %s AND version = %s RETURNING id",
                 (*planned, self._tenant, _escape(ticket_id), expected_version),
+            ).fetchone()
+        return row is not None
+
+    def sla(self, ticket_id: str) -> StoredSLA:
+        """Return the ticket's stored SLA record."""
+        if not _readable(ticket_id):
+            raise TicketNotFound(ticket_id)
+        with self._transaction(atomic=True) as connection:
+            row = connection.execute(
+                "SELECT sla_due_at, sla_policies, sla_state FROM ticketflow_tickets "
+                "WHERE tenant = %s AND id = %s",
+                (self._tenant, _escape(ticket_id)),
+            ).fetchone()
+        if row is None:
+            raise TicketNotFound(ticket_id)
+        return sla_from_row(self._name, ticket_id, *row)
+
+    def sla_queue(
+        self,
+        query: TicketQuery,
+        *,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+    ) -> list[tuple[StoredSLA, Ticket]]:
+        """The tickets with an SLA due instant, in (instant, id) order, read through its index."""
+        query, start = check_sla_page(query, limit, after)
+        if start is not None and not _readable(start[1]):
+            raise InvalidInput("after", start, "the (instant, id) of the last ticket read")
+        where, parameters = filters_sql(query, self._tenant)
+        if start is not None:
+            where.append("(sla_due_at, id) > (%s, %s)")
+            parameters += [time_in(start[0]), _escape(start[1])]
+        statement = (
+            "SELECT sla_due_at, sla_policies, sla_state, "  # noqa: S608 - our own names
+            f"{', '.join(COLUMNS)} FROM ticketflow_tickets "
+            f"WHERE sla_due_at IS NOT NULL AND {' AND '.join(where)} "
+            "ORDER BY sla_due_at, id LIMIT %s"
+        )
+        with self._transaction() as connection:
+            rows = connection.execute(statement, [*parameters, limit]).fetchall()
+        found = []
+        for row in rows:
+            ticket = self._decode(row[3:])
+            found.append((sla_from_row(self._name, ticket.id, *row[:3]), ticket))
+        return found
+
+    def sla_stale(self, policies: str, *, limit: int) -> list[Ticket]:
+        """The tickets other policies (or none) kept SLA records for, in id order."""
+        check_page(None, limit, None, rules=policies)
+        if not _readable(policies):
+            raise InvalidInput("policies", policies, "a fingerprint (ASCII text)")
+        statement, parameters = stale_sql(self._tenant, policies, limit, column="sla_policies")
+        with self._transaction() as connection:
+            rows = connection.execute(statement, parameters).fetchall()
+        return [self._decode(row) for row in rows]
+
+    def count_sla_stale(self, policies: str) -> int:
+        """How many of the tenant's tickets other policies (or none) kept SLA records for."""
+        check_page(None, 1, None, rules=policies)
+        if not _readable(policies):
+            raise InvalidInput("policies", policies, "a fingerprint (ASCII text)")
+        with self._transaction() as connection:
+            row = connection.execute(
+                "SELECT count(*) FROM ticketflow_tickets "
+                "WHERE tenant = %s AND (sla_policies IS NULL OR sla_policies <> %s)",
+                (self._tenant, policies),
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def restate_sla(self, ticket_id: str, expected_version: int, sla: StoredSLA) -> bool:
+        """Set the SLA record alone, if the ticket is still at ``expected_version``."""
+        kept = sla_in(sla)
+        if not _readable(ticket_id):
+            return False
+        with self._transaction() as connection:
+            row = connection.execute(
+                "UPDATE ticketflow_tickets SET sla_due_at = %s, sla_policies = %s, sla_state = %s "
+                "WHERE tenant = %s AND id = %s AND version = %s RETURNING id",
+                (*kept, self._tenant, _escape(ticket_id), expected_version),
             ).fetchone()
         return row is not None
 
@@ -1351,13 +1446,18 @@ def due_sql(
     return statement, [*parameters, limit]
 
 
-def stale_sql(tenant: str, rules: str, limit: int) -> tuple[str, list[Any]]:
-    """The statement and parameters of ``PostgresStore.stale``: three ranges of its index."""
+def stale_sql(
+    tenant: str, rules: str, limit: int, *, column: str = "schedule"
+) -> tuple[str, list[Any]]:
+    """The statement and parameters of ``PostgresStore.stale``: three ranges of its index.
+
+    ``column`` is the fingerprint's (``sla_policies`` for ``sla_stale``).
+    """
     part = f"(SELECT {', '.join(COLUMNS)} FROM ticketflow_tickets WHERE tenant = %s AND "  # noqa: S608
     statement = (
-        f"SELECT * FROM ({part}schedule IS NULL ORDER BY id LIMIT %s) "  # noqa: S608
-        f"UNION ALL {part}schedule < %s ORDER BY schedule, id LIMIT %s) "
-        f"UNION ALL {part}schedule > %s ORDER BY schedule, id LIMIT %s)) AS stale "
+        f"SELECT * FROM ({part}{column} IS NULL ORDER BY id LIMIT %s) "  # noqa: S608
+        f"UNION ALL {part}{column} < %s ORDER BY {column}, id LIMIT %s) "
+        f"UNION ALL {part}{column} > %s ORDER BY {column}, id LIMIT %s)) AS stale "
         "ORDER BY id LIMIT %s"
     )
     return statement, [tenant, limit, tenant, rules, limit, tenant, rules, limit, limit]

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ticketflow.storage._query import TicketQuery
     from ticketflow.storage._schedule import Schedule
     from ticketflow.storage._search import SearchQuery
+    from ticketflow.storage._sla import StoredSLA
 
 
 @runtime_checkable
@@ -40,10 +41,18 @@ class Store(Protocol):
         """
         ...
 
-    def create(self, ticket: Ticket, event: HistoryEvent, *, schedule: Schedule = ...) -> None:
+    def create(
+        self,
+        ticket: Ticket,
+        event: HistoryEvent,
+        *,
+        schedule: Schedule = ...,
+        sla: StoredSLA = ...,
+    ) -> None:
         """Store a new ticket (version 1) with its first event and its schedule, atomically.
 
-        ``schedule`` defaults to ``UNSCHEDULED`` (no due instant, no rule set).
+        ``schedule`` defaults to ``UNSCHEDULED`` (no due instant, no rule set),
+        ``sla`` (its kept SLA clocks) to ``NO_SLA``.
 
         Raises:
             ConcurrencyConflict: a ticket with this id exists (expected version 0).
@@ -60,8 +69,9 @@ class Store(Protocol):
         ledger: Iterable[LedgerEntry] = (),
         *,
         schedule: Schedule = ...,
+        sla: StoredSLA = ...,
     ) -> None:
-        """Replace the ticket and its schedule and append ``event`` to its history, atomically.
+        """Replace the ticket, its schedule and its SLA record, append ``event``, atomically.
 
         Compare-and-set: the write happens only if the stored version equals
         ``expected_version``; ``ticket.version`` and ``event.seq`` are then
@@ -140,6 +150,52 @@ class Store(Protocol):
 
         Returns False, changing nothing, if the ticket moved on or is gone
         (whoever moved it stored a schedule with its commit).
+        """
+        ...
+
+    # -- kept SLA clocks (see StoredSLA) --
+
+    def sla(self, ticket_id: str) -> StoredSLA:
+        """Return the ticket's SLA record as last committed.
+
+        Raises:
+            TicketNotFound: no ticket has this id.
+        """
+        ...
+
+    def sla_queue(
+        self,
+        query: TicketQuery,
+        *,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+    ) -> list[tuple[StoredSLA, Ticket]]:
+        """Return up to ``limit`` tickets ``query`` selects whose SLA record has a due instant.
+
+        Each with its record, ordered by the due instant and then by id,
+        starting past ``after`` (the due instant and id of the last ticket of
+        the previous page);
+        only the query's filters count, not its order or limit.  Served by an
+        index on the due instant, so the first page costs what it returns.
+        """
+        ...
+
+    def sla_stale(self, policies: str, *, limit: int) -> list[Ticket]:
+        """Up to ``limit`` tickets whose SLA record was not kept under ``policies``, in id order.
+
+        Served by an index, as :meth:`stale` is.
+        """
+        ...
+
+    def count_sla_stale(self, policies: str) -> int:
+        """How many tickets have an SLA record not kept under ``policies``."""
+        ...
+
+    def restate_sla(self, ticket_id: str, expected_version: int, sla: StoredSLA) -> bool:
+        """Replace the ticket's SLA record alone, if its version is as expected.
+
+        Returns False, changing nothing, if the ticket moved on or is gone
+        (whoever moved it stored a record with its commit).
         """
         ...
 

@@ -42,6 +42,8 @@ from ticketflow.storage._codec import (
     event_from_row,
     event_row,
     schedule_from_row,
+    sla_from_row,
+    sla_in,
     ticket_from_row,
     ticket_row,
     time_in,
@@ -66,6 +68,7 @@ from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
 from ticketflow.storage._search import SEARCHED_EVENTS, WEIGHTS, SearchQuery, fts5_match
+from ticketflow.storage._sla import NO_SLA, StoredSLA, check_sla_page
 
 _NULLABLE_TIMES = [name for name in TIME_FIELDS if name not in ("created_at", "updated_at")]
 _REQUIRED_TIMES = ("created_at", "updated_at", "status_changed_at")
@@ -214,7 +217,22 @@ _OUTBOX = (
 """Version 5: the outbox, its consumers' cursors and the records they hold."""
 
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_schema_1(), _SCHEDULE, _OUTBOX, _SEARCH)
+_SLA_STATE = (
+    "ALTER TABLE tickets ADD COLUMN sla_due_at INTEGER",
+    "ALTER TABLE tickets ADD COLUMN sla_policies TEXT",
+    "ALTER TABLE tickets ADD COLUMN sla_state TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX tickets_by_sla_due_at ON tickets (sla_due_at, id) WHERE sla_due_at IS NOT NULL",
+    "CREATE INDEX tickets_by_sla_policies ON tickets (sla_policies, id)",
+)
+"""Version 3: each ticket's kept SLA clocks, indexed for SLA queues and for recomputing."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _schema_1(),
+    _SCHEDULE,
+    _SLA_STATE,
+    _OUTBOX,
+    _SEARCH,
+)
 """The schema, as forward migrations: ``MIGRATIONS[n]`` takes version n to n + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -222,8 +240,9 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 _SELECT_TICKET = f"SELECT {', '.join(COLUMNS)} FROM tickets"  # noqa: S608 - our own names
 _INSERT_TICKET = (
-    f"INSERT INTO tickets ({', '.join(COLUMNS)}, next_due_at, schedule) "  # noqa: S608
-    f"VALUES ({', '.join('?' * (len(COLUMNS) + 2))})"
+    f"INSERT INTO tickets ({', '.join(COLUMNS)}, next_due_at, schedule, "  # noqa: S608
+    "sla_due_at, sla_policies, sla_state) "
+    f"VALUES ({', '.join('?' * (len(COLUMNS) + 5))})"
 )
 _INSERT_EVENT = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608 - our own names
@@ -297,7 +316,7 @@ class SQLiteStore:
 
     >>> store = SQLiteStore(":memory:")
     >>> store.new_id(), store.schema_version
-    ('T-1', 4)
+    ('T-1', 5)
     """
 
     def __init__(self, path: str | PathLike[str], *, timeout: float = 5.0) -> None:
@@ -632,14 +651,15 @@ class SQLiteStore:
         event: HistoryEvent,
         *,
         schedule: Schedule = UNSCHEDULED,
+        sla: StoredSLA = NO_SLA,
         outbox: bool = False,
     ) -> None:
-        """Store a new ticket, its tags, its first event and its schedule, in one transaction.
+        """Store a new ticket, its tags, its first event, schedule and SLA record, at once.
 
         With ``outbox=True``, the event's outbox record in it too.
         """
         check_follows(ticket, event, 0)
-        planned = _schedule_in(schedule)
+        planned = (*_schedule_in(schedule), *sla_in(sla))
         ticket_values, event_values = ticket_row(ticket), event_row(event)
         try:
             with self._write() as connection:
@@ -667,21 +687,22 @@ class SQLiteStore:
         ledger: Iterable[LedgerEntry] = (),
         *,
         schedule: Schedule = UNSCHEDULED,
+        sla: StoredSLA = NO_SLA,
         outbox: bool = False,
     ) -> None:
-        """Update the changed columns and the schedule, append the event and ledger rows.
+        """Update the changed columns, schedule and SLA record, append the event and ledger rows.
 
         All of it in one transaction, and only if the version holds; with
         ``outbox=True``, the event's outbox record too.
         """
         check_follows(ticket, event, expected_version)
-        planned = _schedule_in(schedule)
+        planned = (*_schedule_in(schedule), *sla_in(sla))
         columns = changed_columns(event.changes)
         columns["version"] = ticket.version
         assignments = ", ".join(f"{name} = ?" for name in columns)
         statement = (
-            f"UPDATE tickets SET {assignments}, next_due_at = ?, schedule = ? "  # noqa: S608
-            "WHERE id = ? AND version = ?"
+            f"UPDATE tickets SET {assignments}, next_due_at = ?, schedule = ?, "  # noqa: S608
+            "sla_due_at = ?, sla_policies = ?, sla_state = ? WHERE id = ? AND version = ?"
         )
         event_values = event_row(event)
         rows = [
@@ -826,6 +847,86 @@ class SQLiteStore:
                     "UPDATE tickets SET next_due_at = ?, schedule = ? "
                     "WHERE id = ? AND version = ?",
                     (*planned, ticket_id, expected_version),
+                ).rowcount
+        except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
+            return False
+        return bool(updated == 1)
+
+    def sla(self, ticket_id: str) -> StoredSLA:
+        """Return the ticket's stored SLA record."""
+        try:
+            with self._read() as connection:
+                row = connection.execute(
+                    "SELECT sla_due_at, sla_policies, sla_state FROM tickets WHERE id = ?",
+                    (ticket_id,),
+                ).fetchone()
+        except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
+            row = None
+        if row is None:
+            raise TicketNotFound(ticket_id)
+        return sla_from_row(self._path, ticket_id, *row)
+
+    def sla_queue(
+        self,
+        query: TicketQuery,
+        *,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+    ) -> list[tuple[StoredSLA, Ticket]]:
+        """The tickets with an SLA due instant, in (instant, id) order, read through its index."""
+        query, start = check_sla_page(query, limit, after)
+        where, parameters = filters_sql(query)
+        if start is not None:
+            where.append("(sla_due_at, id) > (?, ?)")
+            parameters += [time_in(start[0]), start[1]]
+        statement = (
+            f"SELECT sla_due_at, sla_policies, sla_state, {', '.join(COLUMNS)} FROM tickets "  # noqa: S608
+            "INDEXED BY tickets_by_sla_due_at WHERE sla_due_at IS NOT NULL"
+            + "".join(f" AND {condition}" for condition in where)
+            + " ORDER BY sla_due_at, id LIMIT ?"
+        )
+        try:
+            with self._read() as connection:
+                rows = connection.execute(statement, [*parameters, limit]).fetchall()
+        except UnicodeEncodeError:  # an id no ticket can have: nothing comes after it but ids
+            rows = []
+        return [
+            (sla_from_row(self._path, row[3], *row[:3]), self._decode(row[3:])) for row in rows
+        ]
+
+    def sla_stale(self, policies: str, *, limit: int) -> list[Ticket]:
+        """The tickets other policies (or none) kept SLA records for, in id order."""
+        check_page(None, limit, None, rules=policies)
+        statement, parameters = stale_sql(policies, limit, column="sla_policies")
+        try:
+            with self._read() as connection:
+                rows = connection.execute(statement, parameters).fetchall()
+        except UnicodeEncodeError:  # not valid Unicode: every ticket's policies differ
+            raise InvalidInput("policies", policies, "a fingerprint (ASCII text)") from None
+        return [self._decode(row) for row in rows]
+
+    def count_sla_stale(self, policies: str) -> int:
+        """How many tickets other policies (or none) kept SLA records for."""
+        check_page(None, 1, None, rules=policies)
+        try:
+            with self._read() as connection:
+                (count,) = connection.execute(
+                    "SELECT COUNT(*) FROM tickets WHERE sla_policies IS NULL OR sla_policies <> ?",
+                    (policies,),
+                ).fetchone()
+        except UnicodeEncodeError:  # not valid Unicode: every ticket's policies differ
+            raise InvalidInput("policies", policies, "a fingerprint (ASCII text)") from None
+        return int(count)
+
+    def restate_sla(self, ticket_id: str, expected_version: int, sla: StoredSLA) -> bool:
+        """Set the SLA record alone, if the ticket is still at ``expected_version``."""
+        kept = sla_in(sla)
+        try:
+            with self._write() as connection:
+                updated = connection.execute(
+                    "UPDATE tickets SET sla_due_at = ?, sla_policies = ?, sla_state = ? "
+                    "WHERE id = ? AND version = ?",
+                    (*kept, ticket_id, expected_version),
                 ).rowcount
         except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
             return False
@@ -1160,15 +1261,18 @@ def due_sql(
     return statement, [*parameters, limit]
 
 
-def stale_sql(rules: str, limit: int) -> tuple[str, list[Any]]:
-    """The statement and parameters of ``SQLiteStore.stale``: three ranges of its index."""
+def stale_sql(rules: str, limit: int, *, column: str = "schedule") -> tuple[str, list[Any]]:
+    """The statement and parameters of ``SQLiteStore.stale``: three ranges of its index.
+
+    ``column`` is the fingerprint's (``sla_policies`` for ``sla_stale``).
+    """
     statement = (
         f"SELECT {', '.join(COLUMNS)} FROM ("  # noqa: S608 - our own names
-        "SELECT * FROM (SELECT * FROM tickets WHERE schedule IS NULL ORDER BY id LIMIT ?) "
-        "UNION ALL SELECT * FROM (SELECT * FROM tickets WHERE schedule < ? "
-        "ORDER BY schedule, id LIMIT ?) "
-        "UNION ALL SELECT * FROM (SELECT * FROM tickets WHERE schedule > ? "
-        "ORDER BY schedule, id LIMIT ?)"
+        f"SELECT * FROM (SELECT * FROM tickets WHERE {column} IS NULL ORDER BY id LIMIT ?) "
+        f"UNION ALL SELECT * FROM (SELECT * FROM tickets WHERE {column} < ? "
+        f"ORDER BY {column}, id LIMIT ?) "
+        f"UNION ALL SELECT * FROM (SELECT * FROM tickets WHERE {column} > ? "
+        f"ORDER BY {column}, id LIMIT ?)"
         ") ORDER BY id LIMIT ?"
     )
     return statement, [limit, rules, limit, rules, limit, limit]

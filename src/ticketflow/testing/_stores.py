@@ -35,12 +35,14 @@ from ticketflow._ticket import Contact, Ticket
 from ticketflow._validate import INT_MAX, INT_MIN
 from ticketflow._workflow import Workflow
 from ticketflow.storage import (
+    NO_SLA,
     ORDER_FIELDS,
     UNSCHEDULED,
     LedgerEntry,
     Schedule,
     SearchQuery,
     Store,
+    StoredSLA,
     TicketQuery,
 )
 from ticketflow.testing._laws import law
@@ -72,7 +74,12 @@ class _Abandoned(Exception):
 
 
 def _opened(
-    store: Store, ticket_id: str | None = None, schedule: Schedule = UNSCHEDULED
+    store: Store,
+    ticket_id: str | None = None,
+    schedule: Schedule = UNSCHEDULED,
+    *,
+    sla: StoredSLA = NO_SLA,
+    department: str | None = None,
 ) -> tuple[Ticket, HistoryEvent]:
     ticket, event = _WORKFLOW.create(
         ticket_id or store.new_id(),
@@ -82,8 +89,9 @@ def _opened(
         description="Every hour.",
         requester=Contact(name="Ana", email=CUSTOMER_IDS[0]),
         tags={"vpn"},
+        department=department,
     )
-    store.create(ticket, event, schedule=schedule)
+    store.create(ticket, event, schedule=schedule, sla=sla)
     return ticket, event
 
 
@@ -429,6 +437,138 @@ class StoreContract(OutboxContract):
             )
             law(not store.reschedule("T-none", 1, UNSCHEDULED), "nor for an unknown ticket")
             law(store.schedule(first) == planned, "the schedule is as it was")
+
+    # -- kept SLA clocks ----------------------------------------------------
+
+    def test_the_sla_record_is_kept_with_each_create_and_commit(self) -> None:
+        with self.fresh() as store:
+            kept = StoredSLA(START + timedelta(hours=4), "s1-one", '["clocks"]')
+            ticket, _ = _opened(store, sla=kept)
+            law(store.sla(ticket.id) == kept, "create keeps the SLA record as it came")
+            replied, reply = _reply(ticket)
+            later = StoredSLA(None, "s1-one", '["answered"]')
+            store.commit(replied, reply, ticket.version, sla=later)
+            law(store.sla(ticket.id) == later, "commit replaces it")
+            stale, stale_event = _reply(ticket, minutes=9)
+            try:
+                store.commit(stale, stale_event, ticket.version, sla=kept)
+            except ConcurrencyConflict:
+                pass
+            else:
+                raise AssertionError("a stale commit was accepted")
+            law(store.sla(ticket.id) == later, "a refused commit keeps the record")
+            again, again_event = _reply(replied)
+            store.commit(again, again_event, replied.version)
+            law(store.sla(ticket.id) == NO_SLA, "a commit without one leaves none")
+            other, _ = _opened(store)
+            law(store.sla(other.id) == NO_SLA, "a create without one stores none")
+            try:
+                store.sla("T-none")
+            except TicketNotFound:
+                pass
+            else:
+                raise AssertionError("the SLA record of an unknown ticket was read")
+            for bad in ("due", Schedule(None, "r1-x")):
+                try:
+                    store.commit(*_reply(again), again.version, sla=bad)  # type: ignore[arg-type]
+                except InvalidInput:
+                    pass
+                else:
+                    raise AssertionError(f"commit accepted sla={bad!r}")
+            law(store.get(ticket.id) == again, "and wrote nothing")
+
+    def test_the_sla_queue_pages_in_order_of_the_due_instant_with_the_querys_filters(
+        self,
+    ) -> None:
+        with self.fresh() as store:
+            hours = (5, 1, 3, 1, 9, 2)
+            ids, in_it = [], set()
+            for number, hour in enumerate(hours):
+                record = StoredSLA(START + timedelta(hours=hour), "s1-one", f"[{number}]")
+                department = "it" if number % 2 else "billing"
+                ticket, _ = _opened(store, sla=record, department=department)
+                ids.append(ticket.id)
+                if department == "it":
+                    in_it.add(ticket.id)
+            never, _ = _opened(store, sla=StoredSLA(None, "s1-one", "[]"))
+            expected = sorted(
+                (START + timedelta(hours=hour), ticket_id)
+                for hour, ticket_id in zip(hours, ids, strict=True)
+            )
+            seen: list[tuple[datetime, str]] = []
+            after = None
+            while True:
+                page = store.sla_queue(TicketQuery(), limit=2, after=after)
+                if not page:
+                    break
+                law(len(page) <= 2, "a page holds at most its limit")
+                law(all(ticket.id != never.id for _, ticket in page), "no due instant: not listed")
+                law(
+                    all(kept == store.sla(ticket.id) for kept, ticket in page),
+                    "each with its record",
+                )
+                law(all(kept.due_at for kept, _ in page), "each listed has a due instant")
+                seen += [(kept.due_at, ticket.id) for kept, ticket in page if kept.due_at]
+                after = seen[-1]
+            law(seen == expected, "every ticket with a due instant once, in (instant, id) order")
+            it = store.sla_queue(TicketQuery(department="it"), limit=10)
+            law(
+                [ticket.id for _, ticket in it]
+                == [ticket_id for _, ticket_id in expected if ticket_id in in_it],
+                "the query's filters select, the order stays",
+            )
+            closed = store.sla_queue(TicketQuery(statuses={"closed"}), limit=10)
+            law(closed == [], "a status filter selects too")
+            for bad in (
+                {"query": TicketQuery(), "limit": 0},
+                {"query": "it", "limit": 1},
+                {"query": TicketQuery(), "limit": 1, "after": "T-1"},
+            ):
+                try:
+                    store.sla_queue(**bad)  # type: ignore[arg-type]
+                except InvalidInput:
+                    pass
+                else:
+                    raise AssertionError(f"sla_queue accepted {bad}")
+
+    def test_sla_stale_finds_the_tickets_other_policies_kept_and_restate_replaces_one(
+        self,
+    ) -> None:
+        with self.fresh() as store:
+            kept = {}
+            for policies in ("s1-a", "s1-b", None, "s1-c", "s1-b"):
+                ticket, _ = _opened(store, sla=StoredSLA(None, policies, ""))
+                kept[ticket.id] = policies
+            for policies in ("s1-a", "s1-b", "s1-c", "s1-z"):
+                other = {ticket_id for ticket_id, by in kept.items() if by != policies}
+                found = store.sla_stale(policies, limit=10)
+                law(
+                    [ticket.id for ticket in found] == sorted(other),
+                    f"sla_stale({policies!r}) finds the others, in id order",
+                )
+                law(store.count_sla_stale(policies) == len(other), "and counts them")
+                law(len(store.sla_stale(policies, limit=1)) == 1, "at most its limit")
+            first = next(iter(kept))
+            ticket = store.get(first)
+            record = StoredSLA(START, "s1-b", "[1]")
+            law(store.restate_sla(first, ticket.version, record), "restate at the version")
+            law(store.sla(first) == record, "stores the record alone")
+            law(store.get(first) == ticket, "and leaves the ticket as it was")
+            law(store.sla_queue(TicketQuery(), limit=5)[0][1].id == first, "indexed at once")
+            law(
+                not store.restate_sla(first, ticket.version + 1, NO_SLA),
+                "restate at another version changes nothing",
+            )
+            law(not store.restate_sla("T-none", 1, NO_SLA), "nor for an unknown ticket")
+            law(store.sla(first) == record, "the record is as it was")
+            try:
+                with store.batch():
+                    store.restate_sla(first, ticket.version, NO_SLA)
+                    raise _Abandoned
+            except _Abandoned:
+                pass
+            law(store.sla(first) == record, "an error leaving a batch undoes a restate")
+            law(len(store.sla_queue(TicketQuery(), limit=5)) == 1, "and its index entry")
 
     def test_a_batch_commits_together_and_an_error_leaving_it_undoes_it_all(self) -> None:
         with self.fresh() as store:

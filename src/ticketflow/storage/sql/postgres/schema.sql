@@ -50,6 +50,9 @@ CREATE TABLE ticketflow_tickets (
     parent_id text,
     next_due_at bigint,
     schedule text COLLATE "C",
+    sla_due_at bigint,
+    sla_policies text COLLATE "C",
+    sla_state text NOT NULL DEFAULT '',
     PRIMARY KEY (tenant, id)
 );
 
@@ -105,6 +108,9 @@ CREATE INDEX ticketflow_tickets_by_postponed_until ON ticketflow_tickets (tenant
 -- The stored schedule: the due tickets, and those another rule set scheduled.
 CREATE INDEX ticketflow_tickets_by_next_due_at ON ticketflow_tickets (tenant, next_due_at, id) WHERE next_due_at IS NOT NULL;
 CREATE INDEX ticketflow_tickets_by_schedule ON ticketflow_tickets (tenant, schedule, id);
+-- The kept SLA clocks: the SLA queue in due order, and those other policies kept.
+CREATE INDEX ticketflow_tickets_by_sla_due_at ON ticketflow_tickets (tenant, sla_due_at, id) WHERE sla_due_at IS NOT NULL;
+CREATE INDEX ticketflow_tickets_by_sla_policies ON ticketflow_tickets (tenant, sla_policies, id);
 
 -- Search: each ticket's text as one tsvector (007_search.sql says how it is kept).
 CREATE TABLE ticketflow_search (

@@ -1,0 +1,255 @@
+"""Kept SLA clocks: the record folded at each commit equals the clocks of the whole history.
+
+The law, over random commands, clock jumps and policy sets (priority and
+department changes re-select the policy), on the memory store, SQLite and
+PostgreSQL: after every command, every ticket's stored SLA record read at now
+equals the clocks computed from its history alone (the timeline's runs, cut
+where the policy changed), its stored due instant equals the nearest due
+instant of those clocks at its last event, and with a single policy both equal
+what :func:`~ticketflow.sla._clocks.sla_states` says.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from datetime import time, timedelta
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+from pgserver import new_tenant, scratch_database
+from psycopg_pool import ConnectionPool
+from support import ADMIN, AGENT, ANA, CUSTOMER, START
+
+from ticketflow import (
+    Actor,
+    Helpdesk,
+    IllegalTransition,
+    InvalidInput,
+    ManualClock,
+    PermissionDenied,
+    SLAOutOfDate,
+    TicketNotFound,
+)
+from ticketflow.rules import InDepartment, PriorityIs
+from ticketflow.sla import Calendar, SLAPolicy, sla_rules
+from ticketflow.sla._clocks import sla_states
+from ticketflow.sla._state import history_states
+from ticketflow.storage import MemoryStore, PostgresStore, SQLiteStore, Store
+from ticketflow.testing import bodies
+
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+
+OFFICE = Calendar.business("Europe/Riga", {day: [(time(9), time(17))] for day in range(5)})
+NIGHTS = Calendar.business(
+    "America/New_York", {day: [(time(22), time(6))] for day in range(7)}, name="nights"
+)
+
+POLICY_SETS: dict[str, Callable[[], tuple[SLAPolicy, ...]]] = {
+    "none": lambda: (),
+    "one 24x7": lambda: (
+        SLAPolicy("all", first_response=4 * HOUR, next_response=6 * HOUR, resolution=2 * DAY),
+    ),
+    "by priority": lambda: (
+        SLAPolicy(
+            "urgent",
+            applies_to=PriorityIs("urgent"),
+            first_response=HOUR,
+            next_response=2 * HOUR,
+            resolution=8 * HOUR,
+            close_within=DAY,
+        ),
+        SLAPolicy(
+            "high",
+            applies_to=PriorityIs("high"),
+            first_response=3 * HOUR,
+            resolution=DAY,
+            calendar=OFFICE,
+        ),
+        SLAPolicy(
+            "rest",
+            first_response=8 * HOUR,
+            resolution=3 * DAY,
+            close_within=2 * DAY,
+            calendar=OFFICE,
+            calendars={"first_response": Calendar.always()},
+        ),
+    ),
+    "by department": lambda: (
+        SLAPolicy(
+            "it nights",
+            applies_to=InDepartment("it"),
+            first_response=2 * HOUR,
+            next_response=HOUR,
+            resolution=10 * HOUR,
+            calendar=NIGHTS,
+        ),
+        SLAPolicy("high only", applies_to=PriorityIs("high"), resolution=5 * HOUR),
+    ),
+}
+
+
+class KeptLaws(RuleBasedStateMachine):
+    """Commands, clock jumps and policy changes; the kept clocks never drift from the history."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = TemporaryDirectory(prefix="ticketflow-kept-")
+        self.clock = ManualClock(START)
+        self.policy_set = "by priority"
+        self.desk = self._desk(self.make_store(), self.policy_set)
+        self.ids: list[str] = []
+
+    def make_store(self) -> Store:
+        """A new empty store for one run."""
+        return MemoryStore()
+
+    def teardown(self) -> None:
+        close = getattr(self.desk.store, "close", None)
+        if close is not None:
+            close()
+        self.folder.cleanup()
+
+    def _desk(self, store: Store, name: str) -> Helpdesk:
+        policies = POLICY_SETS[name]()
+        rules = (*sla_rules(),) if policies else ()
+        return Helpdesk(store=store, clock=self.clock, rules=rules, sla_policies=policies)
+
+    @initialize(count=st.integers(1, 3))
+    def open_tickets(self, count: int) -> None:
+        for number in range(count):
+            self.another_ticket(number)
+
+    @rule(number=st.integers(0, 3))
+    def another_ticket(self, number: int) -> None:
+        priority = ("low", "normal", "high", "urgent")[number]
+        ticket = self.desk.open(subject="S", description="d", requester=ANA, priority=priority)
+        self.ids.append(ticket.id)
+
+    @rule(jump=st.sampled_from([timedelta(minutes=20), HOUR, 3 * HOUR, 9 * HOUR, DAY, 3 * DAY]))
+    def time_passes(self, jump: timedelta) -> None:
+        self.clock.advance(jump)
+
+    @rule(index=st.integers(0, 20), who=st.sampled_from([AGENT, CUSTOMER, ADMIN]), data=st.data())
+    def a_human_acts(self, index: int, who: Actor, data: st.DataObject) -> None:
+        ticket_id = self.ids[index % len(self.ids)]
+        try:
+            allowed = self.desk.allowed_events(ticket_id, who)
+        except TicketNotFound:  # purged
+            return
+        allowed = [name for name in allowed if name not in ("set_fields",)]
+        if not allowed:
+            return
+        event = data.draw(st.sampled_from(allowed))
+        payload: dict[str, object] = {}
+        if event in ("agent_reply", "customer_reply", "note", "remind"):
+            payload["body"] = data.draw(bodies())
+        elif event == "postpone":
+            payload["until"] = self.clock.now() + data.draw(st.sampled_from([HOUR, DAY]))
+        elif event == "assign":
+            payload["to"] = AGENT.id
+        elif event == "set_priority":
+            payload["priority"] = data.draw(st.sampled_from(["low", "normal", "high", "urgent"]))
+        elif event == "set_department":
+            payload["department"] = data.draw(st.sampled_from(["it", "billing", None]))
+        elif event == "update_tags":
+            payload["add"] = {"vip"}
+        with contextlib.suppress(IllegalTransition, PermissionDenied, InvalidInput):
+            self.desk.fire(ticket_id, event, who, **payload)  # type: ignore[arg-type]
+
+    @rule(name=st.sampled_from(sorted(POLICY_SETS)))
+    def the_policies_change(self, name: str) -> None:
+        desk = self._desk(self.desk.store, name)
+        alive = list(self._alive())
+        if desk.sla_fingerprint != self.desk.sla_fingerprint and alive and POLICY_SETS[name]():
+            with pytest.raises(SLAOutOfDate):
+                desk.queue(order="sla", limit=5)
+        steps: list[tuple[str, int, int]] = []
+        desk.recompute_sla(batch=2, progress=lambda *step: steps.append(step))
+        assert all(done <= total for _, done, total in steps)
+        assert desk.recompute_sla() == 0  # nothing left: resumable
+        desk.reschedule()  # the rules' schedule covers the policies too
+        self.desk, self.policy_set = desk, name
+
+    @rule()
+    def a_sweep(self) -> None:
+        self.desk.run_rules()
+
+    def _alive(self) -> Iterator[str]:
+        for ticket_id in self.ids:
+            with contextlib.suppress(TicketNotFound):
+                self.desk.get(ticket_id)
+                yield ticket_id
+
+    @invariant()
+    def the_kept_clocks_equal_the_historys(self) -> None:
+        now = self.clock.now()
+        desk = self.desk
+        policies = POLICY_SETS[self.policy_set]()
+        for ticket_id in self._alive():
+            history = desk.store.history(ticket_id)
+            kept = desk.sla(ticket_id)
+            truth = history_states(policies, desk.workflow, history, now)
+            assert kept == truth[1], f"{ticket_id}: kept {kept}, from history {truth[1]}"
+            chosen = {state.policy for state in kept}
+            if len(policies) == 1 and chosen:
+                assert kept == tuple(sla_states(policies[0], desk.workflow, history, now))
+            at_last = history_states(policies, desk.workflow, history, history[-1].at)[1]
+            nearest = min(
+                (s.due_at for s in at_last if s.running and s.due_at is not None), default=None
+            )
+            assert desk.store.sla(ticket_id).due_at == nearest, ticket_id
+
+    @invariant()
+    def the_queue_is_in_due_order(self) -> None:
+        entries = self.desk.queue(order="sla", limit=50)
+        dues = [entry.due_at for entry in entries if entry.due_at is not None]
+        assert len({entry.ticket.id for entry in entries}) == len(entries)
+        stored = [self.desk.store.sla(entry.ticket.id).due_at for entry in entries]
+        known = [at for at in stored if at is not None]
+        assert known == sorted(known)
+        assert all(at is None for at in stored[len(known) :])
+        assert len(dues) <= len(entries)
+
+
+TestKeptLawsInMemory = KeptLaws.TestCase
+TestKeptLawsInMemory.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)
+
+
+class KeptLawsOnSQLite(KeptLaws):
+    def make_store(self) -> Store:
+        return SQLiteStore(Path(self.folder.name) / "tickets.sqlite3")
+
+
+TestKeptLawsOnSQLite = KeptLawsOnSQLite.TestCase
+TestKeptLawsOnSQLite.settings = settings(max_examples=15, stateful_step_count=25, deadline=None)
+
+
+@pytest.fixture(scope="module")
+def postgres_pool() -> Iterator[ConnectionPool]:
+    with scratch_database() as dsn, ConnectionPool(dsn, min_size=1, max_size=2) as pool:
+        with PostgresStore(pool=pool) as store:
+            store.migrate()
+        yield pool
+
+
+def test_the_kept_laws_hold_on_postgres(postgres_pool: ConnectionPool) -> None:
+    class KeptLawsOnPostgres(KeptLaws):
+        def make_store(self) -> Store:
+            return PostgresStore(pool=postgres_pool, tenant=new_tenant())
+
+    # Fewer runs than in memory: the laws are proven there; here they check the store.
+    run_state_machine_as_test(
+        KeptLawsOnPostgres,
+        settings=settings(max_examples=5, stateful_step_count=15, deadline=None),
+    )
