@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pgserver import new_tenant, scratch_database
 from support import ADMIN, AGENT, ANA, CUSTOMER, START
 
 from ticketflow import (
@@ -25,7 +27,8 @@ from ticketflow import (
     Workflow,
     replay,
 )
-from ticketflow.storage import Store
+from ticketflow.rules import Action, InStatus, Rule
+from ticketflow.storage import PostgresStore, Store
 from ticketflow.testing import check_history
 
 BO = Contact(name="Bo Berg", email="bo@example.com")
@@ -216,6 +219,12 @@ def test_firing_merge_directly_is_refused_since_the_target_would_not_know(
     assert desk.get(source.id).status == "new"
 
 
+def test_a_rule_may_not_merge_since_the_target_would_not_know() -> None:
+    rule = Rule("fold", InStatus("new"), Action("merge", {"into": "T-1"}))
+    with pytest.raises(InvalidInput, match=r"only Helpdesk\.merge makes"):
+        Helpdesk(rules=[rule])
+
+
 def test_merge_checks_its_arguments(desk: Helpdesk) -> None:
     source, target = two(desk)
     with pytest.raises(InvalidInput, match="ticket_id"):
@@ -305,3 +314,32 @@ def test_a_custom_workflow_with_its_own_merged_status_merges() -> None:
     desk.merge(source.id, ADMIN, into=target.id)
     assert desk.get(source.id).status == "folded"
     check_history(desk.workflow, desk.get(source.id), desk.history(source.id))
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresStore]:
+    with scratch_database() as dsn, PostgresStore(dsn, tenant=new_tenant()) as store:
+        store.migrate()
+        yield store
+
+
+def test_on_postgresql_a_merge_commits_both_or_neither_and_ratings_round_trip(
+    postgres: PostgresStore,
+) -> None:
+    policy = Policy.default().grant("agent", "merge", Scope.OWN)
+    desk = Helpdesk(postgres, ManualClock(START), policy=policy)
+    source, target = two(desk)
+    desk.assign(source.id, ADMIN, to=AGENT.id)
+    with pytest.raises(PermissionDenied):
+        desk.merge(source.id, AGENT, into=target.id)
+    assert [len(desk.history(t.id)) for t in (source, target)] == [2, 1]
+    taken = desk.merge(source.id, ADMIN, into=target.id)
+    assert desk.get(target.id) == taken
+    assert taken.fields["ticketflow:merged_from"] == (source.id,)
+    desk.resolve(target.id, ADMIN)
+    desk.rate(target.id, Actor.customer(BO.id), "bad", comment="Slow fix.")
+    for ticket_id in (source.id, target.id):
+        assert replay(desk.history(ticket_id)) == desk.get(ticket_id)
+    rating = desk.rating(target.id)
+    assert rating is not None
+    assert (rating.score, rating.comment) == ("bad", "Slow fix.")
