@@ -195,13 +195,19 @@ def test_customers_may_not_merge(desk: Helpdesk) -> None:
         desk.merge(target.id, CUSTOMER, into=source.id)
 
 
+def own_scope(store: Store) -> tuple[Helpdesk, Ticket, Ticket]:
+    """A desk whose agents merge only their own tickets; AGENT has the source, not the target."""
+    policy = Policy.default().grant("agent", "merge", Scope.OWN)
+    desk = Helpdesk(store, ManualClock(START), policy=policy)
+    source, target = two(desk)
+    desk.assign(source.id, ADMIN, to=AGENT.id)
+    return desk, source, target
+
+
 def test_the_merge_grant_is_needed_on_both_and_a_refusal_on_the_target_undoes_the_source(
     any_store: Store,
 ) -> None:
-    policy = Policy.default().grant("agent", "merge", Scope.OWN)
-    desk = Helpdesk(any_store, ManualClock(START), policy=policy)
-    source, target = two(desk)
-    desk.assign(source.id, ADMIN, to=AGENT.id)
+    desk, source, target = own_scope(any_store)
     before = {t: (desk.get(t), desk.history(t)) for t in (source.id, target.id)}
     with pytest.raises(PermissionDenied, match="granted only on tickets assigned to them"):
         desk.merge(source.id, AGENT, into=target.id)
@@ -326,10 +332,7 @@ def postgres() -> Iterator[PostgresStore]:
 def test_on_postgresql_a_merge_commits_both_or_neither_and_ratings_round_trip(
     postgres: PostgresStore,
 ) -> None:
-    policy = Policy.default().grant("agent", "merge", Scope.OWN)
-    desk = Helpdesk(postgres, ManualClock(START), policy=policy)
-    source, target = two(desk)
-    desk.assign(source.id, ADMIN, to=AGENT.id)
+    desk, source, target = own_scope(postgres)
     with pytest.raises(PermissionDenied):
         desk.merge(source.id, AGENT, into=target.id)
     assert [len(desk.history(t.id)) for t in (source, target)] == [2, 1]
