@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pgserver import new_tenant, scratch_database
 from support import ADMIN, AGENT, ANA, CUSTOMER, START
 
@@ -28,7 +30,7 @@ from ticketflow import (
     replay,
 )
 from ticketflow.rules import Action, InStatus, Rule
-from ticketflow.storage import PostgresStore, Store
+from ticketflow.storage import MemoryStore, PostgresStore, Store
 from ticketflow.testing import check_history
 
 BO = Contact(name="Bo Berg", email="bo@example.com")
@@ -346,3 +348,37 @@ def test_on_postgresql_a_merge_commits_both_or_neither_and_ratings_round_trip(
     rating = desk.rating(target.id)
     assert rating is not None
     assert (rating.score, rating.comment) == ("bad", "Slow fix.")
+
+
+@given(
+    merges=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=8),
+    resolved=st.sets(st.integers(0, 3)),
+)
+def test_any_sequence_of_merges_keeps_the_laws_never_chains_and_replays_exactly(
+    merges: list[tuple[int, int]], resolved: set[int]
+) -> None:
+    desk = Helpdesk(MemoryStore(), ManualClock(START), rules=())
+    ids = [
+        desk.open(subject=f"Issue {n}", description="Help.", requester=ANA if n % 2 else BO).id
+        for n in range(4)
+    ]
+    for n in resolved:
+        desk.resolve(ids[n], ADMIN)
+    for source, target in merges:
+        before = {ticket_id: desk.history(ticket_id) for ticket_id in ids}
+        try:
+            desk.merge(ids[source], ADMIN, into=ids[target])
+        except (MergeRefused, IllegalTransition):
+            assert {ticket_id: desk.history(ticket_id) for ticket_id in ids} == before
+            continue
+        assert len(desk.history(ids[source])) == len(before[ids[source]]) + 1
+        assert len(desk.history(ids[target])) == len(before[ids[target]]) + 1
+    for ticket_id in ids:
+        ticket, history = desk.get(ticket_id), desk.history(ticket_id)
+        check_history(desk.workflow, ticket, history)
+        into = ticket.fields.get("ticketflow:merged_into")
+        if into is not None:
+            target = desk.get(str(into))
+            assert "ticketflow:merged_into" not in target.fields  # one step, never a chain
+            assert ticket_id in target.fields["ticketflow:merged_from"]
+            assert "ticketflow:merged_from" not in ticket.fields
