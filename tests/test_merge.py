@@ -233,9 +233,28 @@ def test_a_rule_may_not_merge_since_the_target_would_not_know() -> None:
         Helpdesk(rules=[rule])
 
 
+@pytest.mark.parametrize("bad", [["T-1"], 1, None, b"T-1"])
+def test_every_command_after_the_work_names_a_ticket_id_that_is_not_a_string(
+    desk: Helpdesk, bad: object
+) -> None:
+    desk.open(subject="VPN", description="d", requester=ANA)
+    calls = [
+        lambda: desk.rate(bad, CUSTOMER, "good"),  # type: ignore[arg-type]
+        lambda: desk.rating(bad),  # type: ignore[arg-type]
+        lambda: desk.review(bad, AGENT, solution="x"),  # type: ignore[arg-type]
+        lambda: desk.reviews(bad),  # type: ignore[arg-type]
+        lambda: desk.merge(bad, AGENT, into="T-1"),  # type: ignore[arg-type]
+    ]
+    for call in calls:
+        with pytest.raises(InvalidInput, match="ticket_id must be a ticket id"):
+            call()
+    with pytest.raises(InvalidInput, match="into must be a ticket id"):
+        desk.merge("T-1", AGENT, into=bad)  # type: ignore[arg-type]
+
+
 def test_merge_checks_its_arguments(desk: Helpdesk) -> None:
     source, target = two(desk)
-    with pytest.raises(InvalidInput, match="ticket_id"):
+    with pytest.raises(InvalidInput, match="into"):
         desk.merge(source.id, AGENT, into=7)  # type: ignore[arg-type]
     with pytest.raises(InvalidInput, match="actor"):
         desk.merge(source.id, "a-1", into=target.id)  # type: ignore[arg-type]

@@ -100,5 +100,6 @@ def test_a_review_event_is_refused_by_workflows_as_a_declared_name() -> None:
 
 def test_reading_a_non_review_event_as_a_review_is_refused(desk: Helpdesk) -> None:
     ticket = closed(desk)
-    with pytest.raises(InvalidInput, match="closing_review"):
-        Review.from_event(desk.history(ticket.id)[-1])
+    for wrong in (desk.history(ticket.id)[-1], "Solution:\nx", None):
+        with pytest.raises(InvalidInput, match="closing_review"):
+            Review.from_event(wrong)  # type: ignore[arg-type]

@@ -66,9 +66,9 @@ def test_rating_conditions_predict_exactly_and_compose(desk: Helpdesk) -> None:
 
 
 def test_rating_conditions_check_their_scores() -> None:
-    for wrong in ("great", 0, 6, True):
+    for wrong in ("great", 0, 6, True, ["bad"], None):
         with pytest.raises(InvalidInput, match="Rated"):
-            Rated(wrong)
+            Rated(wrong)  # type: ignore[arg-type]
     for wrong in (0, 6, "2", True):
         with pytest.raises(InvalidInput, match="RatingAtMost"):
             RatingAtMost(wrong)  # type: ignore[arg-type]
