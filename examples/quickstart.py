@@ -55,6 +55,21 @@ def print_queues(desk: Helpdesk) -> None:
     print(f"Closed tickets: {closed}; new tickets waiting for an answer: {waiting}")
 
 
+def close_rate_and_review(desk: Helpdesk, ticket_id: str, customer: Actor, agent: Actor) -> None:
+    """The customer closes the ticket and rates the help; the agent reviews what was learned."""
+    show(desk.close(ticket_id, customer, body="Got it, thanks!"))
+    print("The customer rates the help, and the agent records what was learned:")
+    desk.rate(ticket_id, customer, "good", comment="Quick and friendly.")
+    show(
+        desk.review(
+            ticket_id,
+            agent,
+            solution="Refunded the second charge.",
+            lessons="The payment provider retries on timeouts: look for a duplicate first.",
+        )
+    )
+
+
 def main(database: Path) -> None:
     """Walk one ticket through its life, kept in ``database``, and print what happens."""
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
@@ -111,7 +126,7 @@ def main(database: Path) -> None:
     print("The agent resolves it, and the customer closes it:")
     desk.resolve(ticket.id, agent, body="Refunded the second charge.")
     clock.advance(timedelta(days=1))
-    show(desk.close(ticket.id, customer, body="Got it, thanks!"))
+    close_rate_and_review(desk, ticket.id, customer, agent)
 
     clock.advance(timedelta(days=30))
     print("A month later the customer writes to the closed ticket; a follow-up opens:")

@@ -55,7 +55,10 @@ def test_the_quickstart_walks_one_ticket_from_new_to_a_follow_up() -> None:
         "customer_reply",
         "resolve",
         "close",
+        "rate",
+        "closing_review",
     ]
+    assert "  T-1: closed    priority=urgent assignee=a-1 v10" in out
 
 
 def test_the_quickstart_prints_the_same_story_every_time() -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pgserver import new_tenant, scratch_database
 from support import ADMIN, AGENT, ANA, CUSTOMER, START
 
 from ticketflow import (
@@ -25,7 +29,8 @@ from ticketflow import (
     Workflow,
     replay,
 )
-from ticketflow.storage import Store
+from ticketflow.rules import Action, InStatus, Rule
+from ticketflow.storage import MemoryStore, PostgresStore, Store
 from ticketflow.testing import check_history
 
 BO = Contact(name="Bo Berg", email="bo@example.com")
@@ -192,13 +197,19 @@ def test_customers_may_not_merge(desk: Helpdesk) -> None:
         desk.merge(target.id, CUSTOMER, into=source.id)
 
 
+def own_scope(store: Store) -> tuple[Helpdesk, Ticket, Ticket]:
+    """A desk whose agents merge only their own tickets; AGENT has the source, not the target."""
+    policy = Policy.default().grant("agent", "merge", Scope.OWN)
+    desk = Helpdesk(store, ManualClock(START), policy=policy)
+    source, target = two(desk)
+    desk.assign(source.id, ADMIN, to=AGENT.id)
+    return desk, source, target
+
+
 def test_the_merge_grant_is_needed_on_both_and_a_refusal_on_the_target_undoes_the_source(
     any_store: Store,
 ) -> None:
-    policy = Policy.default().grant("agent", "merge", Scope.OWN)
-    desk = Helpdesk(any_store, ManualClock(START), policy=policy)
-    source, target = two(desk)
-    desk.assign(source.id, ADMIN, to=AGENT.id)
+    desk, source, target = own_scope(any_store)
     before = {t: (desk.get(t), desk.history(t)) for t in (source.id, target.id)}
     with pytest.raises(PermissionDenied, match="granted only on tickets assigned to them"):
         desk.merge(source.id, AGENT, into=target.id)
@@ -216,9 +227,34 @@ def test_firing_merge_directly_is_refused_since_the_target_would_not_know(
     assert desk.get(source.id).status == "new"
 
 
+def test_a_rule_may_not_merge_since_the_target_would_not_know() -> None:
+    rule = Rule("fold", InStatus("new"), Action("merge", {"into": "T-1"}))
+    with pytest.raises(InvalidInput, match=r"only Helpdesk\.merge makes"):
+        Helpdesk(rules=[rule])
+
+
+@pytest.mark.parametrize("bad", [["T-1"], 1, None, b"T-1"])
+def test_every_command_after_the_work_names_a_ticket_id_that_is_not_a_string(
+    desk: Helpdesk, bad: object
+) -> None:
+    desk.open(subject="VPN", description="d", requester=ANA)
+    calls = [
+        lambda: desk.rate(bad, CUSTOMER, "good"),  # type: ignore[arg-type]
+        lambda: desk.rating(bad),  # type: ignore[arg-type]
+        lambda: desk.review(bad, AGENT, solution="x"),  # type: ignore[arg-type]
+        lambda: desk.reviews(bad),  # type: ignore[arg-type]
+        lambda: desk.merge(bad, AGENT, into="T-1"),  # type: ignore[arg-type]
+    ]
+    for call in calls:
+        with pytest.raises(InvalidInput, match="ticket_id must be a ticket id"):
+            call()
+    with pytest.raises(InvalidInput, match="into must be a ticket id"):
+        desk.merge("T-1", AGENT, into=bad)  # type: ignore[arg-type]
+
+
 def test_merge_checks_its_arguments(desk: Helpdesk) -> None:
     source, target = two(desk)
-    with pytest.raises(InvalidInput, match="ticket_id"):
+    with pytest.raises(InvalidInput, match="into"):
         desk.merge(source.id, AGENT, into=7)  # type: ignore[arg-type]
     with pytest.raises(InvalidInput, match="actor"):
         desk.merge(source.id, "a-1", into=target.id)  # type: ignore[arg-type]
@@ -305,3 +341,63 @@ def test_a_custom_workflow_with_its_own_merged_status_merges() -> None:
     desk.merge(source.id, ADMIN, into=target.id)
     assert desk.get(source.id).status == "folded"
     check_history(desk.workflow, desk.get(source.id), desk.history(source.id))
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresStore]:
+    with scratch_database() as dsn, PostgresStore(dsn, tenant=new_tenant()) as store:
+        store.migrate()
+        yield store
+
+
+def test_on_postgresql_a_merge_commits_both_or_neither_and_ratings_round_trip(
+    postgres: PostgresStore,
+) -> None:
+    desk, source, target = own_scope(postgres)
+    with pytest.raises(PermissionDenied):
+        desk.merge(source.id, AGENT, into=target.id)
+    assert [len(desk.history(t.id)) for t in (source, target)] == [2, 1]
+    taken = desk.merge(source.id, ADMIN, into=target.id)
+    assert desk.get(target.id) == taken
+    assert taken.fields["ticketflow:merged_from"] == (source.id,)
+    desk.resolve(target.id, ADMIN)
+    desk.rate(target.id, Actor.customer(BO.id), "bad", comment="Slow fix.")
+    for ticket_id in (source.id, target.id):
+        assert replay(desk.history(ticket_id)) == desk.get(ticket_id)
+    rating = desk.rating(target.id)
+    assert rating is not None
+    assert (rating.score, rating.comment) == ("bad", "Slow fix.")
+
+
+@given(
+    merges=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=8),
+    resolved=st.sets(st.integers(0, 3)),
+)
+def test_any_sequence_of_merges_keeps_the_laws_never_chains_and_replays_exactly(
+    merges: list[tuple[int, int]], resolved: set[int]
+) -> None:
+    desk = Helpdesk(MemoryStore(), ManualClock(START), rules=())
+    ids = [
+        desk.open(subject=f"Issue {n}", description="Help.", requester=ANA if n % 2 else BO).id
+        for n in range(4)
+    ]
+    for n in resolved:
+        desk.resolve(ids[n], ADMIN)
+    for source, target in merges:
+        before = {ticket_id: desk.history(ticket_id) for ticket_id in ids}
+        try:
+            desk.merge(ids[source], ADMIN, into=ids[target])
+        except (MergeRefused, IllegalTransition):
+            assert {ticket_id: desk.history(ticket_id) for ticket_id in ids} == before
+            continue
+        assert len(desk.history(ids[source])) == len(before[ids[source]]) + 1
+        assert len(desk.history(ids[target])) == len(before[ids[target]]) + 1
+    for ticket_id in ids:
+        ticket, history = desk.get(ticket_id), desk.history(ticket_id)
+        check_history(desk.workflow, ticket, history)
+        into = ticket.fields.get("ticketflow:merged_into")
+        if into is not None:
+            target = desk.get(str(into))
+            assert "ticketflow:merged_into" not in target.fields  # one step, never a chain
+            assert ticket_id in target.fields["ticketflow:merged_from"]
+            assert "ticketflow:merged_from" not in ticket.fields

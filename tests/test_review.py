@@ -12,12 +12,14 @@ from ticketflow import (
     IllegalTransition,
     InvalidInput,
     InvalidWorkflow,
+    ManualClock,
     PermissionDenied,
     Review,
     Ticket,
     Workflow,
     replay,
 )
+from ticketflow.storage import Store
 
 
 def closed(desk: Helpdesk) -> Ticket:
@@ -100,5 +102,14 @@ def test_a_review_event_is_refused_by_workflows_as_a_declared_name() -> None:
 
 def test_reading_a_non_review_event_as_a_review_is_refused(desk: Helpdesk) -> None:
     ticket = closed(desk)
-    with pytest.raises(InvalidInput, match="closing_review"):
-        Review.from_event(desk.history(ticket.id)[-1])
+    for wrong in (desk.history(ticket.id)[-1], "Solution:\nx", None):
+        with pytest.raises(InvalidInput, match="closing_review"):
+            Review.from_event(wrong)  # type: ignore[arg-type]
+
+
+def test_a_review_is_searched_with_the_conversation(any_store: Store) -> None:
+    desk = Helpdesk(store=any_store, clock=ManualClock(START))
+    ticket = closed(desk)
+    assert desk.search("quokka") == []
+    desk.review(ticket.id, AGENT, solution="Quokka firmware.", lessons="Pin the walrus.")
+    assert [found.id for found in desk.search("quokka walrus")] == [ticket.id]

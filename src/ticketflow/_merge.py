@@ -27,6 +27,7 @@ from ticketflow._commands import actor_of, ticket_id_of
 from ticketflow._errors import (
     HookFailed,
     IllegalTransition,
+    InvalidInput,
     MergeRefused,
     TicketNotFound,
 )
@@ -70,7 +71,10 @@ class Merger:
             IllegalTransition: the workflow has no ``merge`` from the source's status.
             HookFailed: both were committed, but hooks raised.
         """
-        source_id, target_id = ticket_id_of(source_id), ticket_id_of(into)
+        source_id = ticket_id_of(source_id)
+        if not isinstance(into, str):
+            raise InvalidInput("into", into, "a ticket id (a string), such as 'T-1'")
+        target_id = ticket_id_of(into)
         actor_of(actor)
         note = optional_text(body, "body")
         if source_id == target_id:

@@ -86,8 +86,8 @@ class Review:
         Raises:
             InvalidInput: the event is not a review, or its body has another shape.
         """
-        body = event.body
-        if event.name != REVIEW or body is None or not body.startswith(SOLUTION):
+        body = event.body if isinstance(event, HistoryEvent) else None
+        if body is None or event.name != REVIEW or not body.startswith(SOLUTION):
             raise InvalidInput(
                 "event", event, "a 'closing_review' event whose body starts 'Solution:'"
             )

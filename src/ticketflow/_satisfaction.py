@@ -176,7 +176,12 @@ def score_of(ticket: Ticket) -> Score | None:
 def rated_at(ticket: Ticket) -> datetime | None:
     """When the ticket's current rating was given, or None."""
     value = ticket.fields.get(RATED_AT)
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:  # only ticketflow writes it; a hand-edited value has no instant
+        return None
 
 
 def rating_of(ticket: Ticket, history: Sequence[HistoryEvent]) -> Rating | None:

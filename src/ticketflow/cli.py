@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ticketflow._actor import Actor
+from ticketflow._actor import Actor, Role
 from ticketflow._cli_store import Database
 from ticketflow._clock import Clock, ManualClock, SystemClock
 from ticketflow._definition import guard_names, read_file, workflow_from_dict
@@ -34,8 +34,12 @@ from ticketflow._errors import (
     TicketflowError,
 )
 from ticketflow._guards import builtin_guards
+from ticketflow._history import HistoryEvent
 from ticketflow._html_report import html_report
+from ticketflow._names import MERGE, RATE
 from ticketflow._paging import Page
+from ticketflow._reserved import MERGED_INTO, RATING
+from ticketflow._satisfaction import RatingScale, Satisfaction
 from ticketflow._ticket import Ticket
 from ticketflow._version import __version__
 from ticketflow._webhooks import Webhook
@@ -192,29 +196,8 @@ def _deliver_parser(commands: Any) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``ticketflow`` command."""
-    parser = _Parser(prog="ticketflow", description="The lifecycle of support tickets.")
-    parser.add_argument("--version", action="version", version=f"ticketflow {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = commands.add_parser(
-        "demo", help="run a deterministic simulated help desk and print what happens"
-    )
-    demo.add_argument("--seed", type=_whole, default=7, help="the simulation's seed (default 7)")
-    demo.add_argument(
-        "--days",
-        type=_days,
-        default=14,
-        help=f"simulated days to run (default 14, at most {MAX_DAYS})",
-    )
-    demo.add_argument("--quiet", action="store_true", help="print only the summary")
-    _database_options(
-        demo,
-        "keep the tickets in this SQLite file (new or empty), or in "
-        "this PostgreSQL database (migrated first; the tenant must have no tickets); by "
-        "default a temporary SQLite file",
-        required=False,
-    )
+def _listing_parsers(commands: Any) -> None:
+    """Add the ``list`` and ``search`` commands: tickets a page at a time."""
     listing = commands.add_parser("list", help="list the tickets of a database")
     _database_options(listing)
     listing.add_argument("--status", action="append", help="only this status (repeatable)")
@@ -239,6 +222,32 @@ def build_parser() -> argparse.ArgumentParser:
     searching.add_argument(
         "--after", metavar="CURSOR", help="continue past the page whose 'next page' said this"
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``ticketflow`` command."""
+    parser = _Parser(prog="ticketflow", description="The lifecycle of support tickets.")
+    parser.add_argument("--version", action="version", version=f"ticketflow {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo = commands.add_parser(
+        "demo", help="run a deterministic simulated help desk and print what happens"
+    )
+    demo.add_argument("--seed", type=_whole, default=7, help="the simulation's seed (default 7)")
+    demo.add_argument(
+        "--days",
+        type=_days,
+        default=14,
+        help=f"simulated days to run (default 14, at most {MAX_DAYS})",
+    )
+    demo.add_argument("--quiet", action="store_true", help="print only the summary")
+    _database_options(
+        demo,
+        "keep the tickets in this SQLite file (new or empty), or in "
+        "this PostgreSQL database (migrated first; the tenant must have no tickets); by "
+        "default a temporary SQLite file",
+        required=False,
+    )
+    _listing_parsers(commands)
     sweep = commands.add_parser(
         "sweep", help="apply the default automation rules to a database, now or at --now"
     )
@@ -326,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", help="print one ticket's history from a database")
     _database_options(history)
     history.add_argument("ticket_id", metavar="TICKET_ID")
+    _after_work_commands(commands)
     migrating = commands.add_parser(
         "migrate",
         help="create or bring forward the ticketflow schema of a database; print its version",
@@ -352,6 +362,94 @@ def build_parser() -> argparse.ArgumentParser:
         help="a workflow definition, .toml or .json (default: the default workflow)",
     )
     return parser
+
+
+def _actor(value: str) -> Actor:
+    """Read ``--as``: ``system``, or a role and an id such as ``agent:a-1``."""
+    role, _sep, actor_id = value.partition(":")
+    if value == "system":
+        return Actor.system()
+    roles = ", ".join(role.value for role in Role if role is not Role.SYSTEM)
+    try:
+        return Actor(actor_id, Role(role))
+    except (ValueError, TicketflowError):
+        msg = f"expected system, or ROLE:ID with ROLE one of {roles}, got {value!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def _score(value: str) -> int | str:
+    """Read a rating: a whole number (a 1-5 scale) or a word (good, bad)."""
+    return int(value) if value.isdecimal() else value
+
+
+def _after_work_commands(commands: Any) -> None:
+    """Add ``rate``, ``review`` and ``merge``: commands on tickets after the work."""
+    acting = {
+        "type": _actor,
+        "default": Actor.system(),
+        "dest": "actor",
+        "metavar": "ACTOR",
+        "help": "who does it: system (the default: the host on someone's behalf), or "
+        "ROLE:ID such as customer:ana@example.com or agent:a-1",
+    }
+    rating = commands.add_parser(
+        "rate",
+        help="rate a resolved or closed ticket (good/bad, or 1-5 with --scale one_to_five)",
+    )
+    _database_options(rating)
+    rating.add_argument("ticket_id", metavar="TICKET_ID")
+    rating.add_argument("score", type=_score, metavar="SCORE", help="good or bad, or 1 to 5")
+    rating.add_argument("--comment", help="what the requester said with it")
+    rating.add_argument("--as", **acting)
+    rating.add_argument(
+        "--scale",
+        choices=[scale.value for scale in RatingScale],
+        default=RatingScale.GOOD_BAD.value,
+        help="the desk's rating scale (default good_bad)",
+    )
+    rating.add_argument(
+        "--window-days",
+        type=_positive,
+        default=14,
+        help="how many days after the resolution ratings are taken (default 14)",
+    )
+    reviewing = commands.add_parser(
+        "review", help="record the solution and the lessons learned on a closed ticket"
+    )
+    _database_options(reviewing)
+    reviewing.add_argument("ticket_id", metavar="TICKET_ID")
+    reviewing.add_argument("--solution", required=True, help="how the problem was solved")
+    reviewing.add_argument("--lessons", help="the lessons learned")
+    reviewing.add_argument("--as", **acting)
+    merging = commands.add_parser(
+        "merge", help="merge a duplicate ticket into the ticket it duplicates"
+    )
+    _database_options(merging)
+    merging.add_argument("ticket_id", metavar="SOURCE_ID", help="the duplicate")
+    merging.add_argument("--into", required=True, metavar="TARGET_ID", help="the ticket kept")
+    merging.add_argument("--body", help="a note on the merged ticket")
+    merging.add_argument("--as", **acting)
+
+
+def _after_work(args: argparse.Namespace) -> None:
+    """Run ``rate``, ``review`` or ``merge`` and print the ticket it leaves."""
+    with _database(args).existing() as store:
+        if args.command == "rate":
+            window = timedelta(days=args.window_days)
+            desk = Helpdesk(store=store, satisfaction=Satisfaction(args.scale, window))
+            ticket = desk.rate(args.ticket_id, args.actor, args.score, comment=args.comment)
+            done = f"rated {args.score}"
+        elif args.command == "review":
+            desk = Helpdesk(store=store)
+            ticket = desk.review(
+                args.ticket_id, args.actor, solution=args.solution, lessons=args.lessons
+            )
+            done = "reviewed"
+        else:
+            desk = Helpdesk(store=store)
+            ticket = desk.merge(args.ticket_id, args.actor, into=args.into, body=args.body)
+            done = f"took in {printable(args.ticket_id)}"
+    print(f"{printable(ticket.id)} {done}: {printable(ticket.status)}, version {ticket.version}")
 
 
 FORMATS = ("mermaid", "dot", "markdown")
@@ -632,11 +730,22 @@ def _history(args: argparse.Namespace) -> None:
             else (f"{event.from_status} -> {event.to_status}")
         )
         # A reply's newlines stay inside its line: a body cannot forge an event.
-        body = f"  {printable(event.body)}" if event.body else ""
+        detail = " ".join(part for part in (_what(event), event.body) if part)
+        body = f"  {printable(detail)}" if detail else ""
         print(
             f"#{event.seq:<3} {event.at:%Y-%m-%d %H:%M}  {printable(event.name):<15} "
             f"{printable(moved):<24} {event.actor.role.value} {printable(event.actor.id)}{body}"
         )
+
+
+def _what(event: HistoryEvent) -> str | None:
+    """What a rating or a merge recorded beyond its body: the score, the other ticket."""
+    fields = event.changes.get("fields", {})
+    if event.name == RATE:
+        return f"[rated {fields.get(RATING, 'the same')}]"
+    if event.name == MERGE:
+        return f"[into {fields.get(MERGED_INTO)}]"
+    return None
 
 
 def _draw(workflow: Workflow, kind: str) -> str:
@@ -673,6 +782,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912 - a branch 
             _recompute_sla(args)
         elif args.command == "migrate":
             print(_database(args).migrate())
+        elif args.command in ("rate", "review", "merge"):
+            _after_work(args)
     except TicketflowError as error:
         print(f"ticketflow {args.command}: {_one_line(error)}", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import attrs
 import pytest
 from support import ADMIN, ANA, CUSTOMER, START
 
@@ -11,6 +12,7 @@ from ticketflow import Helpdesk, InvalidInput, ManualClock, Satisfaction, Ticket
 from ticketflow.rules import (
     ALWAYS,
     Action,
+    Context,
     InCategory,
     Rated,
     RatingAtMost,
@@ -64,9 +66,9 @@ def test_rating_conditions_predict_exactly_and_compose(desk: Helpdesk) -> None:
 
 
 def test_rating_conditions_check_their_scores() -> None:
-    for wrong in ("great", 0, 6, True):
+    for wrong in ("great", 0, 6, True, ["bad"], None):
         with pytest.raises(InvalidInput, match="Rated"):
-            Rated(wrong)
+            Rated(wrong)  # type: ignore[arg-type]
     for wrong in (0, 6, "2", True):
         with pytest.raises(InvalidInput, match="RatingAtMost"):
             RatingAtMost(wrong)  # type: ignore[arg-type]
@@ -113,3 +115,16 @@ def test_a_good_rating_or_a_closed_ticket_does_not_fire() -> None:
     assert desk.run_rules().fired == ()
     assert desk.next_due(good.id) is None
     assert desk.next_due(closed.id) is None
+
+
+def test_a_rating_without_a_readable_instant_has_no_episode_of_its_own(
+    desk: Helpdesk,
+) -> None:
+    ticket = resolved(desk)
+    rated = desk.rate(ticket.id, CUSTOMER, "bad")
+    fields = {**rated.fields, "ticketflow:rated_at": "not a time"}
+    broken = Ticket(**{**attrs.asdict(rated, recurse=False), "fields": fields})
+    context = Context(broken, START, desk.workflow)
+    assert Rated("bad").holds(context)
+    assert Rated("bad").anchor(context) is None
+    assert REOPEN_BAD.episode(context) is None  # the sweep then counts from created_at

@@ -23,7 +23,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import pytest
-from hypothesis import settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -46,7 +46,16 @@ from ticketflow import (
     ScheduleOutOfDate,
     TicketNotFound,
 )
-from ticketflow.rules import Action, InStatus, Predicate, Rule, Since, default_rules
+from ticketflow.rules import (
+    Action,
+    InCategory,
+    InStatus,
+    Predicate,
+    Rated,
+    Rule,
+    Since,
+    default_rules,
+)
 from ticketflow.sla import Calendar, SLAPolicy, SLAState, sla_rules
 from ticketflow.storage import (
     UNSCHEDULED,
@@ -65,7 +74,14 @@ OFFICE = Calendar.business("Europe/Riga", {day: [(time(9), time(17))] for day in
 RULE_SETS: dict[str, Callable[[], tuple[tuple[Rule, ...], tuple[SLAPolicy, ...]]]] = {
     "default": lambda: (default_rules(), ()),
     "quick": lambda: (
-        default_rules(remind_after=HOUR, escalate_after=2 * HOUR, close_after=3 * HOUR),
+        (
+            *default_rules(remind_after=HOUR, escalate_after=2 * HOUR, close_after=3 * HOUR),
+            Rule(
+                "reopen_bad_rating",
+                Rated("bad") & InCategory("solved"),
+                Action.fire("reopen", "Sorry: we are on it again."),
+            ),
+        ),
         (),
     ),
     "sla 24x7": lambda: (
@@ -142,6 +158,12 @@ class ScheduleLaws(RuleBasedStateMachine):
             store=self.desk.store, clock=self.clock, rules=rules, sla_policies=policies
         )
 
+    @initialize(name=st.sampled_from(sorted(RULE_SETS)))
+    def start_under(self, name: str) -> None:
+        """Start under any rule set (those of tickets already open are rescheduled)."""
+        self.desk, self.rule_set = self._desk(name), name
+        self.desk.reschedule()
+
     @initialize(count=st.integers(1, 4))
     def open_tickets(self, count: int) -> None:
         for number in range(count):
@@ -183,6 +205,16 @@ class ScheduleLaws(RuleBasedStateMachine):
             payload["add"] = {"vip"}
         with contextlib.suppress(IllegalTransition, PermissionDenied, InvalidInput):
             self.desk.fire(ticket_id, event, who, **payload)  # type: ignore[arg-type]
+
+    @rule(index=st.integers(0, 20), score=st.sampled_from(["good", "bad"]), resolve=st.booleans())
+    def a_customer_rates(self, index: int, score: str, resolve: bool) -> None:
+        """The customer rates (having resolved the ticket first, sometimes)."""
+        ticket_id = self.ids[index % len(self.ids)]
+        with contextlib.suppress(IllegalTransition, TicketNotFound):
+            if resolve and self.desk.workflow.category(self.desk.get(ticket_id).status).is_active:
+                self.desk.resolve(ticket_id, CUSTOMER)
+            self.desk.rate(ticket_id, CUSTOMER, score)
+            event(f"rated {score} under the {self.rule_set} rules")
 
     @rule(name=st.sampled_from(sorted(RULE_SETS)))
     def the_rules_change(self, name: str) -> None:

@@ -24,12 +24,13 @@ from ticketflow.rules._conditions import _Static
 from ticketflow.rules._context import Context
 
 
-def _scores(value: Iterable[Score]) -> frozenset[Score]:
-    scores = frozenset(value)
-    for score in scores:
-        if not is_score(score):
+def _scores(value: Iterable[object]) -> frozenset[Score]:
+    scores: set[Score] = set()
+    for score in value:
+        if not isinstance(score, (int, str)) or not is_score(score):
             raise InvalidInput("Rated", score, "'good', 'bad', or a whole number from 1 to 5")
-    return scores
+        scores.add(score)
+    return frozenset(scores)
 
 
 @attrs.frozen(init=False)

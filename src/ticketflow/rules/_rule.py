@@ -11,7 +11,7 @@ import attrs
 
 from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
-from ticketflow._names import AGENT_REPLY, CLOSE, REMIND, RESOLVE, UPDATE_TAGS, WAKE
+from ticketflow._names import AGENT_REPLY, CLOSE, MERGE, REMIND, RESOLVE, UPDATE_TAGS, WAKE
 from ticketflow._status import Category
 from ticketflow._ticket import Priority, Ticket
 from ticketflow._validate import text
@@ -74,7 +74,9 @@ class Rule:
     def problems(self, workflow: Workflow) -> tuple[str, ...]:
         """What in the rule cannot fit ``workflow``: its condition's problems, an unknown event."""
         found = list(self.when.problems(workflow))
-        if self.action.event not in workflow.events:
+        if self.action.event == MERGE:  # the target would not know: Helpdesk.merge records both
+            found.append("its action fires 'merge', which only Helpdesk.merge makes")
+        elif self.action.event not in workflow.events:
             found.append(
                 f"its action fires {self.action.event!r}, not an event of workflow "
                 f"{workflow.name!r}"

@@ -31,15 +31,15 @@ import attrs
 
 from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
-from ticketflow._names import AGENT_REPLY, CUSTOMER_REPLY, NOTE
+from ticketflow._names import AGENT_REPLY, CUSTOMER_REPLY, NOTE, REVIEW
 from ticketflow._validate import text, whole_number
 from ticketflow.storage._query import TicketQuery
 
-SEARCHED_EVENTS: Final[tuple[str, ...]] = (AGENT_REPLY, CUSTOMER_REPLY, NOTE)
+SEARCHED_EVENTS: Final[tuple[str, ...]] = (AGENT_REPLY, CUSTOMER_REPLY, NOTE, REVIEW)
 """The events whose body joins the ticket's searchable conversation, in history order.
 
-One more name here (a review after closing, say) is all it takes for a
-new kind of event to be searched; tickets stored before that are indexed
+The replies, the notes and the reviews after closing (``closing_review``).
+One more name here is all it takes for a new kind of event to be searched; tickets stored before that are indexed
 again by re-running their migration's indexing, see docs/search.md.
 """
 

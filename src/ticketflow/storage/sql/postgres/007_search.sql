@@ -32,7 +32,7 @@ SELECT tickets.tenant, tickets.id,
         SELECT string_agg(events.body, E'\n' ORDER BY events.seq)
         FROM ticketflow_events AS events
         WHERE events.tenant = tickets.tenant AND events.ticket_id = tickets.id
-            AND events.name IN ('agent_reply', 'customer_reply', 'note')
+            AND events.name IN ('agent_reply', 'customer_reply', 'note', 'closing_review')
             AND events.body IS NOT NULL
     ), '')), 'C')
 FROM ticketflow_tickets AS tickets;
