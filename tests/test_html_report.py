@@ -91,6 +91,10 @@ def page(demo: Helpdesk) -> str:
     return html_report(demo, title="The demo's fortnight")
 
 
+def test_the_same_desk_at_the_same_instant_gives_the_same_page(demo: Helpdesk, page: str) -> None:
+    assert html_report(demo, title="The demo's fortnight") == page
+
+
 def test_every_chart_of_the_demo_report_has_data_drawn_and_tabled(page: str) -> None:
     parsed = _parse(page)
     assert set(parsed.svgs) == set(CHARTS)

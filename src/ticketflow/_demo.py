@@ -221,10 +221,27 @@ class _Simulation:
                     for earlier in self.desk.history(ticket.id)
                 )
                 story = f"resolved after {attempts} contact attempts, each on record"
+            elif rule in ("sla_warning", "sla_breach"):
+                story = self._sla_story(ticket, breached=rule == "sla_breach") or story
             return f"{told}{story} ({rule})"
         opened = event.from_status is None
         follows = f", follow-up of {ticket.parent_id}" if opened and ticket.parent_id else ""
         return f"{told}{event.name} by {event.actor.role.value} {event.actor.id}{follows}"
+
+    def _sla_story(self, ticket: Ticket, *, breached: bool) -> str | None:
+        """Which targets of which policy are breached, or at risk, now (None if none is)."""
+        states = [
+            state
+            for state in self.desk.sla(ticket.id)
+            if state.running
+            and state.breached == breached
+            and (breached or state.fraction >= 0.75)
+        ]
+        if not states:
+            return None
+        targets = " and ".join(state.target.value.replace("_", " ") for state in states)
+        what = "breached" if breached else "75% used"
+        return f"SLA {targets} {what} under the {states[0].policy} policy"
 
     def _tell(self) -> None:
         for item in self.pending:
