@@ -25,8 +25,9 @@ grows one small step at a time.
 
 Each simulated hour looks only at the tickets still in play (active, resolved,
 spam waiting to be purged), and whether a closed ticket will get a follow-up
-is decided once, when it closes: the work per day stays flat, so a year runs
-in seconds and the ticket count grows in proportion to the days.
+is decided once, when it closes: the work per day stays flat, so the time
+and the ticket count grow in proportion to the days (a year: some 1,400
+tickets, about 17 seconds of processor time on SQLite).
 """
 
 from __future__ import annotations
