@@ -143,7 +143,7 @@ def test_the_summary_ends_with_sla_compliance_from_the_metrics_and_the_breakdown
         assert f"{rule} {len(_firings(report, rule))}" in counts
 
 
-def test_customers_rate_closed_tickets_good_and_bad_and_the_metrics_count_every_rating(
+def test_customers_rate_closed_tickets_the_bad_ones_are_reviewed_and_metrics_count_them(
     told: tuple[DemoReport, MemoryStore, str],
 ) -> None:
     report, store, output = told
@@ -160,6 +160,15 @@ def test_customers_rate_closed_tickets_good_and_bad_and_the_metrics_count_every_
         (event,) = [e for e in report.histories[ticket_id] if e.name == "rate"]
         assert (event.at, event.body) == (rating.at, rating.comment)
         assert f"{ticket_id:<5} (closed)               rated {rating.score} by" in output
+        reviews = desk.reviews(ticket_id)
+        if rating.score == "bad":  # the agent looked back, after the rating
+            (review,) = reviews
+            assert review.actor is not None
+            assert review.actor.role is Role.AGENT
+            assert review.at == rating.at
+            assert review.lessons
+        else:
+            assert reviews == []
     metrics = desk.metrics()
     assert metrics.overall.ratings == len(rated)
     assert metrics.overall.satisfaction == scores.count("good") / len(scores)

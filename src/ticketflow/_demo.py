@@ -15,7 +15,8 @@ rule closes their tickets); the story names the rule behind each such step.
 After the work, the product's other half: some customers rate the tickets
 they closed or that the 7-day rule closed for them, a day or two later, good
 or bad (bad more often when the ticket was reopened, escalated or breached
-its SLA); now and then a customer writes the same request again, and the
+its SLA), and the agent reviews each ticket rated bad, lessons learned on
+record; now and then a customer writes the same request again, and the
 agent merges the duplicate into the original; the summary ends with a search
 of the desk's tickets, walked a page at a time, then SLA compliance,
 satisfaction and the breakdowns.
@@ -52,7 +53,7 @@ from ticketflow._display import printable
 from ticketflow._errors import IllegalTransition, InvalidInput, PermissionDenied
 from ticketflow._history import HistoryEvent, replay
 from ticketflow._metrics import MetricsReport, Summary, satisfaction_words
-from ticketflow._names import AGENT_REPLY, MERGE, MERGE_IN, RATE, REMIND
+from ticketflow._names import AGENT_REPLY, MERGE, MERGE_IN, RATE, REMIND, REVIEW
 from ticketflow._reserved import MERGED_FROM, MERGED_INTO
 from ticketflow._satisfaction import BAD, GOOD, score_of
 from ticketflow._status import ACTIVE_CATEGORIES
@@ -78,6 +79,13 @@ _PROBLEMS = (
     ("Dashboard is very slow", "product"),
 )
 _AGENTS = {"billing": "a-ana", "accounts": "a-ben", "it": "a-cai", "product": "a-dev"}
+_LESSONS = {
+    "billing": "Check the payment log before the first answer.",
+    "accounts": "Send the reset link with the first answer.",
+    "it": "Ask for the client version at once.",
+    "product": "Reproduce on the customer's data before replying.",
+}
+"""What an agent learns from a ticket rated bad, by department."""
 
 FOLLOW_UP_CHANCE = 0.15
 """The share of closed tickets (follow-ups aside) whose customer writes again."""
@@ -233,7 +241,7 @@ class _Simulation:
     def _told(self, ticket: Ticket, event: HistoryEvent) -> str | None:
         """The story's line for one committed event: a move, or a rule acting; None for others."""
         rule = self.by_rule.get((ticket.id, event.name, event.at))
-        if rule is None and not event.moved and event.name not in (RATE, MERGE_IN):
+        if rule is None and not event.moved and event.name not in (RATE, MERGE_IN, REVIEW):
             return None
         if event.from_status is None:
             start = "new"
@@ -256,6 +264,8 @@ class _Simulation:
         if event.name == RATE:
             comment = f": {event.body!r}" if event.body else ""
             return f"{told}rated {score_of(ticket)} by {event.actor.id}{comment}"
+        if event.name == REVIEW:
+            return f"{told}reviewed by {event.actor.id}, the lessons learned on record"
         if event.name == MERGE_IN:
             merged = ticket.fields[MERGED_FROM]
             assert isinstance(merged, tuple)  # noqa: S101 - the merge writes a tuple of ids
@@ -424,9 +434,17 @@ class _Simulation:
     def _ratings_due(self) -> None:
         while self.ratings and self.ratings[0][0] <= self.clock.now():
             _when, ticket_id, score = heapq.heappop(self.ratings)
-            requester = self.desk.get(ticket_id).requester
+            customer = Actor.customer(self.desk.get(ticket_id).requester.id)
             comment = self.opinions.choice(_COMMENTS[score])
-            self.desk.rate(ticket_id, Actor.customer(requester.id), score, comment=comment)
+            ticket = self.desk.rate(ticket_id, customer, score, comment=comment)
+            if score == BAD:  # the agent looks back at what went wrong
+                department = ticket.department or "it"
+                self.desk.review(
+                    ticket.id,
+                    Actor.agent(ticket.assignee or _AGENTS[department], department=department),
+                    solution=f"{ticket.subject}: fixed on our side.",
+                    lessons=_LESSONS[department],
+                )
 
     def _follow_ups_due(self) -> None:
         while self.follow_ups and self.follow_ups[0][0] <= self.clock.now():
