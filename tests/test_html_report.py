@@ -222,6 +222,21 @@ def test_a_desk_whose_tickets_are_rated_draws_the_satisfaction_charts() -> None:
     assert _parse(html_report(desk)).marks["satisfaction-priority"] == 4
 
 
+def test_a_rated_ticket_reopened_since_counts_in_the_week_it_was_rated() -> None:
+    clock = ManualClock(START)
+    desk = Helpdesk(clock=clock)
+    customer = Actor.customer(ANA.id)
+    ticket = desk.open(subject="s", description="d", requester=ANA)
+    desk.resolve(ticket.id, customer)
+    desk.rate(ticket.id, customer, "bad")
+    clock.advance(timedelta(days=8))
+    assert desk.reply(ticket.id, customer, "Broken again.").resolved_at is None
+    monday = START.date() - timedelta(days=START.weekday())
+    page = html_report(desk)
+    assert _rows(page)["satisfaction-week"] == [(f"{monday:%Y-%m-%d}", "1", "0%", "100%")]
+    assert desk.metrics().overall.ratings == 1, "the same rating metrics() counts"
+
+
 def _rows(page: str) -> dict[str, list[tuple[str, ...]]]:
     """The data rows of each chart's table, as text."""
 
