@@ -7,11 +7,20 @@ from datetime import timedelta
 
 import pytest
 
-from ticketflow import HistoryEvent, ManualClock, Role
-from ticketflow._demo import START, DemoReport, compliance, demo_desk, run_demo
+from ticketflow import Helpdesk, HistoryEvent, ManualClock, Role, Ticket
+from ticketflow._demo import (
+    SEARCH_TEXT,
+    START,
+    DemoReport,
+    compliance,
+    demo_desk,
+    run_demo,
+    satisfaction,
+    search,
+)
 from ticketflow.rules import Firing
 from ticketflow.sla import Target
-from ticketflow.storage import MemoryStore
+from ticketflow.storage import SEARCHED_EVENTS, MemoryStore
 
 DAYS = 14
 
@@ -21,6 +30,10 @@ def told() -> tuple[DemoReport, MemoryStore, str]:
     store, out = MemoryStore(), io.StringIO()
     report = run_demo(seed=7, days=DAYS, out=out, store=store)
     return report, store, out.getvalue()
+
+
+def _closing_desk(store: MemoryStore) -> Helpdesk:
+    return demo_desk(store, ManualClock(START + timedelta(days=DAYS)))
 
 
 def _firings(report: DemoReport, rule: str) -> list[Firing]:
@@ -128,3 +141,108 @@ def test_the_summary_ends_with_sla_compliance_from_the_metrics_and_the_breakdown
     counts = output.split("rules fired:")[1].splitlines()[0]
     for rule in ("auto_close", "remind_customer", "escalate_silence", "resolve_silence"):
         assert f"{rule} {len(_firings(report, rule))}" in counts
+
+
+def test_customers_rate_closed_tickets_the_bad_ones_are_reviewed_and_metrics_count_them(
+    told: tuple[DemoReport, MemoryStore, str],
+) -> None:
+    report, store, output = told
+    desk = _closing_desk(store)
+    rated = {t.id: desk.rating(t.id) for t in report.tickets if desk.rating(t.id) is not None}
+    scores = [rating.score for rating in rated.values() if rating is not None]
+    assert "good" in scores
+    assert "bad" in scores
+    for ticket_id, rating in rated.items():
+        assert rating is not None
+        ticket = desk.get(ticket_id)
+        assert ticket.status == "closed", "a rating moves no status"
+        assert rating.actor == desk.history(ticket_id)[0].actor, "the requester rated"
+        (event,) = [e for e in report.histories[ticket_id] if e.name == "rate"]
+        assert (event.at, event.body) == (rating.at, rating.comment)
+        assert f"{ticket_id:<5} (closed)               rated {rating.score} by" in output
+        reviews = desk.reviews(ticket_id)
+        if rating.score == "bad":  # the agent looked back, after the rating
+            (review,) = reviews
+            assert review.actor is not None
+            assert review.actor.role is Role.AGENT
+            assert review.at == rating.at
+            assert review.lessons
+        else:
+            assert reviews == []
+    metrics = desk.metrics()
+    assert metrics.overall.ratings == len(rated)
+    assert metrics.overall.satisfaction == scores.count("good") / len(scores)
+    rateable = [m for m in metrics.tickets if m.rating is not None or m.rateable]
+    assert metrics.overall.response_rate == len(rated) / len(rateable)
+    assert 0 < len(rated) < len(rateable), "some customers rate, not all"
+
+
+def test_a_duplicate_request_is_merged_into_its_original_and_the_original_records_it(
+    told: tuple[DemoReport, MemoryStore, str],
+) -> None:
+    report, store, output = told
+    desk = _closing_desk(store)
+    copies = [ticket for ticket in report.tickets if ticket.status == "merged"]
+    assert copies
+    for copy in copies:
+        target_id = copy.fields["ticketflow:merged_into"]
+        assert isinstance(target_id, str)
+        original = desk.get(target_id)
+        assert (copy.subject, copy.requester) == (original.subject, original.requester)
+        merged = report.histories[copy.id][-1]
+        assert (merged.name, merged.from_status, merged.to_status) == ("merge", "new", "merged")
+        assert copy.id in original.fields["ticketflow:merged_from"]  # type: ignore[operator]
+        (taken,) = [
+            e
+            for e in desk.history(target_id)
+            if e.name == "merge_in" and (e.body or "").startswith(f"Merged {copy.id} ")
+        ]
+        assert taken.at == merged.at
+        assert f"{target_id:<5} ({taken.to_status})" in output
+        assert f"{copy.id:<5} new -> merged          merge by agent" in output
+        assert f"into {target_id}" in output
+    queued = {entry.ticket.id for entry in desk.queue()}
+    assert queued
+    assert not queued & {copy.id for copy in copies}, "a merged copy leaves the queues"
+
+
+def test_the_summary_search_finds_every_ticket_holding_its_words_a_page_at_a_time(
+    told: tuple[DemoReport, MemoryStore, str],
+) -> None:
+    report, store, output = told
+    desk = _closing_desk(store)
+    words = SEARCH_TEXT.split()
+
+    def text(ticket: Ticket) -> str:
+        bodies = [e.body or "" for e in report.histories[ticket.id] if e.name in SEARCHED_EVENTS]
+        return " ".join([ticket.subject, ticket.description, *bodies]).lower()
+
+    expected = {t.id for t in report.tickets if all(word in text(t) for word in words)}
+    lines = search(desk)
+    total = int(lines[0].split(": ")[1].split()[0])
+    assert total == len(expected) > 3, "more than a page of 3"
+    shown = [line.split()[0] for line in lines[1:]]
+    assert len(shown) == 3
+    assert set(shown) <= expected
+    walked, page = [], desk.search(SEARCH_TEXT, limit=2)
+    walked.extend(t.id for t in page)
+    while page.next is not None:
+        page = desk.search(SEARCH_TEXT, limit=2, after=page.next)
+        walked.extend(t.id for t in page)
+    assert sorted(walked) == sorted(expected), "each ticket once, none missed"
+    assert "\n".join(lines) in output
+
+
+def test_the_summary_ends_with_compliance_then_satisfaction_then_the_breakdowns(
+    told: tuple[DemoReport, MemoryStore, str],
+) -> None:
+    _report, store, output = told
+    metrics = _closing_desk(store).metrics()
+    lines = satisfaction(metrics)
+    assert lines[1] == (
+        f"  all        {metrics.overall.satisfaction:.0%} satisfied of "
+        f"{metrics.overall.ratings} ratings, response rate {metrics.overall.response_rate:.0%}"
+    )
+    assert [line.split()[0] for line in lines[2:]] == ["urgent", "high", "normal", "low"]
+    sla, ratings = "\n".join(compliance(metrics)), "\n".join(lines)
+    assert output.index(sla) < output.index(ratings) < output.index("by priority\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -26,6 +26,8 @@ CHARTS = (
     "compliance-priority",
     "first-response",
     "flow",
+    "satisfaction-week",
+    "satisfaction-priority",
 )
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -89,6 +91,10 @@ def demo() -> Helpdesk:
 @pytest.fixture(scope="module")
 def page(demo: Helpdesk) -> str:
     return html_report(demo, title="The demo's fortnight")
+
+
+def test_the_same_desk_at_the_same_instant_gives_the_same_page(demo: Helpdesk, page: str) -> None:
+    assert html_report(demo, title="The demo's fortnight") == page
 
 
 def test_every_chart_of_the_demo_report_has_data_drawn_and_tabled(page: str) -> None:
@@ -159,6 +165,78 @@ def test_the_tables_hold_the_figures_of_the_desk(demo: Helpdesk, page: str) -> N
     assert last_day == ("2026-01-19", str(active))
 
 
+def test_the_satisfaction_tables_hold_the_ratings_of_the_desk(demo: Helpdesk, page: str) -> None:
+    metrics = demo.metrics()
+    rows = _rows(page)
+    rated = [item for item in metrics.tickets if item.rating is not None]
+    asked = [item for item in metrics.tickets if item.rating is not None or item.rateable]
+    assert rated, "the demo's customers rate"
+    weeks = rows["satisfaction-week"]
+    assert sum(int(row[1]) for row in weeks) == metrics.overall.ratings == len(rated)
+    for week, ratings, share, rate in weeks:
+        start = date.fromisoformat(week)
+        resolved = [
+            item
+            for item in asked
+            if item.ticket.resolved_at is not None
+            and start <= item.ticket.resolved_at.date() < start + timedelta(days=7)
+        ]
+        good = [item for item in resolved if item.rating == "good"]
+        scored = [item for item in resolved if item.rating is not None]
+        assert int(ratings) == len(scored)
+        assert share == (f"{len(good) / len(scored):.0%}" if scored else "-")
+        assert rate == f"{len(scored) / len(resolved):.0%}"
+    by_priority = metrics.breakdowns["priority"]
+    assert [row[0] for row in rows["satisfaction-priority"]] == ["urgent", "high", "normal", "low"]
+    for name, ratings, share, rate in rows["satisfaction-priority"]:
+        summary = by_priority[name]
+        assert int(ratings) == summary.ratings
+        assert share == ("-" if summary.satisfaction is None else f"{summary.satisfaction:.0%}")
+        assert rate == f"{summary.response_rate:.0%}"
+    overall = metrics.overall
+    assert f"{overall.satisfaction:.0%}satisfied, of {overall.ratings} ratings" in "".join(
+        _parse(page).text
+    )
+
+
+def test_a_desk_whose_tickets_are_rated_draws_the_satisfaction_charts() -> None:
+    clock = ManualClock(START)
+    desk = Helpdesk(clock=clock)
+    lead = Actor.admin("lead-1")
+    tickets = [
+        desk.open(subject="s", description="d", requester=ANA, priority=priority)
+        for priority in ("high", "high", "low")
+    ]
+    for ticket in tickets:
+        desk.resolve(ticket.id, lead)
+    clock.advance(timedelta(hours=3))
+    desk.rate(tickets[0].id, Actor.customer(ANA.id), "good")
+    desk.rate(tickets[2].id, Actor.customer(ANA.id), "bad", comment="Slow.")
+    rows = _rows(html_report(desk))
+    monday = START.date() - timedelta(days=START.weekday())
+    assert rows["satisfaction-week"] == [(f"{monday:%Y-%m-%d}", "2", "50%", "67%")]
+    assert rows["satisfaction-priority"] == [
+        ("high", "1", "100%", "50%"),
+        ("low", "1", "0%", "100%"),
+    ]
+    assert _parse(html_report(desk)).marks["satisfaction-priority"] == 4
+
+
+def test_a_rated_ticket_reopened_since_counts_in_the_week_it_was_rated() -> None:
+    clock = ManualClock(START)
+    desk = Helpdesk(clock=clock)
+    customer = Actor.customer(ANA.id)
+    ticket = desk.open(subject="s", description="d", requester=ANA)
+    desk.resolve(ticket.id, customer)
+    desk.rate(ticket.id, customer, "bad")
+    clock.advance(timedelta(days=8))
+    assert desk.reply(ticket.id, customer, "Broken again.").resolved_at is None
+    monday = START.date() - timedelta(days=START.weekday())
+    page = html_report(desk)
+    assert _rows(page)["satisfaction-week"] == [(f"{monday:%Y-%m-%d}", "1", "0%", "100%")]
+    assert desk.metrics().overall.ratings == 1, "the same rating metrics() counts"
+
+
 def _rows(page: str) -> dict[str, list[tuple[str, ...]]]:
     """The data rows of each chart's table, as text."""
 
@@ -214,7 +292,8 @@ def test_a_desk_without_tickets_or_sla_policies_says_there_is_no_data_yet() -> N
     page = html_report(Helpdesk(clock=ManualClock(START)))
     parsed = _parse(page)
     assert parsed.tags["figure"] == len(CHARTS)
-    assert "".join(parsed.text).count("No data yet.") == 4  # the SLA, response and flow charts
+    # the SLA, response, flow and satisfaction charts
+    assert "".join(parsed.text).count("No data yet.") == 6
     assert set(parsed.svgs) == {"created-resolved", "backlog"}
 
 

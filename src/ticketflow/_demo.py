@@ -12,17 +12,23 @@ answer (the reminder, the escalation and the resolution that records every
 contact attempt fire in turn) and some never confirm a resolution (the 7-day
 rule closes their tickets); the story names the rule behind each such step.
 
+After the work, the product's other half: some customers rate the tickets
+they closed or that the 7-day rule closed for them, a day or two later, good
+or bad (bad more often when the ticket was reopened, escalated or breached
+its SLA), and the agent reviews each ticket rated bad, lessons learned on
+record; now and then a customer writes the same request again, and the
+agent merges the duplicate into the original; the summary ends with a search
+of the desk's tickets, walked a page at a time, then SLA compliance,
+satisfaction and the breakdowns.
+
 Each simulated hour is a list of steps (``_Simulation.steps``), and the story
-grows one small step at a time: a satisfaction rating belongs in
-``_Simulation._closed``, which sees every close (the customer's and the 7-day
-rule's); a merge of duplicates is one more step (a new ticket with the
-subject and requester of an open one merged into it); a search is one more
-section of :func:`run_demo`'s summary, where the closing desk is at hand.
+grows one small step at a time.
 
 Each simulated hour looks only at the tickets still in play (active, resolved,
 spam waiting to be purged), and whether a closed ticket will get a follow-up
-is decided once, when it closes: the work per day stays flat, so a year runs
-in seconds and the ticket count grows in proportion to the days.
+is decided once, when it closes: the work per day stays flat, so the time
+and the ticket count grow in proportion to the days (a year: some 1,400
+tickets, about 17 seconds of processor time on SQLite).
 """
 
 from __future__ import annotations
@@ -46,8 +52,10 @@ from ticketflow._desk import Helpdesk
 from ticketflow._display import printable
 from ticketflow._errors import IllegalTransition, InvalidInput, PermissionDenied
 from ticketflow._history import HistoryEvent, replay
-from ticketflow._metrics import MetricsReport, Summary
-from ticketflow._names import AGENT_REPLY, REMIND
+from ticketflow._metrics import MetricsReport, Summary, satisfaction_words
+from ticketflow._names import AGENT_REPLY, MERGE, MERGE_IN, RATE, REMIND, REVIEW
+from ticketflow._reserved import MERGED_FROM, MERGED_INTO
+from ticketflow._satisfaction import BAD, GOOD, score_of
 from ticketflow._status import ACTIVE_CATEGORIES
 from ticketflow._ticket import Contact, Priority, Ticket
 from ticketflow.rules import Firing, PriorityIs
@@ -71,6 +79,13 @@ _PROBLEMS = (
     ("Dashboard is very slow", "product"),
 )
 _AGENTS = {"billing": "a-ana", "accounts": "a-ben", "it": "a-cai", "product": "a-dev"}
+_LESSONS = {
+    "billing": "Check the payment log before the first answer.",
+    "accounts": "Send the reset link with the first answer.",
+    "it": "Ask for the client version at once.",
+    "product": "Reproduce on the customer's data before replying.",
+}
+"""What an agent learns from a ticket rated bad, by department."""
 
 FOLLOW_UP_CHANCE = 0.15
 """The share of closed tickets (follow-ups aside) whose customer writes again."""
@@ -80,6 +95,21 @@ SILENT_CHANCE = 0.12
 """The share of customers who never write back once an agent has answered them."""
 UNCONFIRMED_CHANCE = 0.3
 """The share of customers who never confirm a resolution: the 7-day rule closes their tickets."""
+RATING_CHANCE = 0.45
+"""The share of closed tickets whose customer rates them."""
+RATING_DELAY = (2, 48)
+"""How many hours after the close the customer rates: two hours to two days."""
+BAD_CHANCE = (0.1, 0.6)
+"""The chance that a rating is bad: of a smooth ticket, and of a troubled one
+(reopened, escalated, or past an SLA target)."""
+DUPLICATE_CHANCE = 0.015
+"""The chance, each office hour, that a customer writes an open request again."""
+SEARCH_TEXT = "vpn drops"
+"""What the summary's search looks for."""
+_COMMENTS = {
+    GOOD: ("Quick and friendly, thanks.", "Solved for good, thank you.", None),
+    BAD: ("Took far too long.", "I had to ask twice.", None),
+}
 
 SLA_TARGETS: Mapping[Priority, tuple[timedelta, timedelta]] = MappingProxyType(
     {
@@ -185,12 +215,19 @@ class _Simulation:
         self.system = Actor.system()
         self.follow_ups: list[tuple[datetime, str]] = []
         """A heap of (when, closed ticket id): the customers who will write again."""
+        # Ratings and duplicates draw from streams of their own too.
+        self.opinions = random.Random(f"ratings {seed}")
+        self.copies = random.Random(f"duplicates {seed}")
+        self.ratings: list[tuple[datetime, str, str]] = []
+        """A heap of (when, closed ticket id, score): the customers who will rate."""
         self.steps: tuple[Callable[[], None], ...] = (
             self._arrivals,
+            self._duplicates,
             self._work_active,
             self._settle_resolved,
             self._purge_removed,
             self._follow_ups_due,
+            self._ratings_due,
             self._sweep,
         )
         """What each simulated hour does, in order; a new part of the story is one more step."""
@@ -204,7 +241,7 @@ class _Simulation:
     def _told(self, ticket: Ticket, event: HistoryEvent) -> str | None:
         """The story's line for one committed event: a move, or a rule acting; None for others."""
         rule = self.by_rule.get((ticket.id, event.name, event.at))
-        if rule is None and not event.moved:
+        if rule is None and not event.moved and event.name not in (RATE, MERGE_IN, REVIEW):
             return None
         if event.from_status is None:
             start = "new"
@@ -221,10 +258,37 @@ class _Simulation:
                     for earlier in self.desk.history(ticket.id)
                 )
                 story = f"resolved after {attempts} contact attempts, each on record"
+            elif rule in ("sla_warning", "sla_breach"):
+                story = self._sla_story(ticket, breached=rule == "sla_breach") or story
             return f"{told}{story} ({rule})"
+        if event.name == RATE:
+            comment = f": {event.body!r}" if event.body else ""
+            return f"{told}rated {score_of(ticket)} by {event.actor.id}{comment}"
+        if event.name == REVIEW:
+            return f"{told}reviewed by {event.actor.id}, the lessons learned on record"
+        if event.name == MERGE_IN:
+            merged = ticket.fields[MERGED_FROM]
+            assert isinstance(merged, tuple)  # noqa: S101 - the merge writes a tuple of ids
+            return f"{told}{merged[-1]} merged into it, a duplicate ({event.actor.id})"
         opened = event.from_status is None
         follows = f", follow-up of {ticket.parent_id}" if opened and ticket.parent_id else ""
-        return f"{told}{event.name} by {event.actor.role.value} {event.actor.id}{follows}"
+        into = f" into {ticket.fields[MERGED_INTO]}" if event.name == MERGE else ""
+        return f"{told}{event.name} by {event.actor.role.value} {event.actor.id}{into}{follows}"
+
+    def _sla_story(self, ticket: Ticket, *, breached: bool) -> str | None:
+        """Which targets of which policy are breached, or at risk, now (None if none is)."""
+        states = [
+            state
+            for state in self.desk.sla(ticket.id)
+            if state.running
+            and state.breached == breached
+            and (breached or state.fraction >= 0.75)
+        ]
+        if not states:
+            return None
+        targets = " and ".join(state.target.value.replace("_", " ") for state in states)
+        what = "breached" if breached else "75% used"
+        return f"SLA {targets} {what} under the {states[0].policy} policy"
 
     def _tell(self) -> None:
         for item in self.pending:
@@ -266,6 +330,27 @@ class _Simulation:
             self.unconfirmed.add(ticket.id)
         if spam:
             self.desk.mark_spam(ticket.id, Actor.agent(_AGENTS[department]))
+
+    def _duplicates(self) -> None:
+        """Now and then a customer writes an open request again; its agent merges the copy."""
+        if not 8 <= self.clock.now().hour < 18 or self.copies.random() >= DUPLICATE_CHANCE:
+            return
+        originals = self.desk.find(status=["new", "open", "answered"])
+        if not originals:
+            return
+        original = self.copies.choice(originals)
+        copy = self.desk.open(
+            subject=original.subject,
+            description=f"{original.subject}. Writing again, in case my first message was lost.",
+            requester=original.requester,
+            priority=original.priority,
+            channel=self.copies.choice(["email", "chat", "portal"]),
+            department=original.department,
+            tags=original.tags - {"escalated"},
+        )
+        department = original.department or "it"
+        agent = Actor.agent(_AGENTS[department], department=department)
+        self.desk.merge(copy.id, agent, into=original.id, body=f"A duplicate of {original.id}.")
 
     def _work_active(self) -> None:
         for ticket in self.desk.find(category=ACTIVE_CATEGORIES):
@@ -334,6 +419,32 @@ class _Simulation:
         if ticket.parent_id is None and self.returns.random() < FOLLOW_UP_CHANCE:
             delay = timedelta(hours=self.returns.randint(*FOLLOW_UP_DELAY))
             heapq.heappush(self.follow_ups, (self.clock.now() + delay, ticket.id))
+        if self.opinions.random() < RATING_CHANCE:
+            troubled = (
+                ticket.reopen_count > 0
+                or "escalated" in ticket.tags
+                or any(state.breached for state in self.desk.sla(ticket.id))
+            )
+            score = BAD if self.opinions.random() < BAD_CHANCE[troubled] else GOOD
+            when = self.clock.now() + timedelta(hours=self.opinions.randint(*RATING_DELAY))
+            if ticket.resolved_at is not None:  # ratings are taken within a window
+                when = min(when, ticket.resolved_at + self.desk.satisfaction.window)
+            heapq.heappush(self.ratings, (when, ticket.id, score))
+
+    def _ratings_due(self) -> None:
+        while self.ratings and self.ratings[0][0] <= self.clock.now():
+            _when, ticket_id, score = heapq.heappop(self.ratings)
+            customer = Actor.customer(self.desk.get(ticket_id).requester.id)
+            comment = self.opinions.choice(_COMMENTS[score])
+            ticket = self.desk.rate(ticket_id, customer, score, comment=comment)
+            if score == BAD:  # the agent looks back at what went wrong
+                department = ticket.department or "it"
+                self.desk.review(
+                    ticket.id,
+                    Actor.agent(ticket.assignee or _AGENTS[department], department=department),
+                    solution=f"{ticket.subject}: fixed on our side.",
+                    lessons=_LESSONS[department],
+                )
 
     def _follow_ups_due(self) -> None:
         while self.follow_ups and self.follow_ups[0][0] <= self.clock.now():
@@ -382,12 +493,8 @@ def summary(report: DemoReport) -> list[str]:
     ]
 
 
-def compliance(metrics: MetricsReport) -> list[str]:
-    """Return the SLA compliance of a report, overall and by priority, as lines.
-
-    Each share is of the decided clocks of a target (met in time, or
-    breached) that met it, as :attr:`Summary.compliance` counts them.
-    """
+def _by_priority(metrics: MetricsReport) -> dict[str, Summary]:
+    """The report's figures overall, then by priority, most urgent first."""
     by_priority = metrics.breakdowns.get("priority", {})
     groups: dict[str, Summary] = {"all": metrics.overall}
     groups.update(
@@ -395,14 +502,59 @@ def compliance(metrics: MetricsReport) -> list[str]:
         for priority in reversed(Priority)
         if priority.value in by_priority
     )
+    return groups
+
+
+def compliance(metrics: MetricsReport) -> list[str]:
+    """Return the SLA compliance of a report, overall and by priority, as lines.
+
+    Each share is of the decided clocks of a target (met in time, or
+    breached) that met it, as :attr:`Summary.compliance` counts them.
+    """
     lines = ["SLA compliance (decided clocks that met their target)"]
-    for group, figures in groups.items():
+    for group, figures in _by_priority(metrics).items():
         shares = ", ".join(
             f"{target.value} {figures.compliance[target]:.0%}"
             for target in Target
             if target in figures.compliance
         )
         lines.append(f"  {printable(group):<10} {shares or 'no clock decided yet'}")
+    return lines
+
+
+def satisfaction(metrics: MetricsReport) -> list[str]:
+    """Return the customers' satisfaction in a report, overall and by priority, as lines.
+
+    The share of ratings that are satisfied (``"good"``, or 4 and 5 of 5)
+    and the response rate, as :class:`Summary` counts them.
+    """
+    lines = ["Satisfaction (ratings of resolved and closed tickets)"]
+    for group, figures in _by_priority(metrics).items():
+        words = satisfaction_words(figures) if figures.ratings else "no rating yet"
+        lines.append(f"  {printable(group):<10} {words}")
+    return lines
+
+
+def search(desk: Helpdesk, text: str = SEARCH_TEXT, *, page: int = 3) -> list[str]:
+    """Return a search of the desk's tickets, walked ``page`` at a time, as lines.
+
+    The first line says how many tickets hold every word of ``text`` and
+    over how many pages the cursor walked; the best ``page`` follow.
+    """
+    found = desk.search(text, limit=page)
+    best, pages, total = list(found), 1, len(found)
+    while found.next is not None:
+        found = desk.search(text, limit=page, after=found.next)
+        pages, total = pages + 1, total + len(found)
+    if not total:
+        return [f'Search for "{printable(text)}": no ticket holds these words yet']
+    lines = [
+        f'Search for "{printable(text)}": {total} tickets, '
+        f"{pages} page{'s' if pages != 1 else ''} of {page}; the best first"
+    ]
+    lines.extend(
+        f"  {ticket.id:<7} {ticket.status:<10} {printable(ticket.subject)}" for ticket in best
+    )
     return lines
 
 
@@ -447,8 +599,10 @@ def run_demo(
     print("\nsummary", file=out)
     for line in summary(report):
         print(f"  {line}", file=out)
-    metrics = demo_desk(store, ManualClock(START + timedelta(days=days))).metrics()
-    print("\n" + "\n".join(compliance(metrics)), file=out)
+    desk = demo_desk(store, ManualClock(START + timedelta(days=days)))
+    metrics = desk.metrics()
+    for section in (search(desk), compliance(metrics), satisfaction(metrics)):
+        print("\n" + "\n".join(section), file=out)
     print("\n" + without_repeats(metrics).table(), file=out)
     return report
 

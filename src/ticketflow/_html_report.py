@@ -3,8 +3,9 @@
 :func:`html_report` reads a desk through its public API only (``metrics()``,
 ``history()``, ``sla()`` and ``workflow``) and draws, as inline SVG
 (:mod:`ticketflow._svg`): tickets created and resolved per day, the backlog,
-SLA compliance per week and per priority, the time to first response, and the
-flow between statuses.  Every chart has a data table under it, for screen
+SLA compliance per week and per priority, the time to first response, the
+flow between statuses, and the customers' satisfaction per week and per
+priority.  Every chart has a data table under it, for screen
 readers and for copying.  The page needs nothing outside itself: no script,
 no font, no image, no link, and a Content-Security-Policy that forbids them.
 """
@@ -22,7 +23,8 @@ import attrs
 from ticketflow._desk import Helpdesk
 from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
-from ticketflow._metrics import MetricsReport, Summary
+from ticketflow._metrics import MetricsReport, Summary, TicketMetrics
+from ticketflow._satisfaction import rated_at, satisfied
 from ticketflow._status import ACTIVE_CATEGORIES, Category
 from ticketflow._svg import Plot, Series, bar_chart, line_chart, matrix
 from ticketflow._ticket import Priority
@@ -71,9 +73,10 @@ def html_report(desk: Helpdesk, *, title: str = "Help desk report") -> str:
 
     The page holds inline SVG charts (tickets created and resolved per day,
     the backlog at the end of each day, SLA compliance per week opened and
-    per priority, the time to first response, the flow between statuses),
-    each with a table of its figures, then the headline figures and the
-    breakdowns of :meth:`Helpdesk.metrics`.  It loads nothing: no script, no
+    per priority, the time to first response, the flow between statuses,
+    the satisfaction ratings and their response rate per week and per
+    priority), each with a table of its figures, then the headline figures
+    and the breakdowns of :meth:`Helpdesk.metrics`.  It loads nothing: no script, no
     font, no image.  Figures come from history, as ``metrics()`` computes
     them; SLA compliance is of the clocks decided by now (met in time, or
     breached), under the desk's SLA policies.
@@ -97,10 +100,11 @@ def html_report(desk: Helpdesk, *, title: str = "Help desk report") -> str:
     >>> page.startswith("<!DOCTYPE html>"), "<script" in page
     (True, False)
 
-    Without SLA policies the two SLA charts say "No data yet."; the other four are drawn:
+    Without SLA policies or ratings, the two SLA charts and the two
+    satisfaction charts say "No data yet."; the other four are drawn:
 
     >>> page.count("<svg"), page.count("No data yet.")
-    (4, 2)
+    (4, 4)
     """
     if not isinstance(desk, Helpdesk):
         raise InvalidInput("desk", desk, "a Helpdesk, such as Helpdesk(store=SQLiteStore(path))")
@@ -115,6 +119,8 @@ def html_report(desk: Helpdesk, *, title: str = "Help desk report") -> str:
         _compliance_by_priority(metrics),
         _first_response(metrics),
         _flow(desk, histories),
+        _satisfaction_by_week(metrics),
+        _satisfaction_by_priority(metrics),
     ]
     return _page(heading, metrics, days, charts)
 
@@ -436,6 +442,122 @@ def _flow(desk: Helpdesk, histories: dict[str, list[HistoryEvent]]) -> Chart:
     )
 
 
+class _Rated:
+    """Ratings of a group of tickets: how many, how many satisfied, how many could rate."""
+
+    def __init__(self) -> None:
+        self.ratings = self.satisfied = self.asked = 0
+
+    def add(self, item: TicketMetrics) -> None:
+        if item.rating is not None:
+            self.ratings += 1
+            self.satisfied += satisfied(item.rating)
+        self.asked += item.rating is not None or item.rateable
+
+    @property
+    def share(self) -> float | None:
+        return self.satisfied / self.ratings if self.ratings else None
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.ratings / self.asked if self.asked else None
+
+
+_SATISFACTION_NOTE = (
+    "Satisfied: the share of ratings that are good (or 4 and 5 of 5). Response rate: "
+    "rated tickets over the resolved and closed tickets that could be rated."
+)
+
+
+def _satisfaction_chart(
+    ident: str,
+    title: str,
+    note: str,
+    groups: dict[str, tuple[int, float | None, float | None]],
+    *,
+    x_label: str,
+    first: str,
+    axis: Sequence[str] | None = None,
+) -> Chart:
+    """Bars of the satisfied share and the response rate per group, and their table.
+
+    ``groups`` maps a group's label to its ratings, satisfied share and
+    response rate; ``axis`` labels the groups on the chart, if not so.
+    """
+    labels = list(groups)
+    svg = ""
+    if any(ratings for ratings, _share, _rate in groups.values()):
+        svg = bar_chart(
+            Plot(
+                ident,
+                title,
+                "; ".join(
+                    f"{label}: {_share(share)} satisfied of {ratings} ratings, "
+                    f"response rate {_share(rate)}"
+                    for label, (ratings, share, rate) in groups.items()
+                ),
+                list(axis or labels),
+                [
+                    Series("satisfied", [groups[label][1] for label in labels]),
+                    Series("response rate", [groups[label][2] for label in labels]),
+                ],
+                x_label=x_label,
+                y_label="share",
+                percent=True,
+            )
+        )
+    return Chart(
+        ident,
+        title,
+        f"{note} {_SATISFACTION_NOTE}",
+        svg,
+        (first, "ratings", "satisfied", "response rate"),
+        tuple(
+            (label, str(ratings), _share(share), _share(rate))
+            for label, (ratings, share, rate) in groups.items()
+        ),
+    )
+
+
+def _satisfaction_by_week(metrics: MetricsReport) -> Chart:
+    weeks: dict[date, _Rated] = {}
+    for item in metrics.tickets:
+        if item.rating is None and not item.rateable:
+            continue
+        when = item.ticket.resolved_at or rated_at(item.ticket)
+        if when is not None:
+            weeks.setdefault(_week(when.date()), _Rated()).add(item)
+    return _satisfaction_chart(
+        "satisfaction-week",
+        "Satisfaction per week",
+        "By the week (from Monday) the ticket was resolved.",
+        {
+            f"{week:%Y-%m-%d}": (rated.ratings, rated.share, rated.response_rate)
+            for week, rated in sorted(weeks.items())
+        },
+        x_label="week the tickets were resolved (from Monday)",
+        first="week",
+        axis=[_label(week) for week in sorted(weeks)],
+    )
+
+
+def _satisfaction_by_priority(metrics: MetricsReport) -> Chart:
+    groups = metrics.breakdowns.get("priority", {})
+    return _satisfaction_chart(
+        "satisfaction-priority",
+        "Satisfaction per priority",
+        "By the ticket's priority.",
+        {
+            priority.value: (summary.ratings, summary.satisfaction, summary.response_rate)
+            for priority in reversed(Priority)
+            if (summary := groups.get(priority.value)) is not None
+            and summary.response_rate is not None
+        },
+        x_label="priority",
+        first="priority",
+    )
+
+
 # -- the page -----------------------------------------------------------------------
 
 
@@ -516,6 +638,9 @@ def _kpis(metrics: MetricsReport) -> str:
         (f"{overall.compliance[target]:.0%}", f"SLA {_named(target)} met")
         for target in _targets(overall.compliance)
     )
+    if overall.ratings:
+        items.append((_share(overall.satisfaction), f"satisfied, of {overall.ratings} ratings"))
+        items.append((_share(overall.response_rate), "rating response rate"))
     return (
         '<ul class="kpis">'
         + "".join(
@@ -534,6 +659,7 @@ def _breakdowns(metrics: MetricsReport) -> str:
         for summary in groups.values()
         for target in summary.compliance
     )
+    rated = metrics.overall.ratings > 0
     head = (
         "group",
         "tickets",
@@ -542,6 +668,7 @@ def _breakdowns(metrics: MetricsReport) -> str:
         "replies per ticket",
         "reopened",
         *(f"SLA {_named(target)} met" for target in targets),
+        *(("satisfied", "response rate") if rated else ()),
     )
 
     def row(name: str, summary: Summary) -> tuple[str, ...]:
@@ -553,6 +680,7 @@ def _breakdowns(metrics: MetricsReport) -> str:
             f"{summary.mean_replies:.1f}",
             str(summary.reopened),
             *(_share(summary.compliance.get(target)) for target in targets),
+            *((_share(summary.satisfaction), _share(summary.response_rate)) if rated else ()),
         )
 
     parts = ['<section class="breakdowns"><h2>Breakdowns</h2>']

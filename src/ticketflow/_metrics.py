@@ -349,8 +349,13 @@ class MetricsReport:
 
 
 def _satisfaction_line(summary: Summary) -> str:
+    """The ratings in words, on one line of the table."""
+    return f"satisfaction: {satisfaction_words(summary)}"
+
+
+def satisfaction_words(summary: Summary) -> str:
     """The ratings in words: satisfied share, mean score, response rate."""
-    line = f"satisfaction: {summary.satisfaction or 0:.0%} satisfied of {summary.ratings} ratings"
+    line = f"{summary.satisfaction or 0:.0%} satisfied of {summary.ratings} ratings"
     if summary.mean_score is not None:
         line += f", mean score {summary.mean_score:.1f} of 5"
     if summary.response_rate is not None:
