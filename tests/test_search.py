@@ -33,6 +33,7 @@ from ticketflow.storage import (
     SearchQuery,
     SQLiteStore,
     Store,
+    TicketQuery,
     _postgres,
     _sqlite,
 )
@@ -323,6 +324,7 @@ def test_opening_an_older_sqlite_file_indexes_the_tickets_it_holds(tmp_path: Pat
     with sqlite3.connect(path) as older:
         older.execute("DROP TABLE search")
         older.execute("DROP TABLE search_keys")
+        older.execute("DROP INDEX tickets_by_created_at_id")
         older.execute("UPDATE schema_version SET version = 2")
     with SQLiteStore(path) as store:
         assert store.schema_version == _sqlite.SCHEMA_VERSION
@@ -396,3 +398,64 @@ def test_ticketflow_search_prints_the_tickets_found_and_the_next_page(
     assert "text must be words to search for" in capsys.readouterr().err
     assert main(["list", "--db", str(path), "--after", cursor]) == 2
     assert "continues another" in capsys.readouterr().err
+
+
+# -- plans: a page is a range of an index, never a scan of every ticket --
+
+
+def test_sqlite_reads_a_page_of_a_walk_and_a_search_through_indexes(tmp_path: Path) -> None:
+    path = tmp_path / "plans.sqlite3"
+    SQLiteStore(path).close()
+    connection = sqlite3.connect(path)
+    connection.execute("ANALYZE")
+    position = (START, "T-9")
+    plans = {}
+    for name, (statement, parameters) in {
+        "find": _sqlite.query_sql(TicketQuery(limit=50, after=position)),
+        "find newest first": _sqlite.query_sql(
+            TicketQuery(limit=50, descending=True, after=position)
+        ),
+        "search": _sqlite.search_sql(SearchQuery("vpn drops", limit=50, after=(4.0, "T-9"))),
+    }.items():
+        plans[name] = [
+            row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        ]
+    connection.close()
+    assert plans["find"] == ["SEARCH tickets USING INDEX tickets_by_created_at_id (created_at>?)"]
+    assert plans["find newest first"] == [
+        "SEARCH tickets USING INDEX tickets_by_created_at_id (created_at<?)"
+    ]
+    assert plans["search"][0].startswith("SCAN search VIRTUAL TABLE INDEX")  # FTS5's own index
+    assert not [step for step in plans["search"] if step.startswith("SCAN tickets")]
+
+
+def test_postgres_reads_a_page_of_a_walk_and_a_search_through_indexes() -> None:
+    require_server()
+    with scratch_database() as dsn:
+        with PostgresStore(dsn) as store:
+            store.migrate()
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            # 20,000 tickets written straight in SQL (quick), each with its search document.
+            connection.execute(
+                "INSERT INTO ticketflow_tickets (tenant, id, version, status, subject, "
+                "description, requester_id, requester_name, priority, channel, tags, "
+                "tag_list, fields, created_at, updated_at, status_changed_at, reopen_count) "
+                "SELECT 'acme', 'T-' || n, 1, 'new', 'VPN ' || (n % 1000), 'Drops.', 'ana', "
+                "'Ana', 'normal', 'email', '[]', '{}', '{}', n, n, n, 0 "
+                "FROM generate_series(1, 20000) AS n"
+            )
+            connection.execute(
+                "INSERT INTO ticketflow_search (tenant, ticket_id, document) "
+                "SELECT tenant, id, to_tsvector('simple', subject) FROM ticketflow_tickets"
+            )
+            connection.execute("VACUUM ANALYZE")
+            plans = {}
+            for name, (statement, parameters) in {
+                "find": _postgres.query_sql(TicketQuery(limit=50, after=(START, "T-9")), "acme"),
+                "search": _postgres.search_sql(SearchQuery("vpn 42", limit=50), "acme", "simple"),
+            }.items():
+                rows = connection.execute(f"EXPLAIN {statement}", parameters)
+                plans[name] = "\n".join(row[0] for row in rows)
+    assert "Index Scan using ticketflow_tickets_by_created_at" in plans["find"], plans["find"]
+    assert "Bitmap Index Scan on ticketflow_search_by_document" in plans["search"], plans["search"]
+    assert "Seq Scan" not in plans["search"], plans["search"]

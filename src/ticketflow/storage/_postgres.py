@@ -38,6 +38,7 @@ from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
 from ticketflow._validate import text, to_utc, valid_unicode
 from ticketflow.storage._codec import (
+    ALWAYS_SET,
     COLUMNS,
     EVENT_COLUMNS,
     UNDECODABLE,
@@ -1247,9 +1248,11 @@ def query_sql(query: TicketQuery, tenant: str) -> tuple[str, list[Any]]:
         parameters += values
     direction = "DESC" if query.descending else "ASC"
     order = query.order_by
+    # Unset values last; a field every ticket has needs no such rule, so its index serves.
+    unset_last = "" if order in ALWAYS_SET else " NULLS LAST"
     statement = (
         f"{_SELECT_TICKET} WHERE {' AND '.join(where)} "
-        f"ORDER BY {order} {direction} NULLS LAST, id {direction}"
+        f"ORDER BY {order} {direction}{unset_last}, id {direction}"
     )
     if query.limit is not None:
         statement += " LIMIT %s"
