@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -459,3 +460,59 @@ def test_postgres_reads_a_page_of_a_walk_and_a_search_through_indexes() -> None:
     assert "Index Scan using ticketflow_tickets_by_created_at" in plans["find"], plans["find"]
     assert "Bitmap Index Scan on ticketflow_search_by_document" in plans["search"], plans["search"]
     assert "Seq Scan" not in plans["search"], plans["search"]
+
+
+# -- another process's writers, at the same time ------------------------
+
+
+def _walk_while_another_writer_creates(make: Callable[[], Store]) -> None:
+    """Walk find and search pages on one store while a thread creates tickets on another."""
+    clock = ManualClock(START)
+    reader = Helpdesk(store=make(), clock=clock, rules=())
+    for number in range(40):
+        clock.advance(timedelta(minutes=1))
+        reader.open(subject=f"VPN {number}", description="Drops.", requester=ANA)
+    writer_clock = ManualClock(START + timedelta(days=1))
+    writer = Helpdesk(store=make(), clock=writer_clock, rules=())
+    stop = threading.Event()
+
+    def create() -> None:
+        while not stop.is_set():
+            writer_clock.advance(timedelta(seconds=1))
+            writer.open(subject="VPN too", description="Also drops.", requester=ANA)
+
+    for listing in (
+        lambda after: reader.find(limit=7, descending=True, after=after),  # new ones first
+        lambda after: reader.search("vpn", limit=7, after=after),
+    ):
+        before = [ticket.id for ticket in reader.find() if ticket.subject != "VPN too"]
+        stop.clear()
+        thread = threading.Thread(target=create)
+        thread.start()
+        try:
+            walked: list[str] = []
+            page = listing(None)
+            while True:
+                walked += [ticket.id for ticket in page]
+                if page.next is None:
+                    break
+                page = listing(page.next)
+        finally:
+            stop.set()
+            thread.join()
+        assert len(walked) == len(set(walked)), "no ticket twice"
+        assert sorted(set(before) - set(walked)) == [], "no ticket there at the start is skipped"
+
+
+def test_a_walk_on_sqlite_is_stable_while_another_connection_creates_tickets(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "busy.sqlite3"
+    _walk_while_another_writer_creates(lambda: SQLiteStore(path))
+
+
+def test_a_walk_on_postgres_is_stable_while_another_connection_creates_tickets(
+    pool: ConnectionPool,
+) -> None:
+    tenant = new_tenant()
+    _walk_while_another_writer_creates(lambda: PostgresStore(pool=pool, tenant=tenant))

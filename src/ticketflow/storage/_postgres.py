@@ -847,10 +847,8 @@ class PostgresStore:
         """
         if not isinstance(search, SearchQuery):
             raise InvalidInput("search", search, "a SearchQuery")
-        if not _readable(search.text) or (
-            search.after is not None and not _readable(search.after[1])
-        ):
-            raise InvalidInput("text", search.text, "valid Unicode text")
+        if search.after is not None and not _readable(search.after[1]):
+            raise InvalidInput("after", search.after, "a position a search returned")
         statement, parameters = search_sql(search, self._tenant, self._language)
         with self._transaction() as connection:
             rows = connection.execute(statement, parameters).fetchall()
