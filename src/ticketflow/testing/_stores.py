@@ -735,6 +735,34 @@ class StoreContract:
                     "a search returns the tickets as stored",
                 )
 
+    def test_the_searched_text_is_kept_with_its_commit_or_not_at_all(self) -> None:
+        with self.fresh() as store:
+            ticket, _ = _opened(store)
+            agent = Actor.agent("a-1")
+            at = START + timedelta(minutes=5)
+            replied, reply = _WORKFLOW.apply(ticket, "agent_reply", agent, at, body="Zebra.")
+            stale, stale_reply = _WORKFLOW.apply(ticket, "agent_reply", agent, at, body="Okapi.")
+            store.commit(replied, reply, ticket.version)
+            try:
+                store.commit(stale, stale_reply, ticket.version)
+            except ConcurrencyConflict:
+                pass
+            else:
+                raise AssertionError("a stale commit was accepted")
+            noted, note = _WORKFLOW.apply(replied, "note", agent, at, body="Quokka.")
+            try:
+                with store.batch():
+                    store.commit(noted, note, replied.version)
+                    law(len(store.search(SearchQuery("quokka"))) == 1, "a batch reads its text")
+                    raise _Abandoned
+            except _Abandoned:
+                pass
+            for word, found in (("zebra", 1), ("okapi", 0), ("quokka", 0)):
+                law(
+                    len(store.search(SearchQuery(word))) == found,
+                    f"{word!r} is searchable only if its commit was kept",
+                )
+
     def test_search_ranks_by_score_then_id_and_pages_past_a_score_and_id(self) -> None:
         with self.fresh() as store:
             plain = [_opened(store)[0] for _ in range(3)]  # "vpn" in the subject of each
