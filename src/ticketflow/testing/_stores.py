@@ -30,7 +30,7 @@ from ticketflow._errors import (
     TicketflowError,
     TicketNotFound,
 )
-from ticketflow._history import HistoryEvent
+from ticketflow._history import HistoryEvent, next_version
 from ticketflow._ticket import Contact, Ticket
 from ticketflow._validate import INT_MAX, INT_MIN
 from ticketflow._workflow import Workflow
@@ -761,6 +761,28 @@ class StoreContract:
                 law(
                     len(store.search(SearchQuery(word))) == found,
                     f"{word!r} is searchable only if its commit was kept",
+                )
+
+    def test_a_commit_that_changes_the_subject_or_description_is_searched_as_changed(
+        self,
+    ) -> None:
+        # No event of ticketflow's changes them today; a host's own event may.
+        with self.fresh() as store:
+            ticket, _ = _opened(store)  # "VPN drops" / "Every hour."
+            replied, reply = _reply(ticket)  # "On it."
+            store.commit(replied, reply, ticket.version)
+            edited, edit = next_version(
+                replied,
+                "edit",
+                Actor.admin("ad-1"),
+                replied.updated_at,
+                {"subject": "Printer jammed", "description": "Paper stuck."},
+            )
+            store.commit(edited, edit, replied.version)
+            for words, found in (("printer stuck", 1), ("vpn", 0), ("hour", 0), ("on it", 1)):
+                law(
+                    len(store.search(SearchQuery(words))) == found,
+                    f"{words!r} is searched in the text as it now stands",
                 )
 
     def test_search_ranks_by_score_then_id_and_pages_past_a_score_and_id(self) -> None:
