@@ -521,3 +521,21 @@ def test_a_walk_on_postgres_is_stable_while_another_connection_creates_tickets(
 ) -> None:
     tenant = new_tenant()
     _walk_while_another_writer_creates(lambda: PostgresStore(pool=pool, tenant=tenant))
+
+
+def test_ticketflow_search_reads_a_postgresql_tenant(
+    pool: ConnectionPool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant = new_tenant()
+    desk = Helpdesk(store=PostgresStore(pool=pool, tenant=tenant), clock=ManualClock(START))
+    for subject in ("VPN drops", "Printer jam", "VPN slow"):
+        desk.open(subject=subject, description="Help.", requester=ANA)
+    dsn = pool.conninfo
+    assert isinstance(dsn, str)
+    assert main(["search", "--db", dsn, "--tenant", tenant, "vpn", "--limit", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("T-1 ")
+    cursor = lines[-2].removeprefix("next page: --after ")
+    assert main(["search", "--db", dsn, "--tenant", tenant, "vpn", "--after", cursor]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[1:-1]] == ["T-3"]
