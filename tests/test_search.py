@@ -26,7 +26,7 @@ from support import ADMIN, AGENT, ANA, START
 
 from ticketflow import Helpdesk, InvalidInput, ManualClock, Page, Ticket
 from ticketflow.cli import main
-from ticketflow.sla import QueueEntry
+from ticketflow.sla import QueueEntry, SLAPolicy
 from ticketflow.storage import (
     SEARCHED_EVENTS,
     MemoryStore,
@@ -539,3 +539,28 @@ def test_ticketflow_search_reads_a_postgresql_tenant(
     assert main(["search", "--db", dsn, "--tenant", tenant, "vpn", "--after", cursor]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines[1:-1]] == ["T-3"]
+
+
+@pytest.mark.parametrize("order", ["sla", "waiting"])
+def test_the_queue_pages_by_its_own_key_breached_first_then_due_then_the_rest(
+    order: str,
+) -> None:
+    hour = timedelta(hours=1)
+    clock = ManualClock(START)
+    desk = Helpdesk(clock=clock, rules=(), sla_policies=[SLAPolicy("p", first_response=8 * hour)])
+    for step in range(9):
+        clock.advance(hour)
+        ticket = desk.open(subject=f"VPN {step}", description="Drops.", requester=ANA)
+        if step % 3 == 0:
+            desk.reply(ticket.id, AGENT, "On it.")  # answered: no clock, not waiting
+    clock.advance(3 * hour)  # the first ones are breached, the others due
+    whole = desk.queue(order=order)
+    assert {entry.breached for entry in whole} == {True, False}
+    walked: list[QueueEntry] = []
+    page = desk.queue(order=order, limit=2)
+    while True:
+        walked += page
+        if page.next is None:
+            break
+        page = desk.queue(order=order, limit=2, after=page.next)
+    assert walked == whole
