@@ -321,12 +321,13 @@ def test_opening_an_older_sqlite_file_indexes_the_tickets_it_holds(tmp_path: Pat
         ticket = desk.open(subject="VPN drops", description="Every hour.", requester=ANA)
         desk.note(ticket.id, AGENT, "Quokka firmware suspected.")
         desk.resolve(ticket.id, ADMIN, body="Walrus.")
-    # The file as schema version 2 left it: no search tables.
+    # The file as the schema version before search left it: no search tables.
+    before_search = _sqlite.MIGRATIONS.index(_sqlite._SEARCH)
     with sqlite3.connect(path) as older:
         older.execute("DROP TABLE search")
         older.execute("DROP TABLE search_keys")
         older.execute("DROP INDEX tickets_by_created_at_id")
-        older.execute("UPDATE schema_version SET version = 2")
+        older.execute("UPDATE schema_version SET version = ?", (before_search,))
     with SQLiteStore(path) as store:
         assert store.schema_version == _sqlite.SCHEMA_VERSION
         assert [t.id for _, t in store.search(SearchQuery("quokka hour"))] == [ticket.id]
@@ -355,7 +356,10 @@ def test_postgres_migration_indexes_the_tickets_already_stored(pool: ConnectionP
             desk.reply(ticket.id, AGENT, "Update the client.")
         with psycopg.connect(dsn, autocommit=True) as connection:
             connection.execute("DROP TABLE ticketflow_search")
-            connection.execute("UPDATE ticketflow_schema_version SET version = 3")
+            connection.execute(
+                "UPDATE ticketflow_schema_version SET version = %s",
+                (_postgres._MIGRATIONS.index("007_search.sql"),),
+            )
         with PostgresStore(dsn, tenant="acme") as store:
             assert store.migrate() == _postgres.SCHEMA_VERSION
             assert [t.id for _, t in store.search(SearchQuery("client hour"))] == [ticket.id]
