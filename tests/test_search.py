@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from support import ADMIN, AGENT, ANA, START
 
 from ticketflow import Helpdesk, InvalidInput, ManualClock, Page, Ticket
 from ticketflow.cli import main
-from ticketflow.sla import QueueEntry
+from ticketflow.sla import QueueEntry, SLAPolicy
 from ticketflow.storage import (
     SEARCHED_EVENTS,
     MemoryStore,
@@ -33,6 +34,7 @@ from ticketflow.storage import (
     SearchQuery,
     SQLiteStore,
     Store,
+    TicketQuery,
     _postgres,
     _sqlite,
 )
@@ -320,11 +322,12 @@ def test_opening_an_older_sqlite_file_indexes_the_tickets_it_holds(tmp_path: Pat
         desk.note(ticket.id, AGENT, "Quokka firmware suspected.")
         desk.resolve(ticket.id, ADMIN, body="Walrus.")
     # The file as the schema version before search left it: no search tables.
+    before_search = _sqlite.MIGRATIONS.index(_sqlite._SEARCH)
     with sqlite3.connect(path) as older:
         older.execute("DROP TABLE search")
         older.execute("DROP TABLE search_keys")
-        before = _sqlite.MIGRATIONS.index(_sqlite._SEARCH)
-        older.execute("UPDATE schema_version SET version = ?", (before,))
+        older.execute("DROP INDEX tickets_by_created_at_id")
+        older.execute("UPDATE schema_version SET version = ?", (before_search,))
     with SQLiteStore(path) as store:
         assert store.schema_version == _sqlite.SCHEMA_VERSION
         assert [t.id for _, t in store.search(SearchQuery("quokka hour"))] == [ticket.id]
@@ -333,10 +336,15 @@ def test_opening_an_older_sqlite_file_indexes_the_tickets_it_holds(tmp_path: Pat
         assert [t.id for _, t in store.search(SearchQuery("vpn"))] == [ticket.id]
 
 
-def test_the_indexed_event_names_of_the_migrations_are_the_searched_events() -> None:
+def test_the_migrations_index_the_searched_events_and_reindexing_reads_the_list_now() -> None:
+    # SQLite's migration and both stores' reindex_search read SEARCHED_EVENTS
+    # itself; PostgreSQL's migration file names them: none it names is unknown.
     listed = ", ".join(f"'{name}'" for name in SEARCHED_EVENTS)
     assert f"name IN ({listed})" in " ".join(_sqlite.MIGRATIONS[-1])
-    assert f"events.name IN ({listed})" in _postgres._sql("007_search.sql").decode()
+    assert f"events.name IN ({listed})" in _postgres._REINDEX
+    migration = _postgres._sql("007_search.sql").decode()
+    named = migration.split("events.name IN (", 1)[1].split(")", 1)[0]
+    assert {name.strip(" '") for name in named.split(",")} <= set(SEARCHED_EVENTS)
 
 
 def test_postgres_migration_indexes_the_tickets_already_stored(pool: ConnectionPool) -> None:
@@ -348,8 +356,10 @@ def test_postgres_migration_indexes_the_tickets_already_stored(pool: ConnectionP
             desk.reply(ticket.id, AGENT, "Update the client.")
         with psycopg.connect(dsn, autocommit=True) as connection:
             connection.execute("DROP TABLE ticketflow_search")
-            before = _postgres._MIGRATIONS.index("007_search.sql")
-            connection.execute("UPDATE ticketflow_schema_version SET version = %s", (before,))
+            connection.execute(
+                "UPDATE ticketflow_schema_version SET version = %s",
+                (_postgres._MIGRATIONS.index("007_search.sql"),),
+            )
         with PostgresStore(dsn, tenant="acme") as store:
             assert store.migrate() == _postgres.SCHEMA_VERSION
             assert [t.id for _, t in store.search(SearchQuery("client hour"))] == [ticket.id]
@@ -398,3 +408,163 @@ def test_ticketflow_search_prints_the_tickets_found_and_the_next_page(
     assert "text must be words to search for" in capsys.readouterr().err
     assert main(["list", "--db", str(path), "--after", cursor]) == 2
     assert "continues another" in capsys.readouterr().err
+
+
+# -- plans: a page is a range of an index, never a scan of every ticket --
+
+
+def test_sqlite_reads_a_page_of_a_walk_and_a_search_through_indexes(tmp_path: Path) -> None:
+    path = tmp_path / "plans.sqlite3"
+    SQLiteStore(path).close()
+    connection = sqlite3.connect(path)
+    connection.execute("ANALYZE")
+    position = (START, "T-9")
+    plans = {}
+    for name, (statement, parameters) in {
+        "find": _sqlite.query_sql(TicketQuery(limit=50, after=position)),
+        "find newest first": _sqlite.query_sql(
+            TicketQuery(limit=50, descending=True, after=position)
+        ),
+        "search": _sqlite.search_sql(SearchQuery("vpn drops", limit=50, after=(4.0, "T-9"))),
+    }.items():
+        plans[name] = [
+            row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        ]
+    connection.close()
+    assert plans["find"] == ["SEARCH tickets USING INDEX tickets_by_created_at_id (created_at>?)"]
+    assert plans["find newest first"] == [
+        "SEARCH tickets USING INDEX tickets_by_created_at_id (created_at<?)"
+    ]
+    assert plans["search"][0].startswith("SCAN search VIRTUAL TABLE INDEX")  # FTS5's own index
+    assert not [step for step in plans["search"] if step.startswith("SCAN tickets")]
+
+
+def test_postgres_reads_a_page_of_a_walk_and_a_search_through_indexes() -> None:
+    require_server()
+    with scratch_database() as dsn:
+        with PostgresStore(dsn) as store:
+            store.migrate()
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            # 20,000 tickets written straight in SQL (quick), each with its search document.
+            connection.execute(
+                "INSERT INTO ticketflow_tickets (tenant, id, version, status, subject, "
+                "description, requester_id, requester_name, priority, channel, tags, "
+                "tag_list, fields, created_at, updated_at, status_changed_at, reopen_count) "
+                "SELECT 'acme', 'T-' || n, 1, 'new', 'VPN ' || (n % 1000), 'Drops.', 'ana', "
+                "'Ana', 'normal', 'email', '[]', '{}', '{}', n, n, n, 0 "
+                "FROM generate_series(1, 20000) AS n"
+            )
+            connection.execute(
+                "INSERT INTO ticketflow_search (tenant, ticket_id, document) "
+                "SELECT tenant, id, to_tsvector('simple', subject) FROM ticketflow_tickets"
+            )
+            connection.execute("VACUUM ANALYZE")
+            plans = {}
+            for name, (statement, parameters) in {
+                "find": _postgres.query_sql(TicketQuery(limit=50, after=(START, "T-9")), "acme"),
+                "search": _postgres.search_sql(SearchQuery("vpn 42", limit=50), "acme", "simple"),
+            }.items():
+                rows = connection.execute(f"EXPLAIN {statement}", parameters)
+                plans[name] = "\n".join(row[0] for row in rows)
+    assert "Index Scan using ticketflow_tickets_by_created_at" in plans["find"], plans["find"]
+    assert "Bitmap Index Scan on ticketflow_search_by_document" in plans["search"], plans["search"]
+    assert "Seq Scan" not in plans["search"], plans["search"]
+
+
+# -- another process's writers, at the same time ------------------------
+
+
+def _walk_while_another_writer_creates(make: Callable[[], Store]) -> None:
+    """Walk find and search pages on one store while a thread creates tickets on another."""
+    clock = ManualClock(START)
+    reader = Helpdesk(store=make(), clock=clock, rules=())
+    for number in range(40):
+        clock.advance(timedelta(minutes=1))
+        reader.open(subject=f"VPN {number}", description="Drops.", requester=ANA)
+    writer_clock = ManualClock(START + timedelta(days=1))
+    writer = Helpdesk(store=make(), clock=writer_clock, rules=())
+    stop = threading.Event()
+
+    def create() -> None:
+        while not stop.is_set():
+            writer_clock.advance(timedelta(seconds=1))
+            writer.open(subject="VPN too", description="Also drops.", requester=ANA)
+
+    for listing in (
+        lambda after: reader.find(limit=7, descending=True, after=after),  # new ones first
+        lambda after: reader.search("vpn", limit=7, after=after),
+    ):
+        before = [ticket.id for ticket in reader.find() if ticket.subject != "VPN too"]
+        stop.clear()
+        thread = threading.Thread(target=create)
+        thread.start()
+        try:
+            walked: list[str] = []
+            page = listing(None)
+            while True:
+                walked += [ticket.id for ticket in page]
+                if page.next is None:
+                    break
+                page = listing(page.next)
+        finally:
+            stop.set()
+            thread.join()
+        assert len(walked) == len(set(walked)), "no ticket twice"
+        assert sorted(set(before) - set(walked)) == [], "no ticket there at the start is skipped"
+
+
+def test_a_walk_on_sqlite_is_stable_while_another_connection_creates_tickets(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "busy.sqlite3"
+    _walk_while_another_writer_creates(lambda: SQLiteStore(path))
+
+
+def test_a_walk_on_postgres_is_stable_while_another_connection_creates_tickets(
+    pool: ConnectionPool,
+) -> None:
+    tenant = new_tenant()
+    _walk_while_another_writer_creates(lambda: PostgresStore(pool=pool, tenant=tenant))
+
+
+def test_ticketflow_search_reads_a_postgresql_tenant(
+    pool: ConnectionPool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant = new_tenant()
+    desk = Helpdesk(store=PostgresStore(pool=pool, tenant=tenant), clock=ManualClock(START))
+    for subject in ("VPN drops", "Printer jam", "VPN slow"):
+        desk.open(subject=subject, description="Help.", requester=ANA)
+    dsn = pool.conninfo
+    assert isinstance(dsn, str)
+    assert main(["search", "--db", dsn, "--tenant", tenant, "vpn", "--limit", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("T-1 ")
+    cursor = lines[-2].removeprefix("next page: --after ")
+    assert main(["search", "--db", dsn, "--tenant", tenant, "vpn", "--after", cursor]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[1:-1]] == ["T-3"]
+
+
+@pytest.mark.parametrize("order", ["sla", "waiting"])
+def test_the_queue_pages_by_its_own_key_breached_first_then_due_then_the_rest(
+    order: str,
+) -> None:
+    hour = timedelta(hours=1)
+    clock = ManualClock(START)
+    desk = Helpdesk(clock=clock, rules=(), sla_policies=[SLAPolicy("p", first_response=8 * hour)])
+    for step in range(9):
+        clock.advance(hour)
+        ticket = desk.open(subject=f"VPN {step}", description="Drops.", requester=ANA)
+        if step % 3 == 0:
+            desk.reply(ticket.id, AGENT, "On it.")  # answered: no clock, not waiting
+    clock.advance(3 * hour)  # the first ones are breached, the others due
+    whole = desk.queue(order=order)
+    assert {entry.breached for entry in whole} == {True, False}
+    walked: list[QueueEntry] = []
+    page = desk.queue(order=order, limit=2)
+    while True:
+        walked += page
+        if page.next is None:
+            break
+        page = desk.queue(order=order, limit=2, after=page.next)
+    assert walked == whole

@@ -326,18 +326,29 @@ def unencodable(columns: Iterable[tuple[str, Any]]) -> InvalidInput | None:
     return None
 
 
+ALWAYS_SET = ("created_at", "updated_at", "status_changed_at")
+"""The time fields every ticket has: ordered by one, a query needs no rule for unset values."""
+
+
 def after_sql(query: TicketQuery, mark: str, ticket_id: Any) -> tuple[str, list[Any]]:
     """The SQL condition, and its parameters, that keeps the tickets past ``query.after``.
 
     The order is the stores' own: the order field (unset last), then the
     id, both descending if the query is; ``mark`` is the driver's parameter
-    marker and ``ticket_id`` the last id as the store writes ids.
+    marker and ``ticket_id`` the last id as the store writes ids.  On a
+    field every ticket has, a range of the field's index: the bound on the
+    field alone lets the database start the index there.
     """
     if query.after is None:
         return "1 = 1", []
     last, _ = query.after
     field = query.order_by
     beyond = "<" if query.descending else ">"
+    if field in ALWAYS_SET and last is not None:
+        return (
+            f"({field} {beyond}= {mark} AND ({field}, id) {beyond} ({mark}, {mark}))",
+            [time_in(last), time_in(last), ticket_id],
+        )
     if last is None:
         return f"({field} IS NULL AND id {beyond} {mark})", [ticket_id]
     return (

@@ -38,6 +38,7 @@ from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
 from ticketflow._validate import text, to_utc, valid_unicode
 from ticketflow.storage._codec import (
+    ALWAYS_SET,
     COLUMNS,
     EVENT_COLUMNS,
     UNDECODABLE,
@@ -927,10 +928,8 @@ class PostgresStore:
         """
         if not isinstance(search, SearchQuery):
             raise InvalidInput("search", search, "a SearchQuery")
-        if not _readable(search.text) or (
-            search.after is not None and not _readable(search.after[1])
-        ):
-            raise InvalidInput("text", search.text, "valid Unicode text")
+        if search.after is not None and not _readable(search.after[1]):
+            raise InvalidInput("after", search.after, "a position a search returned")
         statement, parameters = search_sql(search, self._tenant, self._language)
         with self._transaction() as connection:
             rows = connection.execute(statement, parameters).fetchall()
@@ -1609,9 +1608,11 @@ def query_sql(query: TicketQuery, tenant: str) -> tuple[str, list[Any]]:
         parameters += values
     direction = "DESC" if query.descending else "ASC"
     order = query.order_by
+    # Unset values last; a field every ticket has needs no such rule, so its index serves.
+    unset_last = "" if order in ALWAYS_SET else " NULLS LAST"
     statement = (
         f"{_SELECT_TICKET} WHERE {' AND '.join(where)} "
-        f"ORDER BY {order} {direction} NULLS LAST, id {direction}"
+        f"ORDER BY {order} {direction}{unset_last}, id {direction}"
     )
     if query.limit is not None:
         statement += " LIMIT %s"

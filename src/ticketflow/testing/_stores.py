@@ -30,7 +30,7 @@ from ticketflow._errors import (
     TicketflowError,
     TicketNotFound,
 )
-from ticketflow._history import HistoryEvent
+from ticketflow._history import HistoryEvent, next_version
 from ticketflow._ticket import Contact, Ticket
 from ticketflow._validate import INT_MAX, INT_MIN
 from ticketflow._workflow import Workflow
@@ -876,6 +876,56 @@ class StoreContract(OutboxContract):
                 law(
                     all(ticket == current[ticket.id] for _, ticket in found),
                     "a search returns the tickets as stored",
+                )
+
+    def test_the_searched_text_is_kept_with_its_commit_or_not_at_all(self) -> None:
+        with self.fresh() as store:
+            ticket, _ = _opened(store)
+            agent = Actor.agent("a-1")
+            at = START + timedelta(minutes=5)
+            replied, reply = _WORKFLOW.apply(ticket, "agent_reply", agent, at, body="Zebra.")
+            stale, stale_reply = _WORKFLOW.apply(ticket, "agent_reply", agent, at, body="Okapi.")
+            store.commit(replied, reply, ticket.version)
+            try:
+                store.commit(stale, stale_reply, ticket.version)
+            except ConcurrencyConflict:
+                pass
+            else:
+                raise AssertionError("a stale commit was accepted")
+            noted, note = _WORKFLOW.apply(replied, "note", agent, at, body="Quokka.")
+            try:
+                with store.batch():
+                    store.commit(noted, note, replied.version)
+                    law(len(store.search(SearchQuery("quokka"))) == 1, "a batch reads its text")
+                    raise _Abandoned
+            except _Abandoned:
+                pass
+            for word, found in (("zebra", 1), ("okapi", 0), ("quokka", 0)):
+                law(
+                    len(store.search(SearchQuery(word))) == found,
+                    f"{word!r} is searchable only if its commit was kept",
+                )
+
+    def test_a_commit_that_changes_the_subject_or_description_is_searched_as_changed(
+        self,
+    ) -> None:
+        # No event of ticketflow's changes them today; a host's own event may.
+        with self.fresh() as store:
+            ticket, _ = _opened(store)  # "VPN drops" / "Every hour."
+            replied, reply = _reply(ticket)  # "On it."
+            store.commit(replied, reply, ticket.version)
+            edited, edit = next_version(
+                replied,
+                "edit",
+                Actor.admin("ad-1"),
+                replied.updated_at,
+                {"subject": "Printer jammed", "description": "Paper stuck."},
+            )
+            store.commit(edited, edit, replied.version)
+            for words, found in (("printer stuck", 1), ("vpn", 0), ("hour", 0), ("on it", 1)):
+                law(
+                    len(store.search(SearchQuery(words))) == found,
+                    f"{words!r} is searched in the text as it now stands",
                 )
 
     def test_search_ranks_by_score_then_id_and_pages_past_a_score_and_id(self) -> None:
