@@ -161,3 +161,18 @@ def test_many_writers_committing_out_of_order_and_a_reader_that_never_skips(
     for record in read:
         assert seen.get(record.ticket_id, 0) == record.seq - 1, "history order per ticket"
         seen[record.ticket_id] = record.seq
+
+
+def test_reading_inside_a_host_transaction_neither_blocks_others_nor_numbers_its_own_writes(
+    database: str, store: PostgresStore
+) -> None:
+    desk = Helpdesk(store, ManualClock(START), outbox={"note"})
+    ticket = desk.open(subject="Host", description="Transaction.", requester=ANA)
+    with psycopg.connect(database) as host:
+        with store.using(host):
+            desk.note(ticket.id, ADMIN, "Not committed yet.")
+            assert desk.outbox.read() == []  # its own record waits for the commit
+        with PostgresStore(database, tenant=store.tenant) as other:
+            assert Helpdesk(other).outbox.read() == []  # not kept waiting by the host
+        host.commit()
+    assert [record.payload["body"] for record in desk.outbox.read()] == ["Not committed yet."]
