@@ -139,3 +139,19 @@ def test_the_postgres_benchmark_runs_quick_and_prints_every_figure_positive(
         "due_1m_over_100k",
     ]
     assert all(isinstance(value, float) and value > 0 for value in figures.values())
+
+
+def test_the_outbox_benchmark_runs_quick_and_prints_its_sqlite_figures(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import bench_outbox  # noqa: PLC0415 - found through the path above
+
+    assert bench_outbox.main(["--json", "--quick", "--no-postgres"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert list(figures) == [
+        "commit_overhead_sqlite",
+        "commit_us_off_sqlite",
+        "commit_us_on_sqlite",
+        "drain_per_s",
+    ]
+    assert all(isinstance(value, float) and value > 0 for value in figures.values())

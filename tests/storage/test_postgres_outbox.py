@@ -161,3 +161,48 @@ def test_many_writers_committing_out_of_order_and_a_reader_that_never_skips(
     for record in read:
         assert seen.get(record.ticket_id, 0) == record.seq - 1, "history order per ticket"
         seen[record.ticket_id] = record.seq
+
+
+def test_reading_inside_a_host_transaction_neither_blocks_others_nor_numbers_its_own_writes(
+    database: str, store: PostgresStore
+) -> None:
+    desk = Helpdesk(store, ManualClock(START), outbox={"note"})
+    ticket = desk.open(subject="Host", description="Transaction.", requester=ANA)
+    with psycopg.connect(database) as host:
+        with store.using(host):
+            desk.note(ticket.id, ADMIN, "Not committed yet.")
+            assert desk.outbox.read() == []  # its own record waits for the commit
+        with PostgresStore(database, tenant=store.tenant) as other:
+            assert Helpdesk(other).outbox.read() == []  # not kept waiting by the host
+        host.commit()
+    assert [record.payload["body"] for record in desk.outbox.read()] == ["Not committed yet."]
+
+
+def test_an_older_transaction_drawing_a_later_number_skips_no_reader(
+    database: str, store: PostgresStore
+) -> None:
+    """The case a transaction-id horizon alone gets wrong.
+
+    A begins writing first (its transaction id is the lower) but draws its
+    record's number after B; A commits while B is still open.  Reading by
+    number below the horizon of running transactions would hand out A's
+    record (its id is below B's) and move past B's lower number for good.
+    """
+    desk = Helpdesk(store, ManualClock(START), outbox={"note"})
+    first, second, third = (
+        desk.open(subject=name, description="Race.", requester=ANA).id
+        for name in ("First", "Second", "Third")
+    )
+    with psycopg.connect(database) as older, psycopg.connect(database) as younger:
+        with store.using(older):
+            desk.reply(first, ADMIN, "A writes first: no record, but a transaction id.")
+        with store.using(younger):
+            desk.note(second, ADMIN, "B draws the lower number.")
+        with store.using(older):
+            desk.note(third, ADMIN, "A draws the higher number.")
+        older.commit()
+        seen = desk.outbox.read()
+        assert [record.ticket_id for record in seen] == [third]
+        younger.commit()
+    later = desk.outbox.read(after=seen[-1].position)
+    assert [record.ticket_id for record in later] == [second]

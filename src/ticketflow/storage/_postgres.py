@@ -1235,8 +1235,19 @@ class PostgresStore:
         """Give positions to the committed records that have none yet (a short transaction).
 
         The head row's lock makes positioners take turns, so each gives the
-        next positions to what it sees committed; writers never wait.
+        next positions to what it sees committed; writers never wait.  It
+        runs on a connection of the pool even inside :meth:`using` or
+        :meth:`batch`: in the host's transaction the lock would be held until
+        the host commits, and records not yet committed would get positions.
         """
+        bound = _BOUND.get()
+        token = _BOUND.set(MappingProxyType({k: v for k, v in bound.items() if k != id(self)}))
+        try:
+            self._give_positions()
+        finally:
+            _BOUND.reset(token)
+
+    def _give_positions(self) -> None:
         with self._transaction(several=True) as connection:
             row = connection.execute(
                 "SELECT position FROM ticketflow_outbox_head WHERE tenant = %s FOR UPDATE",

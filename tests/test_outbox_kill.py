@@ -1,0 +1,153 @@
+"""The issue's proof of durable delivery: kill -9 between commit and delivery, 20 times.
+
+Each run starts a process (``tests/outbox_child.py``) that commits tickets
+and drains their outbox records to a file, and kills it with SIGKILL at a
+random moment: between a commit and its delivery, inside a drain before the
+cursor moves, or after.  Then a fresh drain, as after a restart, delivers
+what is left.  Every committed event was delivered at least once; nothing
+was delivered that is not a committed event; and a record delivered twice
+was handed over by the killed process (its cursor did not move).
+
+Marked ``slow``; CI runs 20 runs on SQLite and 20 on PostgreSQL, five
+processes at a time, each killed up to 1.5 s after its store answered.
+``TICKETFLOW_FULL_PROOFS=1`` lets each run go on for up to 5 s.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pgserver import new_tenant, scratch_database
+
+from ticketflow import Helpdesk, OutboxRecord
+from ticketflow.storage import PostgresStore, SQLiteStore, Store, TicketQuery
+
+pytestmark = pytest.mark.slow
+
+CHILD = Path(__file__).parent / "outbox_child.py"
+FULL = os.environ.get("TICKETFLOW_FULL_PROOFS") == "1"
+RUNS = 20
+WAVE = 5
+"""Runs whose processes run at once, each on its own database (SQLite) or tenant."""
+LONGEST = 5.0 if FULL else 1.5
+"""The longest a run goes on before its kill, in seconds, once its store answers."""
+
+
+@pytest.fixture
+def forks() -> Iterator[subprocess.Popen[str]]:
+    """The process that forks the children (``tests/outbox_child.py``), stopped at the end."""
+    server = subprocess.Popen(
+        [sys.executable, str(CHILD)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    yield server
+    assert server.stdin is not None
+    assert server.stdout is not None
+    assert server.stderr is not None
+    server.stdin.close()  # it reads no more lines: it exits
+    assert server.wait(timeout=30) == 0, server.stderr.read()
+    server.stdout.close()
+    server.stderr.close()
+
+
+def _killed_runs(forks: subprocess.Popen[str], runs: list[tuple[str, str, Path, int]]) -> None:
+    """Fork a child for each run at once; kill each with SIGKILL after its own random spell.
+
+    Each spell is counted from the moment its child's store answered.
+    """
+    assert forks.stdin is not None
+    assert forks.stdout is not None
+    for database, tenant, delivered, seed in runs:
+        forks.stdin.write(f"{database} {tenant} {delivered} {seed}\n")
+    forks.stdin.flush()
+    rng = random.Random(runs[0][3])  # noqa: S311 - moments, not secrets
+    deadlines = []
+    for _run in runs:
+        word, pid, *error = forks.stdout.readline().split(maxsplit=2)
+        assert word == "ready", error
+        deadlines.append((time.monotonic() + rng.uniform(0.01, LONGEST), int(pid)))
+    for deadline, pid in sorted(deadlines):
+        time.sleep(max(0.0, deadline - time.monotonic()))
+        os.kill(pid, signal.SIGKILL)
+    for _deadline, pid in deadlines:
+        while _alive(pid):
+            time.sleep(0.01)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _check(store: Store, delivered: Path) -> int:
+    """Drain what is left as a restarted process would; check what was delivered overall."""
+    before = delivered.read_text().splitlines() if delivered.exists() else []
+    after: list[str] = []
+
+    def deliver(record: OutboxRecord) -> None:
+        after.append(record.id)
+
+    desk = Helpdesk(store, outbox=True)
+    while desk.outbox.drain(deliver, consumer="proof", batch=100).handled:
+        pass
+    committed = {
+        f"{ticket.id}#{event.seq}"
+        for ticket in store.query(TicketQuery())
+        for event in store.history(ticket.id)
+    }
+    everything = before + after
+    assert set(everything) == committed, "every committed event, and nothing else"
+    assert len(set(after)) == len(after), "the restarted drain hands each record over once"
+    twice = {record_id for record_id in before if before.count(record_id) > 1}
+    assert not twice, "a record the killed process delivered twice without a restart"
+    return len(committed)
+
+
+@pytest.fixture
+def runs() -> Iterator[list[int]]:
+    counted: list[int] = []
+    yield counted
+    assert sum(counted) > RUNS * 3, "the runs committed next to nothing: the proof proved little"
+
+
+def test_sigkill_between_commit_and_delivery_on_sqlite(
+    tmp_path: Path, runs: list[int], forks: subprocess.Popen[str]
+) -> None:
+    for wave in range(0, RUNS, WAVE):
+        planned = []
+        for run in range(wave, wave + WAVE):
+            database = tmp_path / f"run{run}.sqlite3"
+            SQLiteStore(database).close()  # the schema, before the child opens it
+            planned.append((str(database), "default", tmp_path / f"run{run}.delivered", run))
+        _killed_runs(forks, planned)
+        for database, _tenant, delivered, _seed in planned:
+            with SQLiteStore(database) as store:
+                runs.append(_check(store, delivered))
+
+
+def test_sigkill_between_commit_and_delivery_on_postgres(
+    tmp_path: Path, runs: list[int], forks: subprocess.Popen[str]
+) -> None:
+    with scratch_database() as dsn:
+        with PostgresStore(dsn) as migrating:
+            migrating.migrate()
+        for wave in range(0, RUNS, WAVE):
+            planned = [
+                (dsn, new_tenant(), tmp_path / f"run{run}.delivered", 100 + run)
+                for run in range(wave, wave + WAVE)
+            ]
+            _killed_runs(forks, planned)
+            for _dsn, tenant, delivered, _seed in planned:
+                with PostgresStore(dsn, tenant=tenant) as store:
+                    runs.append(_check(store, delivered))
