@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -53,6 +53,13 @@ HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 OFFICE = Calendar.business("Europe/Riga", {day: [(time(9), time(17))] for day in range(5)})
 NIGHTS = Calendar.business(
     "America/New_York", {day: [(time(22), time(6))] for day in range(7)}, name="nights"
+)
+
+SPLIT = Calendar.business(
+    "Asia/Tokyo",
+    {day: [(time(9), time(12)), (time(13), time(18))] for day in range(6)},
+    holidays={date(2026, 1, 12), date(2026, 2, 11)},
+    name="split",
 )
 
 POLICY_SETS: dict[str, Callable[[], tuple[SLAPolicy, ...]]] = {
@@ -95,6 +102,18 @@ POLICY_SETS: dict[str, Callable[[], tuple[SLAPolicy, ...]]] = {
             calendar=NIGHTS,
         ),
         SLAPolicy("high only", applies_to=PriorityIs("high"), resolution=5 * HOUR),
+    ),
+    "split shifts and holidays": lambda: (
+        SLAPolicy(
+            "tokyo",
+            applies_to=~PriorityIs("low"),
+            first_response=2 * HOUR,
+            next_response=3 * HOUR,
+            resolution=12 * HOUR,
+            close_within=9 * HOUR,
+            calendar=SPLIT,
+            calendars={"next_response": NIGHTS},
+        ),
     ),
 }
 

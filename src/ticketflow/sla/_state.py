@@ -340,7 +340,8 @@ class SLAKeeper:
         restart, started, stopped, counts = plan
         base, since, until, breached = clock.base, clock.since, clock.until, clock.breached_at
         if since is not None:
-            if restart or switch or (until is not None and counts and until != at):
+            # A run that stopped before this instant cannot carry on: add it up now.
+            if restart or switch or (until is not None and until != at):
                 base, breached = _close(clock, old, target, at if until is None else until)
                 since = until = None
             elif until is None and not counts:
