@@ -46,7 +46,7 @@ from ticketflow._timeline import Interval, Runs, Timeline, _Rooms
 from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
 from ticketflow.rules._schedule import canonical
-from ticketflow.sla._clocks import RUNS_OF, SLAState
+from ticketflow.sla._clocks import RUNS_OF, SLAState, _state
 from ticketflow.sla._policy import SLAPolicy, Target, policy_for
 
 _ZERO = timedelta(0)
@@ -554,6 +554,8 @@ def _from_runs(
     runs: Runs,
     now: datetime,
 ) -> SLAState:
+    if len(chosen) == 1:  # one policy all along: the clocks of the whole history
+        return _state(policy, target, promised, runs, now)
     if runs.started is None:
         return SLAState(
             target, None, None, _ZERO, promised, False, False, False, None, policy.name
