@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -45,7 +45,7 @@ from ticketflow.rules import InDepartment, PriorityIs
 from ticketflow.sla import Calendar, SLAPolicy, sla_rules
 from ticketflow.sla._clocks import sla_states
 from ticketflow.sla._state import history_states
-from ticketflow.storage import MemoryStore, PostgresStore, SQLiteStore, Store
+from ticketflow.storage import NO_SLA, MemoryStore, PostgresStore, SQLiteStore, Store, StoredSLA
 from ticketflow.testing import bodies
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -53,6 +53,13 @@ HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 OFFICE = Calendar.business("Europe/Riga", {day: [(time(9), time(17))] for day in range(5)})
 NIGHTS = Calendar.business(
     "America/New_York", {day: [(time(22), time(6))] for day in range(7)}, name="nights"
+)
+
+SPLIT = Calendar.business(
+    "Asia/Tokyo",
+    {day: [(time(9), time(12)), (time(13), time(18))] for day in range(6)},
+    holidays={date(2026, 1, 12), date(2026, 2, 11)},
+    name="split",
 )
 
 POLICY_SETS: dict[str, Callable[[], tuple[SLAPolicy, ...]]] = {
@@ -95,6 +102,18 @@ POLICY_SETS: dict[str, Callable[[], tuple[SLAPolicy, ...]]] = {
             calendar=NIGHTS,
         ),
         SLAPolicy("high only", applies_to=PriorityIs("high"), resolution=5 * HOUR),
+    ),
+    "split shifts and holidays": lambda: (
+        SLAPolicy(
+            "tokyo",
+            applies_to=~PriorityIs("low"),
+            first_response=2 * HOUR,
+            next_response=3 * HOUR,
+            resolution=12 * HOUR,
+            close_within=9 * HOUR,
+            calendar=SPLIT,
+            calendars={"next_response": NIGHTS},
+        ),
     ),
 }
 
@@ -201,8 +220,7 @@ class KeptLaws(RuleBasedStateMachine):
             kept = desk.sla(ticket_id)
             truth = history_states(policies, desk.workflow, history, now)
             assert kept == truth[1], f"{ticket_id}: kept {kept}, from history {truth[1]}"
-            chosen = {state.policy for state in kept}
-            if len(policies) == 1 and chosen:
+            if len(policies) == 1 and policies[0].applies_to is None:  # one policy, always
                 assert kept == tuple(sla_states(policies[0], desk.workflow, history, now))
             at_last = history_states(policies, desk.workflow, history, history[-1].at)[1]
             nearest = min(
@@ -252,4 +270,97 @@ def test_the_kept_laws_hold_on_postgres(postgres_pool: ConnectionPool) -> None:
     run_state_machine_as_test(
         KeptLawsOnPostgres,
         settings=settings(max_examples=5, stateful_step_count=15, deadline=None),
+    )
+
+
+# -- examples ---------------------------------------------------------------------
+
+
+def _desk(clock: ManualClock, store: Store | None = None) -> Helpdesk:
+    return Helpdesk(store=store, clock=clock, rules=(), sla_policies=POLICY_SETS["by priority"]())
+
+
+def test_a_store_written_before_clocks_were_kept_is_recomputed_once() -> None:
+    clock = ManualClock(START)
+    desk = _desk(clock)
+    ticket = desk.open(subject="VPN", description="d", requester=ANA, priority="urgent")
+    expected = desk.sla(ticket.id)
+    assert desk.store.restate_sla(ticket.id, 1, NO_SLA)  # as an old store holds it
+    with pytest.raises(SLAOutOfDate, match="were never kept") as refused:
+        desk.sla(ticket.id)
+    assert (refused.value.ticket_id, refused.value.found) == (ticket.id, None)
+    assert refused.value.expected == desk.sla_fingerprint
+    with pytest.raises(SLAOutOfDate):
+        desk.queue()
+    assert desk.recompute_sla() == 1
+    assert desk.sla(ticket.id) == expected
+    assert [entry.ticket.id for entry in desk.queue()] == [ticket.id]
+
+
+def test_a_commit_on_clocks_kept_otherwise_replays_the_history_first() -> None:
+    clock = ManualClock(START)
+    old = Helpdesk(clock=clock, rules=(), sla_policies=POLICY_SETS["one 24x7"]())
+    ticket = old.open(subject="VPN", description="d", requester=ANA, priority="high")
+    clock.advance(HOUR)
+    new = _desk(clock, old.store)
+    new.reply(ticket.id, AGENT, "On it.")  # kept under the new policies from here on
+    truth = history_states(
+        POLICY_SETS["by priority"](), new.workflow, new.history(ticket.id), clock.now()
+    )
+    assert new.sla(ticket.id) == truth[1]
+    assert new.store.sla(ticket.id).policies == new.sla_fingerprint
+
+
+def test_the_sla_queue_pages_the_index_until_its_filters_fill_the_limit() -> None:
+    clock = ManualClock(START)
+    desk = _desk(clock)
+    for number in range(12):
+        priority = "urgent" if number % 4 == 0 else "normal"
+        desk.open(subject=f"S{number}", description="d", requester=ANA, priority=priority)
+        clock.advance(timedelta(minutes=5))
+    urgent = desk.queue(priority="urgent", limit=2)
+    assert [entry.ticket.subject for entry in urgent] == ["S0", "S4"]
+    everything = desk.queue()
+    assert len(everything) == 12
+    dues = [entry.due_at for entry in everything]
+    assert None not in dues
+    assert dues == sorted(dues)  # type: ignore[type-var]
+
+
+def test_recompute_sla_refuses_a_malformed_batch_or_progress() -> None:
+    desk = _desk(ManualClock(START))
+    with pytest.raises(InvalidInput, match="batch"):
+        desk.recompute_sla(batch=0)
+    with pytest.raises(InvalidInput, match="progress"):
+        desk.recompute_sla(progress="dots")  # type: ignore[arg-type]
+
+
+def test_a_desk_without_policies_reads_no_clocks_whoever_kept_them() -> None:
+    clock = ManualClock(START)
+    desk = _desk(clock)
+    ticket = desk.open(subject="VPN", description="d", requester=ANA)
+    plain = Helpdesk(store=desk.store, clock=clock, rules=())
+    assert plain.sla(ticket.id) == ()
+    assert [entry.due_at for entry in plain.queue()] == [None]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "garbage", "[]", '["s0",1,5,"new",null,null,[]]', '["s1",1,"x","new",null,null,[]]',
+     '["s1",1,5,"new",null,null,[[1,2,3,4,5,6]]]', '["s1",1,5,"new",7,null,[]]'],
+)  # fmt: skip
+def test_a_stored_record_that_does_not_decode_reads_as_out_of_date(text: str) -> None:
+    clock = ManualClock(START)
+    desk = _desk(clock)
+    ticket = desk.open(subject="VPN", description="d", requester=ANA)
+    damaged = StoredSLA(None, desk.sla_fingerprint, text)
+    assert desk.store.restate_sla(ticket.id, 1, damaged)
+    with pytest.raises(SLAOutOfDate):
+        desk.sla(ticket.id)
+    desk.reply(ticket.id, AGENT, "On it.")  # a commit replays the history instead
+    assert (
+        desk.sla(ticket.id)
+        == history_states(
+            POLICY_SETS["by priority"](), desk.workflow, desk.history(ticket.id), clock.now()
+        )[1]
     )

@@ -391,6 +391,11 @@ SCHEDULE_QUERIES = {
     "due, claimed": _postgres.due_sql("big", START + timedelta(days=1), 100, claim=True),
     "stale": _postgres.stale_sql("big", "r1-now", 1),
     "stale, a batch": _postgres.stale_sql("big", "r1-now", 500),
+    "sla queue": _postgres.sla_queue_sql("big", TicketQuery(statuses={"new", "open"}), 50),
+    "sla queue, a page on": _postgres.sla_queue_sql(
+        "big", TicketQuery(department="it"), 50, (START, "T-9")
+    ),
+    "sla stale": _postgres.stale_sql("big", "s1-now", 1, column="sla_policies"),
 }
 
 

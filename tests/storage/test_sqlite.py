@@ -44,7 +44,13 @@ from ticketflow.storage import (
     StoredSLA,
     TicketQuery,
 )
-from ticketflow.storage._sqlite import SCHEMA_VERSION, due_sql, query_sql, stale_sql
+from ticketflow.storage._sqlite import (
+    SCHEMA_VERSION,
+    due_sql,
+    query_sql,
+    sla_queue_sql,
+    stale_sql,
+)
 from ticketflow.testing import check_history, workflow_laws
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -99,6 +105,9 @@ SCHEDULE_QUERIES = {
     "due, a page on": due_sql(START, 100, (START, "T-9")),
     "stale": stale_sql("r1-now", 1),
     "stale, a batch": stale_sql("r1-now", 500),
+    "sla queue": sla_queue_sql(TicketQuery(statuses={"new", "open"}), 50),
+    "sla queue, a page on": sla_queue_sql(TicketQuery(department="it"), 50, (START, "T-9")),
+    "sla stale": stale_sql("s1-now", 1, column="sla_policies"),
 }
 
 
@@ -113,7 +122,8 @@ def test_the_schedule_queries_read_their_indexes(
     plan = [row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
     connection.close()
     assert not [step for step in plan if step.startswith("SCAN") and "tickets" in step], plan
-    assert any("tickets_by_next_due_at" in step or "tickets_by_schedule" in step for step in plan)
+    indexes = ("tickets_by_next_due_at", "tickets_by_schedule", "tickets_by_sla_")
+    assert any(index in step for step in plan for index in indexes), plan
 
 
 # -- refusals that touch nothing ------------------------------------------

@@ -46,7 +46,7 @@ from ticketflow._timeline import Interval, Runs, Timeline, _Rooms
 from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
 from ticketflow.rules._schedule import canonical
-from ticketflow.sla._clocks import RUNS_OF, SLAState
+from ticketflow.sla._clocks import RUNS_OF, SLAState, _state
 from ticketflow.sla._policy import SLAPolicy, Target, policy_for
 
 _ZERO = timedelta(0)
@@ -131,12 +131,10 @@ def _micros(value: datetime | None) -> int | None:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def _instant(value: object) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(value)
-    return _EPOCH + timedelta(microseconds=value)
+def _instant(value: int | None) -> datetime | None:
+    # Not checked here: a value of the wrong type raises TypeError, and decode()
+    # reads a record that does not decode as none kept.
+    return None if value is None else _EPOCH + timedelta(microseconds=value)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -340,7 +338,8 @@ class SLAKeeper:
         restart, started, stopped, counts = plan
         base, since, until, breached = clock.base, clock.since, clock.until, clock.breached_at
         if since is not None:
-            if restart or switch or (until is not None and counts and until != at):
+            # A run that stopped before this instant cannot carry on: add it up now.
+            if restart or switch or (until is not None and until != at):
                 base, breached = _close(clock, old, target, at if until is None else until)
                 since = until = None
             elif until is None and not counts:
@@ -555,6 +554,8 @@ def _from_runs(
     runs: Runs,
     now: datetime,
 ) -> SLAState:
+    if len(chosen) == 1:  # one policy all along: the clocks of the whole history
+        return _state(policy, target, promised, runs, now)
     if runs.started is None:
         return SLAState(
             target, None, None, _ZERO, promised, False, False, False, None, policy.name

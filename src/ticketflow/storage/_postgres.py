@@ -1104,18 +1104,9 @@ class PostgresStore:
         query, start = check_sla_page(query, limit, after)
         if start is not None and not _readable(start[1]):
             raise InvalidInput("after", start, "the (instant, id) of the last ticket read")
-        where, parameters = filters_sql(query, self._tenant)
-        if start is not None:
-            where.append("(sla_due_at, id) > (%s, %s)")
-            parameters += [time_in(start[0]), _escape(start[1])]
-        statement = (
-            "SELECT sla_due_at, sla_policies, sla_state, "  # noqa: S608 - our own names
-            f"{', '.join(COLUMNS)} FROM ticketflow_tickets "
-            f"WHERE sla_due_at IS NOT NULL AND {' AND '.join(where)} "
-            "ORDER BY sla_due_at, id LIMIT %s"
-        )
+        statement, parameters = sla_queue_sql(self._tenant, query, limit, start)
         with self._transaction() as connection:
-            rows = connection.execute(statement, [*parameters, limit]).fetchall()
+            rows = connection.execute(statement, parameters).fetchall()
         found = []
         for row in rows:
             ticket = self._decode(row[3:])
@@ -1580,6 +1571,23 @@ def _schema_version(connection: psycopg.Connection[Any]) -> int:
 def _sql(name: str) -> bytes:
     """One of the SQL files shipped in the package."""
     return resources.files("ticketflow.storage").joinpath("sql", "postgres", name).read_bytes()
+
+
+def sla_queue_sql(
+    tenant: str, query: TicketQuery, limit: int, after: tuple[datetime, str] | None = None
+) -> tuple[str, list[Any]]:
+    """The statement and parameters of ``PostgresStore.sla_queue``: its index, in order."""
+    where, parameters = filters_sql(query, tenant)
+    if after is not None:
+        where.append("(sla_due_at, id) > (%s, %s)")
+        parameters += [time_in(after[0]), _escape(after[1])]
+    statement = (
+        "SELECT sla_due_at, sla_policies, sla_state, "  # noqa: S608 - our own names
+        f"{', '.join(COLUMNS)} FROM ticketflow_tickets "
+        f"WHERE sla_due_at IS NOT NULL AND {' AND '.join(where)} "
+        "ORDER BY sla_due_at, id LIMIT %s"
+    )
+    return statement, [*parameters, limit]
 
 
 def filters_sql(query: TicketQuery, tenant: str) -> tuple[list[str], list[Any]]:

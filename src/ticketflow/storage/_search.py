@@ -39,8 +39,9 @@ SEARCHED_EVENTS: Final[tuple[str, ...]] = (AGENT_REPLY, CUSTOMER_REPLY, NOTE, RE
 """The events whose body joins the ticket's searchable conversation, in history order.
 
 The replies, the notes and the reviews after closing (``closing_review``).
-One more name here is all it takes for a new kind of event to be searched; tickets stored before that are indexed
-again by re-running their migration's indexing, see docs/search.md.
+One more name here is all it takes for a new kind of event to be searched;
+tickets stored before that are indexed again by re-running their migration's
+indexing, see docs/search.md.
 """
 
 WEIGHTS: Final[tuple[int, int, int]] = (4, 2, 1)

@@ -878,19 +878,10 @@ class SQLiteStore:
     ) -> list[tuple[StoredSLA, Ticket]]:
         """The tickets with an SLA due instant, in (instant, id) order, read through its index."""
         query, start = check_sla_page(query, limit, after)
-        where, parameters = filters_sql(query)
-        if start is not None:
-            where.append("(sla_due_at, id) > (?, ?)")
-            parameters += [time_in(start[0]), start[1]]
-        statement = (
-            f"SELECT sla_due_at, sla_policies, sla_state, {', '.join(COLUMNS)} FROM tickets "  # noqa: S608
-            "INDEXED BY tickets_by_sla_due_at WHERE sla_due_at IS NOT NULL"
-            + "".join(f" AND {condition}" for condition in where)
-            + " ORDER BY sla_due_at, id LIMIT ?"
-        )
+        statement, parameters = sla_queue_sql(query, limit, start)
         try:
             with self._read() as connection:
-                rows = connection.execute(statement, [*parameters, limit]).fetchall()
+                rows = connection.execute(statement, parameters).fetchall()
         except UnicodeEncodeError:  # an id no ticket can have: nothing comes after it but ids
             rows = []
         return [
@@ -1279,6 +1270,23 @@ def stale_sql(rules: str, limit: int, *, column: str = "schedule") -> tuple[str,
         ") ORDER BY id LIMIT ?"
     )
     return statement, [limit, rules, limit, rules, limit, limit]
+
+
+def sla_queue_sql(
+    query: TicketQuery, limit: int, after: tuple[datetime, str] | None = None
+) -> tuple[str, list[Any]]:
+    """The statement and parameters of ``SQLiteStore.sla_queue``: its index, in order."""
+    where, parameters = filters_sql(query)
+    if after is not None:
+        where.append("(sla_due_at, id) > (?, ?)")
+        parameters += [time_in(after[0]), after[1]]
+    statement = (
+        f"SELECT sla_due_at, sla_policies, sla_state, {', '.join(COLUMNS)} FROM tickets "  # noqa: S608
+        "INDEXED BY tickets_by_sla_due_at WHERE sla_due_at IS NOT NULL"
+        + "".join(f" AND {condition}" for condition in where)
+        + " ORDER BY sla_due_at, id LIMIT ?"
+    )
+    return statement, [*parameters, limit]
 
 
 def filters_sql(query: TicketQuery) -> tuple[list[str], list[Any]]:
