@@ -77,7 +77,9 @@ RULES = [
 ]
 
 SLA = [
+    "BusinessDays",
     "Calendar",
+    "EndOfWorkingDay",
     "QueueEntry",
     "SLAAtRisk",
     "SLABreached",
@@ -87,6 +89,7 @@ SLA = [
     "Shift",
     "Target",
     "Weekday",
+    "YearlyHoliday",
     "country_holidays",
     "sla_rules",
 ]
@@ -97,6 +100,7 @@ TESTING = [
     "WorkflowLaws",
     "actors",
     "bodies",
+    "business_calendars",
     "calendars",
     "check_history",
     "clock_jumps",
