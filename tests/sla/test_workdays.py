@@ -5,10 +5,13 @@ Worked cases; the laws over random calendars are in ``test_calendar_laws.py``.
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ticketflow import Actor, Contact, Helpdesk, InvalidInput, ManualClock
 from ticketflow.sla import (
@@ -20,6 +23,7 @@ from ticketflow.sla import (
     Target,
     YearlyHoliday,
 )
+from ticketflow.testing import business_calendars
 
 RIGA = ZoneInfo("Europe/Riga")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -363,3 +367,47 @@ def test_metrics_count_a_day_targets_clock_and_its_compliance() -> None:
     (figures,) = report.tickets
     assert figures.sla_elapsed[Target.RESOLUTION] == timedelta(hours=4 + 2)
     assert dict(report.overall.compliance) == {Target.FIRST_RESPONSE: 1.0, Target.RESOLUTION: 1.0}
+
+
+def test_a_calendar_with_holidays_and_dates_worked_pickles_for_worker_processes() -> None:
+    calendar = Calendar.business(
+        "Europe/Riga",
+        weekdays=("09:00", "18:00"),
+        holidays=[YearlyHoliday(12, 25)],
+        dates={date(2026, 12, 24): [(time(9), time(13))]},
+    )
+    assert calendar.is_working_day(date(2026, 12, 24))  # a calendar keeps the days walked
+    copy = pickle.loads(pickle.dumps(calendar))  # noqa: S301 - our own value
+    assert copy == calendar
+    assert not copy.is_working_day(date(2026, 12, 25))
+
+
+TICK = timedelta(microseconds=1)
+DAY_TARGETS = st.sampled_from(
+    [BusinessDays(1), BusinessDays(3), EndOfWorkingDay(), EndOfWorkingDay(1)]
+)
+
+
+@given(
+    business_calendars(),
+    st.datetimes(datetime(2026, 1, 1), datetime(2026, 12, 1), timezones=st.just(UTC)),  # noqa: DTZ001
+    DAY_TARGETS,
+)
+def test_a_day_targets_clock_falls_due_at_the_targets_instant_and_breaches_just_after(
+    calendar: Calendar, opened: datetime, target: BusinessDays | EndOfWorkingDay
+) -> None:
+    clock = ManualClock(opened)
+    policy = SLAPolicy("days", resolution=target, calendar=calendar)
+    desk = Helpdesk(clock=clock, sla_policies=[policy], rules=())
+    ticket = desk.open(subject="Printer", description="Jammed.", requester=ANA)
+    due = target.due(calendar, opened)
+    (state,) = desk.sla(ticket.id)
+    assert state.due_at == due
+    assert state.elapsed + state.remaining == target.budget(calendar, opened)
+    clock.set(due)
+    (state,) = desk.sla(ticket.id)
+    assert (state.remaining, state.breached, state.due_at) == (timedelta(0), False, due)
+    clock.set(calendar.due_at(due, TICK))  # the next microsecond of open time
+    (state,) = desk.sla(ticket.id)
+    assert state.breached
+    assert state.breached_at == due

@@ -27,7 +27,7 @@ import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from types import MappingProxyType, ModuleType
+from types import ModuleType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -278,7 +278,7 @@ def _dated(value: object) -> Mapping[date, tuple[Shift, ...]]:
                 field, shifts, "at least one shift (to close a date, list it in holidays)"
             )
         days[day] = tuple(sorted(built, key=lambda item: item.start))
-    return MappingProxyType(days)
+    return days  # a dict, as ``hours`` is: a calendar pickles
 
 
 def _name(value: str) -> str:
@@ -866,7 +866,7 @@ class Calendar:
             return begin
         opens = self._opening_after(begin, days)
         local = opens.astimezone(zone)
-        day = self._working_day_after(local.date(), count, days, begin)
+        day = self._working_days_after(local.date(), count, days, begin)[-1]
         try:
             due = _instant(day, local.time(), zone)
         except OverflowError:
@@ -882,9 +882,11 @@ class Calendar:
         (``next_open(start)``): the first working day, from the date before
         it, whose last shift ends after it; a night shift belongs to the day
         it began on.  The answer is when the last shift of that working day,
-        or of the ``days``-th working day after it, ends.  "By the end of
-        the next working day" is ``days=1``.  Always open: the UTC midnight
-        that ends the day, or the ``days``-th after it.
+        or of the ``days``-th working day after it, ends (or a shift of a
+        working day counted before it, if one that overlaps into the next
+        day ends later).  "By the end of the next working day" is
+        ``days=1``.  Always open: the UTC midnight that ends the day, or the
+        ``days``-th after it.
 
         >>> from datetime import UTC, datetime
         >>> office = Calendar.business("Asia/Tokyo", weekdays=("09:00", "17:30"))
@@ -907,8 +909,11 @@ class Calendar:
         day = opens.astimezone(zone).date() - _DAY  # a night shift from the day before
         while not any(closes > opens for _low, closes, _moved in self._openings_on(day, zone)):
             day += _DAY  # it opens: the day of ``opens`` has a shift that ends after it
-        day = self._working_day_after(day, count, days, begin)
-        due = max(closes for _low, closes, _moved in self._openings_on(day, zone))
+        due = max(
+            closes
+            for counted in (day, *self._working_days_after(day, count, days, begin))
+            for _low, closes, _moved in self._openings_on(counted, zone)
+        )
         if due > _LAST:
             raise self._too_far(days, begin, _LAST)
         return due
@@ -928,17 +933,18 @@ class Calendar:
         except InvalidInput:
             raise self._too_far(days, begin, _LAST) from None
 
-    def _working_day_after(self, day: date, count: int, days: int, begin: datetime) -> date:
-        """The ``count``-th working day after the local date ``day``."""
+    def _working_days_after(self, day: date, count: int, days: int, begin: datetime) -> list[date]:
+        """The ``count`` working days after the local date ``day``, in order."""
         zone = self.zone
         assert zone is not None  # noqa: S101 - business hours only
-        while count:
+        found: list[date] = []
+        while len(found) < count:
             day += _DAY
             if day > _LAST_DAY:
                 raise self._too_far(days, begin, _LAST)
             if self._openings_on(day, zone):
-                count -= 1
-        return day
+                found.append(day)
+        return found
 
     def _too_far(self, days: object, begin: datetime, last: datetime) -> InvalidInput:
         return self._past_the_end("days", days, "a number of working days that end", begin, last)
