@@ -175,6 +175,22 @@ def _days_of(year: int) -> list[date]:
     return [first + timedelta(days=offset) for offset in range(366 if year % 4 == 0 else 365)]
 
 
+def test_a_calendar_built_directly_takes_yearly_holidays_apart_from_dates() -> None:
+    riga = ZoneInfo("Europe/Riga")
+    week = {0: [(time(9), time(17))]}
+    built = Calendar(
+        riga, week, {date(2026, 1, 1)}, "office", yearly_holidays=[YearlyHoliday(6, 24)]
+    )
+    assert built == Calendar.business(
+        riga, week, holidays=[date(2026, 1, 1), YearlyHoliday(6, 24)], name="office"
+    )
+    with pytest.raises(InvalidInput, match="a YearlyHoliday goes in Calendar") as refused:
+        Calendar(riga, week, [YearlyHoliday(6, 24)])
+    assert refused.value.field == "holidays"
+    with pytest.raises(InvalidInput, match="a collection of YearlyHoliday values"):
+        Calendar(riga, week, yearly_holidays=[date(2026, 6, 24)])  # type: ignore[list-item]
+
+
 def test_an_always_open_calendar_has_no_days_off_or_dates_worked() -> None:
     with pytest.raises(InvalidInput, match="given with business hours only"):
         Calendar(yearly_holidays={YearlyHoliday(12, 25)})

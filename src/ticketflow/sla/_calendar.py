@@ -176,6 +176,13 @@ def _holidays(value: Iterable[date]) -> frozenset[date]:
         )
     days = []
     for day in value:
+        if isinstance(day, YearlyHoliday):
+            raise InvalidInput(
+                "holidays",
+                day,
+                "dates: a YearlyHoliday goes in Calendar(yearly_holidays=...), or among"
+                " Calendar.business(holidays=...), which takes both",
+            )
         if not isinstance(day, date) or isinstance(day, datetime):
             raise InvalidInput(
                 "holidays", day, "dates (datetime.date, not datetime), such as date(2026, 12, 25)"
