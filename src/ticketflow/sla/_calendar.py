@@ -880,7 +880,7 @@ class Calendar:
             raise self._too_far(days, begin, _LAST) from None
         if due > _LAST:
             raise self._too_far(days, begin, _LAST)
-        return self.due_at(begin, self.elapsed(begin, due))
+        return self._settled(begin, due)
 
     def end_of_working_day(self, start: datetime, days: int = 0) -> datetime:
         """When the working day under way at ``start`` ends, or the ``days``-th after it.
@@ -924,6 +924,29 @@ class Calendar:
         if due > _LAST:
             raise self._too_far(days, begin, _LAST)
         return due
+
+    def _settled(self, begin: datetime, due: datetime) -> datetime:
+        """The earliest instant with as much open time since ``begin`` as ``due``.
+
+        ``due`` itself if a shift runs up to it, else the latest close before
+        it: found by looking back from ``due`` a few days, not by walking
+        from ``begin`` (``due_at(begin, elapsed(begin, due))`` is the same).
+        """
+        zone = self.zone
+        assert zone is not None  # noqa: S101 - business hours only
+        latest = begin
+        first = begin.astimezone(zone).date() - _DAY
+        day = due.astimezone(zone).date()
+        # A shift runs at most a day and an hour past the day it starts on:
+        # those of days three before the latest close found close before it.
+        while day >= first and day > latest.astimezone(zone).date() - 3 * _DAY:
+            for opens, closes, _moved in self._openings_on(day, zone):
+                if opens < due <= closes:
+                    return due
+                if latest < closes <= due:
+                    latest = closes
+            day -= _DAY
+        return latest
 
     def _day_count(self, days: object, begin: datetime) -> int:
         """``days`` checked: a whole number, no more than the dates left to the end."""
