@@ -23,6 +23,7 @@ from ticketflow.sla import (
     Target,
     YearlyHoliday,
 )
+from ticketflow.storage import TicketQuery
 from ticketflow.testing import business_calendars
 
 RIGA = ZoneInfo("Europe/Riga")
@@ -427,3 +428,21 @@ def test_a_day_targets_clock_falls_due_at_the_targets_instant_and_breaches_just_
     (state,) = desk.sla(ticket.id)
     assert state.breached
     assert state.breached_at == due
+
+
+@pytest.mark.parametrize("target", [BusinessDays(10), EndOfWorkingDay(5)])
+def test_a_day_target_due_past_the_end_of_time_is_refused_as_input_when_measured(
+    target: BusinessDays | EndOfWorkingDay,
+) -> None:
+    clock = ManualClock(datetime(9999, 12, 20, tzinfo=UTC))
+    policy = SLAPolicy("p", resolution=target, calendar=OFFICE)
+    desk = Helpdesk(clock=clock, sla_policies=[policy], rules=())
+    ticket = desk.open(subject="Late", description="Very.", requester=ANA)
+    with pytest.raises(InvalidInput, match="working days that end by 9999-12-24") as refused:
+        desk.sla(ticket.id)
+    assert refused.value.field == "days"
+    # With the SLA rules, the commit measures the clocks for the schedule: refused, unstored.
+    scheduled = Helpdesk(clock=clock, sla_policies=[policy])
+    with pytest.raises(InvalidInput, match="working days that end by 9999-12-24"):
+        scheduled.open(subject="Late", description="Very.", requester=ANA)
+    assert scheduled.store.query(TicketQuery()) == []
