@@ -159,3 +159,14 @@ def test_the_sqlalchemy_host_transaction_rolls_back_the_ticket_with_the_return(
         "tickets stored: ['T-1']",
     ]
     assert _leftovers(postgres_dsn, "example_returns") == 0
+
+
+def test_the_contract_example_counts_working_days_around_christmas() -> None:
+    out = run_example("contract_sla.py")
+    assert "  Thu 24 Dec 2026: working, 4:00:00 open" in out  # a half day
+    assert "  Sat 19 Dec 2026: working, 6:00:00 open" in out  # a Saturday worked
+    assert "  Fri 25 Dec 2026: closed, 0:00:00 open" in out  # every year
+    assert "  T-1 first_response  due Thu 24 Dec 13:00" in out  # the end of the next working day
+    assert "  T-1 resolution      due Tue 29 Dec 16:00" in out  # three working days on
+    assert "  fired: ['sla_breach']" in out
+    assert "Resolved. Compliance: first_response 100%, resolution 0%" in out

@@ -96,7 +96,9 @@ RULES = [
 ]
 
 SLA = [
+    "BusinessDays",
     "Calendar",
+    "EndOfWorkingDay",
     "QueueEntry",
     "SLAAtRisk",
     "SLABreached",
@@ -106,6 +108,7 @@ SLA = [
     "Shift",
     "Target",
     "Weekday",
+    "YearlyHoliday",
     "country_holidays",
     "sla_rules",
 ]
@@ -116,6 +119,7 @@ TESTING = [
     "WorkflowLaws",
     "actors",
     "bodies",
+    "business_calendars",
     "calendars",
     "check_history",
     "clock_jumps",

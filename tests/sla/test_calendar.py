@@ -68,13 +68,24 @@ def test_a_shift_that_crosses_midnight_counts_on_both_days() -> None:
     assert not NIGHTS.is_open(datetime(2026, 11, 24, 12, 30, tzinfo=ny))  # the lunch break
 
 
-def test_a_holiday_cancels_the_shifts_that_start_on_it() -> None:
+def test_a_holiday_closes_its_whole_local_date_even_for_the_night_shift_before_it() -> None:
     from zoneinfo import ZoneInfo  # noqa: PLC0415
 
     ny = ZoneInfo("America/New_York")
-    wednesday_night = datetime(2026, 11, 25, 22, 0, tzinfo=ny)  # the night shift runs on
-    thanksgiving_end = datetime(2026, 11, 27, 0, 0, tzinfo=ny)
-    assert NIGHTS.elapsed(wednesday_night, thanksgiving_end) == timedelta(hours=8)
+    wednesday_night = datetime(2026, 11, 25, 22, 0, tzinfo=ny)
+    thanksgiving = datetime(2026, 11, 26, 0, 0, tzinfo=ny)
+    friday_morning = datetime(2026, 11, 27, 7, 0, tzinfo=ny)
+    # Wednesday's night shift stops at Thanksgiving's midnight (it used to run
+    # on to 06:00), and Thanksgiving's own shifts, its night shift included, do
+    # not start.
+    assert NIGHTS.elapsed(wednesday_night, friday_morning) == timedelta(hours=2)
+    assert NIGHTS.is_open(thanksgiving - timedelta(microseconds=1))
+    assert not NIGHTS.is_open(thanksgiving)
+    assert not NIGHTS.is_open(datetime(2026, 11, 27, 2, 0, tzinfo=ny))
+    assert NIGHTS.next_open(thanksgiving) == datetime(2026, 11, 27, 8, 0, tzinfo=ny)
+    assert NIGHTS.due_at(wednesday_night, timedelta(hours=3)) == datetime(
+        2026, 11, 27, 9, 0, tzinfo=ny
+    )
 
 
 def test_always_counts_every_microsecond() -> None:

@@ -6,14 +6,17 @@ An :class:`SLAPolicy` promises response and resolution times on a
 ``Helpdesk.queue`` orders open work by them.
 """
 
-from ticketflow.sla._calendar import Calendar, Shift, Weekday, country_holidays
+from ticketflow.sla._calendar import Calendar, Shift, Weekday, YearlyHoliday, country_holidays
 from ticketflow.sla._clocks import SLAState
 from ticketflow.sla._conditions import SLAAtRisk, SLABreached, SLADueWithin, sla_rules
 from ticketflow.sla._policy import SLAPolicy, Target
 from ticketflow.sla._queue import QueueEntry
+from ticketflow.sla._targets import BusinessDays, EndOfWorkingDay
 
 __all__ = [
+    "BusinessDays",
     "Calendar",
+    "EndOfWorkingDay",
     "QueueEntry",
     "SLAAtRisk",
     "SLABreached",
@@ -23,6 +26,7 @@ __all__ = [
     "Shift",
     "Target",
     "Weekday",
+    "YearlyHoliday",
     "country_holidays",
     "sla_rules",
 ]

@@ -9,7 +9,11 @@ host's.
 
 Business hours are shifts in local time: several a day (split shifts), and a
 shift whose end is not after its start runs past midnight into the next day.
-A holiday cancels the shifts that start on it.  Across a daylight-saving
+Particular dates may have hours of their own in place of their weekday's (a
+half day, a Saturday worked).  A holiday, on one date or on a month and day
+every year, closes its whole local date, from midnight to midnight: no shift
+starts on it, and a night shift that began the evening before stops at its
+midnight.  Across a daylight-saving
 change a shift runs from its local start to its local end, so a shift that
 spans the change is an hour longer or shorter in real time; local times are
 read as PEP 495 reads them (a repeated time is its first occurrence, a
@@ -172,12 +176,116 @@ def _holidays(value: Iterable[date]) -> frozenset[date]:
         )
     days = []
     for day in value:
+        if isinstance(day, YearlyHoliday):
+            raise InvalidInput(
+                "holidays",
+                day,
+                "dates: a YearlyHoliday goes in Calendar(yearly_holidays=...), or among"
+                " Calendar.business(holidays=...), which takes both",
+            )
         if not isinstance(day, date) or isinstance(day, datetime):
             raise InvalidInput(
                 "holidays", day, "dates (datetime.date, not datetime), such as date(2026, 12, 25)"
             )
         days.append(day)
     return frozenset(days)
+
+
+_LEAP_YEAR = 2000
+
+
+@attrs.frozen
+class YearlyHoliday:
+    """A holiday on the same month and day every year, such as Christmas Day.
+
+    ``YearlyHoliday(2, 29)`` falls in leap years only.  Pass it among
+    ``Calendar.business(..., holidays=...)``, beside dates.
+
+    >>> christmas = YearlyHoliday(12, 25)
+    >>> christmas.on(2027), christmas.on(2031)
+    (datetime.date(2027, 12, 25), datetime.date(2031, 12, 25))
+    >>> YearlyHoliday(2, 29).on(2027) is None
+    True
+
+    Raises:
+        InvalidInput: a month that is not 1 to 12, or a day that month never has.
+    """
+
+    month: int
+    day: int
+
+    def __attrs_post_init__(self) -> None:
+        for value in (self.month, self.day):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidInput(
+                    "YearlyHoliday",
+                    value,
+                    "a month and a day (int), such as YearlyHoliday(12, 25)",
+                )
+        if not 1 <= self.month <= 12:
+            raise InvalidInput("YearlyHoliday.month", self.month, "a month, 1 to 12")
+        try:
+            date(_LEAP_YEAR, self.month, self.day)
+        except ValueError:
+            raise InvalidInput(
+                "YearlyHoliday.day", self.day, f"a day that month {self.month} has, such as 1"
+            ) from None
+
+    def on(self, year: int) -> date | None:
+        """The holiday's date in ``year`` (None: February 29 of a common year).
+
+        Raises:
+            InvalidInput: ``year`` is not a whole year from 1 to 9999.
+        """
+        if isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999:
+            raise InvalidInput("year", year, "a whole year (int) from 1 to 9999")
+        try:
+            return date(year, self.month, self.day)
+        except ValueError:
+            return None
+
+
+_EVERY_DAY_OF_A_YEAR = 366
+
+
+def _yearly(value: Iterable[YearlyHoliday]) -> frozenset[YearlyHoliday]:
+    """The ``yearly_holidays=`` of a calendar, checked: YearlyHoliday values, not every day."""
+    expected = "a collection of YearlyHoliday values, such as {YearlyHoliday(12, 25)}"
+    if isinstance(value, str | bytes | YearlyHoliday) or not isinstance(value, Iterable):
+        raise InvalidInput("yearly_holidays", value, expected)
+    found = frozenset(value)
+    for holiday in found:
+        if not isinstance(holiday, YearlyHoliday):
+            raise InvalidInput("yearly_holidays", holiday, expected)
+    if len(found) >= _EVERY_DAY_OF_A_YEAR:
+        raise InvalidInput(
+            "yearly_holidays", len(found), "fewer than 366 days, so that the calendar ever opens"
+        )
+    return found
+
+
+def _dated(value: object) -> Mapping[date, tuple[Shift, ...]]:
+    """The ``dates=`` of a calendar, checked: dates to the shifts worked on them."""
+    if not isinstance(value, Mapping):
+        raise InvalidInput(
+            "dates",
+            value,
+            "a mapping of dates to shifts, such as {date(2026, 12, 24): [(time(9), time(13))]}",
+        )
+    days: dict[date, tuple[Shift, ...]] = {}
+    for day, shifts in value.items():
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise InvalidInput("dates", day, "dates (datetime.date, not datetime) as keys")
+        field = f"dates[{day.isoformat()}]"
+        if isinstance(shifts, str | bytes | Shift) or not isinstance(shifts, Iterable):
+            raise InvalidInput(field, shifts, f"a list of shifts, each {_PAIR}")
+        built = [_shift(field, shift) for shift in shifts]
+        if not built:
+            raise InvalidInput(
+                field, shifts, "at least one shift (to close a date, list it in holidays)"
+            )
+        days[day] = tuple(sorted(built, key=lambda item: item.start))
+    return days  # a dict, as ``hours`` is: a calendar pickles
 
 
 def _name(value: str) -> str:
@@ -234,6 +342,52 @@ def _week_of(calendar: Calendar) -> tuple[tuple[tuple[time, time], ...], ...]:
     )
 
 
+def _dated_of(calendar: Calendar) -> Mapping[date, tuple[tuple[time, time], ...]]:
+    """The shifts of ``dates`` as ``(start, end)`` pairs, as ``_week`` holds the weekdays'."""
+    return {
+        day: tuple((shift.start, shift.end) for shift in shifts)
+        for day, shifts in calendar.dates.items()
+    }
+
+
+def _yearly_of(calendar: Calendar) -> frozenset[int]:
+    return frozenset(holiday.month * 100 + holiday.day for holiday in calendar.yearly_holidays)
+
+
+def _special_of(calendar: Calendar) -> bool:
+    return bool(calendar.holidays or calendar.yearly_holidays or calendar.dates)
+
+
+def _extra_of(calendar: Calendar) -> timedelta:
+    return 2 * _DAY * sum(len(shifts) for shifts in calendar.dates.values())
+
+
+_MIDNIGHT = time(0)
+_Opening = tuple[datetime, datetime, bool]
+"""A shift on a day: its opening and closing instants, and whether a gap moved the opening."""
+_KEPT_DAYS = 1 << 12
+"""Days a calendar keeps walked (about 11 years), each a few shifts."""
+
+
+def _openings(
+    day: date, shifts: tuple[tuple[time, time], ...], zone: ZoneInfo, cut: bool
+) -> tuple[tuple[datetime, datetime, bool], ...]:
+    """The shifts that start on ``day``, as :func:`_opening` gives each.
+
+    ``cut``: the next day is a holiday, so a shift that runs past midnight
+    stops there.
+    """
+    midnight = _instant(day + _DAY, _MIDNIGHT, zone) if cut else None
+    found = []
+    for begins, ends in shifts:
+        opens, closes, moved = _opening(day, begins, ends, zone)
+        if midnight is not None and closes > midnight:
+            closes = midnight
+        if opens < closes:
+            found.append((opens, closes, moved))
+    return tuple(found)
+
+
 def _open_per_week(calendar: Calendar) -> timedelta:
     """The open time of a week as its shifts are written: overlaps count once."""
     if calendar.hours is None:
@@ -287,6 +441,12 @@ class Calendar:
     )
     holidays: frozenset[date] = attrs.field(default=frozenset(), converter=_holidays)
     name: str = attrs.field(default="24x7", converter=_name)
+    yearly_holidays: frozenset[YearlyHoliday] = attrs.field(
+        default=frozenset(), converter=_yearly, kw_only=True
+    )
+    dates: Mapping[date, tuple[Shift, ...]] = attrs.field(
+        factory=dict, converter=_dated, kw_only=True
+    )
     _week: tuple[tuple[tuple[time, time], ...], ...] = attrs.field(
         init=False, eq=False, repr=False, default=attrs.Factory(_week_of, takes_self=True)
     )
@@ -294,6 +454,29 @@ class Calendar:
     _weekly: timedelta = attrs.field(
         init=False, eq=False, repr=False, default=attrs.Factory(_open_per_week, takes_self=True)
     )
+    _dated: Mapping[date, tuple[tuple[time, time], ...]] = attrs.field(
+        init=False, eq=False, repr=False, default=attrs.Factory(_dated_of, takes_self=True)
+    )
+    """The shifts of ``dates`` as ``(start, end)`` pairs."""
+    _yearly: frozenset[int] = attrs.field(
+        init=False, eq=False, repr=False, default=attrs.Factory(_yearly_of, takes_self=True)
+    )
+    """The yearly holidays as ``month * 100 + day``: one int to look up a date by."""
+    _special: bool = attrs.field(
+        init=False, eq=False, repr=False, default=attrs.Factory(_special_of, takes_self=True)
+    )
+    """Whether any date differs from its weekday: the walks skip the look-ups if not."""
+    _extra: timedelta = attrs.field(
+        init=False, eq=False, repr=False, default=attrs.Factory(_extra_of, takes_self=True)
+    )
+    """More than the open time ``dates`` can add to the weeks as written (a shift
+    is at most a day, and a daylight-saving change)."""
+    _days: dict[date, tuple[tuple[datetime, datetime, bool], ...]] = attrs.field(
+        init=False, eq=False, repr=False, factory=dict
+    )
+    """The days walked so far, as :meth:`_openings_on` gives them: SLA clocks and
+    metrics walk the same days again and again.  A memo, not state: cleared
+    when it grows past ``_KEPT_DAYS``."""
 
     @classmethod
     def always(cls) -> Calendar:
@@ -307,8 +490,9 @@ class Calendar:
         hours: Mapping[int, Iterable[tuple[time, time] | Shift]] | None = None,
         *,
         weekdays: tuple[str, str] | None = None,
-        holidays: Iterable[date] = (),
+        holidays: Iterable[date | YearlyHoliday] = (),
         name: str | None = None,
+        dates: Mapping[date, Iterable[tuple[time, time] | Shift]] | None = None,
     ) -> Calendar:
         """Weekly business hours in the IANA time zone ``zone``.
 
@@ -319,13 +503,20 @@ class Calendar:
             weekdays: a shortcut for the same ``("HH:MM", "HH:MM")`` shift
                 Monday to Friday; an end of ``"24:00"`` is midnight, the end
                 of the day.
-            holidays: dates on which no shift starts.
+            holidays: local dates closed from midnight to midnight (a
+                night shift that began the evening before stops at its
+                midnight), and :class:`YearlyHoliday` values, closed on
+                their month and day every year.
             name: for reports; defaults to the zone's name.
+            dates: date -> the shifts worked that day, in place of its
+                weekday's (and of a yearly holiday): a half day, or a
+                Saturday worked in exchange for a bridge day.
 
         Raises:
             InvalidInput: naming the argument at fault: an unknown zone, a
                 malformed shift or weekday, a week without a shift, holidays
-                that are not a collection of dates, a name that is not text.
+                that are not a collection of dates and yearly holidays, a
+                date both a holiday and worked, a name that is not text.
         """
         if (hours is None) == (weekdays is None):
             raise InvalidInput("hours", hours, "either hours= or weekdays=, one of them")
@@ -334,12 +525,37 @@ class Calendar:
         where = _zone(zone)
         if where is None:
             raise InvalidInput("zone", zone, _ZONE)
-        return cls(where, hours, holidays, where.key if name is None else name)
+        if isinstance(holidays, str | bytes | date) or not isinstance(holidays, Iterable):
+            raise InvalidInput(
+                "holidays", holidays, "a collection of dates, such as {date(2026, 12, 25)}"
+            )
+        given = list(holidays)
+        yearly = [day for day in given if isinstance(day, YearlyHoliday)]
+        days = [day for day in given if not isinstance(day, YearlyHoliday)]
+        return cls(
+            where,
+            hours,
+            days,
+            where.key if name is None else name,
+            yearly_holidays=yearly,
+            dates={} if dates is None else dates,
+        )
 
     def __attrs_post_init__(self) -> None:
         if (self.zone is None) != (self.hours is None):
             raise InvalidInput(
                 "zone", self.zone, "given with hours, and only with them (None: always open)"
+            )
+        if self.hours is None and (self.yearly_holidays or self.dates):
+            raise InvalidInput(
+                "dates" if self.dates else "yearly_holidays",
+                dict(self.dates) or set(self.yearly_holidays),
+                "given with business hours only (an always-open calendar has no days off)",
+            )
+        both = sorted(self.holidays & self.dates.keys())
+        if both:
+            raise InvalidInput(
+                "dates", both[0], "a date that is not also a holiday: worked or closed, not both"
             )
 
     @property
@@ -374,13 +590,42 @@ class Calendar:
         day = start.astimezone(zone).date() - _DAY  # a shift from the day before may run on
         last = end.astimezone(zone).date()
         while day <= last:
-            if day not in self.holidays:
-                for begins, ends in self._week[day.weekday()]:
-                    opens, closes, _moved = _opening(day, begins, ends, zone)
-                    low, high = max(opens, start), min(closes, end)
-                    if low < high:
-                        yield low, high
+            for opens, closes, _moved in self._openings_on(day, zone):
+                low, high = max(opens, start), min(closes, end)
+                if low < high:
+                    yield low, high
             day += _DAY
+
+    def _hours_on(self, day: date) -> tuple[tuple[time, time], ...]:
+        """The shifts that start on the local date ``day``, as ``(start, end)`` pairs.
+
+        Its own (``dates``), none on a holiday, else its weekday's.
+        """
+        if self._special:
+            own = self._dated.get(day)
+            if own is not None:
+                return own
+            if self._closed(day):
+                return ()
+        return self._week[day.weekday()]
+
+    def _closed(self, day: date) -> bool:
+        """Whether ``day`` is a holiday (one date, or every year) not worked by ``dates``."""
+        return day not in self._dated and (
+            day in self.holidays or (day.month * 100 + day.day) in self._yearly
+        )
+
+    def _openings_on(self, day: date, zone: ZoneInfo) -> tuple[_Opening, ...]:
+        """The shifts of ``day`` as instants, cut at midnight when the next day is a holiday."""
+        found = self._days.get(day)
+        if found is None:
+            shifts = self._hours_on(day)
+            cut = bool(shifts) and self._special and self._closed(day + _DAY)
+            found = _openings(day, shifts, zone, cut) if shifts else ()
+            if len(self._days) >= _KEPT_DAYS:
+                self._days.clear()
+            self._days[day] = found
+        return found
 
     def _moment(self, value: object, field: str) -> datetime:
         """``value`` in UTC, if the calendar can place it (see ``_FIRST`` and ``_LAST``)."""
@@ -423,24 +668,22 @@ class Calendar:
         total = _NO_TIME
         counted_to = a  # the time before this is counted (or not open)
         opened = _EARLIEST
-        holidays, week = self.holidays, self._week
+        openings_on, kept = self._openings_on, self._days.get
         day = a.astimezone(zone).date() - _DAY  # a shift from the day before may run on
         last = b.astimezone(zone).date()
         while day <= last:
-            if day not in holidays:
-                for begins, ends in week[day.weekday()]:
-                    opens, closes, _moved = _opening(day, begins, ends, zone)
-                    if opens < opened:
-                        return sum(
-                            (high - low for low, high in _merged(self._intervals(a, b))),
-                            _NO_TIME,
-                        )
-                    opened = opens
-                    low = opens if opens > counted_to else counted_to
-                    high = closes if closes < b else b
-                    if low < high:
-                        total += high - low
-                        counted_to = high
+            for opens, closes, _moved in kept(day) or openings_on(day, zone):
+                if opens < opened:
+                    return sum(
+                        (high - low for low, high in _merged(self._intervals(a, b))),
+                        _NO_TIME,
+                    )
+                opened = opens
+                low = opens if opens > counted_to else counted_to
+                high = closes if closes < b else b
+                if low < high:
+                    total += high - low
+                    counted_to = high
             day += _DAY
         return total
 
@@ -473,7 +716,11 @@ class Calendar:
         # either way), and what clocks going back can add; a longer duration
         # is refused without a walk to the end of time.
         room = _LAST - begin
-        most = _most_open(self._weekly, room + 2 * _DAY) + _FALL_BACK_PER_YEAR * (room / _YEAR + 1)
+        most = (
+            _most_open(self._weekly, room + 2 * _DAY)
+            + _FALL_BACK_PER_YEAR * (room / _YEAR + 1)
+            + self._extra
+        )
         if duration > most:
             raise self._too_long(duration, begin, _LAST)
         # The walk of intervals() inlined, as in elapsed(), counting down
@@ -483,22 +730,20 @@ class Calendar:
         # opening, perhaps); then the general way, which sorts, answers.
         left = duration
         counted_to = begin  # the time before this is counted (or not open)
-        holidays, week = self.holidays, self._week
+        openings_on, kept = self._openings_on, self._days.get
         day = begin.astimezone(zone).date() - _DAY  # a shift from the day before may run on
         while day <= _LAST_DAY:
-            if day not in holidays:
-                for begins, ends in week[day.weekday()]:
-                    opens, closes, moved = _opening(day, begins, ends, zone)
-                    if moved:
-                        return self._due_sorted(begin, duration)
-                    low = opens if opens > counted_to else counted_to
-                    if low < closes:
-                        if closes - low >= left:
-                            if low + left > _LAST:
-                                raise self._too_long(duration, begin, _LAST)
-                            return low + left
-                        left -= closes - low
-                        counted_to = closes
+            for opens, closes, moved in kept(day) or openings_on(day, zone):
+                if moved:
+                    return self._due_sorted(begin, duration)
+                low = opens if opens > counted_to else counted_to
+                if low < closes:
+                    if closes - low >= left:
+                        if low + left > _LAST:
+                            raise self._too_long(duration, begin, _LAST)
+                        return low + left
+                    left -= closes - low
+                    counted_to = closes
             day += _DAY
         raise self._too_long(duration, begin, _LAST)
 
@@ -516,11 +761,17 @@ class Calendar:
         raise self._too_long(duration, begin, _LAST)
 
     def _too_long(self, duration: timedelta, begin: datetime, last: datetime) -> InvalidInput:
+        return self._past_the_end("duration", duration, "a duration that falls due", begin, last)
+
+    def _past_the_end(
+        self, field: str, value: object, what: str, begin: datetime, last: datetime
+    ) -> InvalidInput:
+        """``value`` of ``field`` reaches past ``last``: ``what`` ends by it, or is refused."""
         return InvalidInput(
-            "duration",
-            duration,
-            f"a duration that falls due by {last.isoformat()}, the last instant calendar"
-            f" {self.name!r} can place, counted from {begin.isoformat()}",
+            field,
+            value,
+            f"{what} by {last.isoformat()}, the last instant calendar {self.name!r} can"
+            f" place, counted from {begin.isoformat()}",
         )
 
     def next_open(self, instant: datetime) -> datetime:
@@ -562,6 +813,171 @@ class Calendar:
         if self.is_always:
             return True
         return any(True for _ in self._intervals(moment, moment + timedelta(microseconds=1)))
+
+    # -- working days ------------------------------------------------------------
+
+    @property
+    def working_days_per_week(self) -> int:
+        """The weekdays on which shifts start, as written (7 when always open)."""
+        return sum(1 for shifts in self._week if shifts) if self.hours is not None else 7
+
+    def is_working_day(self, day: date) -> bool:
+        """Whether the calendar opens on the local date ``day``: shifts start on it.
+
+        A weekday with hours that is not a holiday, or a date worked by
+        ``dates``; every day when always open.
+
+        Raises:
+            InvalidInput: ``day`` is not a date, or, on business hours, is
+                outside 0001-01-08 to 9999-12-24.
+        """
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise InvalidInput("day", day, "a datetime.date")
+        if self.zone is None:
+            return True
+        if not _FIRST.date() <= day <= _LAST.date():
+            raise InvalidInput("day", day, "a date from 0001-01-08 to 9999-12-24")
+        return bool(self._openings_on(day, self.zone))
+
+    def business_days_after(self, start: datetime, days: int) -> datetime:
+        """When ``days`` working days have passed since ``start``, at the same local time.
+
+        The clock starts when the calendar next opens (``next_open(start)``);
+        the answer is that local time of day on the ``days``-th working day
+        after that date (:meth:`is_working_day`), or, if the calendar is
+        closed then (a half day, a later opening), the close of business
+        before it: no open time lies between the two, so ``elapsed`` counts
+        the same to both, and, like :meth:`due_at`, this is the earliest
+        instant that does.  Always open: ``days`` times 24 hours later.
+
+        >>> from datetime import UTC, datetime
+        >>> riga = Calendar.business("Europe/Riga", weekdays=("09:00", "18:00"))
+        >>> friday = datetime(2026, 3, 13, 12, 0, tzinfo=UTC)    # 14:00 in Riga
+        >>> riga.business_days_after(friday, 3).isoformat()       # Wednesday 14:00
+        '2026-03-18T12:00:00+00:00'
+
+        Raises:
+            InvalidInput: ``start`` is not an aware datetime (or, on business
+                hours, is outside 0001-01-08 to 9999-12-24 UTC), ``days`` is
+                not a whole number, zero or more, or the answer falls after
+                the last instant the calendar can place.
+        """
+        begin = self._moment(start, "start")
+        count = self._day_count(days, begin)
+        zone = self.zone
+        if zone is None:
+            if count * _DAY > _LATEST - begin:
+                raise self._too_far(days, begin, _LATEST)
+            return begin + count * _DAY
+        if count == 0:
+            return begin
+        opens = self._opening_after(begin, days)
+        local = opens.astimezone(zone)
+        day = self._working_days_after(local.date(), count, days, begin)[-1]
+        try:
+            due = _instant(day, local.time(), zone)
+        except OverflowError:
+            raise self._too_far(days, begin, _LAST) from None
+        if due > _LAST:
+            raise self._too_far(days, begin, _LAST)
+        return self._settled(begin, due)
+
+    def end_of_working_day(self, start: datetime, days: int = 0) -> datetime:
+        """When the working day under way at ``start`` ends, or the ``days``-th after it.
+
+        The working day under way is that of the clock's start
+        (``next_open(start)``): the first working day, from the date before
+        it, whose last shift ends after it; a night shift belongs to the day
+        it began on.  The answer is when the last shift of that working day,
+        or of the ``days``-th working day after it, ends (or a shift of a
+        working day counted before it, if one that overlaps into the next
+        day ends later).  "By the end of the next working day" is
+        ``days=1``.  Always open: the UTC midnight that ends the day, or the
+        ``days``-th after it.
+
+        >>> from datetime import UTC, datetime
+        >>> office = Calendar.business("Asia/Tokyo", weekdays=("09:00", "17:30"))
+        >>> thursday_night = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)   # 21:00 in Tokyo
+        >>> str(office.end_of_working_day(thursday_night, 1))            # Monday 17:30
+        '2026-03-16 08:30:00+00:00'
+
+        Raises:
+            InvalidInput: as :meth:`business_days_after` does.
+        """
+        begin = self._moment(start, "start")
+        count = self._day_count(days, begin)
+        zone = self.zone
+        if zone is None:
+            ends = datetime.combine(begin.date(), _MIDNIGHT, UTC)
+            if (count + 1) * _DAY > _LATEST - ends:
+                raise self._too_far(days, begin, _LATEST)
+            return ends + (count + 1) * _DAY
+        opens = self._opening_after(begin, days)
+        day = opens.astimezone(zone).date() - _DAY  # a night shift from the day before
+        while not any(closes > opens for _low, closes, _moved in self._openings_on(day, zone)):
+            day += _DAY  # it opens: the day of ``opens`` has a shift that ends after it
+        due = max(
+            closes
+            for counted in (day, *self._working_days_after(day, count, days, begin))
+            for _low, closes, _moved in self._openings_on(counted, zone)
+        )
+        if due > _LAST:
+            raise self._too_far(days, begin, _LAST)
+        return due
+
+    def _settled(self, begin: datetime, due: datetime) -> datetime:
+        """The earliest instant with as much open time since ``begin`` as ``due``.
+
+        ``due`` itself if a shift runs up to it, else the latest close before
+        it: found by looking back from ``due`` a few days, not by walking
+        from ``begin`` (``due_at(begin, elapsed(begin, due))`` is the same).
+        """
+        zone = self.zone
+        assert zone is not None  # noqa: S101 - business hours only
+        latest = begin
+        first = begin.astimezone(zone).date() - _DAY
+        day = due.astimezone(zone).date()
+        # A shift runs at most a day and an hour past the day it starts on:
+        # those of days three before the latest close found close before it.
+        while day >= first and day > latest.astimezone(zone).date() - 3 * _DAY:
+            for opens, closes, _moved in self._openings_on(day, zone):
+                if opens < due <= closes:
+                    return due
+                if latest < closes <= due:
+                    latest = closes
+            day -= _DAY
+        return latest
+
+    def _day_count(self, days: object, begin: datetime) -> int:
+        """``days`` checked: a whole number, no more than the dates left to the end."""
+        if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+            raise InvalidInput("days", days, "a whole number of working days, zero or more")
+        if days > (_LATEST.date() - begin.date()).days:
+            raise self._too_far(days, begin, _LAST if self.zone is not None else _LATEST)
+        return days
+
+    def _opening_after(self, begin: datetime, days: int) -> datetime:
+        """``next_open(begin)``, refusing ``days`` if the calendar never opens again."""
+        try:
+            return self.due_at(begin, _TICK) - _TICK
+        except InvalidInput:
+            raise self._too_far(days, begin, _LAST) from None
+
+    def _working_days_after(self, day: date, count: int, days: int, begin: datetime) -> list[date]:
+        """The ``count`` working days after the local date ``day``, in order."""
+        zone = self.zone
+        assert zone is not None  # noqa: S101 - business hours only
+        found: list[date] = []
+        while len(found) < count:
+            day += _DAY
+            if day > _LAST_DAY:
+                raise self._too_far(days, begin, _LAST)
+            if self._openings_on(day, zone):
+                found.append(day)
+        return found
+
+    def _too_far(self, days: object, begin: datetime, last: datetime) -> InvalidInput:
+        return self._past_the_end("days", days, "a number of working days that end", begin, last)
 
 
 def _most_open(weekly: timedelta, span: timedelta) -> timedelta:

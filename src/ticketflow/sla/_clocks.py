@@ -117,9 +117,13 @@ def sla_states(
         timeline = Timeline.of(workflow, history, now)
     states = []
     for target, runs_of in RUNS_OF.items():
-        promised = policy.target(target)
-        if promised is not None:
-            states.append(_state(policy, target, promised, runs_of(timeline), timeline.now))
+        if policy.target(target) is not None:
+            runs = runs_of(timeline)
+            # A day target's budget depends on when its clock started (as if
+            # now, for a clock not started yet).
+            promised = policy.budget(target, runs.started or timeline.now)
+            assert promised is not None  # noqa: S101 - the target is set
+            states.append(_state(policy, target, promised, runs, timeline.now))
     return states
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
 import attrs
@@ -14,6 +14,7 @@ from ticketflow._validate import text
 from ticketflow.rules._conditions import Condition
 from ticketflow.rules._context import Context
 from ticketflow.sla._calendar import Calendar
+from ticketflow.sla._targets import BusinessDays, EndOfWorkingDay, TargetTime, budget
 
 
 class Target(enum.Enum):
@@ -35,14 +36,15 @@ _CENTURY = timedelta(days=36525)
 way; and its due instant could not be represented."""
 
 
-def _target_time(value: object) -> timedelta | None:
-    if value is None:
-        return None
+def _target_time(value: object) -> TargetTime | None:
+    if value is None or isinstance(value, BusinessDays | EndOfWorkingDay):
+        return value
     if not isinstance(value, timedelta) or not timedelta(0) < value <= _CENTURY:
         raise InvalidInput(
             "SLA target",
             value,
-            "a positive timedelta, at most 100 years (36525 days), or None for no target",
+            "a positive timedelta, at most 100 years (36525 days), BusinessDays(n),"
+            " EndOfWorkingDay(n), or None for no target",
         )
     return value
 
@@ -76,6 +78,17 @@ def _within_a_century(policy: SLAPolicy) -> None:
     for target in Target:
         promised = policy.target(target)
         calendar = policy.calendar_for(target)
+        if isinstance(promised, BusinessDays | EndOfWorkingDay):
+            most = calendar.working_days_per_week * _CENTURY.days // 7
+            if promised.days > most:
+                raise InvalidInput(
+                    f"SLAPolicy.{target.value}",
+                    promised,
+                    f"at most {most} working days, those calendar {calendar.name!r} has in"
+                    f" 100 years ({calendar.working_days_per_week} a week), or None for no"
+                    " target",
+                )
+            continue
         longest = calendar.open_per_week * _CENTURY.days // 7
         if promised is not None and promised > longest:
             raise InvalidInput(
@@ -112,16 +125,19 @@ class SLAPolicy:
         applies_to: which tickets (a :class:`~ticketflow.rules.Condition`,
             such as ``PriorityIs("urgent") & InDepartment("it")``); None: all.
         first_response, next_response, resolution, close_within: the targets,
-            in business time of their calendar; None for no target.
+            in business time of their calendar (a timedelta), or in working
+            days of it (:class:`BusinessDays`, :class:`EndOfWorkingDay`);
+            None for no target.
         calendar: when the clocks run (24x7 by default).
         calendars: a calendar for some targets instead of ``calendar``
             (first response 24x7, resolution in office hours), keyed by
             :class:`Target` or its name.
 
     Raises:
-        InvalidInput: a target that is not a positive timedelta, or longer
-            than the open time ``calendar`` counts in 100 years (100 years
-            when always open: 36525 days), or a ``calendar`` that is not a
+        InvalidInput: a target that is not a positive timedelta or a day
+            target, or longer than the open time ``calendar`` counts in 100
+            years (100 years when always open: 36525 days), or more working
+            days than it has in 100 years, or a ``calendar`` that is not a
             :class:`Calendar`.
 
     Policies are tried in order and the first that applies covers a ticket
@@ -130,10 +146,10 @@ class SLAPolicy:
 
     name: str = attrs.field(converter=_policy_name)
     applies_to: Condition | None = attrs.field(default=None, validator=_condition)
-    first_response: timedelta | None = attrs.field(default=None, converter=_target_time)
-    next_response: timedelta | None = attrs.field(default=None, converter=_target_time)
-    resolution: timedelta | None = attrs.field(default=None, converter=_target_time)
-    close_within: timedelta | None = attrs.field(default=None, converter=_target_time)
+    first_response: TargetTime | None = attrs.field(default=None, converter=_target_time)
+    next_response: TargetTime | None = attrs.field(default=None, converter=_target_time)
+    resolution: TargetTime | None = attrs.field(default=None, converter=_target_time)
+    close_within: TargetTime | None = attrs.field(default=None, converter=_target_time)
     calendar: Calendar = attrs.field(factory=Calendar.always, validator=_a_calendar)
     calendars: Mapping[Target, Calendar] = attrs.field(
         factory=lambda: MappingProxyType({}), converter=_calendars, hash=False
@@ -146,10 +162,26 @@ class SLAPolicy:
         """The calendar ``which`` counts on: its own in ``calendars``, else ``calendar``."""
         return self.calendars.get(which, self.calendar)
 
-    def target(self, which: Target) -> timedelta | None:
-        """The duration promised for ``which``, if any."""
-        value: timedelta | None = getattr(self, which.value)
+    def target(self, which: Target) -> TargetTime | None:
+        """What is promised for ``which``, if anything: business time, or working days."""
+        value: TargetTime | None = getattr(self, which.value)
         return value
+
+    def budget(self, which: Target, started: datetime) -> timedelta | None:
+        """The business time the clock of ``which``, started at ``started``, may count.
+
+        The target itself when it is a timedelta; for a day target, the
+        business time from ``started`` to its due instant on the target's
+        calendar (:func:`~ticketflow.sla._targets.budget`).  None: no target.
+
+        Raises:
+            InvalidInput: ``started`` is not an aware datetime the calendar
+                can place, or the target falls due after the last instant it can.
+        """
+        promised = self.target(which)
+        if promised is None:
+            return None
+        return budget(promised, self.calendar_for(which), started)
 
     def covers(self, context: Context) -> bool:
         """Whether the policy applies to the context's ticket."""

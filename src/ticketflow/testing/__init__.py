@@ -36,6 +36,7 @@ except ImportError as missing:  # pragma: no cover - depends on the environment
     msg = 'ticketflow.testing needs Hypothesis: pip install "ticketflow[testing]"'
     raise ImportError(msg) from missing
 
+from ticketflow.testing._calendars import business_calendars
 from ticketflow.testing._laws import WorkflowLaws, check_history, workflow_laws
 from ticketflow.testing._stores import StoreContract
 from ticketflow.testing._strategies import (
@@ -58,6 +59,7 @@ __all__ = [
     "WorkflowLaws",
     "actors",
     "bodies",
+    "business_calendars",
     "calendars",
     "check_history",
     "clock_jumps",

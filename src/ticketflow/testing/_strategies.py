@@ -23,7 +23,7 @@ from ticketflow._names import (
 )
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._workflow import Workflow
-from ticketflow.sla._calendar import Calendar
+from ticketflow.sla._calendar import Calendar, YearlyHoliday
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 """When the stateful test's clock starts: a Monday morning."""
@@ -232,7 +232,9 @@ def calendars() -> st.SearchStrategy[Calendar]:
     shifts with a night shift past midnight, six days a week, and a
     holiday; Kolkata from 09:00 to midnight (``"24:00"``, a zone without
     daylight saving and a half-hour offset); Sydney office hours (southern
-    daylight saving, which ends in April).
+    daylight saving, which ends in April); a Riga contract with a night
+    shift, holidays every year, a half day and a Saturday worked around
+    :data:`START`.  For random calendars, see :func:`business_calendars`.
     """
     return st.sampled_from(
         [
@@ -248,5 +250,15 @@ def calendars() -> st.SearchStrategy[Calendar]:
             ),
             Calendar.business("Asia/Kolkata", weekdays=("09:00", "24:00")),
             Calendar.business("Australia/Sydney", weekdays=("08:30", "17:30")),
+            Calendar.business(
+                "Europe/Riga",
+                {day: [(time(9), time(18)), (time(22), time(2))] for day in range(5)},
+                holidays=[YearlyHoliday(1, 6), YearlyHoliday(1, 8), date(2026, 1, 12)],
+                dates={
+                    date(2026, 1, 7): [(time(9), time(13))],
+                    date(2026, 1, 10): [(time(10), time(14))],
+                },
+                name="Riga contract",
+            ),
         ]
     )
