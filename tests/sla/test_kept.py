@@ -42,7 +42,14 @@ from ticketflow import (
     TicketNotFound,
 )
 from ticketflow.rules import InDepartment, PriorityIs
-from ticketflow.sla import Calendar, SLAPolicy, sla_rules
+from ticketflow.sla import (
+    BusinessDays,
+    Calendar,
+    EndOfWorkingDay,
+    SLAPolicy,
+    YearlyHoliday,
+    sla_rules,
+)
 from ticketflow.sla._clocks import sla_states
 from ticketflow.sla._state import history_states
 from ticketflow.storage import NO_SLA, MemoryStore, PostgresStore, SQLiteStore, Store, StoredSLA
@@ -61,6 +68,15 @@ SPLIT = Calendar.business(
     holidays={date(2026, 1, 12), date(2026, 2, 11)},
     name="split",
 )
+
+CONTRACT = Calendar.business(
+    "Europe/Berlin",
+    {day: [(time(8), time(12)), (time(13), time(17))] for day in range(5)},
+    holidays=[YearlyHoliday(1, 6), date(2026, 1, 16)],
+    dates={date(2026, 1, 9): [(time(8), time(12))], date(2026, 1, 10): [(time(9), time(13))]},
+    name="contract",
+)
+"""Epiphany every year, a half day on Friday 9, Saturday 10 worked for the bridge day 16."""
 
 POLICY_SETS: dict[str, Callable[[], tuple[SLAPolicy, ...]]] = {
     "none": lambda: (),
@@ -102,6 +118,24 @@ POLICY_SETS: dict[str, Callable[[], tuple[SLAPolicy, ...]]] = {
             calendar=NIGHTS,
         ),
         SLAPolicy("high only", applies_to=PriorityIs("high"), resolution=5 * HOUR),
+    ),
+    "working days": lambda: (
+        SLAPolicy(
+            "contract",
+            applies_to=~PriorityIs("low"),
+            first_response=EndOfWorkingDay(0),
+            next_response=EndOfWorkingDay(1),
+            resolution=BusinessDays(2),
+            calendar=CONTRACT,
+        ),
+        SLAPolicy(
+            "low",
+            first_response=EndOfWorkingDay(1),
+            resolution=BusinessDays(3),
+            close_within=BusinessDays(1),
+            calendar=OFFICE,
+            calendars={"resolution": CONTRACT},
+        ),
     ),
     "split shifts and holidays": lambda: (
         SLAPolicy(

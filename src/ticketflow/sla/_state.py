@@ -349,7 +349,7 @@ class SLAKeeper:
         if restart:
             base, breached = _ZERO, None
         if switch and breached is None and started is not None and new is not None:
-            promised = new.target(target)
+            promised = new.budget(target, started)
             if promised is not None and base > promised:
                 breached = at
         if counts and since is None:
@@ -364,7 +364,7 @@ class SLAKeeper:
         now = max(now, kept.at)
         states = []
         for target, clock in zip(_TARGETS, kept.clocks, strict=True):
-            promised = policy.target(target)
+            promised = policy.budget(target, clock.started or now)
             if promised is not None:
                 states.append(_read(policy, target, promised, clock, now))
         return policy, tuple(states)
@@ -380,8 +380,10 @@ class SLAKeeper:
             return None
         nearest = None
         for target, clock in zip(_TARGETS, kept.clocks, strict=True):
-            promised = policy.target(target)
-            if promised is None or clock.since is None or clock.until is not None:
+            if clock.since is None or clock.until is not None:
+                continue
+            promised = policy.budget(target, clock.started or clock.since)
+            if promised is None:
                 continue
             try:
                 due = _read(policy, target, promised, clock, kept.at).due_at
@@ -417,7 +419,7 @@ def _close(
     calendar = policy.calendar_for(target)
     piece = calendar.elapsed(clock.since, end)
     breached = clock.breached_at
-    promised = policy.target(target)
+    promised = policy.budget(target, clock.started or clock.since)
     if breached is None and promised is not None and clock.base + piece > promised:
         breached = calendar.due_at(clock.since, promised - clock.base)
     return clock.base + piece, breached
@@ -530,17 +532,11 @@ def history_states(
         timeline = Timeline.of(workflow, history, now)
     states = []
     for target, runs_of in RUNS_OF.items():
-        promised = policy.target(target)
+        runs = runs_of(timeline)
+        promised = policy.budget(target, runs.started or timeline.now)
         if promised is not None:
             states.append(
-                _from_runs(
-                    policy,
-                    chosen,
-                    target,
-                    promised=promised,
-                    runs=runs_of(timeline),
-                    now=timeline.now,
-                )
+                _from_runs(policy, chosen, target, promised=promised, runs=runs, now=timeline.now)
             )
     return policy, tuple(states)
 
@@ -570,8 +566,8 @@ def _from_runs(
         nonlocal breached, in_force
         while switches and switches[0][0] <= instant:
             at, in_force = switches.pop(0)
-            if breached is None and in_force is not None:
-                target_now = in_force.target(target)
+            if breached is None and in_force is not None and runs.started is not None:
+                target_now = in_force.budget(target, runs.started)
                 if target_now is not None and elapsed > target_now:
                     breached = at
 
@@ -581,7 +577,7 @@ def _from_runs(
             continue
         calendar = in_force.calendar_for(target)
         piece = calendar.elapsed(low, high)
-        limit = in_force.target(target)
+        limit = in_force.budget(target, runs.started)
         if breached is None and limit is not None and elapsed + piece > limit:
             breached = calendar.due_at(low, limit - elapsed)
         elapsed += piece
