@@ -26,7 +26,7 @@ from ticketflow import (
     Workflow,
     replay,
 )
-from ticketflow.storage import UNSCHEDULED, LedgerEntry, MemoryStore, Schedule
+from ticketflow.storage import UNSCHEDULED, Figures, LedgerEntry, MemoryStore, Schedule
 
 
 def test_a_new_ticket_starts_new_with_every_field_given(desk: Helpdesk) -> None:
@@ -441,6 +441,7 @@ class FlakyStore(MemoryStore):
         ledger: Iterable[LedgerEntry] = (),
         *,
         schedule: Schedule = UNSCHEDULED,
+        figures: Figures | None = None,
     ) -> None:
         if self.conflicts:
             self.conflicts -= 1
@@ -449,7 +450,7 @@ class FlakyStore(MemoryStore):
                 stored, "note", ADMIN, stored.updated_at, body="rival"
             )
             super().commit(noted, note, stored.version)
-        super().commit(ticket, event, expected_version, ledger, schedule=schedule)
+        super().commit(ticket, event, expected_version, ledger, schedule=schedule, figures=figures)
 
 
 def test_a_conflicting_command_is_retried_from_a_fresh_read(clock: ManualClock) -> None:
@@ -482,11 +483,14 @@ def test_a_retried_command_is_checked_again_against_the_new_state(clock: ManualC
             ledger: Iterable[LedgerEntry] = (),
             *,
             schedule: Schedule = UNSCHEDULED,
+            figures: Figures | None = None,
         ) -> None:
             if self.armed and event.name == "close":
                 self.armed = False
                 Helpdesk(store=self, clock=clock).reopen(ticket.id, ADMIN)
-            super().commit(ticket, event, expected_version, ledger, schedule=schedule)
+            super().commit(
+                ticket, event, expected_version, ledger, schedule=schedule, figures=figures
+            )
 
     desk = Helpdesk(store=ResolvingRival(), clock=clock)
     ticket = desk.open(subject="s", description="d", requester=ANA)

@@ -18,6 +18,7 @@ PUBLIC = [
     "ConcurrencyConflict",
     "Contact",
     "DefaultLifecycle",
+    "FiguresOutOfDate",
     "Guard",
     "Helpdesk",
     "HistoryEvent",
@@ -116,13 +117,19 @@ MODULES = {
     ticketflow.storage: [
         "ORDER_FIELDS",
         "UNSCHEDULED",
+        "FigureTotals",
+        "Figures",
+        "GroupFigures",
         "LedgerEntry",
         "MemoryStore",
+        "Period",
         "PostgresStore",
         "SQLiteStore",
         "Schedule",
+        "Spread",
         "Store",
         "TicketQuery",
+        "Verdict",
         "migrate_postgres",
     ],
     ticketflow.testing: TESTING,
@@ -159,7 +166,7 @@ def test_every_public_name_is_importable_and_documented() -> None:
 def test_every_error_derives_from_the_one_base() -> None:
     values = [getattr(ticketflow, name) for name in ticketflow.__all__]
     errors = [value for value in values if inspect.isclass(value) and issubclass(value, Exception)]
-    assert len(errors) == 10
+    assert len(errors) == 11
     assert all(issubclass(error, ticketflow.TicketflowError) for error in errors)
     assert issubclass(ticketflow.TicketNotFound, LookupError)
     assert issubclass(ticketflow.PermissionDenied, PermissionError)
@@ -170,12 +177,18 @@ def test_the_storage_module_exports_the_store_protocol_and_the_three_stores() ->
     assert ticketflow.storage.__all__ == [
         "ORDER_FIELDS",
         "UNSCHEDULED",
+        "FigureTotals",
+        "Figures",
+        "GroupFigures",
         "LedgerEntry",
         "MemoryStore",
+        "Period",
         "PostgresStore",
         "SQLiteStore",
         "Schedule",
+        "Spread",
         "Store",
         "TicketQuery",
+        "Verdict",
         "migrate_postgres",
     ]

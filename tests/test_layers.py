@@ -49,7 +49,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("unit of work", {"_unit"}),
     ("rules", {"rules"}),
     ("sla", {"sla"}),
-    ("features", {"_commands", "_metrics", "_migration"}),
+    ("features", {"_commands", "_metrics", "_figures", "_migration"}),
     ("facade", {"_desk", "__init__"}),
     ("shells", {"cli", "_cli_store", "_demo", "__main__", "testing"}),
 ]

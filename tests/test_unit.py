@@ -19,7 +19,7 @@ from ticketflow import (
     Workflow,
 )
 from ticketflow._unit import Change, UnitOfWork
-from ticketflow.storage import UNSCHEDULED, LedgerEntry, MemoryStore, Schedule
+from ticketflow.storage import UNSCHEDULED, Figures, LedgerEntry, MemoryStore, Schedule
 
 WORKFLOW = Workflow.default()
 AGENT = Actor.agent("a-1")
@@ -84,13 +84,14 @@ class Racy(MemoryStore):
         ledger: object = (),
         *,
         schedule: Schedule = UNSCHEDULED,
+        figures: Figures | None = None,
     ) -> None:
         if self.races:
             self.races -= 1
             current = self.get(ticket.id)
             super().commit(*WORKFLOW.apply(current, "note", AGENT, START, body="first"),
                            current.version)  # fmt: skip
-        super().commit(ticket, event, expected_version, ledger, schedule=schedule)  # type: ignore[arg-type]
+        super().commit(ticket, event, expected_version, ledger, schedule=schedule, figures=figures)  # type: ignore[arg-type]
 
 
 def test_a_conflict_reruns_the_step_on_a_fresh_read() -> None:

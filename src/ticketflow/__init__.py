@@ -10,6 +10,7 @@ from ticketflow._clock import Clock, ManualClock, SystemClock
 from ticketflow._desk import Helpdesk, Hook
 from ticketflow._errors import (
     ConcurrencyConflict,
+    FiguresOutOfDate,
     HookFailed,
     IllegalTransition,
     InvalidInput,
@@ -39,6 +40,7 @@ __all__ = [
     "ConcurrencyConflict",
     "Contact",
     "DefaultLifecycle",
+    "FiguresOutOfDate",
     "Guard",
     "Helpdesk",
     "HistoryEvent",

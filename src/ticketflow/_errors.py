@@ -10,6 +10,7 @@ The hierarchy::
     ├── PermissionDenied (PermissionError)   the policy does not allow that actor to do it
     ├── ConcurrencyConflict                  the stored ticket moved since it was read
     ├── ScheduleOutOfDate                    stored tickets were scheduled by other rules
+    ├── FiguresOutOfDate                     stored figures were computed under other policies
     └── HookFailed                           the command was committed, but a hook raised
 
 Each error carries its context as attributes and reads as a sentence.  A command
@@ -230,6 +231,31 @@ class ScheduleOutOfDate(TicketflowError):
             f"ticket {ticket_id!r} {by}, not by this desk's rules, SLA policies and workflow "
             f"({expected}); run desk.reschedule() (or `ticketflow reschedule`) once every "
             "process runs the same rules, then sweep"
+        )
+
+
+class FiguresOutOfDate(TicketflowError):
+    """Stored tickets hold figures computed under other SLA policies or another workflow, or none.
+
+    Each commit stores the ticket's figures as the desk's SLA policies and
+    workflow measure them (their key is stored with them).  A report added
+    up from figures of another key would mix two measures, so a desk
+    refuses it until the figures are recomputed: ``desk.recompute_figures()``
+    or ``ticketflow refigure``.
+
+    Attributes:
+        count: how many tickets hold other figures (or none).
+        expected: the desk's key (``Helpdesk.figures_key``).
+    """
+
+    def __init__(self, count: int, expected: str) -> None:
+        self.count = count
+        self.expected = expected
+        super().__init__(
+            f"{count} stored ticket(s) hold figures computed under other SLA policies or "
+            f"another workflow, or none, not under this desk's ({expected}); run "
+            "desk.recompute_figures() (or `ticketflow refigure`) once every process runs "
+            "the same policies, then ask for the metrics again"
         )
 
 

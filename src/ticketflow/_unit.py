@@ -22,7 +22,7 @@ from ticketflow._errors import ConcurrencyConflict, HookFailed, TicketflowError
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
 from ticketflow._validate import to_utc, whole_number
-from ticketflow.storage import UNSCHEDULED, LedgerEntry, Schedule, Store
+from ticketflow.storage import UNSCHEDULED, Figures, LedgerEntry, Schedule, Store
 
 Hook = Callable[[Ticket, HistoryEvent], None]
 """Called after each commit with the committed ticket and its new history event."""
@@ -34,6 +34,23 @@ Plan = Callable[
 
 The last argument is the history before the event, when the caller has it.
 """
+
+
+Figuring = Callable[
+    [Ticket | None, Ticket, HistoryEvent, Sequence[HistoryEvent] | None], Figures | None
+]
+"""Computes the figures committed with a ticket: from the ticket read (None: a new one),
+the ticket after the change, its new event, and the history before the event if at hand.
+"""
+
+
+def _no_figures(
+    _read: Ticket | None,
+    _ticket: Ticket,
+    _event: HistoryEvent,
+    _history: Sequence[HistoryEvent] | None,
+) -> Figures | None:
+    return None
 
 
 def _unscheduled(
@@ -80,7 +97,7 @@ class UnitOfWork:
             conflict before the conflict is raised.
     """
 
-    __slots__ = ("_local", "clock", "hooks", "plan", "retries", "store")
+    __slots__ = ("_local", "clock", "figure", "hooks", "plan", "retries", "store")
 
     def __init__(self, store: Store, clock: Clock, hooks: list[Hook], retries: int) -> None:
         whole_number(retries, "retries")
@@ -90,6 +107,8 @@ class UnitOfWork:
         self.retries = retries
         self.plan: Plan = _unscheduled
         """Computes each commit's schedule; the owner sets it from its rules."""
+        self.figure: Figuring = _no_figures
+        """Computes each commit's figures; the owner sets it (None: the store keeps none)."""
         self._local = threading.local()  # the batch this thread runs, if any
 
     @contextmanager
@@ -134,7 +153,12 @@ class UnitOfWork:
 
     def create(self, ticket: Ticket, event: HistoryEvent) -> Ticket:
         """Store a new ticket with its ``create`` event, then run the hooks."""
-        self.store.create(ticket, event, schedule=self.plan(ticket, event, (), ()))
+        self.store.create(
+            ticket,
+            event,
+            schedule=self.plan(ticket, event, (), ()),
+            figures=self.figure(None, ticket, event, ()),
+        )
         self.notify(ticket, event)
         return ticket
 
@@ -211,8 +235,14 @@ class UnitOfWork:
             self.store.purge(read.id, read.version)
             return
         schedule = self.plan(change.ticket, change.event, change.ledger, change.history)
+        figures = self.figure(read, change.ticket, change.event, change.history)
         self.store.commit(
-            change.ticket, change.event, read.version, change.ledger, schedule=schedule
+            change.ticket,
+            change.event,
+            read.version,
+            change.ledger,
+            schedule=schedule,
+            figures=figures,
         )
 
     def _after(self, change: Change, failed: list[HookFailed] | None) -> None:

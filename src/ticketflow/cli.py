@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
@@ -216,6 +216,18 @@ def build_parser() -> argparse.ArgumentParser:
     rescheduling.add_argument(
         "--batch", type=_positive, default=500, help="tickets read at a time (default 500)"
     )
+    refiguring = commands.add_parser(
+        "refigure",
+        help="store every ticket's metric figures again from its history",
+        description="Compute every ticket's metric figures from its history and store them, "
+        "a batch at a time: needed once after upgrading a database written before figures "
+        "were stored, or after the SLA policies change (report says so).  Interrupted, it "
+        "resumes where it stopped.",
+    )
+    _database_options(refiguring)
+    refiguring.add_argument(
+        "--batch", type=_positive, default=500, help="tickets read at a time (default 500)"
+    )
     reporting = commands.add_parser(
         "report", help="print metrics of a database: response, resolution, reopens"
     )
@@ -408,6 +420,21 @@ def _reschedule(args: argparse.Namespace) -> None:
     print(f"rescheduled {count} ticket{plural} under rule set {desk.rules_fingerprint}")
 
 
+def _refigure(args: argparse.Namespace) -> None:
+    with _database(args).existing() as store:
+        desk = Helpdesk(store=store)
+        count = desk.recompute_figures(batch=args.batch, progress=_Progress())
+    plural = "" if count == 1 else "s"
+    print(f"stored the figures of {count} ticket{plural} under {desk.figures_key}")
+
+
+_UPKEEP: dict[str, Callable[[argparse.Namespace], None]] = {
+    "reschedule": _reschedule,
+    "refigure": _refigure,
+}
+"""The commands that store again what a desk derives from histories."""
+
+
 def _history(args: argparse.Namespace) -> None:
     with _database(args).existing() as store:
         events = store.history(args.ticket_id)
@@ -452,8 +479,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(without_repeats(Helpdesk(store=store).metrics()).table())
         elif args.command == "worker":
             _work(args)
-        elif args.command == "reschedule":
-            _reschedule(args)
+        elif args.command in _UPKEEP:
+            _UPKEEP[args.command](args)
         elif args.command == "migrate":
             print(_database(args).migrate())
     except TicketflowError as error:

@@ -21,7 +21,15 @@ from ticketflow import (
     Ticket,
 )
 from ticketflow.rules import default_rules
-from ticketflow.storage import UNSCHEDULED, LedgerEntry, MemoryStore, Schedule, SQLiteStore, Store
+from ticketflow.storage import (
+    UNSCHEDULED,
+    Figures,
+    LedgerEntry,
+    MemoryStore,
+    Schedule,
+    SQLiteStore,
+    Store,
+)
 
 DAY = timedelta(days=2)
 
@@ -70,10 +78,13 @@ def faulty(store_class: type[MemoryStore] | type[SQLiteStore], bad: set[str]) ->
             ledger: Iterable[LedgerEntry] = (),
             *,
             schedule: Schedule = UNSCHEDULED,
+            figures: Figures | None = None,
         ) -> None:
             if ticket.id in bad:
                 raise StorageError("faulty", f"cannot write {ticket.id}")
-            super().commit(ticket, event, expected_version, ledger, schedule=schedule)
+            super().commit(
+                ticket, event, expected_version, ledger, schedule=schedule, figures=figures
+            )
 
     return FaultyStore
 

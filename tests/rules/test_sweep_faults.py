@@ -44,7 +44,8 @@ class AlwaysRacing(MemoryStore):
     """A store on which another writer always commits first."""
 
     def commit(self, ticket: Ticket, event: HistoryEvent, expected_version: int,
-               ledger: object = (), *, schedule: object = None) -> None:  # fmt: skip
+               ledger: object = (), *, schedule: object = None,
+               figures: object = None) -> None:  # fmt: skip
         from ticketflow import ConcurrencyConflict  # noqa: PLC0415
 
         raise ConcurrencyConflict(ticket.id, expected_version, expected_version + 1)

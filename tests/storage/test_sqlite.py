@@ -37,6 +37,7 @@ from ticketflow import (
 from ticketflow.storage import (
     ORDER_FIELDS,
     UNSCHEDULED,
+    Figures,
     LedgerEntry,
     Schedule,
     SQLiteStore,
@@ -315,11 +316,12 @@ class RacingStore(SQLiteStore):
         ledger: Iterable[LedgerEntry] = (),
         *,
         schedule: Schedule = UNSCHEDULED,
+        figures: Figures | None = None,
     ) -> None:
         if self.meanwhile is not None:
             other, self.meanwhile = self.meanwhile, None
             other()
-        super().commit(ticket, event, expected_version, ledger, schedule=schedule)
+        super().commit(ticket, event, expected_version, ledger, schedule=schedule, figures=figures)
 
 
 def test_a_conflict_is_retried_after_reloading_and_rechecking_the_command(path: Path) -> None:

@@ -12,6 +12,15 @@ from ticketflow._errors import ConcurrencyConflict, TicketNotFound
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
 from ticketflow._validate import to_utc
+from ticketflow.storage._figures import (
+    Figures,
+    FigureTotals,
+    Period,
+    check_figures,
+    check_totals,
+    in_window,
+    totals,
+)
 from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
@@ -35,6 +44,7 @@ class MemoryStore:
         self._history: dict[str, list[HistoryEvent]] = {}
         self._ledger: set[tuple[str, str, datetime]] = set()
         self._schedules: dict[str, Schedule] = {}
+        self._figures: dict[str, Figures | None] = {}
         self._ids = itertools.count(1)
         self._undo: _Undo | None = None  # the open batch's, touched under the lock only
 
@@ -52,11 +62,17 @@ class MemoryStore:
         return found
 
     def create(
-        self, ticket: Ticket, event: HistoryEvent, *, schedule: Schedule = UNSCHEDULED
+        self,
+        ticket: Ticket,
+        event: HistoryEvent,
+        *,
+        schedule: Schedule = UNSCHEDULED,
+        figures: Figures | None = None,
     ) -> None:
-        """Store a new ticket, its first event and its schedule."""
+        """Store a new ticket, its first event, its schedule and its figures."""
         check_follows(ticket, event, 0)
         check_schedule(schedule)
+        check_figures(figures)
         with self._lock:
             existing = self._tickets.get(ticket.id)
             if existing is not None:
@@ -65,6 +81,7 @@ class MemoryStore:
             self._tickets[ticket.id] = ticket
             self._history[ticket.id] = [event]
             self._schedules[ticket.id] = schedule
+            self._figures[ticket.id] = figures
 
     def commit(
         self,
@@ -74,10 +91,12 @@ class MemoryStore:
         ledger: Iterable[LedgerEntry] = (),
         *,
         schedule: Schedule = UNSCHEDULED,
+        figures: Figures | None = None,
     ) -> None:
-        """Replace the ticket and schedule, append its event and ledger, if the version holds."""
+        """Replace the ticket, schedule and figures, append its event and ledger, if it holds."""
         check_follows(ticket, event, expected_version)
         check_schedule(schedule)
+        check_figures(figures)
         keys = {(entry.rule, ticket.id, entry.episode) for entry in ledger} if ledger else None
         with self._lock:
             stored = self._tickets.get(ticket.id)
@@ -93,6 +112,7 @@ class MemoryStore:
             self._tickets[ticket.id] = ticket
             self._history[ticket.id].append(event)
             self._schedules[ticket.id] = schedule
+            self._figures[ticket.id] = figures
             if keys:
                 self._ledger |= keys
                 if self._undo is not None:
@@ -164,6 +184,7 @@ class MemoryStore:
                 list(self._history.get(ticket_id, ())),
                 self._schedules.get(ticket_id),
             )
+            self._undo.figures[ticket_id] = self._figures.get(ticket_id)
 
     def count_due(self, now: datetime) -> int:
         """How many tickets are due at ``now``."""
@@ -197,6 +218,60 @@ class MemoryStore:
             self._schedules[ticket_id] = schedule
             return True
 
+    def figures(self, ticket_id: str) -> Figures | None:
+        """Return the ticket's figures."""
+        with self._lock:
+            if ticket_id not in self._tickets:
+                raise TicketNotFound(ticket_id)
+            return self._figures.get(ticket_id)
+
+    def refigure(self, ticket_id: str, expected_version: int, figures: Figures) -> bool:
+        """Replace the figures if the ticket is still at ``expected_version``."""
+        check_figures(figures, optional=False)
+        with self._lock:
+            stored = self._tickets.get(ticket_id)
+            if stored is None or stored.version != expected_version:
+                return False
+            self._before(ticket_id)
+            self._figures[ticket_id] = figures
+            return True
+
+    def _unfigured(self, key: str) -> list[str]:
+        check_page(None, 1, None, rules=key)
+        with self._lock:
+            return sorted(
+                ticket_id
+                for ticket_id in self._tickets
+                if (found := self._figures.get(ticket_id)) is None or found.key != key
+            )
+
+    def unfigured(self, key: str, *, limit: int) -> list[Ticket]:
+        """The tickets whose figures were computed under another key (or none), in id order."""
+        check_page(None, limit, None, rules=key)
+        found = self._unfigured(key)[:limit]
+        with self._lock:
+            return [self._tickets[ticket_id] for ticket_id in found if ticket_id in self._tickets]
+
+    def count_unfigured(self, key: str) -> int:
+        """How many tickets have figures computed under another key (or none)."""
+        return len(self._unfigured(key))
+
+    def aggregate(
+        self,
+        query: TicketQuery,
+        *,
+        now: datetime,
+        created: Period | None = None,
+        resolved: Period | None = None,
+    ) -> FigureTotals:
+        """Add up the stored figures of the selected tickets, in one pass over them."""
+        instant, within, solved = check_totals(query, now, created, resolved)
+        with self._lock:
+            tickets = query.select(self._tickets.values())
+            items = [(ticket, self._figures.get(ticket.id) or _NONE) for ticket in tickets]
+        chosen = [item for item in items if in_window(*item, within, solved)]
+        return totals(chosen, instant)
+
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""
         with self._lock:
@@ -228,6 +303,7 @@ class MemoryStore:
             del self._tickets[ticket_id]
             del self._history[ticket_id]
             del self._schedules[ticket_id]
+            self._figures.pop(ticket_id, None)
             kept = {key for key in self._ledger if key[1] != ticket_id}
             if self._undo is not None:
                 self._undo.forget(self._ledger - kept)
@@ -240,12 +316,17 @@ class MemoryStore:
         return f"<MemoryStore: {len(self._tickets)} tickets>"
 
 
+_NONE = Figures("")
+"""What a ticket without figures adds to totals: nothing but itself."""
+
+
 class _Undo:
     """What a batch changed: each ticket's state before its first write, and the ledger."""
 
-    __slots__ = ("added", "removed", "tickets")
+    __slots__ = ("added", "figures", "removed", "tickets")
 
     def __init__(self) -> None:
+        self.figures: dict[str, Figures | None] = {}
         self.tickets: dict[str, tuple[Ticket | None, list[HistoryEvent], Schedule | None]] = {}
         self.added: set[tuple[str, str, datetime]] = set()
         self.removed: set[tuple[str, str, datetime]] = set()
@@ -263,6 +344,8 @@ class _Undo:
         """Take over what an inner batch that ended well did, to undo it with this one."""
         for ticket_id, state in inner.tickets.items():
             self.tickets.setdefault(ticket_id, state)
+        for ticket_id, figures in inner.figures.items():
+            self.figures.setdefault(ticket_id, figures)
         self.forget(inner.removed)
         self.keep(inner.added)
 
@@ -273,8 +356,10 @@ class _Undo:
                 store._tickets.pop(ticket_id, None)
                 store._history.pop(ticket_id, None)
                 store._schedules.pop(ticket_id, None)
+                store._figures.pop(ticket_id, None)
             else:
                 store._tickets[ticket_id] = ticket
                 store._history[ticket_id] = history
                 store._schedules[ticket_id] = schedule
+                store._figures[ticket_id] = self.figures.get(ticket_id)
         store._ledger = (store._ledger - self.added) | self.removed

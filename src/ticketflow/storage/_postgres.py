@@ -51,6 +51,21 @@ from ticketflow.storage._codec import (
     time_in,
     unencodable,
 )
+from ticketflow.storage._figures import (
+    FIGURE_COLUMNS,
+    PICKED,
+    TARGETS,
+    Figures,
+    FigureTotals,
+    Period,
+    aggregate_sql,
+    check_figures,
+    check_totals,
+    figures_from_row,
+    figures_row,
+    totals_from_rows,
+    window_sql,
+)
 from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
@@ -69,7 +84,12 @@ else:
 
 _INSTALL = 'pip install "ticketflow[postgres]"'
 
-_MIGRATIONS = ("001_schema.sql", "002_row_level_security.sql", "003_schedule.sql")
+_MIGRATIONS = (
+    "001_schema.sql",
+    "002_row_level_security.sql",
+    "003_schedule.sql",
+    "005_figures.sql",
+)
 """The schema, as forward migrations: file n takes schema version n - 1 to n."""
 
 _FRESH = "schema.sql"
@@ -121,11 +141,17 @@ _EVENT_TYPES = ("text", "bigint", "bigint", "text", "text", "text", "text", "tex
 _EVENT_VALUES = ", ".join(f"%s::{kind}" for kind in _EVENT_TYPES)
 _EVENT_NAMES = ", ".join(EVENT_COLUMNS)
 
+_FIGURE_TYPES = {"fig_key": "text", "fig_policy": "text"}
+"""The SQL type of the figure columns that are not bigint."""
+_FIGURE_VALUES = ", ".join(f"%s::{_FIGURE_TYPES.get(name, 'bigint')}" for name in FIGURE_COLUMNS)
+_SET_FIGURES = [f"{name} = %s::{_FIGURE_TYPES.get(name, 'bigint')}" for name in FIGURE_COLUMNS]
+
 _CREATE = (
     f"WITH created AS ("  # noqa: S608 - our own names; every value is a parameter
     f"INSERT INTO ticketflow_tickets (tenant, {', '.join(COLUMNS)}, tag_list, "
-    "next_due_at, schedule) "
-    f"VALUES (%s, {', '.join(['%s'] * len(COLUMNS))}, %s::text[], %s::bigint, %s::text) "
+    f"next_due_at, schedule, {', '.join(FIGURE_COLUMNS)}) "
+    f"VALUES (%s, {', '.join(['%s'] * len(COLUMNS))}, %s::text[], %s::bigint, %s::text, "
+    f"{_FIGURE_VALUES}) "
     "ON CONFLICT (tenant, id) DO NOTHING RETURNING id), "
     f"event AS (INSERT INTO ticketflow_events (tenant, {_EVENT_NAMES}) "
     f"SELECT %s, {_EVENT_VALUES} FROM created) "
@@ -640,11 +666,17 @@ class PostgresStore:
         return None if row is None else int(row[0])
 
     def create(
-        self, ticket: Ticket, event: HistoryEvent, *, schedule: Schedule = UNSCHEDULED
+        self,
+        ticket: Ticket,
+        event: HistoryEvent,
+        *,
+        schedule: Schedule = UNSCHEDULED,
+        figures: Figures | None = None,
     ) -> None:
-        """Store a new ticket, its first event and its schedule, in one statement."""
+        """Store a new ticket, its first event, its schedule and figures, in one statement."""
         check_follows(ticket, event, 0)
         planned = _schedule_in(schedule)
+        figured = _figures_in(figures)
         ticket_values, event_values = ticket_row(ticket), event_row(event)
         _check_text(COLUMNS, ticket_values)
         _check_text(EVENT_COLUMNS, event_values)
@@ -653,6 +685,7 @@ class PostgresStore:
             *(_escape(value) for value in ticket_values),
             [_escape(tag) for tag in sorted(ticket.tags)],
             *planned,
+            *figured,
             self._tenant,
             *(_escape(value) for value in event_values),
         )
@@ -670,10 +703,12 @@ class PostgresStore:
         ledger: Iterable[LedgerEntry] = (),
         *,
         schedule: Schedule = UNSCHEDULED,
+        figures: Figures | None = None,
     ) -> None:
-        """Update the changed columns and schedule, append the event and ledger: one statement."""
+        """Update the columns, schedule and figures, add the event and ledger: one statement."""
         check_follows(ticket, event, expected_version)
         planned = _schedule_in(schedule)
+        figured = _figures_in(figures)
         columns = changed_columns(event.changes)
         columns["version"] = ticket.version
         event_values = event_row(event)
@@ -686,8 +721,8 @@ class PostgresStore:
         if "tags" in event.changes:
             assignments.append("tag_list = %s::text[]")
             values.append([_escape(tag) for tag in sorted(ticket.tags)])
-        assignments += ["next_due_at = %s::bigint", "schedule = %s::text"]
-        values += planned
+        assignments += ["next_due_at = %s::bigint", "schedule = %s::text", *_SET_FIGURES]
+        values += [*planned, *figured]
         statement = (
             # Our own names; every value is a parameter.  The update happens only
             # if no ledger entry of this commit is kept already (the ticket's row
@@ -871,6 +906,86 @@ class PostgresStore:
             ).fetchone()
         return row is not None
 
+    def figures(self, ticket_id: str) -> Figures | None:
+        """Return the ticket's stored figures."""
+        if not _readable(ticket_id):
+            raise TicketNotFound(ticket_id)
+        with self._transaction(atomic=True) as connection:
+            row = connection.execute(
+                f"SELECT {', '.join(FIGURE_COLUMNS)} FROM ticketflow_tickets "  # noqa: S608
+                "WHERE tenant = %s AND id = %s",
+                (self._tenant, _escape(ticket_id)),
+            ).fetchone()
+        if row is None:
+            raise TicketNotFound(ticket_id)
+        try:
+            return figures_from_row(_stored(row))
+        except UNDECODABLE as error:
+            raise damaged_row(self._name, ticket_id, error) from None
+
+    def refigure(self, ticket_id: str, expected_version: int, figures: Figures) -> bool:
+        """Set the figures alone, if the ticket is still at ``expected_version``."""
+        check_figures(figures, optional=False)
+        figured = _figures_in(figures)
+        if not _readable(ticket_id):
+            return False
+        with self._transaction() as connection:
+            row = connection.execute(
+                f"UPDATE ticketflow_tickets SET {', '.join(_SET_FIGURES)} "  # noqa: S608
+                "WHERE tenant = %s AND id = %s AND version = %s RETURNING id",
+                (*figured, self._tenant, _escape(ticket_id), expected_version),
+            ).fetchone()
+        return row is not None
+
+    def unfigured(self, key: str, *, limit: int) -> list[Ticket]:
+        """The tickets whose figures another key (or none) computed: three index ranges."""
+        check_page(None, limit, None, rules=key)
+        if not _readable(key):
+            raise InvalidInput("key", key, "the figures' key (ASCII text)")
+        statement, parameters = stale_sql(self._tenant, key, limit, column="fig_key")
+        with self._transaction() as connection:
+            rows = connection.execute(statement, parameters).fetchall()
+        return [self._decode(row) for row in rows]
+
+    def count_unfigured(self, key: str) -> int:
+        """How many of the tenant's tickets have figures another key (or none) computed."""
+        check_page(None, 1, None, rules=key)
+        if not _readable(key):
+            raise InvalidInput("key", key, "the figures' key (ASCII text)")
+        with self._transaction() as connection:
+            row = connection.execute(
+                "SELECT count(*) FROM ticketflow_tickets "
+                "WHERE tenant = %s AND (fig_key IS NULL OR fig_key <> %s)",
+                (self._tenant, key),
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def aggregate(
+        self,
+        query: TicketQuery,
+        *,
+        now: datetime,
+        created: Period | None = None,
+        resolved: Period | None = None,
+    ) -> FigureTotals:
+        """Add up the stored figures of the selected tickets: two GROUP BY statements."""
+        instant, within, solved = check_totals(query, now, created, resolved)
+        window, bounds = window_sql(within, solved, "%s")
+        picked, parameters = query_sql(
+            query, self._tenant, columns=", ".join((*PICKED, "tag_list"))
+        )
+        selection = f"SELECT * FROM ({picked}) AS picked WHERE {window}"  # noqa: S608
+        sums, spreads = aggregate_sql(
+            selection, "LEFT JOIN LATERAL unnest(base.tag_list) AS tags (tag) ON true", "%s"
+        )
+        selected = [*parameters, *bounds]
+        with self._transaction(atomic=True) as connection:
+            sum_rows = connection.execute(
+                sums, [*selected, *[time_in(instant)] * len(TARGETS)]
+            ).fetchall()
+            spread_rows = connection.execute(spreads, selected).fetchall()
+        return totals_from_rows(sum_rows, spread_rows, _unescape)
+
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""
         instant = time_in(to_utc(episode, "episode"))
@@ -961,16 +1076,30 @@ def due_sql(
     return statement, [*parameters, limit]
 
 
-def stale_sql(tenant: str, rules: str, limit: int) -> tuple[str, list[Any]]:
-    """The statement and parameters of ``PostgresStore.stale``: three ranges of its index."""
+def stale_sql(
+    tenant: str, rules: str, limit: int, *, column: str = "schedule"
+) -> tuple[str, list[Any]]:
+    """The statement and parameters of ``PostgresStore.stale``: three ranges of its index.
+
+    ``column`` is the key asked about: ``fig_key`` for ``PostgresStore.unfigured``.
+    """
     part = f"(SELECT {', '.join(COLUMNS)} FROM ticketflow_tickets WHERE tenant = %s AND "  # noqa: S608
     statement = (
-        f"SELECT * FROM ({part}schedule IS NULL ORDER BY id LIMIT %s) "  # noqa: S608
-        f"UNION ALL {part}schedule < %s ORDER BY schedule, id LIMIT %s) "
-        f"UNION ALL {part}schedule > %s ORDER BY schedule, id LIMIT %s)) AS stale "
+        f"SELECT * FROM ({part}{column} IS NULL ORDER BY id LIMIT %s) "  # noqa: S608
+        f"UNION ALL {part}{column} < %s ORDER BY {column}, id LIMIT %s) "
+        f"UNION ALL {part}{column} > %s ORDER BY {column}, id LIMIT %s)) AS stale "
         "ORDER BY id LIMIT %s"
     )
     return statement, [tenant, limit, tenant, rules, limit, tenant, rules, limit, limit]
+
+
+def _figures_in(figures: Figures | None) -> list[Any]:
+    check_figures(figures)
+    if figures is None:
+        return [None] * len(FIGURE_COLUMNS)
+    values = [_escape(value) for value in figures_row(figures)]
+    _check_text(FIGURE_COLUMNS, values)
+    return values
 
 
 def _schedule_in(schedule: Schedule) -> list[Any]:
@@ -1082,10 +1211,13 @@ def _sql(name: str) -> bytes:
     return resources.files("ticketflow.storage").joinpath("sql", "postgres", name).read_bytes()
 
 
-def query_sql(query: TicketQuery, tenant: str) -> tuple[str, list[Any]]:
+def query_sql(
+    query: TicketQuery, tenant: str, *, columns: str | None = None
+) -> tuple[str, list[Any]]:
     """Return the SQL and parameters that answer ``query`` for ``tenant``.
 
     Tickets where the order field is None come last; ties are broken by id.
+    ``columns`` selects other columns than a ticket's (what totals read).
     """
     where = ["tenant = %s"]
     parameters: list[Any] = [tenant]
@@ -1109,8 +1241,11 @@ def query_sql(query: TicketQuery, tenant: str) -> tuple[str, list[Any]]:
         parameters.append(time_in(instant))
     direction = "DESC" if query.descending else "ASC"
     order = query.order_by
+    select = (
+        _SELECT_TICKET if columns is None else f"SELECT {columns} FROM ticketflow_tickets"  # noqa: S608
+    )
     statement = (
-        f"{_SELECT_TICKET} WHERE {' AND '.join(where)} "
+        f"{select} WHERE {' AND '.join(where)} "
         f"ORDER BY {order} {direction} NULLS LAST, id {direction}"
     )
     if query.limit is not None:

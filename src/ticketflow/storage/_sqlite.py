@@ -46,6 +46,21 @@ from ticketflow.storage._codec import (
     time_in,
     unencodable,
 )
+from ticketflow.storage._figures import (
+    FIGURE_COLUMNS,
+    PICKED,
+    TARGETS,
+    Figures,
+    FigureTotals,
+    Period,
+    aggregate_sql,
+    check_figures,
+    check_totals,
+    figures_from_row,
+    figures_row,
+    totals_from_rows,
+    window_sql,
+)
 from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
@@ -136,7 +151,17 @@ _SCHEDULE = (
 )
 """Version 2: each ticket's stored schedule, indexed for the sweep and for rescheduling."""
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_schema_1(), _SCHEDULE)
+_FIGURES = (
+    *(
+        f"ALTER TABLE tickets ADD COLUMN {name} "
+        + ("TEXT" if name in ("fig_key", "fig_policy") else "INTEGER")
+        for name in FIGURE_COLUMNS
+    ),
+    "CREATE INDEX tickets_by_figures ON tickets (fig_key, id)",
+)
+"""Version 4: each ticket's figures, one column a figure, and the index of their key."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_schema_1(), _SCHEDULE, _FIGURES)
 """The schema, as forward migrations: ``MIGRATIONS[n]`` takes version n to n + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -147,6 +172,13 @@ _INSERT_TICKET = (
     f"INSERT INTO tickets ({', '.join(COLUMNS)}, next_due_at, schedule) "  # noqa: S608
     f"VALUES ({', '.join('?' * (len(COLUMNS) + 2))})"
 )
+_CREATE_TICKET = (
+    f"INSERT INTO tickets ({', '.join(COLUMNS)}, next_due_at, schedule, "  # noqa: S608
+    f"{', '.join(FIGURE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (len(COLUMNS) + 2 + len(FIGURE_COLUMNS)))})"
+)
+_SET_FIGURES = ", ".join(f"{name} = ?" for name in FIGURE_COLUMNS)
+_NO_FIGURES = (None,) * len(FIGURE_COLUMNS)
 _INSERT_EVENT = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608 - our own names
     f"VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
@@ -209,7 +241,7 @@ class SQLiteStore:
 
     >>> store = SQLiteStore(":memory:")
     >>> store.new_id(), store.schema_version
-    ('T-1', 2)
+    ('T-1', 3)
     """
 
     def __init__(self, path: str | PathLike[str], *, timeout: float = 5.0) -> None:
@@ -534,11 +566,17 @@ class SQLiteStore:
         self._written[ticket.id] = (row, ticket)
 
     def create(
-        self, ticket: Ticket, event: HistoryEvent, *, schedule: Schedule = UNSCHEDULED
+        self,
+        ticket: Ticket,
+        event: HistoryEvent,
+        *,
+        schedule: Schedule = UNSCHEDULED,
+        figures: Figures | None = None,
     ) -> None:
-        """Store a new ticket, its tags, its first event and its schedule, in one transaction."""
+        """Store a new ticket, its tags, first event, schedule and figures, in one transaction."""
         check_follows(ticket, event, 0)
         planned = _schedule_in(schedule)
+        figured = _figures_in(figures)
         ticket_values, event_values = ticket_row(ticket), event_row(event)
         try:
             with self._write() as connection:
@@ -547,7 +585,7 @@ class SQLiteStore:
                 ).fetchone()
                 if existing is not None:
                     raise ConcurrencyConflict(ticket.id, 0, existing[0])
-                connection.execute(_INSERT_TICKET, (*ticket_values, *planned))
+                connection.execute(_CREATE_TICKET, (*ticket_values, *planned, *figured))
                 _write_tags(connection, ticket)
                 connection.execute(_INSERT_EVENT, event_values)
         except UnicodeEncodeError as error:  # rolled back: a value slipped past the checks
@@ -563,19 +601,21 @@ class SQLiteStore:
         ledger: Iterable[LedgerEntry] = (),
         *,
         schedule: Schedule = UNSCHEDULED,
+        figures: Figures | None = None,
     ) -> None:
-        """Update the changed columns and the schedule, append the event and ledger rows.
+        """Update the changed columns, schedule and figures, append the event and ledger rows.
 
         All of it in one transaction, and only if the version holds.
         """
         check_follows(ticket, event, expected_version)
         planned = _schedule_in(schedule)
+        figured = _figures_in(figures)
         columns = changed_columns(event.changes)
         columns["version"] = ticket.version
         assignments = ", ".join(f"{name} = ?" for name in columns)
         statement = (
-            f"UPDATE tickets SET {assignments}, next_due_at = ?, schedule = ? "  # noqa: S608
-            "WHERE id = ? AND version = ?"
+            f"UPDATE tickets SET {assignments}, next_due_at = ?, schedule = ?, "  # noqa: S608
+            f"{_SET_FIGURES} WHERE id = ? AND version = ?"
         )
         event_values = event_row(event)
         rows = [
@@ -585,7 +625,8 @@ class SQLiteStore:
         try:
             with self._write() as connection:
                 updated = connection.execute(
-                    statement, (*columns.values(), *planned, ticket.id, expected_version)
+                    statement,
+                    (*columns.values(), *planned, *figured, ticket.id, expected_version),
                 ).rowcount
                 if updated != 1:
                     stored = connection.execute(
@@ -722,6 +763,76 @@ class SQLiteStore:
             return False
         return bool(updated == 1)
 
+    def figures(self, ticket_id: str) -> Figures | None:
+        """Return the ticket's stored figures."""
+        with self._read() as connection:
+            row = connection.execute(
+                f"SELECT {', '.join(FIGURE_COLUMNS)} FROM tickets WHERE id = ?",  # noqa: S608
+                (ticket_id,),
+            ).fetchone()
+        if row is None:
+            raise TicketNotFound(ticket_id)
+        try:
+            return figures_from_row(row)
+        except UNDECODABLE as error:
+            raise damaged_row(self._path, ticket_id, error) from None
+
+    def refigure(self, ticket_id: str, expected_version: int, figures: Figures) -> bool:
+        """Set the figures alone, if the ticket is still at ``expected_version``."""
+        check_figures(figures, optional=False)
+        figured = _figures_in(figures)
+        with self._write() as connection:
+            return (
+                connection.execute(
+                    f"UPDATE tickets SET {_SET_FIGURES} WHERE id = ? AND version = ?",  # noqa: S608
+                    (*figured, ticket_id, expected_version),
+                ).rowcount
+                == 1
+            )
+
+    def unfigured(self, key: str, *, limit: int) -> list[Ticket]:
+        """The tickets whose figures another key (or none) computed: three index ranges."""
+        check_page(None, limit, None, rules=key)
+        statement, parameters = stale_sql(key, limit, column="fig_key")
+        with self._read() as connection:
+            rows = connection.execute(statement, parameters).fetchall()
+        return [self._decode(row) for row in rows]
+
+    def count_unfigured(self, key: str) -> int:
+        """How many tickets have figures another key (or none) computed."""
+        check_page(None, 1, None, rules=key)
+        with self._read() as connection:
+            return int(
+                connection.execute(
+                    "SELECT COUNT(*) FROM tickets WHERE fig_key IS NULL OR fig_key <> ?",
+                    (key,),
+                ).fetchone()[0]
+            )
+
+    def aggregate(
+        self,
+        query: TicketQuery,
+        *,
+        now: datetime,
+        created: Period | None = None,
+        resolved: Period | None = None,
+    ) -> FigureTotals:
+        """Add up the stored figures of the selected tickets: two GROUP BY statements."""
+        instant, within, solved = check_totals(query, now, created, resolved)
+        window, bounds = window_sql(within, solved, "?")
+        picked, parameters = query_sql(query, columns=", ".join(PICKED))
+        selection = f"SELECT * FROM ({picked}) WHERE {window}"  # noqa: S608 - our own names
+        sums, spreads = aggregate_sql(
+            selection, "LEFT JOIN ticket_tags AS tags ON tags.ticket_id = base.id", "?"
+        )
+        selected = [*parameters, *bounds]
+        with self._read() as connection:
+            sum_rows = connection.execute(
+                sums, [*selected, *[time_in(instant)] * len(TARGETS)]
+            ).fetchall()
+            spread_rows = connection.execute(spreads, selected).fetchall()
+        return totals_from_rows(sum_rows, spread_rows)
+
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""
         instant = time_in(to_utc(episode, "episode"))
@@ -783,6 +894,11 @@ class SQLiteStore:
 def _schedule_in(schedule: Schedule) -> tuple[int | None, str | None]:
     check_schedule(schedule)
     return time_in(schedule.next_due_at), schedule.rules
+
+
+def _figures_in(figures: Figures | None) -> tuple[Any, ...]:
+    check_figures(figures)
+    return _NO_FIGURES if figures is None else figures_row(figures)
 
 
 def _writable(path: Path) -> bool:
@@ -861,24 +977,28 @@ def due_sql(
     return statement, [*parameters, limit]
 
 
-def stale_sql(rules: str, limit: int) -> tuple[str, list[Any]]:
-    """The statement and parameters of ``SQLiteStore.stale``: three ranges of its index."""
+def stale_sql(rules: str, limit: int, *, column: str = "schedule") -> tuple[str, list[Any]]:
+    """The statement and parameters of ``SQLiteStore.stale``: three ranges of its index.
+
+    ``column`` is the key asked about: ``fig_key`` for ``SQLiteStore.unfigured``.
+    """
     statement = (
         f"SELECT {', '.join(COLUMNS)} FROM ("  # noqa: S608 - our own names
-        "SELECT * FROM (SELECT * FROM tickets WHERE schedule IS NULL ORDER BY id LIMIT ?) "
-        "UNION ALL SELECT * FROM (SELECT * FROM tickets WHERE schedule < ? "
-        "ORDER BY schedule, id LIMIT ?) "
-        "UNION ALL SELECT * FROM (SELECT * FROM tickets WHERE schedule > ? "
-        "ORDER BY schedule, id LIMIT ?)"
+        f"SELECT * FROM (SELECT * FROM tickets WHERE {column} IS NULL ORDER BY id LIMIT ?) "
+        f"UNION ALL SELECT * FROM (SELECT * FROM tickets WHERE {column} < ? "
+        f"ORDER BY {column}, id LIMIT ?) "
+        f"UNION ALL SELECT * FROM (SELECT * FROM tickets WHERE {column} > ? "
+        f"ORDER BY {column}, id LIMIT ?)"
         ") ORDER BY id LIMIT ?"
     )
     return statement, [limit, rules, limit, rules, limit, limit]
 
 
-def query_sql(query: TicketQuery) -> tuple[str, list[Any]]:
+def query_sql(query: TicketQuery, *, columns: str | None = None) -> tuple[str, list[Any]]:
     """Return the SQL and parameters that answer ``query`` (its semantics, in SQL).
 
     Tickets where the order field is None come last; ties are broken by id.
+    ``columns`` selects other columns than a ticket's (what totals read).
     """
     where: list[str] = []
     parameters: list[Any] = []
@@ -903,7 +1023,7 @@ def query_sql(query: TicketQuery) -> tuple[str, list[Any]]:
         parameters.append(time_in(instant))
     direction = "DESC" if query.descending else "ASC"
     order = query.order_by
-    statement = _SELECT_TICKET
+    statement = _SELECT_TICKET if columns is None else f"SELECT {columns} FROM tickets"  # noqa: S608
     if where:
         statement += " WHERE " + " AND ".join(where)
     statement += f" ORDER BY {order} IS NULL, {order} {direction}, id {direction}"

@@ -50,6 +50,24 @@ CREATE TABLE ticketflow_tickets (
     parent_id text,
     next_due_at bigint,
     schedule text COLLATE "C",
+    fig_key text COLLATE "C",
+    fig_first_response bigint,
+    fig_resolution bigint,
+    fig_business_first_response bigint,
+    fig_business_resolution bigint,
+    fig_resolution_clock bigint,
+    fig_resolved_at bigint,
+    fig_replies bigint,
+    fig_customer_replies bigint,
+    fig_policy text,
+    fig_sla_first_response bigint,
+    fig_sla_first_response_at bigint,
+    fig_sla_next_response bigint,
+    fig_sla_next_response_at bigint,
+    fig_sla_resolution bigint,
+    fig_sla_resolution_at bigint,
+    fig_sla_close_within bigint,
+    fig_sla_close_within_at bigint,
     PRIMARY KEY (tenant, id)
 );
 
@@ -105,6 +123,8 @@ CREATE INDEX ticketflow_tickets_by_postponed_until ON ticketflow_tickets (tenant
 -- The stored schedule: the due tickets, and those another rule set scheduled.
 CREATE INDEX ticketflow_tickets_by_next_due_at ON ticketflow_tickets (tenant, next_due_at, id) WHERE next_due_at IS NOT NULL;
 CREATE INDEX ticketflow_tickets_by_schedule ON ticketflow_tickets (tenant, schedule, id);
+-- The stored figures: the tickets whose figures another key (or none) computed.
+CREATE INDEX ticketflow_tickets_by_figures ON ticketflow_tickets (tenant, fig_key, id);
 
 -- Row-level security, a second wall between tenants (002_row_level_security.sql
 -- says how it works).
