@@ -470,39 +470,46 @@ def window_sql(
     return (" AND ".join(where) or "1 = 1"), parameters
 
 
-def aggregate_sql(selection: str, tag_join: str, mark: str) -> tuple[str, str]:
+def aggregate_sql(selection: str, tag_join: str, mark: str, binary: str = "") -> tuple[str, str]:
     """The two statements of ``Store.aggregate``: the sums per group, then the spreads.
 
     ``selection`` selects the tickets (the columns of :data:`PICKED`);
     ``tag_join`` joins each to its tags as ``tags.tag`` (a row with NULL for
-    none); ``mark`` is the driver's parameter mark.  The first statement
+    none); ``mark`` is the driver's parameter mark; ``binary`` the clause
+    that makes text sort by code point (quick to sort, ``COLLATE "C"`` on
+    PostgreSQL; SQLite's default).  The first statement
     takes ``now`` once per SLA target after the selection's parameters.
-    Both group by the breakdown (``kind``; ``''`` for all tickets) and the
-    group; the second returns, per figure and group, the values at the ranks
+    Both group by the breakdown (``kind``, its index in :data:`KINDS`) and the
+    group; the second returns, per figure (its index in :data:`SPREADS`) and
+    group, the values at the ranks
     :func:`ranks` names: the spreads are interpolated from them in Python.
     """
-    branches = ["SELECT '' AS kind, '' AS grp, base.* FROM base"] + [
-        # Our own names and the store's join; every value is a parameter.
-        f"SELECT '{kind}', {label}, base.* FROM base"  # noqa: S608
-        + (f" {tag_join}" if kind == "tag" else "")
-        for kind, label in _LABELS
-    ]
-    common = f"WITH base AS ({selection}), grouped AS ({' UNION ALL '.join(branches)})"
-    verdicts = "".join(
+    verdicts = [f"fig_sla_{name}{part}" for name in TARGETS for part in ("", "_at")]
+    summed = ", ".join(("reopen_count", "fig_replies", *verdicts))
+    grouped = " UNION ALL ".join(
+        f"SELECT {kind} AS kind, {label} AS grp, {summed} FROM base{join}"  # noqa: S608
+        for kind, label, join in _kinds(tag_join)
+    )
+    counted = "".join(
         f", SUM(CASE WHEN fig_sla_{name} = {_MET} THEN 1 ELSE 0 END)"
         f", SUM(CASE WHEN fig_sla_{name} IN ({_MET}, {_BREACHED}) OR "
         f"(fig_sla_{name} = {_OPEN} AND fig_sla_{name}_at <= {mark}) THEN 1 ELSE 0 END)"
         for name in TARGETS
     )
     sums = (
-        f"{common} SELECT kind, grp, COUNT(*), COALESCE(SUM(fig_replies), 0), "  # noqa: S608
-        f"SUM(CASE WHEN reopen_count > 0 THEN 1 ELSE 0 END){verdicts} "
+        f"WITH base AS ({selection}), grouped AS ({grouped}) "  # noqa: S608
+        "SELECT kind, grp, COUNT(*), COALESCE(SUM(fig_replies), 0), "
+        f"SUM(CASE WHEN reopen_count > 0 THEN 1 ELSE 0 END){counted} "
         "FROM grouped GROUP BY kind, grp"
     )
+    # One narrow row per figure, breakdown and group a ticket has a value in:
+    # the window sorts as little as it can.
     values = " UNION ALL ".join(
-        f"SELECT '{figure}' AS figure, kind, grp, {column} AS v FROM grouped "  # noqa: S608
-        f"WHERE {present} IS NOT NULL"
-        for figure, (column, present) in _SPREAD_OF.items()
+        f"SELECT {figure} AS figure, {kind} AS kind, {label}{binary} AS grp, "  # noqa: S608
+        f"{column} AS v "
+        f"FROM base{join} WHERE {present} IS NOT NULL"
+        for figure, (column, present) in enumerate(_SPREAD_OF[name] for name in SPREADS)
+        for kind, label, join in _kinds(tag_join)
     )
     wanted = ", ".join(
         f"((n - 1) * {numerator}) / {denominator} + 1, "
@@ -510,13 +517,25 @@ def aggregate_sql(selection: str, tag_join: str, mark: str) -> tuple[str, str]:
         for numerator, denominator in QUANTILES
     )
     spreads = (
-        f"{common}, vals AS ({values}), ranked AS ("  # noqa: S608
+        f"WITH base AS ({selection}), vals AS ({values}), ranked AS ("  # noqa: S608
         "SELECT figure, kind, grp, v, "
         "ROW_NUMBER() OVER (PARTITION BY figure, kind, grp ORDER BY v) AS rn, "
         "COUNT(*) OVER (PARTITION BY figure, kind, grp) AS n FROM vals) "
         f"SELECT figure, kind, grp, n, rn, v FROM ranked WHERE rn IN ({wanted})"
     )
     return sums, spreads
+
+
+KINDS: tuple[str, ...] = ("", *GROUPS)
+"""All tickets (``""``) and the breakdowns, as SQL numbers them (0, 1, ...)."""
+
+
+def _kinds(tag_join: str) -> list[tuple[str, str, str]]:
+    """Each of :data:`KINDS` as SQL: its number, its group, its join."""
+    return [("0", "''", "")] + [
+        (f"{KINDS.index(kind)}", label, f" {tag_join}" if kind == "tag" else "")
+        for kind, label in _LABELS
+    ]
 
 
 def totals_from_rows(
@@ -530,10 +549,11 @@ def totals_from_rows(
     """
     picked: dict[tuple[str, str, str], tuple[int, dict[int, int]]] = {}
     for figure, kind, group, count, rank, value in spreads:
-        picked.setdefault((figure, kind, text(group)), (int(count), {}))[1][int(rank)] = int(value)
+        key = (SPREADS[figure], KINDS[kind], text(group))
+        picked.setdefault(key, (int(count), {}))[1][int(rank)] = int(value)
     found: dict[str, dict[str, GroupFigures]] = {"": {}, **{name: {} for name in GROUPS}}
     for row in sums:
-        kind, group = row[0], text(row[1])
+        kind, group = KINDS[row[0]], text(row[1])
         met: dict[str, int] = {}
         decided: dict[str, int] = {}
         for index, name in enumerate(TARGETS):

@@ -972,11 +972,14 @@ class PostgresStore:
         instant, within, solved = check_totals(query, now, created, resolved)
         window, bounds = window_sql(within, solved, "%s")
         picked, parameters = query_sql(
-            query, self._tenant, columns=", ".join((*PICKED, "tag_list"))
+            query, self._tenant, columns=", ".join((*PICKED, "tag_list")), ordered=False
         )
         selection = f"SELECT * FROM ({picked}) AS picked WHERE {window}"  # noqa: S608
         sums, spreads = aggregate_sql(
-            selection, "LEFT JOIN LATERAL unnest(base.tag_list) AS tags (tag) ON true", "%s"
+            selection,
+            "LEFT JOIN LATERAL unnest(base.tag_list) AS tags (tag) ON true",
+            "%s",
+            ' COLLATE "C"',
         )
         selected = [*parameters, *bounds]
         with self._transaction(atomic=True) as connection:
@@ -1212,12 +1215,14 @@ def _sql(name: str) -> bytes:
 
 
 def query_sql(
-    query: TicketQuery, tenant: str, *, columns: str | None = None
+    query: TicketQuery, tenant: str, *, columns: str | None = None, ordered: bool = True
 ) -> tuple[str, list[Any]]:
     """Return the SQL and parameters that answer ``query`` for ``tenant``.
 
     Tickets where the order field is None come last; ties are broken by id.
-    ``columns`` selects other columns than a ticket's (what totals read).
+    ``columns`` selects other columns than a ticket's (what totals read);
+    ``ordered=False`` leaves the order out when there is no limit (totals do
+    not need it).
     """
     where = ["tenant = %s"]
     parameters: list[Any] = [tenant]
@@ -1244,10 +1249,9 @@ def query_sql(
     select = (
         _SELECT_TICKET if columns is None else f"SELECT {columns} FROM ticketflow_tickets"  # noqa: S608
     )
-    statement = (
-        f"{select} WHERE {' AND '.join(where)} "
-        f"ORDER BY {order} {direction} NULLS LAST, id {direction}"
-    )
+    statement = f"{select} WHERE {' AND '.join(where)}"
+    if ordered or query.limit is not None:
+        statement += f" ORDER BY {order} {direction} NULLS LAST, id {direction}"
     if query.limit is not None:
         statement += " LIMIT %s"
         parameters.append(query.limit)

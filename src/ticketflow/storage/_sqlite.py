@@ -820,7 +820,7 @@ class SQLiteStore:
         """Add up the stored figures of the selected tickets: two GROUP BY statements."""
         instant, within, solved = check_totals(query, now, created, resolved)
         window, bounds = window_sql(within, solved, "?")
-        picked, parameters = query_sql(query, columns=", ".join(PICKED))
+        picked, parameters = query_sql(query, columns=", ".join(PICKED), ordered=False)
         selection = f"SELECT * FROM ({picked}) WHERE {window}"  # noqa: S608 - our own names
         sums, spreads = aggregate_sql(
             selection, "LEFT JOIN ticket_tags AS tags ON tags.ticket_id = base.id", "?"
@@ -994,11 +994,15 @@ def stale_sql(rules: str, limit: int, *, column: str = "schedule") -> tuple[str,
     return statement, [limit, rules, limit, rules, limit, limit]
 
 
-def query_sql(query: TicketQuery, *, columns: str | None = None) -> tuple[str, list[Any]]:
+def query_sql(
+    query: TicketQuery, *, columns: str | None = None, ordered: bool = True
+) -> tuple[str, list[Any]]:
     """Return the SQL and parameters that answer ``query`` (its semantics, in SQL).
 
     Tickets where the order field is None come last; ties are broken by id.
-    ``columns`` selects other columns than a ticket's (what totals read).
+    ``columns`` selects other columns than a ticket's (what totals read);
+    ``ordered=False`` leaves the order out when there is no limit (totals do
+    not need it).
     """
     where: list[str] = []
     parameters: list[Any] = []
@@ -1026,7 +1030,8 @@ def query_sql(query: TicketQuery, *, columns: str | None = None) -> tuple[str, l
     statement = _SELECT_TICKET if columns is None else f"SELECT {columns} FROM tickets"  # noqa: S608
     if where:
         statement += " WHERE " + " AND ".join(where)
-    statement += f" ORDER BY {order} IS NULL, {order} {direction}, id {direction}"
+    if ordered or query.limit is not None:
+        statement += f" ORDER BY {order} IS NULL, {order} {direction}, id {direction}"
     if query.limit is not None:
         statement += " LIMIT ?"
         parameters.append(query.limit)
