@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from ticketflow._errors import InvalidInput, TicketNotFound
 from ticketflow._history import HistoryEvent
 from ticketflow._metrics import ticket_metrics
-from ticketflow._names import AGENT_REPLY, CUSTOMER_REPLY
+from ticketflow._names import AGENT_REPLY, CREATE, CUSTOMER_REPLY
 from ticketflow._status import Category
 from ticketflow._ticket import Ticket
 from ticketflow._workflow import Workflow
@@ -38,7 +38,7 @@ from ticketflow.rules._context import Context
 from ticketflow.rules._schedule import canonical
 from ticketflow.sla._clocks import SLAState
 from ticketflow.sla._measure import SLAClocks
-from ticketflow.sla._policy import SLAPolicy, Target
+from ticketflow.sla._policy import SLAPolicy, Target, policy_for
 from ticketflow.storage import Figures, Store, Verdict
 
 Progress = Callable[[str, int, int], None]
@@ -98,8 +98,12 @@ def measured(
     context = Context(
         ticket, at or history[-1].at, workflow, history=history, clocks=clocks or None
     )
-    policy = context.sla_policy()
-    states = context.sla()
+    try:
+        policy, states = context.sla_policy(), context.sla()
+    except InvalidInput:
+        # A clock due after the last instant its calendar can place (the year
+        # 9999): the figures are kept without SLA verdicts, not the commit refused.
+        policy, states = policy_for(clocks.policies, context), ()
     metrics = ticket_metrics(
         ticket,
         context.history(),
@@ -154,8 +158,8 @@ class FigureKeeper:
         ticket: Ticket,
         event: HistoryEvent,
         before: Sequence[HistoryEvent] | None,
-    ) -> Figures:
-        """The figures to commit with ``ticket`` and its new ``event``.
+    ) -> Figures | None:
+        """The figures to commit with ``ticket`` and its new ``event`` (None: none known).
 
         Args:
             read: the ticket the commit replaces (None: a new ticket).
@@ -172,10 +176,13 @@ class FigureKeeper:
         elif before is not None:
             history = [*before, event]
         else:
-            history = [
-                *(old for old in self.store.history(ticket.id) if old.seq < event.seq),
-                event,
-            ]
+            try:
+                earlier = self.store.history(ticket.id)
+            except TicketNotFound:  # gone: the commit will say so
+                return None
+            history = [*(old for old in earlier if old.seq < event.seq), event]
+        if history[0].name != CREATE:  # stored without its events (a bulk load): none
+            return None
         return measured(ticket, history, self.workflow, self.clocks, key=self.key)
 
     def _fold(
@@ -230,7 +237,9 @@ class FigureKeeper:
                 seen.add((ticket.id, ticket.version))  # a process on other policies may rewrite it
                 try:
                     history = store.history(ticket.id)
-                except TicketNotFound:  # purged meanwhile
+                except TicketNotFound:  # purged meanwhile, or stored without its events
+                    continue
+                if not history or history[0].name != CREATE:
                     continue
                 figures = measured(ticket, history, self.workflow, self.clocks, key=self.key)
                 store.refigure(ticket.id, ticket.version, figures)

@@ -54,6 +54,7 @@ from ticketflow.storage._codec import (
 from ticketflow.storage._figures import (
     FIGURE_COLUMNS,
     PICKED,
+    SPREADS,
     TARGETS,
     Figures,
     FigureTotals,
@@ -63,6 +64,7 @@ from ticketflow.storage._figures import (
     check_totals,
     figures_from_row,
     figures_row,
+    spreads_of_ordered,
     totals_from_rows,
     window_sql,
 )
@@ -979,15 +981,21 @@ class PostgresStore:
             selection,
             "LEFT JOIN LATERAL unnest(base.tag_list) AS tags (tag) ON true",
             "%s",
-            ' COLLATE "C"',
+            ", tag_list",
         )
         selected = [*parameters, *bounds]
         with self._transaction(atomic=True) as connection:
             sum_rows = connection.execute(
                 sums, [*selected, *[time_in(instant)] * len(TARGETS)]
             ).fetchall()
-            spread_rows = connection.execute(spreads, selected).fetchall()
-        return totals_from_rows(sum_rows, spread_rows, _unescape)
+            ordered = {
+                figure: [
+                    (value, *map(_unescape, labels), sorted(map(_unescape, tags)))
+                    for value, _id, *labels, tags in connection.execute(statement, selected)
+                ]
+                for figure, statement in zip(SPREADS, spreads, strict=True)
+            }
+        return totals_from_rows(sum_rows, spreads_of_ordered(ordered), _unescape)
 
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""

@@ -49,6 +49,7 @@ from ticketflow.storage._codec import (
 from ticketflow.storage._figures import (
     FIGURE_COLUMNS,
     PICKED,
+    SPREADS,
     TARGETS,
     Figures,
     FigureTotals,
@@ -58,6 +59,7 @@ from ticketflow.storage._figures import (
     check_totals,
     figures_from_row,
     figures_row,
+    spreads_of_ordered,
     totals_from_rows,
     window_sql,
 )
@@ -830,8 +832,21 @@ class SQLiteStore:
             sum_rows = connection.execute(
                 sums, [*selected, *[time_in(instant)] * len(TARGETS)]
             ).fetchall()
-            spread_rows = connection.execute(spreads, selected).fetchall()
-        return totals_from_rows(sum_rows, spread_rows)
+            tags: dict[str, list[str]] = {}
+            for ticket_id, tag in connection.execute(
+                f"SELECT tags.ticket_id, tags.tag FROM ({selection}) AS base "  # noqa: S608
+                "JOIN ticket_tags AS tags ON tags.ticket_id = base.id ORDER BY tags.tag",
+                selected,
+            ):
+                tags.setdefault(ticket_id, []).append(tag)
+            ordered = {
+                figure: [
+                    (value, *labels, tags.get(ticket_id, ()))
+                    for value, ticket_id, *labels in connection.execute(statement, selected)
+                ]
+                for figure, statement in zip(SPREADS, spreads, strict=True)
+            }
+        return totals_from_rows(sum_rows, spreads_of_ordered(ordered))
 
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""
