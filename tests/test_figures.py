@@ -17,6 +17,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import pytest
+from counting import CountingStore
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -399,3 +400,25 @@ def test_a_store_refuses_what_is_not_figures(store: Store) -> None:
 def test_figures_are_kept_with_naive_instants_refused() -> None:
     with pytest.raises(InvalidInput):
         Period(datetime(2026, 1, 1), datetime(2026, 2, 1, tzinfo=UTC))  # noqa: DTZ001
+
+
+def test_without_sla_policies_a_commit_folds_its_figures_without_reading_the_history() -> None:
+    store = CountingStore()
+    clock = ManualClock(START)
+    desk = Helpdesk(store=store, clock=clock, rules=())
+    ticket = desk.open(subject="s", description="d", requester=ANA)
+    for _ in range(3):
+        clock.advance(HOUR)
+        desk.reply(ticket.id, CUSTOMER, "Still broken.")
+        desk.reply(ticket.id, AGENT, "Try this.")
+    desk.resolve(ticket.id, ADMIN)
+    desk.reopen(ticket.id, ADMIN)
+    desk.resolve(ticket.id, ADMIN)
+    assert store.reads[ticket.id] == 0
+    stored = store.figures(ticket.id)
+    assert stored is not None
+    assert (stored.replies, stored.customer_replies) == (3, 3)
+    assert stored == measured(
+        desk.get(ticket.id), desk.history(ticket.id), desk.workflow, desk._clocks,
+        key=desk.figures_key,
+    )  # fmt: skip
