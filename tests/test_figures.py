@@ -422,3 +422,13 @@ def test_without_sla_policies_a_commit_folds_its_figures_without_reading_the_his
         desk.get(ticket.id), desk.history(ticket.id), desk.workflow, desk._clocks,
         key=desk.figures_key,
     )  # fmt: skip
+
+
+def test_under_sla_policies_a_commit_reads_the_history_once_for_schedule_and_figures() -> None:
+    store = CountingStore()
+    clock = ManualClock(START)
+    desk = Helpdesk(store=store, clock=clock, sla_policies=POLICY_SETS["office"]())
+    ticket = desk.open(subject="s", description="d", requester=ANA)
+    clock.advance(HOUR)
+    desk.reply(ticket.id, AGENT, "Try this.")
+    assert store.reads[ticket.id] == 1

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import NamedTuple, TypeVarTuple
 
 from ticketflow._clock import Clock
-from ticketflow._errors import ConcurrencyConflict, HookFailed, TicketflowError
+from ticketflow._errors import ConcurrencyConflict, HookFailed, TicketflowError, TicketNotFound
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
 from ticketflow._validate import to_utc, whole_number
@@ -97,7 +97,16 @@ class UnitOfWork:
             conflict before the conflict is raised.
     """
 
-    __slots__ = ("_local", "clock", "figure", "hooks", "plan", "retries", "store")
+    __slots__ = (
+        "_local",
+        "clock",
+        "figure",
+        "figures_read_history",
+        "hooks",
+        "plan",
+        "retries",
+        "store",
+    )
 
     def __init__(self, store: Store, clock: Clock, hooks: list[Hook], retries: int) -> None:
         whole_number(retries, "retries")
@@ -109,6 +118,8 @@ class UnitOfWork:
         """Computes each commit's schedule; the owner sets it from its rules."""
         self.figure: Figuring = _no_figures
         """Computes each commit's figures; the owner sets it (None: the store keeps none)."""
+        self.figures_read_history = False
+        """Whether the figures need the history: it is then read once for them and the plan."""
         self._local = threading.local()  # the batch this thread runs, if any
 
     @contextmanager
@@ -234,8 +245,11 @@ class UnitOfWork:
         if change.purge:
             self.store.purge(read.id, read.version)
             return
-        schedule = self.plan(change.ticket, change.event, change.ledger, change.history)
-        figures = self.figure(read, change.ticket, change.event, change.history)
+        before = change.history
+        if before is None and self.figures_read_history:
+            before = self._history_before(change.event)
+        schedule = self.plan(change.ticket, change.event, change.ledger, before)
+        figures = self.figure(read, change.ticket, change.event, before)
         self.store.commit(
             change.ticket,
             change.event,
@@ -244,6 +258,13 @@ class UnitOfWork:
             schedule=schedule,
             figures=figures,
         )
+
+    def _history_before(self, event: HistoryEvent) -> Sequence[HistoryEvent] | None:
+        """The ticket's events before ``event``, read once for the schedule and the figures."""
+        try:
+            return [old for old in self.store.history(event.ticket_id) if old.seq < event.seq]
+        except TicketNotFound:  # gone, or stored without its events: the commit says which
+            return None
 
     def _after(self, change: Change, failed: list[HookFailed] | None) -> None:
         """Run the hooks of a committed change, or keep them for the end of the batch."""
