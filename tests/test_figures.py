@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -60,8 +60,14 @@ from ticketflow.testing import bodies
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
-OFFICE = Calendar.business("Europe/Riga", {day: [(time(9), time(17))] for day in range(5)})
+OFFICE = Calendar.business(
+    "Europe/Riga",
+    {day: [(time(9), time(12)), (time(13), time(17))] for day in range(5)},  # split shifts
+    holidays=[date(2026, 1, 6), date(2026, 3, 30)],
+)
 NIGHTS = Calendar.business("America/New_York", {day: [(time(22), time(6))] for day in range(6)})
+DST_WEEK = datetime(2026, 3, 27, 9, 0, tzinfo=UTC)
+"""Clocks go forward in Riga on 29 March and in New York on 8 March 2026."""
 
 POLICY_SETS: dict[str, Callable[[], tuple[SLAPolicy, ...]]] = {
     "none": lambda: (),
@@ -115,8 +121,13 @@ class FigureLaws(RuleBasedStateMachine):
             close()
         self.folder.cleanup()
 
-    @initialize(count=st.integers(1, 4), policies=st.sampled_from(sorted(POLICY_SETS)))
-    def open_tickets(self, count: int, policies: str) -> None:
+    @initialize(
+        count=st.integers(1, 4),
+        policies=st.sampled_from(sorted(POLICY_SETS)),
+        start=st.sampled_from([START, datetime(2026, 3, 6, 20, 0, tzinfo=UTC), DST_WEEK]),
+    )
+    def open_tickets(self, count: int, policies: str, start: datetime) -> None:
+        self.clock.set(start)
         self.desk = Helpdesk(
             store=self.desk.store, clock=self.clock, sla_policies=POLICY_SETS[policies]()
         )
