@@ -970,7 +970,7 @@ class PostgresStore:
         created: Period | None = None,
         resolved: Period | None = None,
     ) -> FigureTotals:
-        """Add up the stored figures of the selected tickets: two GROUP BY statements."""
+        """Add up the selected tickets' figures: a GROUP BY, and one ordered read a spread."""
         instant, within, solved = check_totals(query, now, created, resolved)
         window, bounds = window_sql(within, solved, "%s")
         picked, parameters = query_sql(
