@@ -11,21 +11,31 @@ policies apply (urgent tickets 24x7, the rest on Riga office hours).
     (``Helpdesk.sla``: the clocks kept with the ticket, plus the calendar's
     time since its last commit), the mean over all tickets.
 ``metrics_s_100k``
-    Seconds for ``Helpdesk.metrics()`` over all the tickets (scaled to 100k
-    with ``--quick``).
+    Seconds for the report computed from every history,
+    ``Helpdesk.metrics(per_ticket=True)``, over all the tickets (scaled to
+    100k with ``--quick``).
+``metrics_s_100k_sqlite``, ``metrics_s_100k_pg``
+    Seconds for the full report with its breakdowns, ``Helpdesk.metrics()``,
+    added up by the store from the figures stored with each ticket, on
+    SQLite and PostgreSQL (the median of three runs; scaled to 100k with
+    ``--quick``).  The same tickets, with the figures their last commit
+    stores, are loaded in bulk (their events are left out: the report does
+    not read them); both reports must equal the one from the histories.
+    PostgreSQL runs in a scratch database on ``bench_postgres.SERVER``.
 ``queue_ms_100k_sqlite``, ``queue_ms_100k_pg``
     Milliseconds for ``Helpdesk.queue(order="sla", limit=50)`` over 100,000
     active tickets (10,000 with ``--quick``, not scaled: the query reads an
     index, so its time should not grow with the tickets) in a SQLite file and
-    in PostgreSQL (a scratch database of ``bench_postgres.SERVER``; the key
-    is left out if psycopg is not installed), the median of 20 runs.
+    in PostgreSQL (a scratch database of ``bench_postgres.SERVER``), the
+    median of 20 runs.
 ``commit_overhead``
     A desk's commit time with three SLA policies and ``sla_rules()``, divided
     by the same desk's without policies, on a SQLite file: each ticket
     opened, answered, answered back and forth, resolved (the median of 3
     runs of the ratio).
 
-``--json`` prints ``{"sla_us_per_ticket": ..., "metrics_s_100k": ..., ...}``.
+``--json`` prints ``{"sla_us_per_ticket": ..., "metrics_s_100k": ...,
+"metrics_s_100k_sqlite": ..., "metrics_s_100k_pg": ..., ...}``.
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ import argparse
 import json
 import platform
 import random
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -42,11 +53,19 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
 
-from ticketflow import Actor, Contact, Helpdesk, ManualClock
+import psycopg
+from bench_postgres import _array, _copy_field, scratch_databases
+
+from ticketflow import Actor, Contact, Helpdesk, ManualClock, MetricsReport
 from ticketflow.rules import InDepartment, PriorityIs
 from ticketflow.sla import Calendar, SLAPolicy, sla_rules
-from ticketflow.storage import SQLiteStore, Store
+from ticketflow.storage import Figures, PostgresStore, SQLiteStore, Store
+from ticketflow.storage._codec import COLUMNS, ticket_row
+from ticketflow.storage._figures import FIGURE_COLUMNS, figures_row
+from ticketflow.storage._postgres import _escape
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -156,14 +175,8 @@ def queue_sqlite(total: int) -> float:
         return time_queue(desk)
 
 
-def queue_postgres(total: int) -> float | None:
-    """``queue_ms`` over ``total`` active tickets in PostgreSQL; None without psycopg."""
-    try:
-        from bench_postgres import scratch_databases  # noqa: PLC0415 - needs psycopg
-
-        from ticketflow.storage import PostgresStore  # noqa: PLC0415
-    except ImportError:
-        return None
+def queue_postgres(total: int) -> float:
+    """``queue_ms`` over ``total`` active tickets in PostgreSQL."""
     tenant = f"q-{uuid.uuid4().hex[:8]}"
     with scratch_databases("queue") as dsns, PostgresStore(dsns["queue"], tenant=tenant) as store:
         store.migrate()
@@ -211,11 +224,113 @@ def commit_overhead(tickets: int, repeats: int = 3) -> float:
     return statistics.median(ratios)
 
 
-def measure(total: int, *, queue_total: int = 0, commit_tickets: int = 0) -> dict[str, float]:
+# -- the report from stored figures, on SQLite and PostgreSQL ------------------------
+
+
+def stored_rows(desk: Helpdesk) -> list[tuple[tuple[Any, ...], Figures]]:
+    """Each ticket's row and the figures its last commit stores (computed from its history)."""
+    desk.recompute_figures(batch=5_000)
+    store = desk.store
+    rows = []
+    for ticket in desk.find():
+        figures = store.figures(ticket.id)
+        if figures is None:
+            raise RuntimeError(f"{ticket.id} has no figures after recompute_figures()")
+        rows.append((ticket_row(ticket), figures))
+    return rows
+
+
+def load_sqlite(path: Path, rows: list[tuple[tuple[Any, ...], Figures]]) -> None:
+    """Make the store's schema at ``path`` and insert the tickets, tags and figures; ANALYZE."""
+    SQLiteStore(path).close()
+    tags = COLUMNS.index("tags")
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("BEGIN")
+    connection.executemany(
+        f"INSERT INTO tickets ({', '.join((*COLUMNS, *FIGURE_COLUMNS))}) "  # noqa: S608
+        f"VALUES ({', '.join('?' * (len(COLUMNS) + len(FIGURE_COLUMNS)))})",
+        ((*row, *figures_row(figures)) for row, figures in rows),
+    )
+    connection.executemany(
+        "INSERT INTO ticket_tags (tag, ticket_id) VALUES (?, ?)",
+        ((tag, row[0]) for row, _ in rows for tag in json.loads(row[tags])),
+    )
+    connection.execute("UPDATE counters SET value = ? WHERE name = 'ticket'", (len(rows),))
+    connection.execute("COMMIT")
+    connection.execute("ANALYZE")
+    connection.close()
+
+
+def load_postgres(dsn: str, tenant: str, rows: list[tuple[tuple[Any, ...], Figures]]) -> None:
+    """Migrate ``dsn`` and COPY in the tickets with their tag arrays and figures; ANALYZE."""
+    with PostgresStore(dsn, tenant=tenant) as store:
+        store.migrate()
+    tags = COLUMNS.index("tags")
+    columns = ", ".join(("tenant", *COLUMNS, "tag_list", *FIGURE_COLUMNS))
+    with psycopg.connect(dsn) as connection:
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY ticketflow_tickets ({columns}) FROM STDIN") as copy,
+        ):
+            for start in range(0, len(rows), 10_000):
+                lines = []
+                for row, figures in rows[start : start + 10_000]:
+                    fields = [tenant, *(_escape(value) for value in row)]
+                    fields.append(_array([_escape(tag) for tag in json.loads(row[tags])]))
+                    fields += [_escape(value) for value in figures_row(figures)]
+                    lines.append("\t".join(map(_copy_field, fields)))
+                copy.write("\n".join(lines) + "\n")
+        connection.execute(
+            "INSERT INTO ticketflow_counters (tenant, name, value) VALUES (%s, 'ticket', %s)",
+            (tenant, len(rows)),
+        )
+        connection.commit()
+        connection.autocommit = True
+        connection.execute("VACUUM ANALYZE ticketflow_tickets")
+
+
+def time_report(store: Store, clock: ManualClock, expected: MetricsReport) -> float:
+    """The median seconds of three full reports on ``store``; each must equal ``expected``."""
+    desk = Helpdesk(store=store, clock=clock, sla_policies=POLICIES, rules=())
+    seconds = []
+    for _ in range(3):
+        started = time.perf_counter()
+        report = desk.metrics()
+        seconds.append(time.perf_counter() - started)
+        if (report.overall, report.breakdowns) != (expected.overall, expected.breakdowns):
+            raise RuntimeError(f"{store!r} adds up another report than the histories give")
+    return statistics.median(seconds)
+
+
+def stored_metrics(
+    desk: Helpdesk, expected: MetricsReport, postgres: bool = True
+) -> dict[str, float]:
+    """Seconds of the report from stored figures, on SQLite and (if asked) PostgreSQL."""
+    rows = stored_rows(desk)
+    clock = ManualClock(desk.clock.now())
+    found: dict[str, float] = {}
+    with TemporaryDirectory(prefix="ticketflow-bench-sla-") as folder:
+        path = Path(folder) / "tickets.sqlite3"
+        load_sqlite(path, rows)
+        with SQLiteStore(path) as store:
+            found["metrics_s_100k_sqlite"] = time_report(store, clock, expected)
+    if postgres:
+        with scratch_databases("metrics") as dsns:
+            load_postgres(dsns["metrics"], "bench", rows)
+            with PostgresStore(dsns["metrics"], tenant="bench") as store:
+                found["metrics_s_100k_pg"] = time_report(store, clock, expected)
+    return found
+
+
+def measure(
+    total: int, *, postgres: bool = True, queue_total: int = 0, commit_tickets: int = 0
+) -> dict[str, float]:
     """Populate, then time ``sla`` per ticket and ``metrics`` over all; and the queue, commits.
 
-    ``queue_total`` active tickets for the queue figures and ``commit_tickets``
-    lives for the commit overhead; 0 leaves the figure out.
+    The report is timed from the histories and from the stored figures (on
+    PostgreSQL too if ``postgres``); ``queue_total`` active tickets for the
+    queue figures and ``commit_tickets`` lives for the commit overhead; 0
+    leaves the figure out.
     """
     desk = populate(total)
     ids = [ticket.id for ticket in desk.find()]
@@ -224,16 +339,19 @@ def measure(total: int, *, queue_total: int = 0, commit_tickets: int = 0) -> dic
         desk.sla(ticket_id)
     per_ticket = (time.perf_counter() - started) / len(ids) * 1e6
     started = time.perf_counter()
-    report = desk.metrics()
+    report = desk.metrics(per_ticket=True)
     metrics_s = (time.perf_counter() - started) * (100_000 / total)
     if report.overall.tickets != total:
         raise RuntimeError(f"metrics saw {report.overall.tickets} tickets, not {total}")
-    figures = {"sla_us_per_ticket": per_ticket, "metrics_s_100k": metrics_s}
+    stored = stored_metrics(desk, report, postgres=postgres)
+    figures = {
+        "sla_us_per_ticket": per_ticket,
+        "metrics_s_100k": metrics_s,
+        **{key: seconds * (100_000 / total) for key, seconds in stored.items()},
+    }
     if queue_total:
         figures["queue_ms_100k_sqlite"] = queue_sqlite(queue_total)
-        on_postgres = queue_postgres(queue_total)
-        if on_postgres is not None:
-            figures["queue_ms_100k_pg"] = on_postgres
+        figures["queue_ms_100k_pg"] = queue_postgres(queue_total)
     if commit_tickets:
         figures["commit_overhead"] = commit_overhead(commit_tickets)
     return figures

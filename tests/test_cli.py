@@ -383,3 +383,27 @@ def test_recompute_sla_keeps_every_tickets_clocks_again_and_resumes(
     assert capsys.readouterr().out.startswith("recomputed the SLA clocks of 0 tickets")
     assert main(["recompute-sla", "--db", str(tmp_path / "none.sqlite3")]) == 2
     assert "ticketflow recompute-sla:" in capsys.readouterr().err
+
+
+def test_report_asks_for_refigure_when_figures_are_missing_and_refigure_fixes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "demo.sqlite3"
+    assert main(["demo", "--quiet", "--db", str(database)]) == 0
+    capsys.readouterr()
+    assert main(["report", "--db", str(database)]) == 0
+    before = capsys.readouterr().out.split("\n", 1)[1]
+    with SQLiteStore(database) as store:  # as a database written before figures were kept
+        store._connection().execute("UPDATE tickets SET fig_key = NULL")
+        tickets = len(store)
+    assert main(["report", "--db", str(database)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert f"ticketflow report: {tickets} stored ticket(s) hold figures" in err
+    assert "`ticketflow refigure`" in err
+    assert main(["refigure", "--db", str(database), "--batch", "7"]) == 0
+    assert capsys.readouterr().out.startswith(f"stored the figures of {tickets} tickets under f1-")
+    assert main(["refigure", "--db", str(database)]) == 0
+    assert capsys.readouterr().out.startswith("stored the figures of 0 tickets")
+    assert main(["report", "--db", str(database)]) == 0
+    assert capsys.readouterr().out.split("\n", 1)[1] == before

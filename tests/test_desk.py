@@ -26,7 +26,15 @@ from ticketflow import (
     Workflow,
     replay,
 )
-from ticketflow.storage import NO_SLA, UNSCHEDULED, LedgerEntry, MemoryStore, Schedule, StoredSLA
+from ticketflow.storage import (
+    NO_SLA,
+    UNSCHEDULED,
+    Figures,
+    LedgerEntry,
+    MemoryStore,
+    Schedule,
+    StoredSLA,
+)
 
 
 def test_a_new_ticket_starts_new_with_every_field_given(desk: Helpdesk) -> None:
@@ -442,6 +450,7 @@ class FlakyStore(MemoryStore):
         *,
         schedule: Schedule = UNSCHEDULED,
         sla: StoredSLA = NO_SLA,
+        figures: Figures | None = None,
     ) -> None:
         if self.conflicts:
             self.conflicts -= 1
@@ -450,7 +459,15 @@ class FlakyStore(MemoryStore):
                 stored, "note", ADMIN, stored.updated_at, body="rival"
             )
             super().commit(noted, note, stored.version)
-        super().commit(ticket, event, expected_version, ledger, schedule=schedule, sla=sla)
+        super().commit(
+            ticket,
+            event,
+            expected_version,
+            ledger,
+            schedule=schedule,
+            sla=sla,
+            figures=figures,
+        )
 
 
 def test_a_conflicting_command_is_retried_from_a_fresh_read(clock: ManualClock) -> None:
@@ -484,11 +501,20 @@ def test_a_retried_command_is_checked_again_against_the_new_state(clock: ManualC
             *,
             schedule: Schedule = UNSCHEDULED,
             sla: StoredSLA = NO_SLA,
+            figures: Figures | None = None,
         ) -> None:
             if self.armed and event.name == "close":
                 self.armed = False
                 Helpdesk(store=self, clock=clock).reopen(ticket.id, ADMIN)
-            super().commit(ticket, event, expected_version, ledger, schedule=schedule, sla=sla)
+            super().commit(
+                ticket,
+                event,
+                expected_version,
+                ledger,
+                schedule=schedule,
+                sla=sla,
+                figures=figures,
+            )
 
     desk = Helpdesk(store=ResolvingRival(), clock=clock)
     ticket = desk.open(subject="s", description="d", requester=ANA)

@@ -22,6 +22,7 @@ PUBLIC = [
     "DefaultLifecycle",
     "DeliveryFailed",
     "DrainReport",
+    "FiguresOutOfDate",
     "Guard",
     "HeldRecord",
     "Helpdesk",
@@ -141,16 +142,22 @@ MODULES = {
         "ORDER_FIELDS",
         "SEARCHED_EVENTS",
         "UNSCHEDULED",
+        "FigureTotals",
+        "Figures",
+        "GroupFigures",
         "LedgerEntry",
         "MemoryStore",
         "OutboxStore",
+        "Period",
         "PostgresStore",
         "SQLiteStore",
         "Schedule",
         "SearchQuery",
+        "Spread",
         "Store",
         "StoredSLA",
         "TicketQuery",
+        "Verdict",
         "migrate_postgres",
     ],
     ticketflow.testing: TESTING,
@@ -187,7 +194,7 @@ def test_every_public_name_is_importable_and_documented() -> None:
 def test_every_error_derives_from_the_one_base() -> None:
     values = [getattr(ticketflow, name) for name in ticketflow.__all__]
     errors = [value for value in values if inspect.isclass(value) and issubclass(value, Exception)]
-    assert len(errors) == 14
+    assert len(errors) == 15
     assert issubclass(ticketflow.MergeRefused, ValueError)
     assert all(issubclass(error, ticketflow.TicketflowError) for error in errors)
     assert issubclass(ticketflow.TicketNotFound, LookupError)
@@ -201,15 +208,21 @@ def test_the_storage_module_exports_the_store_protocol_and_the_three_stores() ->
         "ORDER_FIELDS",
         "SEARCHED_EVENTS",
         "UNSCHEDULED",
+        "FigureTotals",
+        "Figures",
+        "GroupFigures",
         "LedgerEntry",
         "MemoryStore",
         "OutboxStore",
+        "Period",
         "PostgresStore",
         "SQLiteStore",
         "Schedule",
         "SearchQuery",
+        "Spread",
         "Store",
         "StoredSLA",
         "TicketQuery",
+        "Verdict",
         "migrate_postgres",
     ]

@@ -56,7 +56,16 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("sla", {"sla"}),
     (
         "features",
-        {"_commands", "_metrics", "_migration", "_merge", "_listing", "_outbox", "_webhooks"},
+        {
+            "_commands",
+            "_metrics",
+            "_figures",
+            "_migration",
+            "_merge",
+            "_listing",
+            "_outbox",
+            "_webhooks",
+        },
     ),
     ("facade", {"_desk", "__init__", "_html_report"}),
     ("shells", {"cli", "_cli_store", "_demo", "__main__", "testing"}),

@@ -19,7 +19,15 @@ from ticketflow import (
     Workflow,
 )
 from ticketflow._unit import Change, UnitOfWork
-from ticketflow.storage import NO_SLA, UNSCHEDULED, LedgerEntry, MemoryStore, Schedule, StoredSLA
+from ticketflow.storage import (
+    NO_SLA,
+    UNSCHEDULED,
+    Figures,
+    LedgerEntry,
+    MemoryStore,
+    Schedule,
+    StoredSLA,
+)
 
 WORKFLOW = Workflow.default()
 AGENT = Actor.agent("a-1")
@@ -85,13 +93,15 @@ class Racy(MemoryStore):
         *,
         schedule: Schedule = UNSCHEDULED,
         sla: StoredSLA = NO_SLA,
+        figures: Figures | None = None,
     ) -> None:
         if self.races:
             self.races -= 1
             current = self.get(ticket.id)
             super().commit(*WORKFLOW.apply(current, "note", AGENT, START, body="first"),
                            current.version)  # fmt: skip
-        super().commit(ticket, event, expected_version, ledger, schedule=schedule, sla=sla)  # type: ignore[arg-type]
+        super().commit(ticket, event, expected_version, ledger, schedule=schedule, sla=sla,  # type: ignore[arg-type]
+                       figures=figures)  # fmt: skip
 
 
 def test_a_conflict_reruns_the_step_on_a_fresh_read() -> None:

@@ -11,6 +11,7 @@ from ticketflow._desk import Helpdesk, Hook
 from ticketflow._errors import (
     ConcurrencyConflict,
     DeliveryFailed,
+    FiguresOutOfDate,
     HookFailed,
     IllegalTransition,
     InvalidInput,
@@ -54,6 +55,7 @@ __all__ = [
     "DefaultLifecycle",
     "DeliveryFailed",
     "DrainReport",
+    "FiguresOutOfDate",
     "Guard",
     "HeldRecord",
     "Helpdesk",

@@ -20,10 +20,11 @@ from ticketflow import _listing as listing
 from ticketflow._actor import Actor
 from ticketflow._clock import Clock, SystemClock
 from ticketflow._commands import Commands, actor_of, contact_of, ticket_id_of
-from ticketflow._errors import HookFailed, InvalidInput
+from ticketflow._errors import FiguresOutOfDate, HookFailed, InvalidInput
+from ticketflow._figures import FigureKeeper
 from ticketflow._history import HistoryEvent
 from ticketflow._merge import Merger
-from ticketflow._metrics import MetricsReport, measure
+from ticketflow._metrics import MetricsReport, measure, report_of
 from ticketflow._migration import WorkflowChange, migrate
 from ticketflow._names import (
     ASSIGN,
@@ -62,7 +63,8 @@ from ticketflow.sla._keeping import Progress as SLAProgress
 from ticketflow.sla._keeping import SLAKeeping
 from ticketflow.sla._measure import SLAClocks
 from ticketflow.sla._queue import kept_queue, work_queue
-from ticketflow.storage import MemoryStore, Store, TicketQuery
+from ticketflow.storage import MemoryStore, Period, Store, TicketQuery
+from ticketflow.storage._figures import check_period
 from ticketflow.storage._outbox import OutboxStore
 
 __all__ = ["Helpdesk", "Hook"]
@@ -174,6 +176,9 @@ class Helpdesk:
             self._clocks or None,
             covers=(self._clocks.policies,),
         )
+        self._figures = FigureKeeper(self._unit.store, workflow, self._clocks)
+        self._unit.figure = self._figures.plan
+        self._unit.figures_read_history = bool(self._clocks)
 
     def _rules_for(self, workflow: Workflow) -> tuple[Rule, ...]:
         """The rules given, or the default rules that ``workflow`` has the events for."""
@@ -729,6 +734,7 @@ class Helpdesk:
             raise
         self._sweep.reschedule()
         self._keeping.recompute()  # the kept clocks' fingerprint covers the workflow too
+        self._figures.recompute(batch=500, progress=None)
         if failed:  # every ticket moved and the desk follows the new workflow
             raise HookFailed.of(failed, moved)
         return moved
@@ -856,14 +862,21 @@ class Helpdesk:
         policies: a process still on the old ones keeps old clocks with its
         commits.
 
+        The stored metric figures depend on the same policies (their key,
+        :attr:`figures_key`, covers them): those computed otherwise are
+        recomputed too, after the clocks, as :meth:`recompute_figures` does.
+
         Args:
             batch: how many tickets to recompute in one transaction.
-            progress: called as ``progress("recompute_sla", done, total)``.
+            progress: called as ``progress("recompute_sla", done, total)``,
+                then ``progress("figures", done, total)``.
 
         Raises:
             InvalidInput: ``batch`` or ``progress`` is malformed.
         """
-        return self._keeping.recompute(batch=batch, progress=progress, retries=self._unit.retries)
+        done = self._keeping.recompute(batch=batch, progress=progress, retries=self._unit.retries)
+        self._figures.recompute(batch=batch, progress=progress)
+        return done
 
     @property
     def sla_fingerprint(self) -> str:
@@ -941,21 +954,91 @@ class Helpdesk:
 
     # -- metrics ------------------------------------------------------------
 
-    def metrics(self, query: TicketQuery | None = None) -> MetricsReport:
-        """Return figures over the tickets ``query`` selects (all by default), from history.
+    def metrics(
+        self,
+        query: TicketQuery | None = None,
+        *,
+        created: Period | tuple[datetime | None, datetime | None] | None = None,
+        resolved: Period | tuple[datetime | None, datetime | None] | None = None,
+        per_ticket: bool = False,
+    ) -> MetricsReport:
+        """Return figures over the tickets ``query`` selects (all by default).
 
-        First response and resolution times (medians), replies, reopens, time
-        in each status, SLA compliance per target, and the same broken down by
-        department, priority, assignee, tag and status.  Business-time figures
-        use the calendar of the SLA policy that covers each ticket.
+        First response and resolution times (medians and 90th percentiles),
+        replies, reopens, SLA compliance per target, and the same broken down
+        by department, priority, assignee, tag and status.  Business-time
+        figures use the calendar of the SLA policy that covers each ticket.
+
+        By default the store adds up the figures each commit stored with its
+        ticket (SQL ``GROUP BY`` on SQLite and PostgreSQL), reading no
+        history, and the report's ``tickets`` is empty; an SLA clock that
+        runs counts as breached once its breach instant has passed.
+        ``per_ticket=True`` computes every figure from the histories instead
+        (slower, in proportion to the tickets), with each ticket's
+        :class:`TicketMetrics` (time in each status, time on hold) in
+        ``tickets``; both give the same summaries.
+
+        Args:
+            query: which tickets (its filters, order and limit).
+            created: only tickets created in this period: a :class:`Period`
+                or a ``(start, end)`` pair, start included, end excluded,
+                either None for open.
+            resolved: only tickets whose resolution stands and fell in this
+                period.
+            per_ticket: compute from the histories, with per-ticket figures.
 
         Raises:
-            InvalidInput: ``query`` is not a TicketQuery.
+            InvalidInput: ``query`` is not a TicketQuery, or a period is malformed.
+            FiguresOutOfDate: stored tickets hold figures computed under other
+                SLA policies or another workflow (run :meth:`recompute_figures`).
         """
         if query is not None and not isinstance(query, TicketQuery):
             raise InvalidInput("query", query, "None or a TicketQuery")
-        tickets = self._unit.store.query(query or TicketQuery())
-        return measure(tickets, self._context, self._unit.now())
+        if not isinstance(per_ticket, bool):
+            raise InvalidInput("per_ticket", per_ticket, "True or False")
+        within, solved = check_period(created, "created"), check_period(resolved, "resolved")
+        store, now = self._unit.store, self._unit.now()
+        if per_ticket:
+            tickets = store.query(query or TicketQuery())
+            return measure(tickets, self._context, now, created=within, resolved=solved)
+        stale = store.count_unfigured(self._figures.key)
+        if stale:
+            raise FiguresOutOfDate(stale, self._figures.key)
+        totals = store.aggregate(query or TicketQuery(), now=now, created=within, resolved=solved)
+        return report_of(totals, now)
+
+    def recompute_figures(self, *, batch: int = 500, progress: Progress | None = None) -> int:
+        """Store every ticket's figures under this desk's SLA policies; return how many.
+
+        Needed once after the SLA policies or the workflow's statuses change
+        (:meth:`metrics` raises :class:`FiguresOutOfDate` until then), and
+        after upgrading a store written before figures were stored.  Works
+        ``batch`` tickets at a time, each one's history read once;
+        interrupted, it resumes where it stopped.  Run it once every process
+        uses the new policies: a process still on the old ones stores old
+        figures with its commits.
+
+        Args:
+            batch: how many tickets to read at a time.
+            progress: called as ``progress("figures", done, total)``.
+
+        Raises:
+            InvalidInput: ``batch`` or ``progress`` is malformed.
+        """
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise InvalidInput("batch", batch, "a whole number of at least 1")
+        if progress is not None and not callable(progress):
+            raise InvalidInput("progress", progress, "None or a function (what, done, total)")
+        return self._figures.recompute(batch=batch, progress=progress)
+
+    @property
+    def figures_key(self) -> str:
+        """The key of what stored figures depend on: the SLA policies and the workflow's statuses.
+
+        Stored with each ticket's figures; equal in every process that runs
+        the same policies.
+        """
+        return self._figures.key
 
     def __repr__(self) -> str:
         return f"<Helpdesk {self._workflow.name!r} on {self._unit.store!r}>"

@@ -12,6 +12,7 @@ The hierarchy::
     ├── ConcurrencyConflict                  the stored ticket moved since it was read
     ├── ScheduleOutOfDate                    stored tickets were scheduled by other rules
     ├── SLAOutOfDate                         stored SLA clocks were kept under other policies
+    ├── FiguresOutOfDate                     stored figures were computed under other policies
     ├── HookFailed                           the command was committed, but a hook raised
     ├── DeliveryFailed                       a consumer could not deliver an outbox record
     └── MissingDependency (ImportError)      an optional part needs an extra not installed
@@ -280,6 +281,31 @@ class SLAOutOfDate(TicketflowError):
             f"the SLA clocks of ticket {ticket_id!r} {by}, not under this desk's SLA "
             f"policies and workflow ({expected}); run desk.recompute_sla() (or "
             "`ticketflow recompute-sla`) once every process runs the same policies"
+        )
+
+
+class FiguresOutOfDate(TicketflowError):
+    """Stored tickets hold figures computed under other SLA policies or another workflow, or none.
+
+    Each commit stores the ticket's figures as the desk's SLA policies and
+    workflow measure them (their key is stored with them).  A report added
+    up from figures of another key would mix two measures, so a desk
+    refuses it until the figures are recomputed: ``desk.recompute_figures()``
+    or ``ticketflow refigure``.
+
+    Attributes:
+        count: how many tickets hold other figures (or none).
+        expected: the desk's key (``Helpdesk.figures_key``).
+    """
+
+    def __init__(self, count: int, expected: str) -> None:
+        self.count = count
+        self.expected = expected
+        super().__init__(
+            f"{count} stored ticket(s) hold figures computed under other SLA policies or "
+            f"another workflow, or none, not under this desk's ({expected}); run "
+            "desk.recompute_figures() (or `ticketflow refigure`) once every process runs "
+            "the same policies, then ask for the metrics again"
         )
 
 

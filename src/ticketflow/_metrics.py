@@ -40,6 +40,14 @@ from ticketflow.rules._context import Context
 from ticketflow.sla._calendar import Calendar
 from ticketflow.sla._clocks import RUNS_OF, SLAState, business_time
 from ticketflow.sla._policy import Target
+from ticketflow.storage._figures import (
+    GROUPS,
+    QUANTILES,
+    FigureTotals,
+    GroupFigures,
+    Period,
+    percentile,
+)
 
 
 @attrs.frozen
@@ -195,11 +203,11 @@ def _length(intervals: Iterable[Interval]) -> timedelta:
 
 
 def _median(values: Iterable[timedelta | None]) -> timedelta | None:
-    present = sorted(value for value in values if value is not None)
-    if not present:
-        return None
-    seconds = statistics.median(value.total_seconds() for value in present)
-    return timedelta(seconds=seconds)
+    return percentile(values, QUANTILES[0])
+
+
+def _p90(values: Iterable[timedelta | None]) -> timedelta | None:
+    return percentile(values, QUANTILES[1])
 
 
 @attrs.frozen
@@ -221,12 +229,18 @@ class Summary:
             time their resolution clock counted (``sla_elapsed`` of
             ``Target.RESOLUTION``): what the SLA resolution target is measured
             on, without paused time or time solved before a reopen.
+        p90_first_response, p90_resolution, p90_sla_resolution: the 90th
+            percentiles of the same figures.
         ratings: how many of the tickets are rated.
         satisfaction: the share of those ratings that are satisfied ("good",
             or 4 and 5 of 5): the CSAT score (None without ratings).
         mean_score: the mean of the 1-5 ratings (None without any).
         response_rate: rated tickets over the tickets whose requester could
             rate: rated, or resolved or closed and not merged (None if none).
+
+    Medians and percentiles are continuous (PostgreSQL's ``percentile_cont``):
+    the value at rank ``(n - 1) * q`` of the sorted figures, interpolated
+    between its neighbours, to the microsecond.
     """
 
     tickets: int
@@ -236,6 +250,9 @@ class Summary:
     reopened: int
     compliance: Mapping[Target, float]
     median_sla_resolution: timedelta | None
+    p90_first_response: timedelta | None = None
+    p90_resolution: timedelta | None = None
+    p90_sla_resolution: timedelta | None = None
     ratings: int = 0
     satisfaction: float | None = None
     mean_score: float | None = None
@@ -251,18 +268,22 @@ def summarise(
         for state in states:
             if state.met or state.breached:
                 finished.setdefault(state.target, []).append(state.met)
+    sla_resolution = [
+        m.sla_elapsed[Target.RESOLUTION] for m in metrics if m.resolution is not None
+    ]
     return Summary(
         tickets=len(metrics),
         median_first_response=_median(m.first_response for m in metrics),
         median_resolution=_median(m.resolution for m in metrics),
-        mean_replies=statistics.fmean(m.replies for m in metrics) if metrics else 0.0,
+        mean_replies=_mean(sum(m.replies for m in metrics), len(metrics)),
         reopened=sum(m.reopens > 0 for m in metrics),
         compliance=MappingProxyType(
-            {target: sum(met) / len(met) for target, met in finished.items()}
+            {target: sum(met) / len(met) for target, met in sorted(finished.items(), key=_order)}
         ),
-        median_sla_resolution=_median(
-            m.sla_elapsed[Target.RESOLUTION] for m in metrics if m.resolution is not None
-        ),
+        median_sla_resolution=_median(sla_resolution),
+        p90_first_response=_p90(m.first_response for m in metrics),
+        p90_resolution=_p90(m.resolution for m in metrics),
+        p90_sla_resolution=_p90(sla_resolution),
         **_satisfaction(metrics)._asdict(),
     )
 
@@ -287,21 +308,69 @@ def _satisfaction(metrics: Sequence[TicketMetrics]) -> _Ratings:
     )
 
 
-BREAKDOWNS: Mapping[str, Callable[[Ticket], Iterable[str]]] = MappingProxyType(
-    {
-        "department": lambda ticket: [ticket.department or "(none)"],
-        "priority": lambda ticket: [ticket.priority.value],
-        "assignee": lambda ticket: [ticket.assignee or "(unassigned)"],
-        "tag": lambda ticket: sorted(ticket.tags) or ["(untagged)"],
-        "status": lambda ticket: [ticket.status],
-    }
-)
+def _mean(total: int, count: int) -> float:
+    return total / count if count else 0.0
+
+
+def _order(item: tuple[Target, object]) -> int:
+    return list(Target).index(item[0])
+
+
+def summary_of(group: GroupFigures) -> Summary:
+    """The :class:`Summary` of a group's stored figures, as a store added them up."""
+    first, resolution, clock = (
+        group.spreads[name] for name in ("first_response", "resolution", "sla_resolution")
+    )
+    return Summary(
+        tickets=group.tickets,
+        median_first_response=first.p50,
+        median_resolution=resolution.p50,
+        mean_replies=_mean(group.replies, group.tickets),
+        reopened=group.reopened,
+        compliance=MappingProxyType(
+            {Target(name): group.met[name] / decided for name, decided in group.decided.items()}
+        ),
+        median_sla_resolution=clock.p50,
+        p90_first_response=first.p90,
+        p90_resolution=resolution.p90,
+        p90_sla_resolution=clock.p90,
+    )
+
+
+def report_of(totals: FigureTotals, at: datetime) -> MetricsReport:
+    """The report of the figures a store added up (``tickets`` is empty: none was read)."""
+    return MetricsReport(
+        at=at,
+        overall=summary_of(totals.overall),
+        breakdowns=MappingProxyType(
+            {
+                name: MappingProxyType(
+                    {group: summary_of(figures) for group, figures in groups.items()}
+                )
+                for name, groups in totals.breakdowns.items()
+            }
+        ),
+        tickets=(),
+    )
+
+
+BREAKDOWNS: Mapping[str, Callable[[Ticket], Iterable[str]]] = GROUPS
 """How tickets are grouped for breakdowns; a ticket with several tags counts in each."""
 
 
 @attrs.frozen
 class MetricsReport:
-    """Figures over a set of tickets, with breakdowns by department, priority, agent and tag."""
+    """Figures over a set of tickets, with breakdowns by department, priority, agent and tag.
+
+    Attributes:
+        at: the instant the figures are measured at.
+        overall: over all the tickets.
+        breakdowns: per breakdown (department, priority, assignee, tag,
+            status), per group in name order, its :class:`Summary`.
+        tickets: each ticket's :class:`TicketMetrics`, when the report was
+            computed from the histories (``Helpdesk.metrics(per_ticket=True)``);
+            empty when it was added up from the stored figures.
+    """
 
     at: datetime
     overall: Summary
@@ -403,30 +472,42 @@ def report(
 
 
 def measure(
-    tickets: Iterable[Ticket], context_at: Callable[[Ticket, datetime], Context], now: datetime
+    tickets: Iterable[Ticket],
+    context_at: Callable[[Ticket, datetime], Context],
+    now: datetime,
+    *,
+    created: Period | None = None,
+    resolved: Period | None = None,
 ) -> MetricsReport:
     """Figures over ``tickets`` at ``now``, each from its context (history read once).
 
     Business figures use the calendar of the SLA policy that covers each
     ticket; a ticket updated after ``now`` (clocks of several hosts differ a
-    little) is measured at its last update.
+    little) is measured at its last update.  Only tickets created in
+    ``created`` and whose standing resolution fell in ``resolved`` count.
     """
     figures, slas = [], {}
     for ticket in tickets:
+        if created is not None and not created.holds(ticket.created_at):
+            continue
         context = context_at(ticket, max(now, ticket.updated_at))
         policy = context.sla_policy()
-        figures.append(
-            ticket_metrics(
-                ticket,
-                context.history(),
-                context.workflow,
-                context.now,
-                None if policy is None else policy.calendar,
-                timeline=context.timeline(),
-                states=context.sla(),
-                calendars=None if policy is None else policy.calendars,
-            )
+        measured = ticket_metrics(
+            ticket,
+            context.history(),
+            context.workflow,
+            context.now,
+            None if policy is None else policy.calendar,
+            timeline=context.timeline(),
+            states=context.sla(),
+            calendars=None if policy is None else policy.calendars,
         )
+        if resolved is not None and not (
+            measured.resolution is not None
+            and resolved.holds(ticket.created_at + measured.resolution)
+        ):
+            continue
+        figures.append(measured)
         if policy is not None:
             slas[ticket.id] = context.sla()
     return report(figures, slas, now)

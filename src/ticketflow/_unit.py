@@ -18,11 +18,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVarTuple
 
 from ticketflow._clock import Clock
-from ticketflow._errors import ConcurrencyConflict, HookFailed, TicketflowError
+from ticketflow._errors import ConcurrencyConflict, HookFailed, TicketflowError, TicketNotFound
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
 from ticketflow._validate import to_utc, whole_number
-from ticketflow.storage import NO_SLA, UNSCHEDULED, LedgerEntry, Schedule, Store, StoredSLA
+from ticketflow.storage import (
+    NO_SLA,
+    UNSCHEDULED,
+    Figures,
+    LedgerEntry,
+    Schedule,
+    Store,
+    StoredSLA,
+)
 from ticketflow.storage._outbox import OutboxStore
 
 if TYPE_CHECKING:  # the rules build on this layer; a desk hands their types in at run time
@@ -50,6 +58,23 @@ class Plan(Protocol):
         *,
         clocks: Clocks | None = None,
     ) -> Schedule: ...
+
+
+Figuring = Callable[
+    [Ticket | None, Ticket, HistoryEvent, Sequence[HistoryEvent] | None], Figures | None
+]
+"""Computes the figures committed with a ticket: from the ticket read (None: a new one),
+the ticket after the change, its new event, and the history before the event if at hand.
+"""
+
+
+def _no_figures(
+    _read: Ticket | None,
+    _ticket: Ticket,
+    _event: HistoryEvent,
+    _history: Sequence[HistoryEvent] | None,
+) -> Figures | None:
+    return None
 
 
 def _unscheduled(
@@ -122,6 +147,8 @@ class UnitOfWork:
     __slots__ = (
         "_local",
         "clock",
+        "figure",
+        "figures_read_history",
         "hooks",
         "measure",
         "outbox",
@@ -141,6 +168,10 @@ class UnitOfWork:
         """Computes each commit's schedule; the owner sets it from its rules."""
         self.measure: Measure = _unmeasured
         """Keeps each commit's SLA clocks; the owner sets it from its SLA policies."""
+        self.figure: Figuring = _no_figures
+        """Computes each commit's figures; the owner sets it (None: the store keeps none)."""
+        self.figures_read_history = False
+        """Whether the figures need the history: it is then read once for them and the plan."""
         self._local = threading.local()  # the batch this thread runs, if any
         self.outbox: OutboxStore | None = None
         """The store, when commits write outbox records too (the owner sets it); else None."""
@@ -191,11 +222,17 @@ class UnitOfWork:
         """Store a new ticket with its ``create`` event, then run the hooks."""
         sla, clocks = self.measure(ticket, event, ())
         schedule = self.plan(ticket, event, (), (), clocks=clocks)
+        figures = self.figure(None, ticket, event, ())
         if self.outbox is None:
-            self.store.create(ticket, event, schedule=schedule, sla=sla)
+            self.store.create(ticket, event, schedule=schedule, sla=sla, figures=figures)
         else:
             self.outbox.create(
-                ticket, event, schedule=schedule, sla=sla, outbox=self._records(event)
+                ticket,
+                event,
+                schedule=schedule,
+                sla=sla,
+                figures=figures,
+                outbox=self._records(event),
             )
         self.notify(ticket, event)
         return ticket
@@ -268,14 +305,18 @@ class UnitOfWork:
             return change
 
     def _commit(self, read: Ticket, change: Change) -> None:
-        """Write ``change`` over ``read``: a purge, or a commit with its schedule and clocks."""
+        """Write ``change`` over ``read``: a purge, or a commit with all it derives."""
         if change.purge:
             self.store.purge(read.id, read.version)
             return
-        sla, clocks = self.measure(change.ticket, change.event, change.history)
-        schedule = self.plan(
-            change.ticket, change.event, change.ledger, change.history, clocks=clocks
-        )
+        before = change.history
+        if before is None and self.figures_read_history:
+            # Read once, for the SLA clocks (if they cannot be folded), the
+            # schedule and the figures.
+            before = self._history_before(change.event)
+        sla, clocks = self.measure(change.ticket, change.event, before)
+        schedule = self.plan(change.ticket, change.event, change.ledger, before, clocks=clocks)
+        figures = self.figure(read, change.ticket, change.event, before)
         if self.outbox is None:
             self.store.commit(
                 change.ticket,
@@ -284,6 +325,7 @@ class UnitOfWork:
                 change.ledger,
                 schedule=schedule,
                 sla=sla,
+                figures=figures,
             )
             return
         self.outbox.commit(
@@ -293,12 +335,20 @@ class UnitOfWork:
             change.ledger,
             schedule=schedule,
             sla=sla,
+            figures=figures,
             outbox=self._records(change.event),
         )
 
     def _records(self, event: HistoryEvent) -> bool:
         """Whether ``event`` gets an outbox record."""
         return self.outbox_events is None or event.name in self.outbox_events
+
+    def _history_before(self, event: HistoryEvent) -> Sequence[HistoryEvent] | None:
+        """The ticket's events before ``event``, read once for the schedule and the figures."""
+        try:
+            return [old for old in self.store.history(event.ticket_id) if old.seq < event.seq]
+        except TicketNotFound:  # gone, or stored without its events: the commit says which
+            return None
 
     def _after(self, change: Change, failed: list[HookFailed] | None) -> None:
         """Run the hooks of a committed change, or keep them for the end of the batch."""

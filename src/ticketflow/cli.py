@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -150,6 +150,50 @@ def _database_options(
     )
 
 
+def _upkeep_parsers(commands: Any) -> None:
+    """Add the commands that store again what a desk derives from histories."""
+    rescheduling = commands.add_parser(
+        "reschedule",
+        help="store every ticket's next due instant under the default rules",
+        description="Store every ticket's next due instant under the default automation "
+        "rules, a batch at a time: needed once after the rules change and after upgrading a "
+        "database written before schedules were stored (sweep says so).  Interrupted, it "
+        "resumes where it stopped.",
+    )
+    _database_options(rescheduling)
+    rescheduling.add_argument(
+        "--batch", type=_positive, default=500, help="tickets read at a time (default 500)"
+    )
+    recomputing = commands.add_parser(
+        "recompute-sla",
+        help="recompute every ticket's kept SLA clocks from its history",
+        description="Recompute the SLA clocks kept with each ticket from its history, under "
+        "the command line's SLA policies (none: the clocks of a desk without policies), a "
+        "batch at a time: needed once after the SLA policies, their calendars or the workflow "
+        "change, and after upgrading a database written before SLA clocks were kept.  "
+        "Interrupted, it resumes where it stopped.",
+    )
+    _database_options(recomputing)
+    recomputing.add_argument(
+        "--batch",
+        type=_positive,
+        default=500,
+        help="tickets recomputed per transaction (default 500)",
+    )
+    refiguring = commands.add_parser(
+        "refigure",
+        help="store every ticket's metric figures again from its history",
+        description="Compute every ticket's metric figures from its history and store them, "
+        "a batch at a time: needed once after upgrading a database written before figures "
+        "were stored, or after the SLA policies change (report says so).  Interrupted, it "
+        "resumes where it stopped.",
+    )
+    _database_options(refiguring)
+    refiguring.add_argument(
+        "--batch", type=_positive, default=500, help="tickets read at a time (default 500)"
+    )
+
+
 def _deliver_parser(commands: Any) -> None:
     """Add the ``deliver`` command: the outbox drained to a signed webhook."""
     delivering = commands.add_parser(
@@ -284,34 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch", type=_positive, default=100, help="due tickets fired per transaction"
     )
     _deliver_parser(commands)
-    rescheduling = commands.add_parser(
-        "reschedule",
-        help="store every ticket's next due instant under the default rules",
-        description="Store every ticket's next due instant under the default automation "
-        "rules, a batch at a time: needed once after the rules change and after upgrading a "
-        "database written before schedules were stored (sweep says so).  Interrupted, it "
-        "resumes where it stopped.",
-    )
-    _database_options(rescheduling)
-    rescheduling.add_argument(
-        "--batch", type=_positive, default=500, help="tickets read at a time (default 500)"
-    )
-    recomputing = commands.add_parser(
-        "recompute-sla",
-        help="recompute every ticket's kept SLA clocks from its history",
-        description="Recompute the SLA clocks kept with each ticket from its history, under "
-        "the command line's SLA policies (none: the clocks of a desk without policies), a "
-        "batch at a time: needed once after the SLA policies, their calendars or the workflow "
-        "change, and after upgrading a database written before SLA clocks were kept.  "
-        "Interrupted, it resumes where it stopped.",
-    )
-    _database_options(recomputing)
-    recomputing.add_argument(
-        "--batch",
-        type=_positive,
-        default=500,
-        help="tickets recomputed per transaction (default 500)",
-    )
+    _upkeep_parsers(commands)
     reporting = commands.add_parser(
         "report",
         help="print metrics of a database: response, resolution, reopens; or write an HTML page",
@@ -720,6 +737,22 @@ def _recompute_sla(args: argparse.Namespace) -> None:
     print(f"recomputed the SLA clocks of {count} ticket{plural} under {desk.sla_fingerprint}")
 
 
+def _refigure(args: argparse.Namespace) -> None:
+    with _database(args).existing() as store:
+        desk = _desk(store)
+        count = desk.recompute_figures(batch=args.batch, progress=_Progress())
+    plural = "" if count == 1 else "s"
+    print(f"stored the figures of {count} ticket{plural} under {desk.figures_key}")
+
+
+_UPKEEP: dict[str, Callable[[argparse.Namespace], None]] = {
+    "reschedule": _reschedule,
+    "refigure": _refigure,
+    "recompute-sla": _recompute_sla,
+}
+"""The commands that store again what a desk derives from histories."""
+
+
 def _history(args: argparse.Namespace) -> None:
     with _database(args).existing() as store:
         events = store.history(args.ticket_id)
@@ -774,12 +807,10 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912 - a branch 
             _report(args)
         elif args.command == "worker":
             _work(args)
-        elif args.command == "reschedule":
-            _reschedule(args)
         elif args.command == "deliver":
             _deliver(args)
-        elif args.command == "recompute-sla":
-            _recompute_sla(args)
+        elif args.command in _UPKEEP:
+            _UPKEEP[args.command](args)
         elif args.command == "migrate":
             print(_database(args).migrate())
         elif args.command in ("rate", "review", "merge"):

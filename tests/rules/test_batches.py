@@ -24,6 +24,7 @@ from ticketflow.rules import default_rules
 from ticketflow.storage import (
     NO_SLA,
     UNSCHEDULED,
+    Figures,
     LedgerEntry,
     MemoryStore,
     Schedule,
@@ -80,10 +81,19 @@ def faulty(store_class: type[MemoryStore] | type[SQLiteStore], bad: set[str]) ->
             *,
             schedule: Schedule = UNSCHEDULED,
             sla: StoredSLA = NO_SLA,
+            figures: Figures | None = None,
         ) -> None:
             if ticket.id in bad:
                 raise StorageError("faulty", f"cannot write {ticket.id}")
-            super().commit(ticket, event, expected_version, ledger, schedule=schedule, sla=sla)
+            super().commit(
+                ticket,
+                event,
+                expected_version,
+                ledger,
+                schedule=schedule,
+                sla=sla,
+                figures=figures,
+            )
 
     return FaultyStore
 

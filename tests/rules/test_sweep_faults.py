@@ -45,7 +45,7 @@ class AlwaysRacing(MemoryStore):
 
     def commit(self, ticket: Ticket, event: HistoryEvent, expected_version: int,
                ledger: object = (), *, schedule: object = None,
-               sla: object = None) -> None:  # fmt: skip
+               sla: object = None, figures: object = None) -> None:  # fmt: skip
         from ticketflow import ConcurrencyConflict  # noqa: PLC0415
 
         raise ConcurrencyConflict(ticket.id, expected_version, expected_version + 1)

@@ -35,7 +35,7 @@ def test_a_30_day_target_on_a_calendar_open_two_hours_a_week_is_measured() -> No
     assert resolution.due_at == TWO_HOURS_A_WEEK.due_at(START, timedelta(days=30))
     (entry,) = desk.queue()
     assert entry.due_at == resolution.due_at
-    (figures,) = desk.metrics().tickets
+    (figures,) = desk.metrics(per_ticket=True).tickets
     assert figures.sla_elapsed[Target.RESOLUTION] == timedelta(hours=2)
 
 

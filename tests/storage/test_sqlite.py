@@ -38,6 +38,7 @@ from ticketflow.storage import (
     NO_SLA,
     ORDER_FIELDS,
     UNSCHEDULED,
+    Figures,
     LedgerEntry,
     Schedule,
     SQLiteStore,
@@ -328,11 +329,20 @@ class RacingStore(SQLiteStore):
         *,
         schedule: Schedule = UNSCHEDULED,
         sla: StoredSLA = NO_SLA,
+        figures: Figures | None = None,
     ) -> None:
         if self.meanwhile is not None:
             other, self.meanwhile = self.meanwhile, None
             other()
-        super().commit(ticket, event, expected_version, ledger, schedule=schedule, sla=sla)
+        super().commit(
+            ticket,
+            event,
+            expected_version,
+            ledger,
+            schedule=schedule,
+            sla=sla,
+            figures=figures,
+        )
 
 
 def test_a_conflict_is_retried_after_reloading_and_rechecking_the_command(path: Path) -> None:

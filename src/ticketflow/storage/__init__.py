@@ -1,5 +1,13 @@
 """Where tickets live: the Store protocol, its query, and the stores ticketflow ships."""
 
+from ticketflow.storage._figures import (
+    Figures,
+    FigureTotals,
+    GroupFigures,
+    Period,
+    Spread,
+    Verdict,
+)
 from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._memory import MemoryStore
 from ticketflow.storage._outbox import OutboxStore
@@ -16,15 +24,21 @@ __all__ = [
     "ORDER_FIELDS",
     "SEARCHED_EVENTS",
     "UNSCHEDULED",
+    "FigureTotals",
+    "Figures",
+    "GroupFigures",
     "LedgerEntry",
     "MemoryStore",
     "OutboxStore",
+    "Period",
     "PostgresStore",
     "SQLiteStore",
     "Schedule",
     "SearchQuery",
+    "Spread",
     "Store",
     "StoredSLA",
     "TicketQuery",
+    "Verdict",
     "migrate_postgres",
 ]

@@ -13,6 +13,15 @@ from ticketflow._errors import ConcurrencyConflict, InvalidInput, TicketNotFound
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
 from ticketflow._validate import to_utc
+from ticketflow.storage._figures import (
+    Figures,
+    FigureTotals,
+    Period,
+    check_figures,
+    check_totals,
+    in_window,
+    totals,
+)
 from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._outbox import (
     ConsumerState,
@@ -50,6 +59,7 @@ class MemoryStore:
         self._schedules: dict[str, Schedule] = {}
         self._slas: dict[str, StoredSLA] = {}
         self._sla_order: list[tuple[datetime, str]] = []  # (due_at, id), sorted: the index
+        self._figures: dict[str, Figures | None] = {}
         self._ids = itertools.count(1)
         self._undo: _Undo | None = None  # the open batch's, touched under the lock only
         # The outbox: records in position order, each consumer's cursor and
@@ -80,12 +90,14 @@ class MemoryStore:
         *,
         schedule: Schedule = UNSCHEDULED,
         sla: StoredSLA = NO_SLA,
+        figures: Figures | None = None,
         outbox: bool = False,
     ) -> None:
-        """Store a new ticket, its first event, schedule and SLA record (and outbox record)."""
+        """Store a new ticket, its first event, schedule, SLA record, figures (outbox record)."""
         check_follows(ticket, event, 0)
         check_schedule(schedule)
         check_sla(sla)
+        check_figures(figures)
         with self._lock:
             existing = self._tickets.get(ticket.id)
             if existing is not None:
@@ -97,6 +109,7 @@ class MemoryStore:
             if outbox:
                 self._outbox.append(new_record(next(self._positions), event))
             self._keep_sla(ticket.id, sla)
+            self._figures[ticket.id] = figures
 
     def commit(
         self,
@@ -107,15 +120,17 @@ class MemoryStore:
         *,
         schedule: Schedule = UNSCHEDULED,
         sla: StoredSLA = NO_SLA,
+        figures: Figures | None = None,
         outbox: bool = False,
     ) -> None:
-        """Replace the ticket, schedule and SLA record, append its event and ledger.
+        """Replace the ticket, schedule, SLA record and figures, append its event and ledger.
 
         Only if the version holds.  With ``outbox=True``, the event's outbox record too.
         """
         check_follows(ticket, event, expected_version)
         check_schedule(schedule)
         check_sla(sla)
+        check_figures(figures)
         keys = {(entry.rule, ticket.id, entry.episode) for entry in ledger} if ledger else None
         with self._lock:
             stored = self._tickets.get(ticket.id)
@@ -132,6 +147,7 @@ class MemoryStore:
             self._history[ticket.id].append(event)
             self._schedules[ticket.id] = schedule
             self._keep_sla(ticket.id, sla)
+            self._figures[ticket.id] = figures
             if keys:
                 self._ledger |= keys
                 if self._undo is not None:
@@ -206,6 +222,7 @@ class MemoryStore:
                 self._schedules.get(ticket_id),
                 self._slas.get(ticket_id),
             )
+            self._undo.figures[ticket_id] = self._figures.get(ticket_id)
 
     def count_due(self, now: datetime) -> int:
         """How many tickets are due at ``now``."""
@@ -306,6 +323,60 @@ class MemoryStore:
             self._keep_sla(ticket_id, sla)
             return True
 
+    def figures(self, ticket_id: str) -> Figures | None:
+        """Return the ticket's figures."""
+        with self._lock:
+            if ticket_id not in self._tickets:
+                raise TicketNotFound(ticket_id)
+            return self._figures.get(ticket_id)
+
+    def refigure(self, ticket_id: str, expected_version: int, figures: Figures) -> bool:
+        """Replace the figures if the ticket is still at ``expected_version``."""
+        check_figures(figures, optional=False)
+        with self._lock:
+            stored = self._tickets.get(ticket_id)
+            if stored is None or stored.version != expected_version:
+                return False
+            self._before(ticket_id)
+            self._figures[ticket_id] = figures
+            return True
+
+    def _unfigured(self, key: str) -> list[str]:
+        check_page(None, 1, None, rules=key)
+        with self._lock:
+            return sorted(
+                ticket_id
+                for ticket_id in self._tickets
+                if (found := self._figures.get(ticket_id)) is None or found.key != key
+            )
+
+    def unfigured(self, key: str, *, limit: int) -> list[Ticket]:
+        """The tickets whose figures were computed under another key (or none), in id order."""
+        check_page(None, limit, None, rules=key)
+        found = self._unfigured(key)[:limit]
+        with self._lock:
+            return [self._tickets[ticket_id] for ticket_id in found if ticket_id in self._tickets]
+
+    def count_unfigured(self, key: str) -> int:
+        """How many tickets have figures computed under another key (or none)."""
+        return len(self._unfigured(key))
+
+    def aggregate(
+        self,
+        query: TicketQuery,
+        *,
+        now: datetime,
+        created: Period | None = None,
+        resolved: Period | None = None,
+    ) -> FigureTotals:
+        """Add up the stored figures of the selected tickets, in one pass over them."""
+        instant, within, solved = check_totals(query, now, created, resolved)
+        with self._lock:
+            tickets = query.select(self._tickets.values())
+            items = [(ticket, self._figures.get(ticket.id) or _NONE) for ticket in tickets]
+        chosen = [item for item in items if in_window(*item, within, solved)]
+        return totals(chosen, instant)
+
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""
         with self._lock:
@@ -360,6 +431,7 @@ class MemoryStore:
             del self._history[ticket_id]
             del self._schedules[ticket_id]
             self._keep_sla(ticket_id, None)
+            self._figures.pop(ticket_id, None)
             kept = {key for key in self._ledger if key[1] != ticket_id}
             if self._undo is not None:
                 self._undo.forget(self._ledger - kept)
@@ -447,13 +519,18 @@ class MemoryStore:
         return f"<MemoryStore: {len(self._tickets)} tickets>"
 
 
+_NONE = Figures("")
+"""What a ticket without figures adds to totals: nothing but itself."""
+
+
 class _Undo:
     """What a batch changed: each ticket's state before its first write, and the ledger."""
 
-    __slots__ = ("added", "outbox", "removed", "tickets")
+    __slots__ = ("added", "figures", "outbox", "removed", "tickets")
 
     def __init__(self, outbox: int) -> None:
         self.outbox = outbox  # how many outbox records there were: the batch's come after
+        self.figures: dict[str, Figures | None] = {}
         self.tickets: dict[
             str, tuple[Ticket | None, list[HistoryEvent], Schedule | None, StoredSLA | None]
         ] = {}
@@ -473,6 +550,8 @@ class _Undo:
         """Take over what an inner batch that ended well did, to undo it with this one."""
         for ticket_id, state in inner.tickets.items():
             self.tickets.setdefault(ticket_id, state)
+        for ticket_id, figures in inner.figures.items():
+            self.figures.setdefault(ticket_id, figures)
         self.forget(inner.removed)
         self.keep(inner.added)
 
@@ -483,10 +562,12 @@ class _Undo:
                 store._tickets.pop(ticket_id, None)
                 store._history.pop(ticket_id, None)
                 store._schedules.pop(ticket_id, None)
+                store._figures.pop(ticket_id, None)
             else:
                 store._tickets[ticket_id] = ticket
                 store._history[ticket_id] = history
                 store._schedules[ticket_id] = schedule
+                store._figures[ticket_id] = self.figures.get(ticket_id)
             store._keep_sla(ticket_id, None if ticket is None else sla or NO_SLA)
         store._ledger = (store._ledger - self.added) | self.removed
         del store._outbox[self.outbox :]

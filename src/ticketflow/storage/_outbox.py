@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from ticketflow._history import HistoryEvent
     from ticketflow._ticket import Ticket
+    from ticketflow.storage._figures import Figures
     from ticketflow.storage._ledger import LedgerEntry
     from ticketflow.storage._schedule import Schedule
     from ticketflow.storage._sla import StoredSLA
@@ -260,6 +261,7 @@ class OutboxStore(Store, Protocol):
         *,
         schedule: Schedule = ...,
         sla: StoredSLA = ...,
+        figures: Figures | None = None,
         outbox: bool = False,
     ) -> None:
         """``Store.create``; with ``outbox=True`` the event's outbox record too, atomically."""
@@ -274,6 +276,7 @@ class OutboxStore(Store, Protocol):
         *,
         schedule: Schedule = ...,
         sla: StoredSLA = ...,
+        figures: Figures | None = None,
         outbox: bool = False,
     ) -> None:
         """``Store.commit``; with ``outbox=True`` the event's outbox record too, atomically.

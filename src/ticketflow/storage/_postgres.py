@@ -55,6 +55,23 @@ from ticketflow.storage._codec import (
     time_in,
     unencodable,
 )
+from ticketflow.storage._figures import (
+    FIGURE_COLUMNS,
+    PICKED,
+    SPREADS,
+    TARGETS,
+    Figures,
+    FigureTotals,
+    Period,
+    aggregate_sql,
+    check_figures,
+    check_totals,
+    figures_from_row,
+    figures_row,
+    spreads_of_ordered,
+    totals_from_rows,
+    window_sql,
+)
 from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._outbox import (
     RECORD_COLUMNS,
@@ -94,6 +111,7 @@ _MIGRATIONS = (
     "002_row_level_security.sql",
     "003_schedule.sql",
     "004_sla_state.sql",
+    "005_figures.sql",
     "006_outbox.sql",
     "007_search.sql",
 )
@@ -154,12 +172,18 @@ _HEAD = (
 )
 """A ticket's subject and description as the head of its search document (language, text)."""
 
+_FIGURE_TYPES = {"fig_key": "text", "fig_policy": "text"}
+"""The SQL type of the figure columns that are not bigint."""
+_FIGURE_VALUES = ", ".join(f"%s::{_FIGURE_TYPES.get(name, 'bigint')}" for name in FIGURE_COLUMNS)
+_SET_FIGURES = [f"{name} = %s::{_FIGURE_TYPES.get(name, 'bigint')}" for name in FIGURE_COLUMNS]
+
 _CREATE = (
     f"WITH created AS ("  # noqa: S608 - our own names; every value is a parameter
     f"INSERT INTO ticketflow_tickets (tenant, {', '.join(COLUMNS)}, tag_list, "
-    "next_due_at, schedule, sla_due_at, sla_policies, sla_state) "
+    "next_due_at, schedule, sla_due_at, sla_policies, sla_state, "
+    f"{', '.join(FIGURE_COLUMNS)}) "
     f"VALUES (%s, {', '.join(['%s'] * len(COLUMNS))}, %s::text[], %s::bigint, %s::text, "
-    "%s::bigint, %s::text, %s::text) "
+    f"%s::bigint, %s::text, %s::text, {_FIGURE_VALUES}) "
     "ON CONFLICT (tenant, id) DO NOTHING RETURNING id), "
     f"event AS (INSERT INTO ticketflow_events (tenant, {_EVENT_NAMES}) "
     f"SELECT %s, {_EVENT_VALUES} FROM created), "
@@ -768,11 +792,13 @@ class PostgresStore:
         *,
         schedule: Schedule = UNSCHEDULED,
         sla: StoredSLA = NO_SLA,
+        figures: Figures | None = None,
         outbox: bool = False,
     ) -> None:
-        """Store a ticket, its first event, schedule, SLA record (outbox record): one statement."""
+        """Store a ticket, first event, schedule, SLA record, figures (outbox): one statement."""
         check_follows(ticket, event, 0)
         planned = [*_schedule_in(schedule), *sla_in(sla)]
+        figured = _figures_in(figures)
         ticket_values, event_values = ticket_row(ticket), event_row(event)
         _check_text(COLUMNS, ticket_values)
         _check_text(EVENT_COLUMNS, event_values)
@@ -781,6 +807,7 @@ class PostgresStore:
             *(_escape(value) for value in ticket_values),
             [_escape(tag) for tag in sorted(ticket.tags)],
             *planned,
+            *figured,
             self._tenant,
             *(_escape(value) for value in event_values),
             self._tenant,
@@ -807,14 +834,16 @@ class PostgresStore:
         *,
         schedule: Schedule = UNSCHEDULED,
         sla: StoredSLA = NO_SLA,
+        figures: Figures | None = None,
         outbox: bool = False,
     ) -> None:
-        """Update the changed columns, schedule, SLA record; append the event, ledger, outbox.
+        """Update the columns, schedule, SLA record, figures; append the event, ledger, outbox.
 
         All in one statement.
         """
         check_follows(ticket, event, expected_version)
         planned = [*_schedule_in(schedule), *sla_in(sla)]
+        figured = _figures_in(figures)
         columns = changed_columns(event.changes)
         columns["version"] = ticket.version
         event_values = event_row(event)
@@ -833,8 +862,9 @@ class PostgresStore:
             "sla_due_at = %s::bigint",
             "sla_policies = %s::text",
             "sla_state = %s::text",
+            *_SET_FIGURES,
         ]
-        values += planned
+        values += [*planned, *figured]
         search, searched = self._search_change(ticket, event)
         statement = (
             # Our own names; every value is a parameter.  The update happens only
@@ -1149,6 +1179,95 @@ class PostgresStore:
             ).fetchone()
         return row is not None
 
+    def figures(self, ticket_id: str) -> Figures | None:
+        """Return the ticket's stored figures."""
+        if not _readable(ticket_id):
+            raise TicketNotFound(ticket_id)
+        with self._transaction(atomic=True) as connection:
+            row = connection.execute(
+                f"SELECT {', '.join(FIGURE_COLUMNS)} FROM ticketflow_tickets "  # noqa: S608
+                "WHERE tenant = %s AND id = %s",
+                (self._tenant, _escape(ticket_id)),
+            ).fetchone()
+        if row is None:
+            raise TicketNotFound(ticket_id)
+        try:
+            return figures_from_row(_stored(row))
+        except UNDECODABLE as error:
+            raise damaged_row(self._name, ticket_id, error) from None
+
+    def refigure(self, ticket_id: str, expected_version: int, figures: Figures) -> bool:
+        """Set the figures alone, if the ticket is still at ``expected_version``."""
+        check_figures(figures, optional=False)
+        figured = _figures_in(figures)
+        if not _readable(ticket_id):
+            return False
+        with self._transaction() as connection:
+            row = connection.execute(
+                f"UPDATE ticketflow_tickets SET {', '.join(_SET_FIGURES)} "  # noqa: S608
+                "WHERE tenant = %s AND id = %s AND version = %s RETURNING id",
+                (*figured, self._tenant, _escape(ticket_id), expected_version),
+            ).fetchone()
+        return row is not None
+
+    def unfigured(self, key: str, *, limit: int) -> list[Ticket]:
+        """The tickets whose figures another key (or none) computed: three index ranges."""
+        check_page(None, limit, None, rules=key)
+        if not _readable(key):
+            raise InvalidInput("key", key, "the figures' key (ASCII text)")
+        statement, parameters = stale_sql(self._tenant, key, limit, column="fig_key")
+        with self._transaction() as connection:
+            rows = connection.execute(statement, parameters).fetchall()
+        return [self._decode(row) for row in rows]
+
+    def count_unfigured(self, key: str) -> int:
+        """How many of the tenant's tickets have figures another key (or none) computed."""
+        check_page(None, 1, None, rules=key)
+        if not _readable(key):
+            raise InvalidInput("key", key, "the figures' key (ASCII text)")
+        with self._transaction() as connection:
+            row = connection.execute(
+                "SELECT count(*) FROM ticketflow_tickets "
+                "WHERE tenant = %s AND (fig_key IS NULL OR fig_key <> %s)",
+                (self._tenant, key),
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def aggregate(
+        self,
+        query: TicketQuery,
+        *,
+        now: datetime,
+        created: Period | None = None,
+        resolved: Period | None = None,
+    ) -> FigureTotals:
+        """Add up the selected tickets' figures: a GROUP BY, and one ordered read a spread."""
+        instant, within, solved = check_totals(query, now, created, resolved)
+        window, bounds = window_sql(within, solved, "%s")
+        picked, parameters = query_sql(
+            query, self._tenant, columns=", ".join((*PICKED, "tag_list")), ordered=False
+        )
+        selection = f"SELECT * FROM ({picked}) AS picked WHERE {window}"  # noqa: S608
+        sums, spreads = aggregate_sql(
+            selection,
+            "LEFT JOIN LATERAL unnest(base.tag_list) AS tags (tag) ON true",
+            "%s",
+            ", tag_list",
+        )
+        selected = [*parameters, *bounds]
+        with self._transaction(atomic=True) as connection:
+            sum_rows = connection.execute(
+                sums, [*selected, *[time_in(instant)] * len(TARGETS)]
+            ).fetchall()
+            ordered = {
+                figure: [
+                    (value, *map(_unescape, labels), sorted(map(_unescape, tags)))
+                    for value, _id, *labels, tags in connection.execute(statement, selected)
+                ]
+                for figure, statement in zip(SPREADS, spreads, strict=True)
+            }
+        return totals_from_rows(sum_rows, spreads_of_ordered(ordered), _unescape)
+
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""
         instant = time_in(to_utc(episode, "episode"))
@@ -1452,7 +1571,8 @@ def stale_sql(
 ) -> tuple[str, list[Any]]:
     """The statement and parameters of ``PostgresStore.stale``: three ranges of its index.
 
-    ``column`` is the fingerprint's (``sla_policies`` for ``sla_stale``).
+    ``column`` is the fingerprint's (``sla_policies`` for ``sla_stale``,
+    ``fig_key`` for ``unfigured``).
     """
     part = f"(SELECT {', '.join(COLUMNS)} FROM ticketflow_tickets WHERE tenant = %s AND "  # noqa: S608
     statement = (
@@ -1462,6 +1582,15 @@ def stale_sql(
         "ORDER BY id LIMIT %s"
     )
     return statement, [tenant, limit, tenant, rules, limit, tenant, rules, limit, limit]
+
+
+def _figures_in(figures: Figures | None) -> list[Any]:
+    check_figures(figures)
+    if figures is None:
+        return [None] * len(FIGURE_COLUMNS)
+    values = [_escape(value) for value in figures_row(figures)]
+    _check_text(FIGURE_COLUMNS, values)
+    return values
 
 
 def _schedule_in(schedule: Schedule) -> list[Any]:
@@ -1615,10 +1744,15 @@ def filters_sql(query: TicketQuery, tenant: str) -> tuple[list[str], list[Any]]:
     return where, parameters
 
 
-def query_sql(query: TicketQuery, tenant: str) -> tuple[str, list[Any]]:
+def query_sql(
+    query: TicketQuery, tenant: str, *, columns: str | None = None, ordered: bool = True
+) -> tuple[str, list[Any]]:
     """Return the SQL and parameters that answer ``query`` for ``tenant``.
 
     Tickets where the order field is None come last; ties are broken by id.
+    ``columns`` selects other columns than a ticket's (what totals read);
+    ``ordered=False`` leaves the order out when there is no limit (totals do
+    not need it).
     """
     where, parameters = filters_sql(query, tenant)
     if query.after is not None:
@@ -1627,12 +1761,14 @@ def query_sql(query: TicketQuery, tenant: str) -> tuple[str, list[Any]]:
         parameters += values
     direction = "DESC" if query.descending else "ASC"
     order = query.order_by
-    # Unset values last; a field every ticket has needs no such rule, so its index serves.
-    unset_last = "" if order in ALWAYS_SET else " NULLS LAST"
-    statement = (
-        f"{_SELECT_TICKET} WHERE {' AND '.join(where)} "
-        f"ORDER BY {order} {direction}{unset_last}, id {direction}"
+    select = (
+        _SELECT_TICKET if columns is None else f"SELECT {columns} FROM ticketflow_tickets"  # noqa: S608
     )
+    statement = f"{select} WHERE {' AND '.join(where)}"
+    if ordered or query.limit is not None:
+        # Unset values last; a field every ticket has needs no such rule, so its index serves.
+        unset_last = "" if order in ALWAYS_SET else " NULLS LAST"
+        statement += f" ORDER BY {order} {direction}{unset_last}, id {direction}"
     if query.limit is not None:
         statement += " LIMIT %s"
         parameters.append(query.limit)

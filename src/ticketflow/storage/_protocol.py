@@ -12,6 +12,7 @@ from ticketflow._errors import InvalidInput
 if TYPE_CHECKING:
     from ticketflow._history import HistoryEvent
     from ticketflow._ticket import Ticket
+    from ticketflow.storage._figures import Figures, FigureTotals, Period
     from ticketflow.storage._ledger import LedgerEntry
     from ticketflow.storage._query import TicketQuery
     from ticketflow.storage._schedule import Schedule
@@ -48,11 +49,13 @@ class Store(Protocol):
         *,
         schedule: Schedule = ...,
         sla: StoredSLA = ...,
+        figures: Figures | None = None,
     ) -> None:
-        """Store a new ticket (version 1) with its first event and its schedule, atomically.
+        """Store a new ticket (version 1), first event, schedule, SLA record, figures, atomically.
 
         ``schedule`` defaults to ``UNSCHEDULED`` (no due instant, no rule set),
-        ``sla`` (its kept SLA clocks) to ``NO_SLA``.
+        ``sla`` (its kept SLA clocks) to ``NO_SLA``, ``figures`` to None (none
+        computed).
 
         Raises:
             ConcurrencyConflict: a ticket with this id exists (expected version 0).
@@ -70,13 +73,15 @@ class Store(Protocol):
         *,
         schedule: Schedule = ...,
         sla: StoredSLA = ...,
+        figures: Figures | None = None,
     ) -> None:
-        """Replace the ticket, its schedule and its SLA record, append ``event``, atomically.
+        """Replace the ticket, its schedule, SLA record and figures, append ``event``, atomically.
 
         Compare-and-set: the write happens only if the stored version equals
         ``expected_version``; ``ticket.version`` and ``event.seq`` are then
         ``expected_version + 1``.  The ``ledger`` entries, if any, are recorded
-        for this ticket in the same step.
+        for this ticket in the same step.  ``figures`` replace the stored ones
+        (None: the ticket has none until they are computed again).
 
         Raises:
             ConcurrencyConflict: the stored version is not ``expected_version``,
@@ -196,6 +201,57 @@ class Store(Protocol):
 
         Returns False, changing nothing, if the ticket moved on or is gone
         (whoever moved it stored a record with its commit).
+        """
+        ...
+
+    # -- stored figures (see Figures) --
+
+    def figures(self, ticket_id: str) -> Figures | None:
+        """Return the ticket's figures as last committed (None: none computed).
+
+        Raises:
+            TicketNotFound: no ticket has this id.
+        """
+        ...
+
+    def refigure(self, ticket_id: str, expected_version: int, figures: Figures) -> bool:
+        """Replace the ticket's figures alone, if its version is as expected.
+
+        Returns False, changing nothing, if the ticket moved on or is gone
+        (whoever moved it stored figures with its commit).
+        """
+        ...
+
+    def unfigured(self, key: str, *, limit: int) -> list[Ticket]:
+        """Up to ``limit`` tickets whose figures were not computed under ``key``, in id order.
+
+        Those whose figures name another key or none; served by an index.
+        """
+        ...
+
+    def count_unfigured(self, key: str) -> int:
+        """How many tickets have figures not computed under ``key`` (or none)."""
+        ...
+
+    def aggregate(
+        self,
+        query: TicketQuery,
+        *,
+        now: datetime,
+        created: Period | None = None,
+        resolved: Period | None = None,
+    ) -> FigureTotals:
+        """Add up the stored figures of the tickets ``query`` selects, overall and per breakdown.
+
+        The tickets are those :meth:`query` returns (filters, order and
+        limit), less those not created in ``created`` or whose standing
+        resolution (creation plus ``Figures.resolution``) is not in
+        ``resolved``.  An SLA target's clock counts as decided if it was met
+        or breached at its last commit, or runs and breaches at or before
+        ``now``.  Groups are the breakdowns of ``ticketflow.storage``'s
+        figures (department, priority, assignee, tag, status), in name order.
+        Tickets without figures count as tickets with none of them: callers
+        check :meth:`count_unfigured` first.
         """
         ...
 

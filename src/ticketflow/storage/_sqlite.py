@@ -50,6 +50,23 @@ from ticketflow.storage._codec import (
     time_in,
     unencodable,
 )
+from ticketflow.storage._figures import (
+    FIGURE_COLUMNS,
+    PICKED,
+    SPREADS,
+    TARGETS,
+    Figures,
+    FigureTotals,
+    Period,
+    aggregate_sql,
+    check_figures,
+    check_totals,
+    figures_from_row,
+    figures_row,
+    spreads_of_ordered,
+    totals_from_rows,
+    window_sql,
+)
 from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._outbox import (
     RECORD_COLUMNS,
@@ -229,10 +246,21 @@ _SLA_STATE = (
 )
 """Version 3: each ticket's kept SLA clocks, indexed for SLA queues and for recomputing."""
 
+_FIGURES = (
+    *(
+        f"ALTER TABLE tickets ADD COLUMN {name} "
+        + ("TEXT" if name in ("fig_key", "fig_policy") else "INTEGER")
+        for name in FIGURE_COLUMNS
+    ),
+    "CREATE INDEX tickets_by_figures ON tickets (fig_key, id)",
+)
+"""Version 4: each ticket's figures, one column a figure, and the index of their key."""
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _schema_1(),
     _SCHEDULE,
     _SLA_STATE,
+    _FIGURES,
     _OUTBOX,
     _SEARCH,
 )
@@ -244,9 +272,11 @@ SCHEMA_VERSION = len(MIGRATIONS)
 _SELECT_TICKET = f"SELECT {', '.join(COLUMNS)} FROM tickets"  # noqa: S608 - our own names
 _INSERT_TICKET = (
     f"INSERT INTO tickets ({', '.join(COLUMNS)}, next_due_at, schedule, "  # noqa: S608
-    "sla_due_at, sla_policies, sla_state) "
-    f"VALUES ({', '.join('?' * (len(COLUMNS) + 5))})"
+    f"sla_due_at, sla_policies, sla_state, {', '.join(FIGURE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (len(COLUMNS) + 5 + len(FIGURE_COLUMNS)))})"
 )
+_SET_FIGURES = ", ".join(f"{name} = ?" for name in FIGURE_COLUMNS)
+_NO_FIGURES = (None,) * len(FIGURE_COLUMNS)
 _INSERT_EVENT = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608 - our own names
     f"VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
@@ -319,7 +349,7 @@ class SQLiteStore:
 
     >>> store = SQLiteStore(":memory:")
     >>> store.new_id(), store.schema_version
-    ('T-1', 5)
+    ('T-1', 6)
     """
 
     def __init__(self, path: str | PathLike[str], *, timeout: float = 5.0) -> None:
@@ -655,14 +685,16 @@ class SQLiteStore:
         *,
         schedule: Schedule = UNSCHEDULED,
         sla: StoredSLA = NO_SLA,
+        figures: Figures | None = None,
         outbox: bool = False,
     ) -> None:
-        """Store a new ticket, its tags, its first event, schedule and SLA record, at once.
+        """Store a new ticket, its tags, first event, schedule, SLA record and figures, at once.
 
         With ``outbox=True``, the event's outbox record in it too.
         """
         check_follows(ticket, event, 0)
         planned = (*_schedule_in(schedule), *sla_in(sla))
+        figured = _figures_in(figures)
         ticket_values, event_values = ticket_row(ticket), event_row(event)
         try:
             with self._write() as connection:
@@ -671,7 +703,7 @@ class SQLiteStore:
                 ).fetchone()
                 if existing is not None:
                     raise ConcurrencyConflict(ticket.id, 0, existing[0])
-                connection.execute(_INSERT_TICKET, (*ticket_values, *planned))
+                connection.execute(_INSERT_TICKET, (*ticket_values, *planned, *figured))
                 _write_tags(connection, ticket)
                 connection.execute(_INSERT_EVENT, event_values)
                 _index(connection, ticket)
@@ -691,21 +723,24 @@ class SQLiteStore:
         *,
         schedule: Schedule = UNSCHEDULED,
         sla: StoredSLA = NO_SLA,
+        figures: Figures | None = None,
         outbox: bool = False,
     ) -> None:
-        """Update the changed columns, schedule and SLA record, append the event and ledger rows.
+        """Update the changed columns, schedule, SLA record, figures; append the event and ledger.
 
         All of it in one transaction, and only if the version holds; with
         ``outbox=True``, the event's outbox record too.
         """
         check_follows(ticket, event, expected_version)
         planned = (*_schedule_in(schedule), *sla_in(sla))
+        figured = _figures_in(figures)
         columns = changed_columns(event.changes)
         columns["version"] = ticket.version
         assignments = ", ".join(f"{name} = ?" for name in columns)
         statement = (
             f"UPDATE tickets SET {assignments}, next_due_at = ?, schedule = ?, "  # noqa: S608
-            "sla_due_at = ?, sla_policies = ?, sla_state = ? WHERE id = ? AND version = ?"
+            "sla_due_at = ?, sla_policies = ?, sla_state = ?, "
+            f"{_SET_FIGURES} WHERE id = ? AND version = ?"
         )
         event_values = event_row(event)
         rows = [
@@ -715,7 +750,8 @@ class SQLiteStore:
         try:
             with self._write() as connection:
                 updated = connection.execute(
-                    statement, (*columns.values(), *planned, ticket.id, expected_version)
+                    statement,
+                    (*columns.values(), *planned, *figured, ticket.id, expected_version),
                 ).rowcount
                 if updated != 1:
                     stored = connection.execute(
@@ -925,6 +961,89 @@ class SQLiteStore:
         except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
             return False
         return bool(updated == 1)
+
+    def figures(self, ticket_id: str) -> Figures | None:
+        """Return the ticket's stored figures."""
+        with self._read() as connection:
+            row = connection.execute(
+                f"SELECT {', '.join(FIGURE_COLUMNS)} FROM tickets WHERE id = ?",  # noqa: S608
+                (ticket_id,),
+            ).fetchone()
+        if row is None:
+            raise TicketNotFound(ticket_id)
+        try:
+            return figures_from_row(row)
+        except UNDECODABLE as error:
+            raise damaged_row(self._path, ticket_id, error) from None
+
+    def refigure(self, ticket_id: str, expected_version: int, figures: Figures) -> bool:
+        """Set the figures alone, if the ticket is still at ``expected_version``."""
+        check_figures(figures, optional=False)
+        figured = _figures_in(figures)
+        with self._write() as connection:
+            return (
+                connection.execute(
+                    f"UPDATE tickets SET {_SET_FIGURES} WHERE id = ? AND version = ?",  # noqa: S608
+                    (*figured, ticket_id, expected_version),
+                ).rowcount
+                == 1
+            )
+
+    def unfigured(self, key: str, *, limit: int) -> list[Ticket]:
+        """The tickets whose figures another key (or none) computed: three index ranges."""
+        check_page(None, limit, None, rules=key)
+        statement, parameters = stale_sql(key, limit, column="fig_key")
+        with self._read() as connection:
+            rows = connection.execute(statement, parameters).fetchall()
+        return [self._decode(row) for row in rows]
+
+    def count_unfigured(self, key: str) -> int:
+        """How many tickets have figures another key (or none) computed."""
+        check_page(None, 1, None, rules=key)
+        with self._read() as connection:
+            return int(
+                connection.execute(
+                    "SELECT COUNT(*) FROM tickets WHERE fig_key IS NULL OR fig_key <> ?",
+                    (key,),
+                ).fetchone()[0]
+            )
+
+    def aggregate(
+        self,
+        query: TicketQuery,
+        *,
+        now: datetime,
+        created: Period | None = None,
+        resolved: Period | None = None,
+    ) -> FigureTotals:
+        """Add up the selected tickets' figures: a GROUP BY, and one ordered read a spread."""
+        instant, within, solved = check_totals(query, now, created, resolved)
+        window, bounds = window_sql(within, solved, "?")
+        picked, parameters = query_sql(query, columns=", ".join(PICKED), ordered=False)
+        selection = f"SELECT * FROM ({picked}) WHERE {window}"  # noqa: S608 - our own names
+        sums, spreads = aggregate_sql(
+            selection, "LEFT JOIN ticket_tags AS tags ON tags.ticket_id = base.id", "?"
+        )
+        selected = [*parameters, *bounds]
+        with self._read() as connection:
+            sum_rows = connection.execute(
+                sums, [*selected, *[time_in(instant)] * len(TARGETS)]
+            ).fetchall()
+            tags: dict[str, list[str]] = {}
+            for ticket_id, tag in connection.execute(
+                f"SELECT tags.ticket_id, tags.tag FROM ({selection}) AS base "  # noqa: S608
+                "JOIN ticket_tags AS tags ON tags.ticket_id = base.id ORDER BY tags.tag",
+                selected,
+            ):
+                tags.setdefault(ticket_id, []).append(tag)
+            ordered = {
+                figure: [
+                    (value, *labels, tags.get(ticket_id, ()))
+                    for value, ticket_id, *labels in connection.execute(statement, selected)
+                ]
+                for figure, statement in zip(SPREADS, spreads, strict=True)
+            }
+        return totals_from_rows(sum_rows, spreads_of_ordered(ordered))
 
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""
@@ -1150,6 +1269,11 @@ def _schedule_in(schedule: Schedule) -> tuple[int | None, str | None]:
     return time_in(schedule.next_due_at), schedule.rules
 
 
+def _figures_in(figures: Figures | None) -> tuple[Any, ...]:
+    check_figures(figures)
+    return _NO_FIGURES if figures is None else figures_row(figures)
+
+
 def _writable(path: Path) -> bool:
     """Whether ``path`` may be written: its mode grants it to someone, and the system to us."""
     try:
@@ -1258,7 +1382,8 @@ def due_sql(
 def stale_sql(rules: str, limit: int, *, column: str = "schedule") -> tuple[str, list[Any]]:
     """The statement and parameters of ``SQLiteStore.stale``: three ranges of its index.
 
-    ``column`` is the fingerprint's (``sla_policies`` for ``sla_stale``).
+    ``column`` is the fingerprint's (``sla_policies`` for ``sla_stale``,
+    ``fig_key`` for ``unfigured``).
     """
     statement = (
         f"SELECT {', '.join(COLUMNS)} FROM ("  # noqa: S608 - our own names
@@ -1315,10 +1440,15 @@ def filters_sql(query: TicketQuery) -> tuple[list[str], list[Any]]:
     return where, parameters
 
 
-def query_sql(query: TicketQuery) -> tuple[str, list[Any]]:
+def query_sql(
+    query: TicketQuery, *, columns: str | None = None, ordered: bool = True
+) -> tuple[str, list[Any]]:
     """Return the SQL and parameters that answer ``query`` (its semantics, in SQL).
 
     Tickets where the order field is None come last; ties are broken by id.
+    ``columns`` selects other columns than a ticket's (what totals read);
+    ``ordered=False`` leaves the order out when there is no limit (totals do
+    not need it).
     """
     where, parameters = filters_sql(query)
     if query.after is not None:
@@ -1327,14 +1457,15 @@ def query_sql(query: TicketQuery) -> tuple[str, list[Any]]:
         parameters += values
     direction = "DESC" if query.descending else "ASC"
     order = query.order_by
-    statement = _SELECT_TICKET
+    statement = _SELECT_TICKET if columns is None else f"SELECT {columns} FROM tickets"  # noqa: S608
     if where:
         statement += " WHERE " + " AND ".join(where)
-    # Unset values last.  A field every ticket has needs no such term, and
-    # without it the field's index serves the order (a page of a walk); a
-    # sweep's due filter keeps it, so that its own index, not the order's, is read.
-    unset_last = "" if order in ALWAYS_SET and query.due is None else f"{order} IS NULL, "
-    statement += f" ORDER BY {unset_last}{order} {direction}, id {direction}"
+    if ordered or query.limit is not None:
+        # Unset values last.  A field every ticket has needs no such term, and
+        # without it the field's index serves the order (a page of a walk); a
+        # sweep's due filter keeps it, so that its own index, not the order's, is read.
+        unset_last = "" if order in ALWAYS_SET and query.due is None else f"{order} IS NULL, "
+        statement += f" ORDER BY {unset_last}{order} {direction}, id {direction}"
     if query.limit is not None:
         statement += " LIMIT ?"
         parameters.append(query.limit)

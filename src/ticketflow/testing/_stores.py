@@ -38,13 +38,17 @@ from ticketflow.storage import (
     NO_SLA,
     ORDER_FIELDS,
     UNSCHEDULED,
+    Figures,
     LedgerEntry,
+    Period,
     Schedule,
     SearchQuery,
     Store,
     StoredSLA,
     TicketQuery,
+    Verdict,
 )
+from ticketflow.storage._figures import TARGETS, in_window, totals
 from ticketflow.testing._laws import law
 from ticketflow.testing._outbox_contract import OutboxContract
 from ticketflow.testing._strategies import (
@@ -141,6 +145,51 @@ _queries = st.builds(
         st.sampled_from(ORDER_FIELDS),
         st.datetimes(_EARLIEST, _LATEST, timezones=st.just(UTC)),
     ),
+)
+
+
+_FIGURES = Figures(
+    "f1-contract",
+    first_response=timedelta(minutes=5),
+    resolution=timedelta(days=2, microseconds=1),
+    business_first_response=timedelta(minutes=5),
+    business_resolution=timedelta(hours=16),
+    resolution_clock=timedelta(hours=7),
+    resolved_at=START + timedelta(days=2, microseconds=1),
+    replies=3,
+    customer_replies=1,
+    policy="gold \u00e9",
+    sla={
+        "first_response": Verdict(met=True),
+        "next_response": Verdict(breaches_at=START + timedelta(hours=30)),
+        "resolution": Verdict(breached=True),
+        "close_within": Verdict(),
+    },
+)
+"""Figures with every field set: what every store must give back as they were."""
+
+_spans = st.none() | st.timedeltas(timedelta(0), timedelta(days=40))
+_verdicts = st.one_of(
+    st.builds(Verdict, met=st.just(True)),
+    st.builds(Verdict, breached=st.just(True)),
+    st.builds(
+        Verdict,
+        breaches_at=st.none() | st.datetimes(_EARLIEST, _LATEST, timezones=st.just(UTC)),
+    ),
+)
+_figures = st.builds(
+    Figures,
+    key=st.just("f1-any"),
+    first_response=_spans,
+    resolution=_spans,
+    resolution_clock=st.timedeltas(timedelta(0), timedelta(days=40)),
+    replies=st.integers(0, 5),
+    sla=st.dictionaries(st.sampled_from(TARGETS), _verdicts),
+)
+_periods = st.builds(
+    Period,
+    st.none() | st.just(datetime(2026, 1, 20, tzinfo=UTC)),
+    st.none() | st.just(datetime(2026, 2, 10, tzinfo=UTC)),
 )
 
 
@@ -602,6 +651,127 @@ class StoreContract(OutboxContract):
                     store.commit(answered, answer, second.version)
             law(store.get(first.id) == replied, "a batch that ends well keeps its writes")
             law(store.get(second.id) == answered, "the inner one's too")
+
+    # -- the stored figures -------------------------------------------------
+
+    def test_figures_are_kept_with_each_create_and_commit(self) -> None:
+        with self.fresh() as store:
+            ticket, event = _WORKFLOW.create(
+                store.new_id(),
+                Actor.customer(CUSTOMER_IDS[0]),
+                START,
+                subject="VPN drops",
+                description="Every hour.",
+                requester=Contact(name="Ana", email=CUSTOMER_IDS[0]),
+            )
+            store.create(ticket, event, figures=_FIGURES)
+            law(store.figures(ticket.id) == _FIGURES, "create keeps the figures, every field")
+            replied, reply = _reply(ticket)
+            later = attrs.evolve(_FIGURES, replies=2, sla={})
+            store.commit(replied, reply, ticket.version, figures=later)
+            law(store.figures(ticket.id) == later, "commit replaces them")
+            stale, stale_event = _reply(ticket, minutes=9)
+            try:
+                store.commit(stale, stale_event, ticket.version, figures=_FIGURES)
+            except ConcurrencyConflict:
+                pass
+            else:
+                raise AssertionError("a stale commit was accepted")
+            law(store.figures(ticket.id) == later, "a refused commit keeps the figures")
+            try:
+                with store.batch():
+                    again, again_event = _reply(replied)
+                    store.commit(again, again_event, replied.version)
+                    law(store.figures(ticket.id) is None, "a commit without figures leaves none")
+                    raise _Abandoned
+            except _Abandoned:
+                pass
+            law(store.figures(ticket.id) == later, "an abandoned batch puts them back")
+            other, _ = _opened(store)
+            law(store.figures(other.id) is None, "a create without figures stores none")
+            try:
+                store.figures("T-none")
+            except TicketNotFound:
+                pass
+            else:
+                raise AssertionError("the figures of an unknown ticket were read")
+
+    def test_unfigured_finds_the_tickets_whose_figures_another_key_computed(self) -> None:
+        with self.fresh() as store:
+            kept = {}
+            for key in ("f1-a", "f1-b", None, "f1-c", "f1-b"):
+                ticket, _ = _opened(store)
+                if key is not None:
+                    law(store.refigure(ticket.id, 1, Figures(key)), "refigure at the version")
+                kept[ticket.id] = key
+            for key in ("f1-a", "f1-b", "f1-c", "f1-z"):
+                other = {ticket_id for ticket_id, by in kept.items() if by != key}
+                found = store.unfigured(key, limit=10)
+                law({ticket.id for ticket in found} == other, f"unfigured({key!r}) finds others")
+                law(store.count_unfigured(key) == len(other), "and counts them")
+                law(len(store.unfigured(key, limit=1)) == 1, "at most its limit")
+            first = next(iter(kept))
+            ticket = store.get(first)
+            law(
+                not store.refigure(first, ticket.version + 1, Figures("f1-z")),
+                "refigure at another version changes nothing",
+            )
+            law(not store.refigure("T-none", 1, Figures("f1-z")), "nor for an unknown ticket")
+            law(store.figures(first) == Figures("f1-a"), "the figures are as they were")
+            law(store.get(first) == ticket, "and the ticket too")
+            for bad in (None, "fast"):
+                try:
+                    store.refigure(first, ticket.version, bad)  # type: ignore[arg-type]
+                except InvalidInput:
+                    pass
+                else:
+                    raise AssertionError(f"refigure accepted {bad!r}")
+
+    def test_a_running_clock_counts_as_decided_from_its_breach_instant_on(self) -> None:
+        with self.fresh() as store:
+            ticket, _ = _opened(store)
+            breach = START + timedelta(hours=3)
+            running = Figures("f1-a", sla={"first_response": Verdict(breaches_at=breach)})
+            store.refigure(ticket.id, ticket.version, running)
+            for now, decided in (
+                (breach - timedelta(microseconds=1), {}),
+                (breach, {"first_response": 1}),
+            ):
+                overall = store.aggregate(TicketQuery(), now=now).overall
+                law(overall.decided == decided, f"decided at {now} as {decided}")
+                law(overall.met == dict.fromkeys(decided, 0), "and not met")
+
+    @given(
+        data=st.data(),
+        query=_queries,
+        created=st.none() | _periods,
+        resolved=st.none() | _periods,
+        now=st.datetimes(_EARLIEST, _LATEST, timezones=st.just(UTC)),
+    )
+    @settings(_SETTINGS, max_examples=40)
+    def test_aggregate_adds_up_the_figures_as_the_reference_semantics_say(
+        self,
+        data: st.DataObject,
+        query: TicketQuery,
+        created: Period | None,
+        resolved: Period | None,
+        now: datetime,
+    ) -> None:
+        with self.fresh() as store:
+            kept: list[tuple[Ticket, Figures]] = []
+            for _ in range(data.draw(st.integers(0, 7), label="tickets")):
+                life = data.draw(histories(_WORKFLOW, store.new_id(), max_steps=5))
+                ticket = _store_life(store, life)
+                if ticket is None:
+                    continue
+                figures = data.draw(_figures, label="figures")
+                store.refigure(ticket.id, ticket.version, figures)
+                kept.append((ticket, figures))
+            stored = dict(kept)
+            selected = [(ticket, stored[ticket]) for ticket in query.select(stored)]
+            within = [pair for pair in selected if in_window(*pair, created, resolved)]
+            answer = store.aggregate(query, now=now, created=created, resolved=resolved)
+            law(answer == totals(within, now), "aggregate adds up as the reference does")
 
     # -- values no store can keep, and the widest ones every store keeps -------
 

@@ -53,6 +53,24 @@ CREATE TABLE ticketflow_tickets (
     sla_due_at bigint,
     sla_policies text COLLATE "C",
     sla_state text NOT NULL DEFAULT '',
+    fig_key text COLLATE "C",
+    fig_first_response bigint,
+    fig_resolution bigint,
+    fig_business_first_response bigint,
+    fig_business_resolution bigint,
+    fig_resolution_clock bigint,
+    fig_resolved_at bigint,
+    fig_replies bigint,
+    fig_customer_replies bigint,
+    fig_policy text,
+    fig_sla_first_response bigint,
+    fig_sla_first_response_at bigint,
+    fig_sla_next_response bigint,
+    fig_sla_next_response_at bigint,
+    fig_sla_resolution bigint,
+    fig_sla_resolution_at bigint,
+    fig_sla_close_within bigint,
+    fig_sla_close_within_at bigint,
     PRIMARY KEY (tenant, id)
 );
 
@@ -111,6 +129,9 @@ CREATE INDEX ticketflow_tickets_by_schedule ON ticketflow_tickets (tenant, sched
 -- The kept SLA clocks: the SLA queue in due order, and those other policies kept.
 CREATE INDEX ticketflow_tickets_by_sla_due_at ON ticketflow_tickets (tenant, sla_due_at, id) WHERE sla_due_at IS NOT NULL;
 CREATE INDEX ticketflow_tickets_by_sla_policies ON ticketflow_tickets (tenant, sla_policies, id);
+
+-- The stored figures: the tickets whose figures another key (or none) computed.
+CREATE INDEX ticketflow_tickets_by_figures ON ticketflow_tickets (tenant, fig_key, id);
 
 -- Search: each ticket's text as one tsvector (007_search.sql says how it is kept).
 CREATE TABLE ticketflow_search (

@@ -1,0 +1,248 @@
+"""Each ticket's figures, kept as it changes: what a commit stores for the metrics report.
+
+A desk computes the :class:`~ticketflow.storage.Figures` of each ticket it
+commits (:meth:`FigureKeeper.plan`), and ``Store.aggregate`` adds them up, so
+``Helpdesk.metrics()`` reads no history.  The figures equal those of
+:func:`~ticketflow._metrics.ticket_metrics` at the commit's instant (the
+tests prove it after every command):
+
+* without SLA policies they are *folded*: the figures stored before the
+  commit, the ticket as it was read and the new event give the new figures
+  (a reply counts, a first reply fixes the first response, a solved status
+  fixes the resolution, the time since the previous event adds to the
+  resolution clock unless the ticket sat in a status that pauses it); no
+  history is read;
+* under SLA policies, each target's verdict comes from the ticket's SLA
+  clocks measured at the commit (from its history, as the clocks are
+  measured for the schedule), since the covering policy, its calendars and
+  every clock can change with any event;
+* a ticket whose stored figures were computed under other SLA policies or
+  another workflow (their :attr:`FigureKeeper.key` differs), or none, is
+  computed from its history: :meth:`FigureKeeper.recompute` does it for all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from ticketflow._errors import InvalidInput, TicketNotFound
+from ticketflow._history import HistoryEvent
+from ticketflow._metrics import ticket_metrics
+from ticketflow._names import AGENT_REPLY, CREATE, CUSTOMER_REPLY
+from ticketflow._status import Category
+from ticketflow._ticket import Ticket
+from ticketflow._workflow import Workflow
+from ticketflow.rules._context import Context
+from ticketflow.rules._schedule import canonical
+from ticketflow.sla._clocks import SLAState
+from ticketflow.sla._measure import SLAClocks
+from ticketflow.sla._policy import SLAPolicy, Target, policy_for
+from ticketflow.storage import Figures, Store, Verdict
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress("figures", done, total)`` while figures are recomputed."""
+
+_RECIPE = "f1"
+"""The version of the figures' recipe: a new recipe changes every key."""
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def figures_key(workflow: Workflow, policies: Sequence[SLAPolicy]) -> str:
+    """The key of what figures depend on: the SLA policies and the workflow's statuses.
+
+    Only what changes a figure counts: the statuses' categories and which
+    pause SLA clocks, and the policies (names, conditions, targets, calendars).
+    """
+    described = canonical(
+        (
+            sorted(
+                (name, workflow.category(name).value, name in workflow.sla_paused)
+                for name in workflow.statuses
+            ),
+            tuple(policies),
+        )
+    )
+    return f"{_RECIPE}-{hashlib.sha256(described.encode()).hexdigest()[:24]}"
+
+
+def verdict(state: SLAState, policy: SLAPolicy, now: datetime) -> Verdict:
+    """A target's verdict from its clock's state at ``now`` (the commit's instant).
+
+    A running clock not yet breached is breached from the first instant its
+    calendar has counted one microsecond past the target.
+    """
+    breaches_at = None
+    if state.running and not state.breached:
+        try:
+            breaches_at = policy.calendar_for(state.target).due_at(
+                now, state.remaining + _MICROSECOND
+            )
+        except InvalidInput:  # past the last instant the calendar can place: never
+            breaches_at = None
+    return Verdict(met=state.met, breached=state.breached, breaches_at=breaches_at)
+
+
+def measured(
+    ticket: Ticket,
+    history: Sequence[HistoryEvent],
+    workflow: Workflow,
+    clocks: SLAClocks,
+    *,
+    key: str,
+    at: datetime | None = None,
+) -> Figures:
+    """The ticket's figures from its whole history, at ``at`` (default: its last event)."""
+    context = Context(
+        ticket, at or history[-1].at, workflow, history=history, clocks=clocks or None
+    )
+    try:
+        policy, states = context.sla_policy(), context.sla()
+    except InvalidInput:
+        # A clock due after the last instant its calendar can place (the year
+        # 9999): the figures are kept without SLA verdicts, not the commit refused.
+        policy, states = policy_for(clocks.policies, context), ()
+    metrics = ticket_metrics(
+        ticket,
+        context.history(),
+        workflow,
+        context.now,
+        None if policy is None else policy.calendar,
+        timeline=context.timeline(),
+        states=states,
+        calendars=None if policy is None else policy.calendars,
+    )
+    return Figures(
+        key=key,
+        first_response=metrics.first_response,
+        resolution=metrics.resolution,
+        business_first_response=metrics.business_first_response,
+        business_resolution=metrics.business_resolution,
+        resolution_clock=metrics.sla_elapsed[Target.RESOLUTION],
+        resolved_at=context.timeline().resolved_at,
+        replies=metrics.replies,
+        customer_replies=metrics.customer_replies,
+        policy=None if policy is None else policy.name,
+        sla={}
+        if policy is None
+        else {state.target.value: verdict(state, policy, context.now) for state in states},
+    )
+
+
+class FigureKeeper:
+    """Computes the figures each commit stores, under a desk's workflow and SLA policies.
+
+    Args:
+        store: where the figures before a commit are read.
+        workflow: the desk's workflow.
+        clocks: the desk's SLA policies, as it measures them.
+    """
+
+    __slots__ = ("_idle", "_solved", "_standing", "clocks", "key", "store", "workflow")
+
+    def __init__(self, store: Store, workflow: Workflow, clocks: SLAClocks) -> None:
+        self.store = store
+        self.workflow = workflow
+        self.clocks = clocks
+        self.key = figures_key(workflow, clocks.policies)
+        self._solved = workflow.statuses_in(Category.SOLVED)
+        self._standing = self._solved | workflow.statuses_in(Category.CLOSED)
+        # Where the resolution clock does not count (see ticketflow._timeline).
+        self._idle = workflow.sla_paused | self._standing | workflow.statuses_in(Category.REMOVED)
+
+    def plan(
+        self,
+        read: Ticket | None,
+        ticket: Ticket,
+        event: HistoryEvent,
+        before: Sequence[HistoryEvent] | None,
+    ) -> Figures | None:
+        """The figures to commit with ``ticket`` and its new ``event`` (None: none known).
+
+        Args:
+            read: the ticket the commit replaces (None: a new ticket).
+            ticket: the ticket after the event.
+            event: the new event.
+            before: the events before ``event``, if the caller has them.
+        """
+        if read is not None and not self.clocks:
+            previous = self.store.figures(ticket.id)
+            if previous is not None and previous.key == self.key:
+                return self._fold(previous, read, ticket, event)
+        if read is None:
+            history: Sequence[HistoryEvent] = [event]
+        elif before is not None:
+            history = [*before, event]
+        else:
+            try:
+                earlier = self.store.history(ticket.id)
+            except TicketNotFound:  # gone: the commit will say so
+                return None
+            history = [*(old for old in earlier if old.seq < event.seq), event]
+        if history[0].name != CREATE:  # stored without its events (a bulk load): none
+            return None
+        return measured(ticket, history, self.workflow, self.clocks, key=self.key)
+
+    def _fold(
+        self, previous: Figures, read: Ticket, ticket: Ticket, event: HistoryEvent
+    ) -> Figures:
+        """The figures after ``event``, from those before it (24x7: business time is wall time)."""
+        clock = previous.resolution_clock
+        if read.status not in self._idle:  # the time since the last event, in that status
+            clock += event.at - read.updated_at
+        resolved_at = previous.resolved_at
+        if event.to_status != read.status and event.to_status in self._solved:
+            resolved_at = event.at
+        first_response = previous.first_response
+        if first_response is None and event.name == AGENT_REPLY:
+            first_response = event.at - ticket.created_at
+        resolution = None
+        if resolved_at is not None and ticket.status in self._standing:
+            resolution = resolved_at - ticket.created_at
+        return Figures(
+            key=self.key,
+            first_response=first_response,
+            resolution=resolution,
+            business_first_response=first_response,
+            business_resolution=resolution,
+            resolution_clock=clock,
+            resolved_at=resolved_at,
+            replies=previous.replies + (event.name == AGENT_REPLY),
+            customer_replies=previous.customer_replies + (event.name == CUSTOMER_REPLY),
+        )
+
+    def recompute(self, *, batch: int, progress: Progress | None) -> int:
+        """Store the figures of every ticket computed under another key (or none); how many.
+
+        Reads those tickets ``batch`` at a time, each one's history once;
+        interrupted, it resumes where it stopped, since the tickets done no
+        longer show.  A ticket that moves meanwhile has its figures stored
+        by its own commit.
+        """
+        store = self.store
+        total = store.count_unfigured(self.key) if progress is not None else 0
+        done = 0
+        seen: set[tuple[str, int]] = set()
+        while True:
+            page = [
+                ticket
+                for ticket in store.unfigured(self.key, limit=batch)
+                if (ticket.id, ticket.version) not in seen
+            ]
+            if not page:
+                return done
+            for ticket in page:
+                seen.add((ticket.id, ticket.version))  # a process on other policies may rewrite it
+                try:
+                    history = store.history(ticket.id)
+                except TicketNotFound:  # purged meanwhile, or stored without its events
+                    continue
+                if not history or history[0].name != CREATE:
+                    continue
+                figures = measured(ticket, history, self.workflow, self.clocks, key=self.key)
+                store.refigure(ticket.id, ticket.version, figures)
+                done += 1
+                if progress is not None:
+                    progress("figures", done, max(total, done))
