@@ -38,8 +38,11 @@ from ticketflow import (
     IllegalTransition,
     InvalidInput,
     ManualClock,
+    MergeRefused,
     MetricsReport,
     PermissionDenied,
+    RatingScale,
+    Satisfaction,
     TicketNotFound,
 )
 from ticketflow._figures import measured
@@ -110,6 +113,7 @@ class FigureLaws(RuleBasedStateMachine):
         self.clock = ManualClock(START)
         self.desk = Helpdesk(store=self.make_store(), clock=self.clock)
         self.ids: list[str] = []
+        self.satisfaction = Satisfaction()
 
     def make_store(self) -> Store:
         """A new empty store for one run."""
@@ -125,11 +129,16 @@ class FigureLaws(RuleBasedStateMachine):
         count=st.integers(1, 4),
         policies=st.sampled_from(sorted(POLICY_SETS)),
         start=st.sampled_from([START, datetime(2026, 3, 6, 20, 0, tzinfo=UTC), DST_WEEK]),
+        scale=st.sampled_from(list(RatingScale)),
     )
-    def open_tickets(self, count: int, policies: str, start: datetime) -> None:
+    def open_tickets(self, count: int, policies: str, start: datetime, scale: RatingScale) -> None:
         self.clock.set(start)
+        self.satisfaction = Satisfaction(scale)
         self.desk = Helpdesk(
-            store=self.desk.store, clock=self.clock, sla_policies=POLICY_SETS[policies]()
+            store=self.desk.store,
+            clock=self.clock,
+            sla_policies=POLICY_SETS[policies](),
+            satisfaction=self.satisfaction,
         )
         for number in range(count):
             self.another_ticket(number % 3)
@@ -181,13 +190,38 @@ class FigureLaws(RuleBasedStateMachine):
         with contextlib.suppress(IllegalTransition, PermissionDenied, InvalidInput):
             self.desk.fire(ticket_id, event, who, **payload)  # type: ignore[arg-type]
 
+    @rule(index=st.integers(0, 20), data=st.data())
+    def the_requester_rates(self, index: int, data: st.DataObject) -> None:
+        ticket_id = self.ids[index % len(self.ids)]
+        scores: list[object] = (
+            ["good", "bad"] if self.satisfaction.scale is RatingScale.GOOD_BAD else [1, 2, 3, 4, 5]
+        )
+        score = data.draw(st.sampled_from(scores))
+        with contextlib.suppress(
+            TicketNotFound, IllegalTransition, PermissionDenied, InvalidInput
+        ):
+            self.desk.rate(ticket_id, CUSTOMER, score)  # type: ignore[arg-type]
+
+    @rule(source=st.integers(0, 20), into=st.integers(0, 20))
+    def a_duplicate_is_merged(self, source: int, into: int) -> None:
+        source_id, target_id = (self.ids[n % len(self.ids)] for n in (source, into))
+        with contextlib.suppress(
+            TicketNotFound, MergeRefused, IllegalTransition, PermissionDenied, InvalidInput
+        ):
+            self.desk.merge(source_id, ADMIN, into=target_id)
+
     @rule()
     def sweep(self) -> None:
         self.desk.run_rules()
 
     @rule(name=st.sampled_from(sorted(POLICY_SETS)))
     def the_policies_change(self, name: str) -> None:
-        desk = Helpdesk(store=self.desk.store, clock=self.clock, sla_policies=POLICY_SETS[name]())
+        desk = Helpdesk(
+            store=self.desk.store,
+            clock=self.clock,
+            sla_policies=POLICY_SETS[name](),
+            satisfaction=self.satisfaction,
+        )
         if desk.figures_key != self.desk.figures_key and any(True for _ in self._alive()):
             with pytest.raises(FiguresOutOfDate):
                 desk.metrics()
@@ -335,6 +369,23 @@ def test_a_report_adds_up_the_stored_figures_with_percentiles(store: Store) -> N
     assert overall.mean_replies == 1.0
     assert desk.metrics().tickets == ()  # no history was read
     assert len(desk.metrics(per_ticket=True).tickets) == 4
+
+
+def test_the_stored_figures_keep_the_ratings_for_the_satisfaction_figures(store: Store) -> None:
+    clock = ManualClock(START)
+    desk = Helpdesk(store=store, clock=clock, satisfaction=Satisfaction("one_to_five"))
+    tickets = [desk.open(subject="s", description="d", requester=ANA) for _ in range(4)]
+    for ticket, score in zip(tickets[:3], (5, 3, 4), strict=True):
+        desk.resolve(ticket.id, ADMIN)
+        desk.rate(ticket.id, CUSTOMER, score)
+    desk.reopen(tickets[1].id, ADMIN)  # rated, and no longer rateable
+    stored = desk.store.figures(tickets[1].id)
+    assert stored is not None
+    assert (stored.rating, stored.rateable) == (3, False)
+    overall = desk.metrics().overall
+    assert (overall.ratings, overall.mean_score) == (3, 4.0)
+    assert (overall.satisfaction, overall.response_rate) == (2 / 3, 1.0)
+    assert summaries(desk.metrics()) == summaries(desk.metrics(per_ticket=True))
 
 
 def test_a_time_window_keeps_the_tickets_created_or_resolved_in_it(store: Store) -> None:

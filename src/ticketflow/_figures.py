@@ -31,6 +31,8 @@ from ticketflow._errors import InvalidInput, TicketNotFound
 from ticketflow._history import HistoryEvent
 from ticketflow._metrics import ticket_metrics
 from ticketflow._names import AGENT_REPLY, CREATE, CUSTOMER_REPLY
+from ticketflow._reserved import MERGED_INTO
+from ticketflow._satisfaction import score_of
 from ticketflow._status import Category
 from ticketflow._ticket import Ticket
 from ticketflow._workflow import Workflow
@@ -128,6 +130,8 @@ def measured(
         sla={}
         if policy is None
         else {state.target.value: verdict(state, policy, context.now) for state in states},
+        rating=metrics.rating,
+        rateable=metrics.rateable,
     )
 
 
@@ -211,6 +215,8 @@ class FigureKeeper:
             resolved_at=resolved_at,
             replies=previous.replies + (event.name == AGENT_REPLY),
             customer_replies=previous.customer_replies + (event.name == CUSTOMER_REPLY),
+            rating=score_of(ticket),
+            rateable=resolution is not None and MERGED_INTO not in ticket.fields,
         )
 
     def recompute(self, *, batch: int, progress: Progress | None) -> int:

@@ -1,7 +1,7 @@
 """A report people look at: one self-contained HTML page of charts, from a desk.
 
-:func:`html_report` reads a desk through its public API only (``metrics()``,
-``history()``, ``sla()`` and ``workflow``) and draws, as inline SVG
+:func:`html_report` reads a desk through its public API only
+(``metrics(per_ticket=True)``, ``history()``, ``sla()`` and ``workflow``) and draws, as inline SVG
 (:mod:`ticketflow._svg`): tickets created and resolved per day, the backlog,
 SLA compliance per week and per priority, the time to first response, the
 flow between statuses, and the customers' satisfaction per week and per
@@ -77,9 +77,10 @@ def html_report(desk: Helpdesk, *, title: str = "Help desk report") -> str:
     the satisfaction ratings and their response rate per week and per
     priority), each with a table of its figures, then the headline figures
     and the breakdowns of :meth:`Helpdesk.metrics`.  It loads nothing: no script, no
-    font, no image.  Figures come from history, as ``metrics()`` computes
-    them; SLA compliance is of the clocks decided by now (met in time, or
-    breached), under the desk's SLA policies.
+    font, no image.  Figures come from history, as ``metrics(per_ticket=True)``
+    computes them (the charts need each ticket's figures); SLA compliance is
+    of the clocks decided by now (met in time, or breached), under the desk's
+    SLA policies.
 
     Args:
         desk: the desk to report on.
@@ -109,7 +110,7 @@ def html_report(desk: Helpdesk, *, title: str = "Help desk report") -> str:
     if not isinstance(desk, Helpdesk):
         raise InvalidInput("desk", desk, "a Helpdesk, such as Helpdesk(store=SQLiteStore(path))")
     heading = text(title, "title")
-    metrics = desk.metrics()
+    metrics = desk.metrics(per_ticket=True)  # the charts read every ticket's figures
     histories = {item.ticket.id: desk.history(item.ticket.id) for item in metrics.tickets}
     days = _days(histories.values(), metrics.at)
     charts = [

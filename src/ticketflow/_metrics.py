@@ -334,6 +334,10 @@ def summary_of(group: GroupFigures) -> Summary:
         p90_first_response=first.p90,
         p90_resolution=resolution.p90,
         p90_sla_resolution=clock.p90,
+        ratings=group.rated,
+        satisfaction=group.satisfied / group.rated if group.rated else None,
+        mean_score=group.points / group.scored if group.scored else None,
+        response_rate=group.rated / group.asked if group.asked else None,
     )
 
 

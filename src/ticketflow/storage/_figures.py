@@ -18,8 +18,11 @@ stores agree to the microsecond.  (An ordered window query,
 ``ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...)``, sorted about fifteen
 rows a ticket and took three to six times as long.)
 
-The figures are columns of their own, one a figure: another figure (a
-satisfaction rating) is one more field here and one more column.
+The figures are columns of their own, one a figure: another figure is one
+more field here and one more column.  The satisfaction rating is one column,
+``fig_rating``: the score (1-5; 6 for "bad", 7 for "good"), negated if the
+requester could not rate the ticket now (reopened, or merged, since); 0 for a
+ticket not rated whose requester could rate, NULL for one that could not.
 """
 
 from __future__ import annotations
@@ -72,6 +75,21 @@ def _count(value: object) -> int:
 
 def _instant(value: object) -> datetime | None:
     return None if value is None else to_utc(value, "Figures")
+
+
+def _rating(value: object) -> int | str | None:
+    if value is None or (isinstance(value, str) and value in _WORDS):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5:
+        return value
+    raise InvalidInput("Figures.rating", value, 'None, "good", "bad", or a whole number 1-5')
+
+
+_WORDS: Mapping[str, int] = MappingProxyType({"bad": 6, "good": 7})
+"""The column value of a word rating (scores 1-5 are stored as they are)."""
+
+_SATISFIED = (4, 5, 7)
+"""The column values of a satisfied rating: 4 and 5 of 5, and "good" (as ``satisfied`` says)."""
 
 
 @attrs.frozen
@@ -134,6 +152,10 @@ class Figures:
         customer_replies: customer replies after the first message.
         policy: the SLA policy that covered the ticket (None: none).
         sla: each target of that policy and its :class:`Verdict`.
+        rating: the ticket's current satisfaction rating (None: not rated),
+            as ``TicketMetrics.rating``.
+        rateable: whether its requester could rate it (its resolution
+            stands and it was not merged), as ``TicketMetrics.rateable``.
 
     >>> Figures("f1-0", replies=2).replies
     2
@@ -152,6 +174,8 @@ class Figures:
     sla: Mapping[str, Verdict] = attrs.field(
         factory=lambda: MappingProxyType({}), converter=_verdicts, hash=False
     )
+    rating: int | str | None = attrs.field(default=None, converter=_rating)
+    rateable: bool = attrs.field(default=False, converter=bool)
 
     @property
     def sla_resolution(self) -> timedelta | None:
@@ -180,8 +204,12 @@ FIGURE_COLUMNS: tuple[str, ...] = (
     "fig_customer_replies",
     "fig_policy",
     *(f"fig_sla_{name}{part}" for name in TARGETS for part in ("", "_at")),
+    "fig_rating",
 )
-"""The columns that hold a ticket's figures (``fig_sla_<target>``: 1 met, 0 breached, 2 open)."""
+"""The columns that hold a ticket's figures (``fig_sla_<target>``: 1 met, 0 breached, 2 open).
+
+``fig_rating``: see the module's docstring.
+"""
 
 _MET, _BREACHED, _OPEN = 1, 0, 2
 
@@ -216,7 +244,26 @@ def figures_row(figures: Figures) -> tuple[Any, ...]:
         figures.customer_replies,
         figures.policy,
         *verdicts,
+        _rating_in(figures),
     )
+
+
+def _rating_in(figures: Figures) -> int | None:
+    """The ``fig_rating`` value of ``figures``."""
+    rating = figures.rating
+    if rating is None:
+        return 0 if figures.rateable else None
+    code = _WORDS[rating] if isinstance(rating, str) else rating
+    return code if figures.rateable else -code
+
+
+def _rating_out(value: Any) -> tuple[int | str | None, bool]:
+    """The rating and whether the ticket was rateable, from a ``fig_rating`` value."""
+    if value is None:
+        return None, False
+    number = abs(int(value))
+    words: dict[int, int | str] = {code: word for word, code in _WORDS.items()}
+    return (words.get(number, number) if number else None), int(value) >= 0
 
 
 def figures_from_row(row: Sequence[Any]) -> Figures | None:
@@ -228,6 +275,7 @@ def figures_from_row(row: Sequence[Any]) -> Figures | None:
         state, at = row[10 + 2 * index], row[11 + 2 * index]
         if state is not None:
             sla[name] = Verdict(state == _MET, state == _BREACHED, time_out(at))
+    rating, rateable = _rating_out(row[10 + 2 * len(TARGETS)])
     return Figures(
         key=row[0],
         first_response=_span(row[1]),
@@ -240,6 +288,8 @@ def figures_from_row(row: Sequence[Any]) -> Figures | None:
         customer_replies=int(row[8]),
         policy=row[9],
         sla=sla,
+        rating=rating,
+        rateable=rateable,
     )
 
 
@@ -306,6 +356,10 @@ class GroupFigures:
         met: per SLA target, how many clocks met it.
         decided: per SLA target, how many clocks are met or breached (targets
             no clock decided are left out).
+        rated: how many are rated.
+        satisfied: how many ratings are satisfied ("good", 4 or 5 of 5).
+        points, scored: the sum of the 1-5 scores, and how many there are.
+        asked: how many are rated or could be (see ``Figures.rateable``).
     """
 
     tickets: int
@@ -314,6 +368,11 @@ class GroupFigures:
     spreads: Mapping[str, Spread]
     met: Mapping[str, int]
     decided: Mapping[str, int]
+    rated: int = 0
+    satisfied: int = 0
+    points: int = 0
+    scored: int = 0
+    asked: int = 0
 
 
 @attrs.frozen
@@ -342,7 +401,21 @@ def group_figures(items: Sequence[tuple[Ticket, Figures]], now: datetime | None)
         ),
         met=MappingProxyType({name: met[name] for name in TARGETS if name in decided}),
         decided=MappingProxyType({name: decided[name] for name in TARGETS if name in decided}),
+        **_ratings([figures for _ticket, figures in items]),
     )
+
+
+def _ratings(figures: Sequence[Figures]) -> dict[str, int]:
+    """The rating counts of :class:`GroupFigures` over ``figures``."""
+    scores = [found.rating for found in figures if found.rating is not None]
+    points = [score for score in scores if isinstance(score, int)]
+    return {
+        "rated": len(scores),
+        "satisfied": sum(score in ("good", 4, 5) for score in scores),
+        "points": sum(points),
+        "scored": len(points),
+        "asked": sum(found.rating is not None or found.rateable for found in figures),
+    }
 
 
 def totals(items: Sequence[tuple[Ticket, Figures]], now: datetime | None) -> FigureTotals:
@@ -491,7 +564,7 @@ def aggregate_sql(
     asked), for :func:`spreads_of_ordered`.
     """
     verdicts = [f"fig_sla_{name}{part}" for name in TARGETS for part in ("", "_at")]
-    summed = ", ".join(("reopen_count", "fig_replies", *verdicts))
+    summed = ", ".join(("reopen_count", "fig_replies", *verdicts, "fig_rating"))
     grouped = " UNION ALL ".join(
         f"SELECT {kind} AS kind, {label} AS grp, {summed} FROM base{join}"  # noqa: S608
         for kind, label, join in _kinds(tag_join)
@@ -502,10 +575,20 @@ def aggregate_sql(
         f"(fig_sla_{name} = {_OPEN} AND fig_sla_{name}_at <= {mark}) THEN 1 ELSE 0 END)"
         for name in TARGETS
     )
+    # The ratings (see the module's docstring): a negative value is a rating
+    # of a ticket its requester could not rate now.
+    scored = "ABS(fig_rating) BETWEEN 1 AND 5"
+    rated = (
+        ", SUM(CASE WHEN fig_rating <> 0 THEN 1 ELSE 0 END)"
+        f", SUM(CASE WHEN ABS(fig_rating) IN {_SATISFIED} THEN 1 ELSE 0 END)"
+        f", SUM(CASE WHEN {scored} THEN ABS(fig_rating) ELSE 0 END)"
+        f", SUM(CASE WHEN {scored} THEN 1 ELSE 0 END)"
+        ", SUM(CASE WHEN fig_rating IS NOT NULL THEN 1 ELSE 0 END)"
+    )
     sums = (
         f"WITH base AS ({selection}), grouped AS ({grouped}) "  # noqa: S608
         "SELECT kind, grp, COUNT(*), COALESCE(SUM(fig_replies), 0), "
-        f"SUM(CASE WHEN reopen_count > 0 THEN 1 ELSE 0 END){counted} "
+        f"SUM(CASE WHEN reopen_count > 0 THEN 1 ELSE 0 END){counted}{rated} "
         "FROM grouped GROUP BY kind, grp"
     )
     # Percentiles: per figure, the tickets that have it, in the order of its
@@ -592,6 +675,7 @@ def totals_from_rows(
             ),
             met=MappingProxyType(met),
             decided=MappingProxyType(decided),
+            **dict(zip(_RATED, map(int, row[5 + 2 * len(TARGETS) :]), strict=True)),
         )
     overall = found[""].get("") or _EMPTY
     return FigureTotals(
@@ -600,6 +684,10 @@ def totals_from_rows(
             {name: MappingProxyType(dict(sorted(found[name].items()))) for name in GROUPS}
         ),
     )
+
+
+_RATED = ("rated", "satisfied", "points", "scored", "asked")
+"""The rating counts of :class:`GroupFigures`, in the order :func:`aggregate_sql` sums them."""
 
 
 def _spread(values: Sequence[int]) -> Spread:

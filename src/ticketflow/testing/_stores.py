@@ -165,6 +165,7 @@ _FIGURES = Figures(
         "resolution": Verdict(breached=True),
         "close_within": Verdict(),
     },
+    rating="good",
 )
 """Figures with every field set: what every store must give back as they were."""
 
@@ -185,6 +186,8 @@ _figures = st.builds(
     resolution_clock=st.timedeltas(timedelta(0), timedelta(days=40)),
     replies=st.integers(0, 5),
     sla=st.dictionaries(st.sampled_from(TARGETS), _verdicts),
+    rating=st.sampled_from([None, "good", "bad", 1, 2, 3, 4, 5]),
+    rateable=st.booleans(),
 )
 _periods = st.builds(
     Period,

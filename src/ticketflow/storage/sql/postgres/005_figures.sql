@@ -2,7 +2,10 @@
 --
 -- One column a figure (durations in microseconds, instants in microseconds
 -- since 1970-01-01 UTC; fig_sla_<target> is an SLA target's verdict: 1 met,
--- 0 breached, 2 open, with fig_sla_<target>_at the instant an open one breaches).
+-- 0 breached, 2 open, with fig_sla_<target>_at the instant an open one breaches;
+-- fig_rating is the satisfaction rating: 1-5 a score, 6 "bad", 7 "good",
+-- negated if the requester could not rate now; 0 none yet though the requester
+-- could rate, NULL none and could not).
 -- fig_key names what they were computed under (NULL: never computed); a desk
 -- finds the tickets to compute again through the index.  Another figure is
 -- one more column.
@@ -25,5 +28,6 @@ ALTER TABLE ticketflow_tickets ADD COLUMN fig_sla_resolution bigint;
 ALTER TABLE ticketflow_tickets ADD COLUMN fig_sla_resolution_at bigint;
 ALTER TABLE ticketflow_tickets ADD COLUMN fig_sla_close_within bigint;
 ALTER TABLE ticketflow_tickets ADD COLUMN fig_sla_close_within_at bigint;
+ALTER TABLE ticketflow_tickets ADD COLUMN fig_rating bigint;
 
 CREATE INDEX ticketflow_tickets_by_figures ON ticketflow_tickets (tenant, fig_key, id);

@@ -71,6 +71,7 @@ CREATE TABLE ticketflow_tickets (
     fig_sla_resolution_at bigint,
     fig_sla_close_within bigint,
     fig_sla_close_within_at bigint,
+    fig_rating bigint,
     PRIMARY KEY (tenant, id)
 );
 
