@@ -172,7 +172,9 @@ def test_customers_rate_closed_tickets_the_bad_ones_are_reviewed_and_metrics_cou
     metrics = desk.metrics()
     assert metrics.overall.ratings == len(rated)
     assert metrics.overall.satisfaction == scores.count("good") / len(scores)
-    rateable = [m for m in metrics.tickets if m.rating is not None or m.rateable]
+    from_histories = desk.metrics(per_ticket=True)  # with each ticket's figures
+    assert from_histories.overall == metrics.overall
+    rateable = [m for m in from_histories.tickets if m.rating is not None or m.rateable]
     assert metrics.overall.response_rate == len(rated) / len(rateable)
     assert 0 < len(rated) < len(rateable), "some customers rate, not all"
 

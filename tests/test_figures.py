@@ -494,3 +494,18 @@ def test_under_sla_policies_a_commit_reads_the_history_once_for_schedule_and_fig
     clock.advance(HOUR)
     desk.reply(ticket.id, AGENT, "Try this.")
     assert store.reads[ticket.id] == 1
+
+
+def test_the_key_stays_the_same_once_a_calendar_has_walked_days() -> None:
+    # A calendar keeps a memo of the days it walked (no part of its value):
+    # the figures' key and the SLA fingerprint describe the value only.
+    policies = POLICY_SETS["office"]()
+    clock = ManualClock(START)
+    desk = Helpdesk(clock=clock, sla_policies=policies)
+    key, fingerprint = desk.figures_key, desk.sla_fingerprint
+    ticket = desk.open(subject="s", description="d", requester=ANA)
+    clock.advance(3 * DAY)
+    desk.reply(ticket.id, AGENT, "hi")
+    again = Helpdesk(store=desk.store, clock=clock, sla_policies=policies)
+    assert (again.figures_key, again.sla_fingerprint) == (key, fingerprint)
+    assert again.metrics().overall.tickets == 1

@@ -205,7 +205,9 @@ def test_metrics_report_satisfaction_and_response_rate_in_every_breakdown(
     hr, it = report.breakdowns["department"]["hr"], report.breakdowns["department"]["it"]
     assert (hr.ratings, hr.satisfaction, hr.response_rate) == (1, 1.0, 0.5)
     assert (it.ratings, it.satisfaction, it.response_rate) == (2, 0.5, 1.0)
-    assert [m.rating for m in report.tickets] == ["good", "bad", None, "good", None]
+    from_histories = desk.metrics(per_ticket=True)  # with each ticket's figures
+    assert (from_histories.overall, from_histories.breakdowns) == (overall, report.breakdowns)
+    assert [m.rating for m in from_histories.tickets] == ["good", "bad", None, "good", None]
     assert "satisfaction: 67% satisfied of 3 ratings, response rate 75%" in report.table()
 
 

@@ -380,10 +380,11 @@ def test_metrics_count_a_day_targets_clock_and_its_compliance() -> None:
     clock.set(riga(2026, 3, 16, 11, 0))
     desk.reply(ticket.id, Actor.agent("a-1"), "Fixed.")
     desk.resolve(ticket.id, Actor.admin("ad-1"))
-    report = desk.metrics()
+    report = desk.metrics(per_ticket=True)
     (figures,) = report.tickets
     assert figures.sla_elapsed[Target.RESOLUTION] == timedelta(hours=4 + 2)
     assert dict(report.overall.compliance) == {Target.FIRST_RESPONSE: 1.0, Target.RESOLUTION: 1.0}
+    assert desk.metrics().overall == report.overall  # the same, from the stored figures
 
 
 def test_a_calendar_with_holidays_and_dates_worked_pickles_for_worker_processes() -> None:

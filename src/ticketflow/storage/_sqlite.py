@@ -964,11 +964,14 @@ class SQLiteStore:
 
     def figures(self, ticket_id: str) -> Figures | None:
         """Return the ticket's stored figures."""
-        with self._read() as connection:
-            row = connection.execute(
-                f"SELECT {', '.join(FIGURE_COLUMNS)} FROM tickets WHERE id = ?",  # noqa: S608
-                (ticket_id,),
-            ).fetchone()
+        try:
+            with self._read() as connection:
+                row = connection.execute(
+                    f"SELECT {', '.join(FIGURE_COLUMNS)} FROM tickets WHERE id = ?",  # noqa: S608
+                    (ticket_id,),
+                ).fetchone()
+        except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
+            row = None
         if row is None:
             raise TicketNotFound(ticket_id)
         try:
@@ -980,33 +983,39 @@ class SQLiteStore:
         """Set the figures alone, if the ticket is still at ``expected_version``."""
         check_figures(figures, optional=False)
         figured = _figures_in(figures)
-        with self._write() as connection:
-            return (
-                connection.execute(
+        try:
+            with self._write() as connection:
+                updated = connection.execute(
                     f"UPDATE tickets SET {_SET_FIGURES} WHERE id = ? AND version = ?",  # noqa: S608
                     (*figured, ticket_id, expected_version),
                 ).rowcount
-                == 1
-            )
+        except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
+            return False
+        return bool(updated == 1)
 
     def unfigured(self, key: str, *, limit: int) -> list[Ticket]:
         """The tickets whose figures another key (or none) computed: three index ranges."""
         check_page(None, limit, None, rules=key)
         statement, parameters = stale_sql(key, limit, column="fig_key")
-        with self._read() as connection:
-            rows = connection.execute(statement, parameters).fetchall()
+        try:
+            with self._read() as connection:
+                rows = connection.execute(statement, parameters).fetchall()
+        except UnicodeEncodeError:  # not valid Unicode: no figures were computed under it
+            raise InvalidInput("key", key, "the figures' key (ASCII text)") from None
         return [self._decode(row) for row in rows]
 
     def count_unfigured(self, key: str) -> int:
         """How many tickets have figures another key (or none) computed."""
         check_page(None, 1, None, rules=key)
-        with self._read() as connection:
-            return int(
-                connection.execute(
+        try:
+            with self._read() as connection:
+                (count,) = connection.execute(
                     "SELECT COUNT(*) FROM tickets WHERE fig_key IS NULL OR fig_key <> ?",
                     (key,),
-                ).fetchone()[0]
-            )
+                ).fetchone()
+        except UnicodeEncodeError:  # not valid Unicode: no figures were computed under it
+            raise InvalidInput("key", key, "the figures' key (ASCII text)") from None
+        return int(count)
 
     def aggregate(
         self,
