@@ -60,12 +60,13 @@ def canonical(value: object, depth: int = 0) -> str:
         return f"<{type(value).__module__}.{type(value).__qualname__}>"
     deeper = depth + 1
     if attrs.has(type(value)):
-        # Fields left out of equality (a calendar's memo of the days it walked)
-        # are no part of the value: described, they would change its description.
+        # Fields derived after construction and left out of equality (a
+        # calendar's memo of the days it walked) are no part of the value:
+        # described, they would change its description as it is used.
         fields = ", ".join(
             f"{field.name}={canonical(getattr(value, field.name), deeper)}"
             for field in attrs.fields(type(value))  # type: ignore[arg-type]
-            if field.eq
+            if field.eq or field.init
         )
         described = f"{type(value).__qualname__}({fields})"
     elif isinstance(value, enum.Enum):
