@@ -107,9 +107,16 @@ class SLAKeeping:
         previous: Kept | None = None
         if event.seq > 1:
             store = self.store
-            found = store.sla(ticket.id)
-            if found.policies == self.fingerprint:
+            # A store may remember the record it committed last (recent_sla, optional):
+            # the record of the version it names, which saves reading it.
+            recent = getattr(store, "recent_sla", None)
+            found = recent(ticket.id) if recent is not None else None
+            if found is not None and found.policies == self.fingerprint:
                 previous = kept_from(found.state, event.seq - 1)
+            if previous is None:
+                found = store.sla(ticket.id)
+                if found.policies == self.fingerprint:
+                    previous = kept_from(found.state, event.seq - 1)
             if previous is None:
                 history = before
                 if history is None:
