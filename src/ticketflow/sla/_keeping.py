@@ -26,6 +26,9 @@ from ticketflow.sla._policy import SLAPolicy
 from ticketflow.sla._state import Kept, SLAKeeper, encode, kept_from
 from ticketflow.storage import Store, StoredSLA
 
+_KNOWN = 4096
+"""How many tickets' last kept records a desk remembers, to skip decoding them again."""
+
 Progress = Callable[[str, int, int], None]
 """Called as ``progress("recompute_sla", done, total)`` while recomputing."""
 
@@ -75,11 +78,22 @@ class SLAKeeping:
         store: where the records are kept.
     """
 
-    __slots__ = ("keeper", "store")
+    __slots__ = ("keeper", "known", "store")
 
     def __init__(self, policies: Iterable[SLAPolicy], workflow: Workflow, store: Store) -> None:
         self.keeper = SLAKeeper(policies, workflow)
         self.store = store
+        self.known: dict[str, tuple[str, Kept]] = {}
+        """The record last kept for each ticket, with its text: the same text needs no decoding."""
+
+    def _decoded(self, ticket_id: str, found: StoredSLA, seq: int) -> Kept | None:
+        """``found``'s record if kept under these policies and of version ``seq``."""
+        if found.policies != self.fingerprint:
+            return None
+        known = self.known.get(ticket_id)
+        if known is not None and known[0] == found.state:
+            return known[1] if known[1].seq == seq else None
+        return kept_from(found.state, seq)
 
     @property
     def fingerprint(self) -> str:
@@ -111,12 +125,10 @@ class SLAKeeping:
             # the record of the version it names, which saves reading it.
             recent = getattr(store, "recent_sla", None)
             found = recent(ticket.id) if recent is not None else None
-            if found is not None and found.policies == self.fingerprint:
-                previous = kept_from(found.state, event.seq - 1)
+            if found is not None:
+                previous = self._decoded(ticket.id, found, event.seq - 1)
             if previous is None:
-                found = store.sla(ticket.id)
-                if found.policies == self.fingerprint:
-                    previous = kept_from(found.state, event.seq - 1)
+                previous = self._decoded(ticket.id, store.sla(ticket.id), event.seq - 1)
             if previous is None:
                 history = before
                 if history is None:
@@ -124,7 +136,11 @@ class SLAKeeping:
                 previous = self.keeper.replay(history)
         kept = self.keeper.step(previous, ticket, event)
         clocks = KeptClocks(self.keeper, kept)
-        return Measured(self.stored(kept, clocks), clocks)
+        stored = self.stored(kept, clocks)
+        if len(self.known) >= _KNOWN:
+            self.known.clear()
+        self.known[ticket.id] = (stored.state, kept)
+        return Measured(stored, clocks)
 
     def read(self, ticket_id: str) -> Kept | None:
         """The ticket's kept record (None: no policy covers anything).
