@@ -402,3 +402,16 @@ def test_a_stored_record_that_does_not_decode_reads_as_out_of_date(text: str) ->
             POLICY_SETS["by priority"](), desk.workflow, desk.history(ticket.id), clock.now()
         )[1]
     )
+
+
+def test_a_desk_without_policies_still_tells_the_wait_in_its_sla_queue() -> None:
+    clock = ManualClock(START)
+    desk = Helpdesk(clock=clock, rules=())
+    waiting = desk.open(subject="VPN", description="d", requester=ANA)
+    clock.advance(HOUR)
+    answered = desk.open(subject="Mail", description="d", requester=ANA)
+    desk.reply(answered.id, AGENT, "On it.")
+    assert [(entry.ticket.id, entry.waiting_since) for entry in desk.queue()] == [
+        (waiting.id, START),
+        (answered.id, None),
+    ]

@@ -12,7 +12,7 @@ from ticketflow._errors import InvalidInput
 from ticketflow._selection import selected_statuses
 from ticketflow._status import ACTIVE_CATEGORIES, Category
 from ticketflow._ticket import Priority, Ticket
-from ticketflow._timeline import Wait
+from ticketflow._timeline import Wait, waits
 from ticketflow._validate import enum_value, whole_number
 from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
@@ -177,8 +177,11 @@ def _kept_entry(
 ) -> QueueEntry:
     """A queue entry from a ticket's stored record, read at ``now``."""
     kept = kept_from(stored.state) if stored.policies == keeping.fingerprint else None
-    if kept is None:
-        return QueueEntry(ticket, None, breached=False, waiting_since=None)
+    if kept is None:  # no policy keeps clocks: the wait, from the history
+        start, stop = waits(keeping.store.history(ticket.id))[-1]
+        return QueueEntry(
+            ticket, None, breached=False, waiting_since=start if stop is None else None
+        )
     states = keeping.states(kept, now)
     running = [state for state in states if state.running and state.due_at is not None]
     return QueueEntry(
