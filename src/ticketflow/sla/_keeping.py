@@ -86,14 +86,26 @@ class SLAKeeping:
         self.known: dict[str, tuple[str, Kept]] = {}
         """The record last kept for each ticket, with its text: the same text needs no decoding."""
 
-    def _decoded(self, ticket_id: str, found: StoredSLA, seq: int) -> Kept | None:
-        """``found``'s record if kept under these policies and of version ``seq``."""
+    def decoded(self, ticket_id: str, found: StoredSLA, seq: int | None = None) -> Kept | None:
+        """``found``'s record if kept under these policies (and of version ``seq``, if given).
+
+        A record decoded before (or kept by this desk) is not decoded again.
+        """
         if found.policies != self.fingerprint:
             return None
         known = self.known.get(ticket_id)
         if known is not None and known[0] == found.state:
-            return known[1] if known[1].seq == seq else None
-        return kept_from(found.state, seq)
+            kept: Kept | None = known[1]
+        else:
+            kept = kept_from(found.state)
+            if kept is not None:
+                self._know(ticket_id, found.state, kept)
+        return kept if kept is None or seq is None or kept.seq == seq else None
+
+    def _know(self, ticket_id: str, text: str, kept: Kept) -> None:
+        if len(self.known) >= _KNOWN:
+            self.known.clear()
+        self.known[ticket_id] = (text, kept)
 
     @property
     def fingerprint(self) -> str:
@@ -126,9 +138,9 @@ class SLAKeeping:
             recent = getattr(store, "recent_sla", None)
             found = recent(ticket.id) if recent is not None else None
             if found is not None:
-                previous = self._decoded(ticket.id, found, event.seq - 1)
+                previous = self.decoded(ticket.id, found, event.seq - 1)
             if previous is None:
-                previous = self._decoded(ticket.id, store.sla(ticket.id), event.seq - 1)
+                previous = self.decoded(ticket.id, store.sla(ticket.id), event.seq - 1)
             if previous is None:
                 history = before
                 if history is None:
@@ -137,9 +149,7 @@ class SLAKeeping:
         kept = self.keeper.step(previous, ticket, event)
         clocks = KeptClocks(self.keeper, kept)
         stored = self.stored(kept, clocks)
-        if len(self.known) >= _KNOWN:
-            self.known.clear()
-        self.known[ticket.id] = (stored.state, kept)
+        self._know(ticket.id, stored.state, kept)
         return Measured(stored, clocks)
 
     def read(self, ticket_id: str) -> Kept | None:
@@ -154,7 +164,7 @@ class SLAKeeping:
             return None
         if found.policies != self.fingerprint:
             raise SLAOutOfDate(ticket_id, found.policies, self.fingerprint)
-        kept = kept_from(found.state)
+        kept = self.decoded(ticket_id, found)
         if kept is None:
             raise SLAOutOfDate(ticket_id, None, self.fingerprint)
         return kept
@@ -163,8 +173,7 @@ class SLAKeeping:
         """The ticket's kept clocks, to measure at any instant; None without a fresh record."""
         if not self.keeper.policies:
             return None
-        found = self.store.sla(ticket_id)
-        kept = kept_from(found.state) if found.policies == self.fingerprint else None
+        kept = self.decoded(ticket_id, self.store.sla(ticket_id))
         return None if kept is None else KeptClocks(self.keeper, kept)
 
     def states(self, kept: Kept | None, now: datetime) -> tuple[SLAState, ...]:

@@ -18,7 +18,6 @@ from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
 from ticketflow.sla._clocks import SLAState
 from ticketflow.sla._keeping import SLAKeeping
-from ticketflow.sla._state import kept_from
 from ticketflow.storage import Store, StoredSLA, TicketQuery
 
 
@@ -176,7 +175,7 @@ def _kept_entry(
     keeping: SLAKeeping, ticket: Ticket, stored: StoredSLA, now: datetime
 ) -> QueueEntry:
     """A queue entry from a ticket's stored record, read at ``now``."""
-    kept = kept_from(stored.state) if stored.policies == keeping.fingerprint else None
+    kept = keeping.decoded(ticket.id, stored)
     if kept is None:  # no policy keeps clocks: the wait, from the history
         start, stop = waits(keeping.store.history(ticket.id))[-1]
         return QueueEntry(
