@@ -351,6 +351,7 @@ class SQLiteStore:
         self._lock = threading.RLock()  # serialises the one connection of ":memory:"
         self._connections: list[sqlite3.Connection] = []
         self._written: dict[str, tuple[tuple[Any, ...], Ticket]] = {}
+        self._recent_sla: dict[str, StoredSLA] = {}
         try:
             self.schema_version = self._migrate()
         except BaseException:
@@ -681,6 +682,7 @@ class SQLiteStore:
             rows = (dict(zip(COLUMNS, ticket_values, strict=True)), _event_columns(event_values))
             raise _unstorable(error, *rows) from None
         self._remember(ticket, ticket_values)
+        self._remember_sla(ticket.id, sla)
 
     def commit(
         self,
@@ -747,6 +749,7 @@ class SQLiteStore:
         except UnicodeEncodeError as error:  # rolled back: a value slipped past the checks
             raise _unstorable(error, columns, _event_columns(event_values)) from None
         self._remember(ticket, self._row_after(ticket, expected_version, columns))
+        self._remember_sla(ticket.id, sla)
 
     def _row_after(
         self, ticket: Ticket, expected_version: int, columns: Mapping[str, Any]
@@ -854,6 +857,25 @@ class SQLiteStore:
         except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
             return False
         return bool(updated == 1)
+
+    def _remember_sla(self, ticket_id: str, sla: StoredSLA) -> None:
+        """Remember the record just committed, unless a batch (which may roll back) holds it."""
+        if getattr(self._local, "batch", False):
+            self._recent_sla.pop(ticket_id, None)
+            return
+        if len(self._recent_sla) >= _REMEMBERED:
+            self._recent_sla.clear()
+        self._recent_sla[ticket_id] = sla
+
+    def recent_sla(self, ticket_id: str) -> StoredSLA | None:
+        """The SLA record this store object last committed with the ticket, if it remembers it.
+
+        Kept only for commits in a transaction of their own (never inside
+        :meth:`batch`, which may still roll back), so it is the record stored
+        at that ticket's version; a commit folds its event into it (the
+        version it names says which it is) instead of reading it.
+        """
+        return self._recent_sla.get(ticket_id)
 
     def sla(self, ticket_id: str) -> StoredSLA:
         """Return the ticket's stored SLA record."""
