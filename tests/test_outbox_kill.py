@@ -10,7 +10,9 @@ was handed over by the killed process (its cursor did not move).
 
 Marked ``slow``; CI runs 20 runs on SQLite and 20 on PostgreSQL, five
 processes at a time, each killed up to 1.5 s after its store answered.
-``TICKETFLOW_FULL_PROOFS=1`` lets each run go on for up to 5 s.
+``TICKETFLOW_FULL_PROOFS=1`` lets each run go on for up to 5 s: both
+passed so on 2026-12-02 (SQLite 32 s, PostgreSQL 35 s, the 2-core machine
+at a load average of about 16); the suite's size took 15 s and 29 s.
 """
 
 from __future__ import annotations
