@@ -144,7 +144,7 @@ def _held(desk: Helpdesk, consumer: str = "mail") -> list[HeldRecord]:
     """Every record the consumer holds, dead or alive."""
     store = desk.store
     assert isinstance(store, OutboxStore)
-    with store.outbox_claim(consumer) as claim:
+    with store.outbox_claim(consumer, at=desk.clock.now(), lease=timedelta(minutes=1)) as claim:
         assert claim is not None
         return [*claim.held(), *desk.outbox.dead(consumer)]
 

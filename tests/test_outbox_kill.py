@@ -3,10 +3,11 @@
 Each run starts a process (``tests/outbox_child.py``) that commits tickets
 and drains their outbox records to a file, and kills it with SIGKILL at a
 random moment: between a commit and its delivery, inside a drain before the
-cursor moves, or after.  Then a fresh drain, as after a restart, delivers
-what is left.  Every committed event was delivered at least once; nothing
-was delivered that is not a committed event; and a record delivered twice
-was handed over by the killed process (its cursor did not move).
+cursor moves, or after.  Then a fresh drain, as after a restart once the
+killed drain's lease has run out, delivers what is left.  Every committed
+event was delivered at least once; nothing was delivered that is not a
+committed event; and a record delivered twice was handed over by the
+killed process (its cursor did not move).
 
 Marked ``slow``; CI runs 20 runs on SQLite and 20 on PostgreSQL, five
 processes at a time, each killed up to 1.5 s after its store answered.
@@ -29,7 +30,8 @@ from pathlib import Path
 import pytest
 from pgserver import new_tenant, scratch_database
 
-from ticketflow import Helpdesk, OutboxRecord
+from ticketflow import Helpdesk, ManualClock, OutboxRecord, SystemClock
+from ticketflow._outbox import LEASE
 from ticketflow.storage import PostgresStore, SQLiteStore, Store, TicketQuery
 
 pytestmark = pytest.mark.slow
@@ -100,9 +102,14 @@ def _check(store: Store, delivered: Path) -> int:
     def deliver(record: OutboxRecord) -> None:
         after.append(record.id)
 
-    desk = Helpdesk(store, outbox=True)
-    while desk.outbox.drain(deliver, consumer="proof", batch=100).handled:
-        pass
+    # Restarted once the killed drain's lease (on SQLite) has run out.
+    later = ManualClock(SystemClock().now() + 2 * LEASE)
+    desk = Helpdesk(store, later, outbox=True)
+    while True:
+        report = desk.outbox.drain(deliver, consumer="proof", batch=100)
+        assert report.claimed, "a killed drain's claim outlived its lease"
+        if not report.handled:
+            break
     committed = {
         f"{ticket.id}#{event.seq}"
         for ticket in store.query(TicketQuery())

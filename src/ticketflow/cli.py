@@ -214,7 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
         "database), until SIGTERM or SIGINT: the batch under way is finished, then it exits "
         "0.  Records are delivered at least once (the Ticketflow-Id header is the "
         "idempotency key); failures are tried again with backoff and set aside as dead "
-        "after --tries.  Another deliver of the same consumer waits its turn.",
+        "after --tries.  No transaction is open while it posts, so a slow webhook holds up "
+        "no command; its claim of the consumer is a lease of six times --timeout (at least "
+        "a minute): another deliver of the same consumer skips its turn meanwhile, and "
+        "takes over once the lease of one that was killed has run out.",
     )
     _database_options(delivering)
     delivering.add_argument("--webhook", metavar="URL", required=True, help="where to POST")
@@ -463,6 +466,9 @@ def _deliver(args: argparse.Namespace) -> None:
         _database(args).existing() as store,
     ):
         outbox = Helpdesk(store=store).outbox
+        # A post takes up to --timeout for each of connecting, sending and
+        # answering; the drain renews its lease once half of it is gone.
+        lease = timedelta(seconds=min(max(60.0, 6 * args.timeout), 86_400.0))
         print(
             f"ticketflow deliver: to {printable(args.webhook)} as "
             f"{printable(args.consumer)!r}, {args.batch} a batch",
@@ -471,7 +477,7 @@ def _deliver(args: argparse.Namespace) -> None:
         while not stopping.is_set():
             try:
                 report = outbox.drain(
-                    hook, consumer=args.consumer, batch=args.batch, tries=args.tries
+                    hook, consumer=args.consumer, batch=args.batch, tries=args.tries, lease=lease
                 )
             except StorageError as error:
                 print(f"ticketflow deliver: {_one_line(error)}", file=sys.stderr, flush=True)
