@@ -9,6 +9,9 @@ event was delivered at least once; nothing was delivered that is not a
 committed event; and a record delivered twice was handed over by the
 killed process (its cursor did not move).
 
+A last test runs four processes draining one consumer of PostgreSQL at
+once: every record is handed over once, by one of them.
+
 Marked ``slow``; CI runs 20 runs on SQLite and 20 on PostgreSQL, five
 processes at a time, each killed up to 1.5 s after its store answered.
 ``TICKETFLOW_FULL_PROOFS=1`` lets each run go on for up to 5 s: both
@@ -30,7 +33,7 @@ from pathlib import Path
 import pytest
 from pgserver import new_tenant, scratch_database
 
-from ticketflow import Helpdesk, ManualClock, OutboxRecord, SystemClock
+from ticketflow import Contact, Helpdesk, ManualClock, OutboxRecord, SystemClock
 from ticketflow._outbox import LEASE
 from ticketflow.storage import PostgresStore, SQLiteStore, Store, TicketQuery
 
@@ -38,6 +41,7 @@ pytestmark = pytest.mark.slow
 
 CHILD = Path(__file__).parent / "outbox_child.py"
 FULL = os.environ.get("TICKETFLOW_FULL_PROOFS") == "1"
+ANA = Contact(name="Ana", email="ana@example.com")
 RUNS = 20
 WAVE = 5
 """Runs whose processes run at once, each on its own database (SQLite) or tenant."""
@@ -160,3 +164,29 @@ def test_sigkill_between_commit_and_delivery_on_postgres(
             for _dsn, tenant, delivered, _seed in planned:
                 with PostgresStore(dsn, tenant=tenant) as store:
                     runs.append(_check(store, delivered))
+
+
+def test_drainers_of_one_consumer_in_four_processes_hand_each_record_over_once(
+    tmp_path: Path, forks: subprocess.Popen[str]
+) -> None:
+    """The cursor is claimed: four processes drain one consumer at once, none twice."""
+    assert forks.stdin is not None
+    assert forks.stdout is not None
+    with scratch_database() as dsn:
+        tenant = new_tenant()
+        with PostgresStore(dsn, tenant=tenant) as store:
+            store.migrate()
+            desk = Helpdesk(store, outbox=True)
+            with store.batch():
+                for number in range(1000):
+                    desk.open(subject=f"T{number}", description="Share me.", requester=ANA)
+        files = [tmp_path / f"drainer{n}.delivered" for n in range(4)]
+        for number, delivered in enumerate(files):
+            forks.stdin.write(f"drain {dsn} {tenant} {delivered} {number}\n")
+        forks.stdin.flush()
+        for _ in files:
+            word, *said = forks.stdout.readline().split(maxsplit=2)
+            assert word == "done", said
+    handed = [line for path in files if path.exists() for line in path.read_text().split()]
+    assert sorted(handed) == sorted(f"T-{n}#1" for n in range(1, 1001))
+    assert sum(path.exists() for path in files) >= 2, "the drainers took turns"
