@@ -52,7 +52,11 @@ def run(database: str, tenant: str, delivered: str, seed: int) -> None:
 
 def drain_all(database: str, tenant: str, delivered: str, seed: int) -> None:
     """Drain consumer ``shared`` with others at once until its cursor is at the end."""
-    store = PostgresStore(database, tenant=tenant, max_connections=2)
+    store: Store = (
+        PostgresStore(database, tenant=tenant, max_connections=2)
+        if database.startswith("postgresql://")
+        else SQLiteStore(database)
+    )
     desk = Helpdesk(store)
     rng = random.Random(seed)  # noqa: S311 - batch sizes, not secrets
     out = os.open(delivered, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

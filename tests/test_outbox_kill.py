@@ -9,8 +9,9 @@ event was delivered at least once; nothing was delivered that is not a
 committed event; and a record delivered twice was handed over by the
 killed process (its cursor did not move).
 
-A last test runs four processes draining one consumer of PostgreSQL at
-once: every record is handed over once, by one of them.
+A last test runs four processes draining one consumer at once, on SQLite
+(claimed by a lease) and on PostgreSQL: every record is handed over once,
+by one of them.
 
 Marked ``slow``; CI runs 20 runs on SQLite and 20 on PostgreSQL, five
 processes at a time, each killed up to 1.5 s after its store answered.
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -166,23 +168,41 @@ def test_sigkill_between_commit_and_delivery_on_postgres(
                     runs.append(_check(store, delivered))
 
 
-def test_drainers_of_one_consumer_in_four_processes_hand_each_record_over_once(
-    tmp_path: Path, forks: subprocess.Popen[str]
-) -> None:
-    """The cursor is claimed: four processes drain one consumer at once, none twice."""
-    assert forks.stdin is not None
-    assert forks.stdout is not None
+@contextmanager
+def _shared(tmp_path: Path, kind: str) -> Iterator[tuple[str, str]]:
+    """A database (and tenant) of 1,000 tickets whose outbox four drainers share."""
+    if kind == "sqlite":
+        path = tmp_path / "shared.sqlite3"
+        with SQLiteStore(path) as sqlite:
+            _open_many(sqlite)
+        yield str(path), "-"
+        return
     with scratch_database() as dsn:
         tenant = new_tenant()
         with PostgresStore(dsn, tenant=tenant) as store:
             store.migrate()
-            desk = Helpdesk(store, outbox=True)
-            with store.batch():
-                for number in range(1000):
-                    desk.open(subject=f"T{number}", description="Share me.", requester=ANA)
+            _open_many(store)
+        yield dsn, tenant
+
+
+def _open_many(store: Store) -> None:
+    desk = Helpdesk(store, outbox=True)
+    with store.batch():
+        for number in range(1000):
+            desk.open(subject=f"T{number}", description="Share me.", requester=ANA)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_drainers_of_one_consumer_in_four_processes_hand_each_record_over_once(
+    tmp_path: Path, forks: subprocess.Popen[str], kind: str
+) -> None:
+    """The cursor is claimed (a lease on SQLite): four processes drain one consumer, none twice."""
+    assert forks.stdin is not None
+    assert forks.stdout is not None
+    with _shared(tmp_path, kind) as (database, tenant):
         files = [tmp_path / f"drainer{n}.delivered" for n in range(4)]
         for number, delivered in enumerate(files):
-            forks.stdin.write(f"drain {dsn} {tenant} {delivered} {number}\n")
+            forks.stdin.write(f"drain {database} {tenant} {delivered} {number}\n")
         forks.stdin.flush()
         for _ in files:
             word, *said = forks.stdout.readline().split(maxsplit=2)
