@@ -215,9 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
         "0.  Records are delivered at least once (the Ticketflow-Id header is the "
         "idempotency key); failures are tried again with backoff and set aside as dead "
         "after --tries.  No transaction is open while it posts, so a slow webhook holds up "
-        "no command; its claim of the consumer is a lease of six times --timeout (at least "
-        "a minute): another deliver of the same consumer skips its turn meanwhile, and "
-        "takes over once the lease of one that was killed has run out.",
+        "no command; its claim of the consumer is a lease (--lease): another deliver of the "
+        "same consumer skips its turn meanwhile, and takes over once the lease of one that "
+        "was killed has run out.",
     )
     _database_options(delivering)
     delivering.add_argument("--webhook", metavar="URL", required=True, help="where to POST")
@@ -250,6 +250,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=10.0,
         metavar="PAUSE",
         help="how long to wait for the webhook's answer (default 10s)",
+    )
+    delivering.add_argument(
+        "--lease",
+        type=_interval,
+        default=None,
+        metavar="PAUSE",
+        help="how long a deliver that was killed keeps the consumer before another takes "
+        "over; each post must end within half of it (default: six times --timeout, at least "
+        "1m; from 1s to 1 day)",
     )
     rescheduling = commands.add_parser(
         "reschedule",
@@ -460,15 +469,20 @@ def _deliver(args: argparse.Namespace) -> None:
         raise InvalidInput(
             "--secret-env", args.secret_env, "the name of a set environment variable"
         )
+    # A post takes up to --timeout for each of connecting, sending and
+    # answering; the drain renews its lease once half of it is gone.
+    seconds = (
+        min(max(60.0, 6 * args.timeout), _LONGEST_INTERVAL) if args.lease is None else args.lease
+    )
+    if seconds < 1:
+        raise InvalidInput("--lease", args.lease, "a pause from 1s to 1 day")
+    lease = timedelta(seconds=seconds)
     with (
         _until_signalled("deliver") as stopping,
         Webhook(args.webhook, secret=secret, timeout=args.timeout) as hook,
         _database(args).existing() as store,
     ):
         outbox = Helpdesk(store=store).outbox
-        # A post takes up to --timeout for each of connecting, sending and
-        # answering; the drain renews its lease once half of it is gone.
-        lease = timedelta(seconds=min(max(60.0, 6 * args.timeout), 86_400.0))
         print(
             f"ticketflow deliver: to {printable(args.webhook)} as "
             f"{printable(args.consumer)!r}, {args.batch} a batch",
