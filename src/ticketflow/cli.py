@@ -214,10 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
         "database), until SIGTERM or SIGINT: the batch under way is finished, then it exits "
         "0.  Records are delivered at least once (the Ticketflow-Id header is the "
         "idempotency key); failures are tried again with backoff and set aside as dead "
-        "after --tries.  No transaction is open while it posts, so a slow webhook holds up "
-        "no command; its claim of the consumer is a lease (--lease): another deliver of the "
-        "same consumer skips its turn meanwhile, and takes over once the lease of one that "
-        "was killed has run out.",
+        "after --tries.  While it posts it holds nothing the database's commands wait for, "
+        "so a slow webhook holds up none of them.  Another deliver of the same consumer "
+        "skips its turn meanwhile, and takes over once the lease (--lease) of one that was "
+        "killed has run out.",
     )
     _database_options(delivering)
     delivering.add_argument("--webhook", metavar="URL", required=True, help="where to POST")
