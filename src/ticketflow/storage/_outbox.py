@@ -11,6 +11,7 @@ sees each ticket's records in history order.  The drain's logic lives in
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -27,6 +28,7 @@ from ticketflow.storage._protocol import Store
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from ticketflow._actor import Actor
     from ticketflow._history import HistoryEvent
     from ticketflow._ticket import Ticket
     from ticketflow.storage._ledger import LedgerEntry
@@ -62,8 +64,7 @@ def record_data(event: HistoryEvent) -> str:
     values (times as ISO text, priority and channel as their values, tags as
     a sorted list, the requester as an object).
     """
-    actor = event.actor
-    return json.dumps(
+    return _ENCODER.encode(
         {
             "schema": SCHEMA,
             "id": record_id(event.ticket_id, event.seq),
@@ -71,26 +72,37 @@ def record_data(event: HistoryEvent) -> str:
             "seq": event.seq,
             "event": event.name,
             "at": event.at.isoformat(),
-            "actor": {
-                "id": actor.id,
-                "role": actor.role.value,
-                "department": actor.department,
-                "grants": sorted(actor.grants),
-            },
+            "actor": _actor(event.actor),
             "from_status": event.from_status,
             "to_status": event.to_status,
             "body": event.body,
             "changes": {name: _plain(value) for name, value in event.changes.items()},
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-        allow_nan=False,
-        sort_keys=False,
+        }
     )
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+"""One encoder for every record (``json.dumps`` with options builds one a call)."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _actor(actor: Actor) -> dict[str, Any]:
+    """An actor as a record shows it: the same few actors write most events, so it is kept.
+
+    Shared by the records that name the actor: only read, by the encoder.
+    """
+    return {
+        "id": actor.id,
+        "role": actor.role.value,
+        "department": actor.department,
+        "grants": sorted(actor.grants),
+    }
 
 
 def _plain(value: Any) -> Any:
     """A changed field's value as JSON can hold it."""
+    if value is None or type(value) in _AS_IS:
+        return value
     if isinstance(value, datetime):
         value = value.isoformat()
     elif isinstance(value, (frozenset, set)):
@@ -215,6 +227,10 @@ def held_error(error: str | None) -> str | None:
     if error is None or len(error) <= _ERROR_LENGTH:
         return error
     return error[: _ERROR_LENGTH - 3] + "..."
+
+
+_AS_IS = frozenset({str, int, float, bool})
+"""The types of values JSON holds as they are."""
 
 
 def check_consumer(consumer: object) -> str:
