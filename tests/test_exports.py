@@ -15,6 +15,7 @@ PUBLIC = [
     "Backoff",
     "Category",
     "Channel",
+    "ClaimExpired",
     "Clock",
     "ConcurrencyConflict",
     "ConsumerState",
@@ -187,12 +188,13 @@ def test_every_public_name_is_importable_and_documented() -> None:
 def test_every_error_derives_from_the_one_base() -> None:
     values = [getattr(ticketflow, name) for name in ticketflow.__all__]
     errors = [value for value in values if inspect.isclass(value) and issubclass(value, Exception)]
-    assert len(errors) == 14
+    assert len(errors) == 15
     assert issubclass(ticketflow.MergeRefused, ValueError)
     assert all(issubclass(error, ticketflow.TicketflowError) for error in errors)
     assert issubclass(ticketflow.TicketNotFound, LookupError)
     assert issubclass(ticketflow.PermissionDenied, PermissionError)
     assert issubclass(ticketflow.InvalidInput, ValueError)
+    assert issubclass(ticketflow.ClaimExpired, ticketflow.StorageError)
 
 
 def test_the_storage_module_exports_the_store_protocol_and_the_three_stores() -> None:

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
@@ -63,6 +63,7 @@ from ticketflow.storage._outbox import (
     OutboxRecord,
     check_consumer,
     check_instant,
+    check_lease,
     check_limit,
     check_position,
     held_from_row,
@@ -1281,13 +1282,19 @@ class PostgresStore:
         return [record_from_row(_stored(row)) for row in rows]
 
     @contextmanager
-    def outbox_claim(self, consumer: str) -> Iterator[_PostgresClaim | None]:
+    def outbox_claim(
+        self, consumer: str, *, at: datetime, lease: timedelta
+    ) -> Iterator[_PostgresClaim | None]:
         """Claim the cursor's row with ``FOR UPDATE SKIP LOCKED``, for one transaction.
 
         A drain of the same consumer elsewhere holds it: None at once, no wait.
-        A process that dies ends its transaction, and the claim with it.
+        A process that dies ends its transaction, and the claim with it, so
+        the lease is checked and kept only: the row lock never runs out (and
+        stops no command but another claim of the same consumer).
         """
         check_consumer(consumer)
+        check_instant(at, "at")
+        check_lease(lease)
         if not _readable(consumer):
             raise InvalidInput("consumer", consumer, "text UTF-8 can encode")
         name = _escape(consumer)
@@ -1409,6 +1416,10 @@ class _PostgresClaim:
                 _SELECT_RECORDS, (store.tenant, self.position, limit)
             ).fetchall()
         return [record_from_row(_stored(row)) for row in rows]
+
+    def renew(self, at: datetime) -> None:
+        """Nothing to do: the row stays locked until the claim's transaction ends."""
+        check_instant(at, "at")
 
     def settle(self, position: int, held: Sequence[HeldRecord], released: Sequence[int]) -> None:
         store = self._store
