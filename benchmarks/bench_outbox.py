@@ -135,20 +135,30 @@ def drain_rate(desk: Helpdesk, records: int, repeats: int) -> float:
 
 
 @contextmanager
+def _closing(
+    open_store: Callable[[str], SQLiteStore | PostgresStore],
+) -> Iterator[Callable[[str], Store]]:
+    """Hand out stores made by ``open_store(name)``; close them all at the end."""
+    stores: list[SQLiteStore | PostgresStore] = []
+
+    def make(name: str) -> Store:
+        stores.append(open_store(name))
+        return stores[-1]
+
+    try:
+        yield make
+    finally:
+        for store in stores:
+            store.close()
+
+
+@contextmanager
 def _sqlite_files() -> Iterator[Callable[[str], Store]]:
-    with tempfile.TemporaryDirectory(prefix="ticketflow-bench-outbox-") as folder:
-        stores: list[SQLiteStore] = []
-
-        def make(name: str) -> Store:
-            store = SQLiteStore(Path(folder) / f"{name}.sqlite3")
-            stores.append(store)
-            return store
-
-        try:
-            yield make
-        finally:
-            for store in stores:
-                store.close()
+    with (
+        tempfile.TemporaryDirectory(prefix="ticketflow-bench-outbox-") as folder,
+        _closing(lambda name: SQLiteStore(Path(folder) / f"{name}.sqlite3")) as make,
+    ):
+        yield make
 
 
 @contextmanager
@@ -157,18 +167,8 @@ def _postgres_tenants() -> Iterator[Callable[[str], Store]]:
         dsn = dsns["outbox"]
         with PostgresStore(dsn) as migrating:
             migrating.migrate()
-        stores: list[PostgresStore] = []
-
-        def make(name: str) -> Store:
-            store = PostgresStore(dsn, tenant=name, max_connections=2)
-            stores.append(store)
-            return store
-
-        try:
+        with _closing(lambda name: PostgresStore(dsn, tenant=name, max_connections=2)) as make:
             yield make
-        finally:
-            for store in stores:
-                store.close()
 
 
 def measure(*, quick: bool, repeats: int, postgres: bool) -> dict[str, float]:

@@ -50,14 +50,39 @@ def run(database: str, tenant: str, delivered: str, seed: int) -> None:
             desk.outbox.drain(deliver, consumer="proof", batch=rng.randint(1, 10))
 
 
+def drain_all(database: str, tenant: str, delivered: str, seed: int) -> None:
+    """Drain consumer ``shared`` with others at once until its cursor is at the end."""
+    store: Store = (
+        PostgresStore(database, tenant=tenant, max_connections=2)
+        if database.startswith("postgresql://")
+        else SQLiteStore(database)
+    )
+    desk = Helpdesk(store)
+    rng = random.Random(seed)  # noqa: S311 - batch sizes, not secrets
+    out = os.open(delivered, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+    def deliver(record: OutboxRecord) -> None:
+        os.write(out, f"{record.id}\n".encode())
+
+    while True:
+        report = desk.outbox.drain(deliver, consumer="shared", batch=rng.randint(1, 20))
+        if report.claimed and not report.handled:
+            break
+    os.write(1, f"done {os.getpid()}\n".encode())
+
+
 def serve() -> None:
-    """Fork a process for each line read; children killed or not, none is left a zombie."""
+    """Fork a process for each line read; children killed or not, none is left a zombie.
+
+    A line ``drain DSN TENANT DELIVERED SEED`` forks :func:`drain_all` instead.
+    """
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps them
     for line in sys.stdin:
-        database, tenant, delivered, seed = line.split()
+        *mode, database, tenant, delivered, seed = line.split()
+        job = drain_all if mode == ["drain"] else run
         if os.fork() == 0:
             try:
-                run(database, tenant, delivered, int(seed))
+                job(database, tenant, delivered, int(seed))
             except BaseException as error:  # noqa: BLE001 - told to the test, then gone
                 os.write(1, f"failed {os.getpid()} {error!r}\n".encode())
             finally:

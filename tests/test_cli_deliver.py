@@ -7,6 +7,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,13 +15,15 @@ from pathlib import Path
 import pytest
 from receiver import Receiver
 
-from ticketflow import Contact, Helpdesk, ManualClock
+from ticketflow import Actor, Contact, Helpdesk, ManualClock
 from ticketflow.cli import main
 from ticketflow.storage import SQLiteStore
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 ANA = Contact(name="Ana", email="ana@example.com")
 SECRET = "a secret shared with the receiver"  # noqa: S105 - a test's own secret
+WAIT = 30.0
+"""The longest a test waits for the other side before it fails (never reached when it passes)."""
 
 
 def _committed(path: Path, count: int) -> list[str]:
@@ -98,18 +101,22 @@ def test_deliver_refuses_a_url_it_cannot_send_to(
 def test_a_deliver_killed_mid_batch_and_started_again_delivers_every_record(
     tmp_path: Path,
 ) -> None:
-    """SIGKILL while the receiver is slow: after a restart every record arrived, some twice."""
+    """SIGKILL while the receiver is slow: after a restart every record arrived, some twice.
+
+    A killed deliver keeps the consumer for its lease (2 s here), then the
+    next takes over.
+    """
     database = tmp_path / "tickets.sqlite3"
     ids = _committed(database, 40)
     receiver = Receiver(lambda _n: (200, {}), delay=0.01)
     rng = random.Random(15)  # noqa: S311 - a moment to kill at, not a secret
     try:
         for _ in range(3):
-            process = _deliver(database, receiver.url, "--batch", "10")
+            process = _deliver(database, receiver.url, "--batch", "10", "--lease", "2s")
             time.sleep(0.3 + rng.random() / 2)
             process.kill()
             process.communicate(timeout=30)
-        process = _deliver(database, receiver.url, "--batch", "10")
+        process = _deliver(database, receiver.url, "--batch", "10", "--lease", "2s")
         deadline = time.monotonic() + 60
         while not set(ids) <= {h["Ticketflow-Id"] for h, _b in receiver.requests}:
             assert time.monotonic() < deadline, "not every record arrived"
@@ -121,3 +128,34 @@ def test_a_deliver_killed_mid_batch_and_started_again_delivers_every_record(
         receiver.close()
     received = [headers["Ticketflow-Id"] for headers, _body in receiver.requests]
     assert set(received) == set(ids)
+
+
+def test_commands_go_on_while_deliver_waits_for_a_hanging_webhook(tmp_path: Path) -> None:
+    database = tmp_path / "tickets.sqlite3"
+    first = _committed(database, 1)[0].split("#")[0]
+    hanging, release = threading.Event(), threading.Event()
+
+    def answer(number: int) -> tuple[int, dict[str, str]]:
+        if number == 1:  # the first post hangs until the commands are done
+            hanging.set()
+            release.wait(WAIT)
+        return 200, {}
+
+    receiver = Receiver(answer)
+    try:
+        process = _deliver(database, receiver.url, "--timeout", "40s")
+        assert hanging.wait(WAIT), "deliver never posted"
+        # timeout=0: a command that met a held write lock would fail at once.
+        with SQLiteStore(database, timeout=0) as store:
+            desk = Helpdesk(store, ManualClock(START), outbox=True)
+            desk.note(first, Actor.admin("ad-1"), "Still here.")
+            desk.open(subject="Meanwhile", description="d", requester=ANA)
+            skipped = desk.outbox.drain(print, consumer="webhook")
+        release.set()
+        process.terminate()
+        _out, err = process.communicate(timeout=30)
+    finally:
+        release.set()
+        receiver.close()
+    assert process.returncode == 0, err
+    assert skipped.claimed is False  # the deliver holds the consumer, for its lease

@@ -15,6 +15,7 @@ PUBLIC = [
     "Backoff",
     "Category",
     "Channel",
+    "ClaimExpired",
     "Clock",
     "ConcurrencyConflict",
     "ConsumerState",
@@ -200,6 +201,7 @@ def test_every_error_derives_from_the_one_base() -> None:
     assert issubclass(ticketflow.TicketNotFound, LookupError)
     assert issubclass(ticketflow.PermissionDenied, PermissionError)
     assert issubclass(ticketflow.InvalidInput, ValueError)
+    assert issubclass(ticketflow.ClaimExpired, ticketflow.StorageError)
 
 
 def test_the_storage_module_exports_the_store_protocol_and_the_three_stores() -> None:

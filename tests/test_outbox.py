@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -144,7 +145,7 @@ def _held(desk: Helpdesk, consumer: str = "mail") -> list[HeldRecord]:
     """Every record the consumer holds, dead or alive."""
     store = desk.store
     assert isinstance(store, OutboxStore)
-    with store.outbox_claim(consumer) as claim:
+    with store.outbox_claim(consumer, at=desk.clock.now(), lease=timedelta(minutes=1)) as claim:
         assert claim is not None
         return [*claim.held(), *desk.outbox.dead(consumer)]
 
@@ -284,3 +285,23 @@ def test_the_jitter_shortens_a_wait_by_at_most_its_share() -> None:
     assert all(5 <= wait <= 10 for wait in waits)
     assert len(set(waits)) > 100
     assert Backoff(most=timedelta(seconds=30), jitter=0).delay(60, rng).total_seconds() == 30
+
+
+def test_a_sqlite_file_from_before_the_outbox_gets_it_when_opened(tmp_path: Path) -> None:
+    from ticketflow.storage import _sqlite  # noqa: PLC0415 - its migrations, by name
+
+    path = tmp_path / "older.sqlite3"
+    before = _sqlite.MIGRATIONS.index(_sqlite._OUTBOX)
+    older = sqlite3.connect(path)
+    older.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    older.execute("INSERT INTO schema_version (version) VALUES (?)", (before,))
+    for step in _sqlite.MIGRATIONS[:before]:
+        for statement in step:
+            older.execute(statement)
+    older.commit()
+    older.close()
+    with SQLiteStore(path) as store:
+        assert store.schema_version == _sqlite.SCHEMA_VERSION
+        desk = desk_on(store)
+        opened(desk)
+        assert [record.id for record in desk.outbox.read()] == ["T-1#1"]

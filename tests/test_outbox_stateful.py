@@ -2,8 +2,9 @@
 
 At the end, drained to the last record, the set of delivered ids equals the
 set of committed events; an id is delivered twice only if a drain that
-handed it over crashed before moving its cursor; and each ticket's records
-were first delivered in history order.
+handed it over crashed, or was taken over once its lease ran out, before
+moving its cursor; and each ticket's records were first delivered in
+history order.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from ticketflow import (
     Actor,
     Backoff,
+    ClaimExpired,
     Contact,
     Helpdesk,
     ManualClock,
@@ -31,6 +33,7 @@ START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 ADMIN = Actor.admin("ad-1")
 STRANGER = Actor.agent("a-9")
 ANA = Contact(name="Ana", email="ana@example.com")
+LEASE = timedelta(minutes=1)
 BACKOFF = Backoff(first=timedelta(seconds=1), factor=2, most=timedelta(minutes=1))
 
 
@@ -127,6 +130,23 @@ class OutboxMachine(RuleBasedStateMachine):
             self.desk.outbox.drain(dying, consumer="mail", batch=5, backoff=BACKOFF)
         except Crash:
             self.crashed.update(handed)
+
+    @rule(after=st.integers(0, 3))
+    def taken_over_mid_drain(self, after: int) -> None:
+        """A handler call hangs past the lease; meanwhile another drain takes the cursor over."""
+        handed: list[str] = []
+
+        def hanging(record: OutboxRecord) -> None:
+            if len(handed) == after:
+                self.clock.advance(LEASE + timedelta(seconds=1))
+                self.desk.outbox.drain(self.handle, consumer="mail", batch=50, backoff=BACKOFF)
+            self.handle(record)
+            handed.append(record.id)
+
+        try:
+            self.desk.outbox.drain(hanging, consumer="mail", batch=5, backoff=BACKOFF, lease=LEASE)
+        except ClaimExpired:
+            self.crashed.update(handed)  # its cursor did not move: handed over again
 
     @precondition(lambda self: self.tickets)
     @rule(data=st.data())

@@ -9,6 +9,7 @@ from ticketflow._actor import Actor, Role
 from ticketflow._clock import Clock, ManualClock, SystemClock
 from ticketflow._desk import Helpdesk, Hook
 from ticketflow._errors import (
+    ClaimExpired,
     ConcurrencyConflict,
     DeliveryFailed,
     FiguresOutOfDate,
@@ -48,6 +49,7 @@ __all__ = [
     "Backoff",
     "Category",
     "Channel",
+    "ClaimExpired",
     "Clock",
     "ConcurrencyConflict",
     "ConsumerState",

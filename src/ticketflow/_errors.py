@@ -10,6 +10,8 @@ The hierarchy::
     ├── MergeRefused (ValueError)            these two tickets cannot be merged
     ├── PermissionDenied (PermissionError)   the policy does not allow that actor to do it
     ├── ConcurrencyConflict                  the stored ticket moved since it was read
+    ├── StorageError                         the store could not do what was asked
+    │   └── ClaimExpired                     a drain's lease on its consumer ran out
     ├── ScheduleOutOfDate                    stored tickets were scheduled by other rules
     ├── SLAOutOfDate                         stored SLA clocks were kept under other policies
     ├── FiguresOutOfDate                     stored figures were computed under other policies
@@ -228,6 +230,30 @@ class StorageError(TicketflowError):
         self.store = store
         self.reason = reason
         super().__init__(f"store {store!r}: {reason}")
+
+
+class ClaimExpired(StorageError):
+    """A drain's lease on its consumer's cursor ran out, and another drain took it over.
+
+    The drain stopped handing records over and wrote nothing: the records it
+    handed over are handed over again by a later drain (at least once).  A
+    drain whose handler is this slow needs a longer ``lease=``.
+
+    Attributes:
+        store: which store: its path or name.
+        consumer: the consumer whose cursor was claimed.
+        reason: what went wrong, in words.
+    """
+
+    def __init__(self, store: str, consumer: str) -> None:
+        self.consumer = consumer
+        super().__init__(
+            store,
+            f"the drain's lease on consumer {consumer!r} ran out and another drain took it "
+            "over, so this one wrote nothing and its records will be handed over again; "
+            "expected each handler call to end within half the lease: drain with a longer "
+            "lease=",
+        )
 
 
 class ScheduleOutOfDate(TicketflowError):

@@ -24,9 +24,11 @@ from ticketflow._unit import UnitOfWork
 from ticketflow.storage._outbox import (
     ConsumerState,
     HeldRecord,
+    OutboxClaim,
     OutboxRecord,
     OutboxStore,
     check_consumer,
+    check_lease,
     check_limit,
     check_position,
     held_error,
@@ -36,6 +38,9 @@ Handler = Callable[[OutboxRecord], object]
 """Delivers one record; returns when it is delivered, raises when it is not."""
 
 _MOST_TRIES = 1000
+
+LEASE = timedelta(minutes=1)
+"""A drain's lease on its consumer's cursor, by default: handler calls of up to 30 s."""
 
 
 def _first(value: object) -> timedelta:
@@ -172,6 +177,7 @@ class Outbox:
         batch: int = 100,
         tries: int = 10,
         backoff: Backoff | None = None,
+        lease: timedelta = LEASE,
     ) -> DrainReport:
         """Hand the consumer's next records to ``handler``, then move its cursor past them.
 
@@ -187,15 +193,22 @@ class Outbox:
         as dead (see :meth:`dead`, :meth:`retry`).  The later records of its
         ticket wait behind it; other tickets' flow on.
 
-        On SQLite the drain holds the write lock while the handler runs (so
-        keep batches short there), and commands the handler runs through the
-        same store join its transaction.
+        The claim is a lease (on SQLite and in memory; PostgreSQL locks the
+        cursor's row instead): a short write names the drain and the end of
+        its lease, ``lease`` from the desk's clock, and no transaction stays
+        open while the handler runs, so the desk's commands go on.  Before
+        each handler call the drain renews the lease if less than half of it
+        is left, so one call may take up to half the lease.  A drain killed
+        meanwhile holds the cursor until its lease runs out; then another
+        drain takes over, and hands its records over again.
 
         Returns:
             What the drain did.
 
         Raises:
             InvalidInput: a bad argument.
+            ClaimExpired: the lease ran out during a handler call and another
+                drain took the cursor over; nothing was written.
             StorageError: the store failed; the cursor did not move.
         """
         if not callable(handler):
@@ -208,11 +221,13 @@ class Outbox:
             backoff = Backoff()
         elif not isinstance(backoff, Backoff):
             raise InvalidInput("backoff", backoff, "a Backoff")
-        with self._store.outbox_claim(consumer) as claim:
+        check_lease(lease)
+        now = self._unit.now()
+        with self._store.outbox_claim(consumer, at=now, lease=lease) as claim:
             if claim is None:
                 return DrainReport(consumer, claimed=False)
-            now = self._unit.now()
-            run = _Run(handler, consumer, now, tries=tries, backoff=backoff, rng=self._rng)
+            keep = _Lease(claim, self._unit.now, now, lease)
+            run = _Run(handler, consumer, now, keep, tries=tries, backoff=backoff, rng=self._rng)
             held = claim.held()
             budget = run.retry(held, batch)
             fresh = claim.read(budget) if budget else []
@@ -272,6 +287,25 @@ class Outbox:
         return self._store.outbox_consumers()
 
 
+class _Lease:
+    """A drain's lease on its cursor, renewed before a handler call once half of it is gone."""
+
+    def __init__(
+        self, claim: OutboxClaim, clock: Callable[[], datetime], at: datetime, lease: timedelta
+    ) -> None:
+        self._claim = claim
+        self._clock = clock
+        self._lease = lease
+        self._renew_at = at + lease / 2
+
+    def keep(self) -> None:
+        """Renew the lease if half of it is gone; raise ClaimExpired if it was taken."""
+        now = self._clock()
+        if now >= self._renew_at:
+            self._claim.renew(now)
+            self._renew_at = now + self._lease / 2
+
+
 class _Run:
     """One drain's handling: what it delivered, held and released."""
 
@@ -280,6 +314,7 @@ class _Run:
         handler: Handler,
         consumer: str,
         now: datetime,
+        lease: _Lease,
         *,
         tries: int,
         backoff: Backoff,
@@ -288,6 +323,7 @@ class _Run:
         self.handler = handler
         self.consumer = consumer
         self.now = now
+        self.lease = lease
         self.tries = tries
         self.backoff = backoff
         self.rng = rng
@@ -335,6 +371,7 @@ class _Run:
         return self._fail(record, 0, error)
 
     def _handle(self, record: OutboxRecord) -> Exception | None:
+        self.lease.keep()
         try:
             self.handler(record)
         except Exception as error:  # noqa: BLE001 - a handler's failure is kept with its record

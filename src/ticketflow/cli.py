@@ -204,7 +204,10 @@ def _deliver_parser(commands: Any) -> None:
         "database), until SIGTERM or SIGINT: the batch under way is finished, then it exits "
         "0.  Records are delivered at least once (the Ticketflow-Id header is the "
         "idempotency key); failures are tried again with backoff and set aside as dead "
-        "after --tries.  Another deliver of the same consumer waits its turn.",
+        "after --tries.  While it posts it holds nothing the database's commands wait for, "
+        "so a slow webhook holds up none of them.  Another deliver of the same consumer "
+        "skips its turn meanwhile, and takes over once the lease (--lease) of one that was "
+        "killed has run out.",
     )
     _database_options(delivering)
     delivering.add_argument("--webhook", metavar="URL", required=True, help="where to POST")
@@ -237,6 +240,15 @@ def _deliver_parser(commands: Any) -> None:
         default=10.0,
         metavar="PAUSE",
         help="how long to wait for the webhook's answer (default 10s)",
+    )
+    delivering.add_argument(
+        "--lease",
+        type=_interval,
+        default=None,
+        metavar="PAUSE",
+        help="how long a deliver that was killed keeps the consumer before another takes "
+        "over; each post must end within half of it (default: six times --timeout, at least "
+        "1m; from 1s to 1 day)",
     )
 
 
@@ -665,6 +677,14 @@ def _deliver(args: argparse.Namespace) -> None:
         raise InvalidInput(
             "--secret-env", args.secret_env, "the name of a set environment variable"
         )
+    # A post takes up to --timeout for each of connecting, sending and
+    # answering; the drain renews its lease once half of it is gone.
+    seconds = (
+        min(max(60.0, 6 * args.timeout), _LONGEST_INTERVAL) if args.lease is None else args.lease
+    )
+    if seconds < 1:
+        raise InvalidInput("--lease", args.lease, "a pause from 1s to 1 day")
+    lease = timedelta(seconds=seconds)
     with (
         _until_signalled("deliver") as stopping,
         Webhook(args.webhook, secret=secret, timeout=args.timeout) as hook,
@@ -679,7 +699,7 @@ def _deliver(args: argparse.Namespace) -> None:
         while not stopping.is_set():
             try:
                 report = outbox.drain(
-                    hook, consumer=args.consumer, batch=args.batch, tries=args.tries
+                    hook, consumer=args.consumer, batch=args.batch, tries=args.tries, lease=lease
                 )
             except StorageError as error:
                 print(f"ticketflow deliver: {_one_line(error)}", file=sys.stderr, flush=True)

@@ -124,7 +124,11 @@ def sqlite_template(made: Made, tmp_path_factory: pytest.TempPathFactory) -> Pat
     path = tmp_path_factory.mktemp("sweepers") / "template.sqlite3"
     SQLiteStore(path).close()  # the schema
     with sqlite3.connect(path) as connection:
-        connection.executemany(_sqlite._INSERT_TICKET, made.tickets[:SQLITE_TICKETS])
+        connection.executemany(
+            f"INSERT INTO tickets ({', '.join(COLUMNS)}, next_due_at, schedule) "  # noqa: S608
+            f"VALUES ({', '.join('?' * (len(COLUMNS) + 2))})",
+            made.tickets[:SQLITE_TICKETS],
+        )
         for events in made.events[:SQLITE_TICKETS]:
             connection.executemany(_sqlite._INSERT_EVENT, events)
         connection.execute(

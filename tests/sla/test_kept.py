@@ -152,6 +152,38 @@ POLICY_SETS: dict[str, Callable[[], tuple[SLAPolicy, ...]]] = {
 }
 
 
+CALENDARS = (Calendar.always(), OFFICE, NIGHTS, SPLIT)
+TARGETS = st.one_of(
+    st.none(), st.sampled_from([timedelta(minutes=20), HOUR, 3 * HOUR, 8 * HOUR, 2 * DAY])
+)
+COVERS = st.sampled_from(
+    [None, PriorityIs("urgent"), PriorityIs({"high", "urgent"}), InDepartment("it"),
+     ~PriorityIs("low"), InDepartment("billing") & PriorityIs("normal")]
+)  # fmt: skip
+
+
+@st.composite
+def policy_sets(draw: st.DrawFn) -> tuple[SLAPolicy, ...]:
+    """Up to three policies: random coverage, targets, calendars and per-target calendars."""
+    policies = []
+    for number in range(draw(st.integers(0, 3))):
+        targets = {
+            name: draw(TARGETS)
+            for name in ("first_response", "next_response", "resolution", "close_within")
+        }
+        own = draw(st.dictionaries(st.sampled_from(sorted(targets)), st.sampled_from(CALENDARS)))
+        policies.append(
+            SLAPolicy(
+                f"p{number}",
+                applies_to=draw(COVERS),
+                calendar=draw(st.sampled_from(CALENDARS)),
+                calendars=own,
+                **targets,
+            )
+        )
+    return tuple(policies)
+
+
 class KeptLaws(RuleBasedStateMachine):
     """Commands, clock jumps and policy changes; the kept clocks never drift from the history."""
 
@@ -159,8 +191,8 @@ class KeptLaws(RuleBasedStateMachine):
         super().__init__()
         self.folder = TemporaryDirectory(prefix="ticketflow-kept-")
         self.clock = ManualClock(START)
-        self.policy_set = "by priority"
-        self.desk = self._desk(self.make_store(), self.policy_set)
+        self.policies = POLICY_SETS["by priority"]()
+        self.desk = self._desk(self.make_store(), self.policies)
         self.ids: list[str] = []
 
     def make_store(self) -> Store:
@@ -173,8 +205,7 @@ class KeptLaws(RuleBasedStateMachine):
             close()
         self.folder.cleanup()
 
-    def _desk(self, store: Store, name: str) -> Helpdesk:
-        policies = POLICY_SETS[name]()
+    def _desk(self, store: Store, policies: tuple[SLAPolicy, ...]) -> Helpdesk:
         rules = (*sla_rules(),) if policies else ()
         return Helpdesk(store=store, clock=self.clock, rules=rules, sla_policies=policies)
 
@@ -222,9 +253,16 @@ class KeptLaws(RuleBasedStateMachine):
 
     @rule(name=st.sampled_from(sorted(POLICY_SETS)))
     def the_policies_change(self, name: str) -> None:
-        desk = self._desk(self.desk.store, name)
+        self._change_to(POLICY_SETS[name]())
+
+    @rule(policies=policy_sets())
+    def random_policies_come(self, policies: tuple[SLAPolicy, ...]) -> None:
+        self._change_to(policies)
+
+    def _change_to(self, policies: tuple[SLAPolicy, ...]) -> None:
+        desk = self._desk(self.desk.store, policies)
         alive = list(self._alive())
-        if desk.sla_fingerprint != self.desk.sla_fingerprint and alive and POLICY_SETS[name]():
+        if desk.sla_fingerprint != self.desk.sla_fingerprint and alive and policies:
             with pytest.raises(SLAOutOfDate):
                 desk.queue(order="sla", limit=5)
         steps: list[tuple[str, int, int]] = []
@@ -232,7 +270,7 @@ class KeptLaws(RuleBasedStateMachine):
         assert all(done <= total for _, done, total in steps)
         assert desk.recompute_sla() == 0  # nothing left: resumable
         desk.reschedule()  # the rules' schedule covers the policies too
-        self.desk, self.policy_set = desk, name
+        self.desk, self.policies = desk, policies
 
     @rule()
     def a_sweep(self) -> None:
@@ -248,7 +286,7 @@ class KeptLaws(RuleBasedStateMachine):
     def the_kept_clocks_equal_the_historys(self) -> None:
         now = self.clock.now()
         desk = self.desk
-        policies = POLICY_SETS[self.policy_set]()
+        policies = self.policies
         for ticket_id in self._alive():
             history = desk.store.history(ticket_id)
             kept = desk.sla(ticket_id)
@@ -398,3 +436,16 @@ def test_a_stored_record_that_does_not_decode_reads_as_out_of_date(text: str) ->
             POLICY_SETS["by priority"](), desk.workflow, desk.history(ticket.id), clock.now()
         )[1]
     )
+
+
+def test_a_desk_without_policies_still_tells_the_wait_in_its_sla_queue() -> None:
+    clock = ManualClock(START)
+    desk = Helpdesk(clock=clock, rules=())
+    waiting = desk.open(subject="VPN", description="d", requester=ANA)
+    clock.advance(HOUR)
+    answered = desk.open(subject="Mail", description="d", requester=ANA)
+    desk.reply(answered.id, AGENT, "On it.")
+    assert [(entry.ticket.id, entry.waiting_since) for entry in desk.queue()] == [
+        (waiting.id, START),
+        (answered.id, None),
+    ]

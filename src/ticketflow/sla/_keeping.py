@@ -26,6 +26,9 @@ from ticketflow.sla._policy import SLAPolicy
 from ticketflow.sla._state import Kept, SLAKeeper, encode, kept_from
 from ticketflow.storage import Store, StoredSLA
 
+_KNOWN = 4096
+"""How many tickets' last kept records a desk remembers, to skip decoding them again."""
+
 Progress = Callable[[str, int, int], None]
 """Called as ``progress("recompute_sla", done, total)`` while recomputing."""
 
@@ -75,11 +78,34 @@ class SLAKeeping:
         store: where the records are kept.
     """
 
-    __slots__ = ("keeper", "store")
+    __slots__ = ("keeper", "known", "store")
 
     def __init__(self, policies: Iterable[SLAPolicy], workflow: Workflow, store: Store) -> None:
         self.keeper = SLAKeeper(policies, workflow)
         self.store = store
+        self.known: dict[str, tuple[str, Kept]] = {}
+        """The record last kept for each ticket, with its text: the same text needs no decoding."""
+
+    def decoded(self, ticket_id: str, found: StoredSLA, seq: int | None = None) -> Kept | None:
+        """``found``'s record if kept under these policies (and of version ``seq``, if given).
+
+        A record decoded before (or kept by this desk) is not decoded again.
+        """
+        if found.policies != self.fingerprint:
+            return None
+        known = self.known.get(ticket_id)
+        if known is not None and known[0] == found.state:
+            kept: Kept | None = known[1]
+        else:
+            kept = kept_from(found.state)
+            if kept is not None:
+                self._know(ticket_id, found.state, kept)
+        return kept if kept is None or seq is None or kept.seq == seq else None
+
+    def _know(self, ticket_id: str, text: str, kept: Kept) -> None:
+        if len(self.known) >= _KNOWN:
+            self.known.clear()
+        self.known[ticket_id] = (text, kept)
 
     @property
     def fingerprint(self) -> str:
@@ -107,9 +133,14 @@ class SLAKeeping:
         previous: Kept | None = None
         if event.seq > 1:
             store = self.store
-            found = store.sla(ticket.id)
-            if found.policies == self.fingerprint:
-                previous = kept_from(found.state, event.seq - 1)
+            # A store may remember the record it committed last (recent_sla, optional):
+            # the record of the version it names, which saves reading it.
+            recent = getattr(store, "recent_sla", None)
+            found = recent(ticket.id) if recent is not None else None
+            if found is not None:
+                previous = self.decoded(ticket.id, found, event.seq - 1)
+            if previous is None:
+                previous = self.decoded(ticket.id, store.sla(ticket.id), event.seq - 1)
             if previous is None:
                 history = before
                 if history is None:
@@ -117,7 +148,9 @@ class SLAKeeping:
                 previous = self.keeper.replay(history)
         kept = self.keeper.step(previous, ticket, event)
         clocks = KeptClocks(self.keeper, kept)
-        return Measured(self.stored(kept, clocks), clocks)
+        stored = self.stored(kept, clocks)
+        self._know(ticket.id, stored.state, kept)
+        return Measured(stored, clocks)
 
     def read(self, ticket_id: str) -> Kept | None:
         """The ticket's kept record (None: no policy covers anything).
@@ -131,7 +164,7 @@ class SLAKeeping:
             return None
         if found.policies != self.fingerprint:
             raise SLAOutOfDate(ticket_id, found.policies, self.fingerprint)
-        kept = kept_from(found.state)
+        kept = self.decoded(ticket_id, found)
         if kept is None:
             raise SLAOutOfDate(ticket_id, None, self.fingerprint)
         return kept
@@ -140,8 +173,7 @@ class SLAKeeping:
         """The ticket's kept clocks, to measure at any instant; None without a fresh record."""
         if not self.keeper.policies:
             return None
-        found = self.store.sla(ticket_id)
-        kept = kept_from(found.state) if found.policies == self.fingerprint else None
+        kept = self.decoded(ticket_id, self.store.sla(ticket_id))
         return None if kept is None else KeptClocks(self.keeper, kept)
 
     def states(self, kept: Kept | None, now: datetime) -> tuple[SLAState, ...]:

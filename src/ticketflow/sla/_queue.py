@@ -13,13 +13,12 @@ from ticketflow._paging import Page, decode_cursor, encode_cursor
 from ticketflow._selection import selected_statuses
 from ticketflow._status import ACTIVE_CATEGORIES, Category
 from ticketflow._ticket import Priority, Ticket
-from ticketflow._timeline import Wait
+from ticketflow._timeline import Wait, waits
 from ticketflow._validate import enum_value, whole_number
 from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
 from ticketflow.sla._clocks import SLAState
 from ticketflow.sla._keeping import SLAKeeping
-from ticketflow.sla._state import kept_from
 from ticketflow.storage import Store, StoredSLA, TicketQuery
 
 
@@ -240,9 +239,12 @@ def _kept_entry(
     keeping: SLAKeeping, ticket: Ticket, stored: StoredSLA, now: datetime
 ) -> QueueEntry:
     """A queue entry from a ticket's stored record, read at ``now``."""
-    kept = kept_from(stored.state) if stored.policies == keeping.fingerprint else None
-    if kept is None:
-        return QueueEntry(ticket, None, breached=False, waiting_since=None)
+    kept = keeping.decoded(ticket.id, stored)
+    if kept is None:  # no policy keeps clocks: the wait, from the history
+        start, stop = waits(keeping.store.history(ticket.id))[-1]
+        return QueueEntry(
+            ticket, None, breached=False, waiting_since=start if stop is None else None
+        )
     states = keeping.states(kept, now)
     running = [state for state in states if state.running and state.due_at is not None]
     return QueueEntry(

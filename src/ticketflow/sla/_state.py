@@ -36,8 +36,6 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-import attrs
-
 from ticketflow._errors import InvalidInput
 from ticketflow._history import HistoryEvent
 from ticketflow._names import AGENT_REPLY, CREATE, CUSTOMER_REPLY
@@ -198,16 +196,6 @@ def decode(text: str) -> Kept | None:
         )
     except (ValueError, TypeError, OverflowError):
         return None
-
-
-@attrs.frozen
-class _Moves:
-    """What one event does to the clocks, read off the event and the kept status."""
-
-    new_wait: bool
-    wait_ends: bool
-    resolved: bool
-    closes: bool
 
 
 class SLAKeeper:
@@ -616,8 +604,3 @@ def kept_from(text: str | None, seq: int | None = None) -> Kept | None:
     if kept is None or (seq is not None and kept.seq != seq):
         return None
     return kept
-
-
-def plain(kept: Kept) -> dict[str, Any]:
-    """The record as plain values, for messages and debugging."""
-    return kept._asdict()

@@ -7,9 +7,9 @@ import itertools
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from ticketflow._errors import ConcurrencyConflict, InvalidInput, TicketNotFound
+from ticketflow._errors import ClaimExpired, ConcurrencyConflict, InvalidInput, TicketNotFound
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
 from ticketflow._validate import to_utc
@@ -26,9 +26,11 @@ from ticketflow.storage._ledger import LedgerEntry
 from ticketflow.storage._outbox import (
     ConsumerState,
     HeldRecord,
+    LeasedClaim,
     OutboxRecord,
     check_consumer,
     check_instant,
+    check_lease,
     check_limit,
     check_position,
     new_record,
@@ -63,12 +65,12 @@ class MemoryStore:
         self._ids = itertools.count(1)
         self._undo: _Undo | None = None  # the open batch's, touched under the lock only
         # The outbox: records in position order, each consumer's cursor and
-        # held records, and a lock per consumer that its drain holds.
+        # held records, and the lease of the drain that claimed it: who, until when.
         self._outbox: list[OutboxRecord] = []
         self._positions = itertools.count(1)
         self._cursors: dict[str, int] = {}
         self._held: dict[str, dict[int, HeldRecord]] = {}
-        self._claims: dict[str, threading.Lock] = {}
+        self._claims: dict[str, tuple[object, datetime]] = {}
 
     def new_id(self) -> str:
         """Return ``T-n`` for the next n."""
@@ -448,21 +450,37 @@ class MemoryStore:
             return self._outbox[start : start + limit]
 
     @contextmanager
-    def outbox_claim(self, consumer: str) -> Iterator[_MemoryClaim | None]:
-        """Claim the consumer's cursor with its lock, taken without waiting."""
+    def outbox_claim(
+        self, consumer: str, *, at: datetime, lease: timedelta
+    ) -> Iterator[_MemoryClaim | None]:
+        """Claim the consumer's cursor with a lease, unless another drain's lease is live."""
         check_consumer(consumer)
+        instant = check_instant(at, "at")
+        check_lease(lease)
+        holder = object()
         with self._lock:
-            lock = self._claims.setdefault(consumer, threading.Lock())
-        if not lock.acquire(blocking=False):
+            taken = self._claims.get(consumer)
+            if taken is not None and taken[1] > instant:
+                claim = None
+            else:
+                self._claims[consumer] = (holder, instant + lease)
+                claim = _MemoryClaim(self, consumer, self._cursors.get(consumer, 0), holder, lease)
+        if claim is None:
             yield None
             return
         try:
-            with self._lock:
-                claim = _MemoryClaim(self, consumer, self._cursors.get(consumer, 0))
             yield claim
-            claim.write()
-        finally:
-            lock.release()
+        except BaseException:
+            with self._lock:
+                if claim.own():
+                    del self._claims[consumer]
+            raise
+        with self._lock:
+            if claim.own():
+                del self._claims[consumer]
+                claim.write()
+            elif claim.settled is not None:
+                raise ClaimExpired("memory", consumer)
 
     def outbox_dead(self, consumer: str) -> list[HeldRecord]:
         """The consumer's dead records."""
@@ -581,38 +599,46 @@ def _revived(held: HeldRecord, at: datetime) -> HeldRecord:
     return HeldRecord(held.consumer, held.record, 0, at, held.error, dead=False)
 
 
-class _MemoryClaim:
+class _MemoryClaim(LeasedClaim):
     """A consumer's cursor claimed in a MemoryStore; its settlement written when it ends."""
 
-    __slots__ = ("_consumer", "_settled", "_store", "position")
+    __slots__ = ("_store",)
 
-    def __init__(self, store: MemoryStore, consumer: str, position: int) -> None:
+    def __init__(
+        self, store: MemoryStore, consumer: str, position: int, holder: object, lease: timedelta
+    ) -> None:
+        super().__init__(consumer, position, holder, lease)
         self._store = store
-        self._consumer = consumer
-        self.position = position
-        self._settled: tuple[int, Sequence[HeldRecord], Sequence[int]] | None = None
 
     def held(self) -> list[HeldRecord]:
         with self._store._lock:
-            held = self._store._held.get(self._consumer, {})
+            held = self._store._held.get(self.consumer, {})
             return [held[position] for position in sorted(held) if not held[position].dead]
 
     def read(self, limit: int) -> list[OutboxRecord]:
         return self._store.outbox_read(self.position, limit)
 
-    def settle(self, position: int, held: Sequence[HeldRecord], released: Sequence[int]) -> None:
-        self._settled = (position, list(held), list(released))
+    def renew(self, at: datetime) -> None:
+        instant = check_instant(at, "at")
+        with self._store._lock:
+            if not self.own():
+                raise ClaimExpired("memory", self.consumer)
+            self._store._claims[self.consumer] = (self.holder, instant + self.lease)
+
+    def own(self) -> bool:
+        """Whether the consumer's lease is still this claim's (under the store's lock)."""
+        taken = self._store._claims.get(self.consumer)
+        return taken is not None and taken[0] is self.holder
 
     def write(self) -> None:
-        """Write the settlement, if any, all at once."""
-        with self._store._lock:
-            if self._settled is None:
-                self._store._cursors.setdefault(self._consumer, self.position)
-                return
-            position, held, released = self._settled
-            kept = self._store._held.setdefault(self._consumer, {})
-            for gone in released:
-                kept.pop(gone, None)
-            for record in held:
-                kept[record.record.position] = record
-            self._store._cursors[self._consumer] = position
+        """Write the settlement, if any, all at once (under the store's lock)."""
+        store = self._store
+        if self.settled is None:
+            store._cursors.setdefault(self.consumer, self.position)
+            return
+        kept = store._held.setdefault(self.consumer, {})
+        for gone in self.settled.released:
+            kept.pop(gone, None)
+        for record in self.settled.held:
+            kept[record.record.position] = record
+        store._cursors[self.consumer] = self.settled.position

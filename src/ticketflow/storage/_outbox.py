@@ -11,10 +11,11 @@ sees each ticket's records in history order.  The drain's logic lives in
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
@@ -27,6 +28,7 @@ from ticketflow.storage._protocol import Store
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from ticketflow._actor import Actor
     from ticketflow._history import HistoryEvent
     from ticketflow._ticket import Ticket
     from ticketflow.storage._figures import Figures
@@ -39,6 +41,10 @@ SCHEMA = 1
 
 _ERROR_LENGTH = 2000
 """How much of a handler's error a held record keeps."""
+
+_SHORTEST_LEASE = timedelta(seconds=1)
+_LONGEST_LEASE = timedelta(days=1)
+"""The range of a claim's lease: long enough to renew, short enough to end in a day."""
 
 
 def record_id(ticket_id: str, seq: int) -> str:
@@ -60,8 +66,7 @@ def record_data(event: HistoryEvent) -> str:
     values (times as ISO text, priority and channel as their values, tags as
     a sorted list, the requester as an object).
     """
-    actor = event.actor
-    return json.dumps(
+    return _ENCODER.encode(
         {
             "schema": SCHEMA,
             "id": record_id(event.ticket_id, event.seq),
@@ -69,26 +74,37 @@ def record_data(event: HistoryEvent) -> str:
             "seq": event.seq,
             "event": event.name,
             "at": event.at.isoformat(),
-            "actor": {
-                "id": actor.id,
-                "role": actor.role.value,
-                "department": actor.department,
-                "grants": sorted(actor.grants),
-            },
+            "actor": _actor(event.actor),
             "from_status": event.from_status,
             "to_status": event.to_status,
             "body": event.body,
             "changes": {name: _plain(value) for name, value in event.changes.items()},
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-        allow_nan=False,
-        sort_keys=False,
+        }
     )
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+"""One encoder for every record (``json.dumps`` with options builds one a call)."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _actor(actor: Actor) -> dict[str, Any]:
+    """An actor as a record shows it: the same few actors write most events, so it is kept.
+
+    Shared by the records that name the actor: only read, by the encoder.
+    """
+    return {
+        "id": actor.id,
+        "role": actor.role.value,
+        "department": actor.department,
+        "grants": sorted(actor.grants),
+    }
 
 
 def _plain(value: Any) -> Any:
     """A changed field's value as JSON can hold it."""
+    if value is None or type(value) in _AS_IS:
+        return value
     if isinstance(value, datetime):
         value = value.isoformat()
     elif isinstance(value, (frozenset, set)):
@@ -162,6 +178,36 @@ class HeldRecord:
 
 
 @attrs.frozen
+class Settlement:
+    """What a claim writes as it ends well: its new position, its held and released records."""
+
+    position: int
+    held: tuple[HeldRecord, ...]
+    released: tuple[int, ...]
+
+
+class LeasedClaim:
+    """What a claim held by a lease keeps: whose cursor, its holder and lease, its settlement.
+
+    SQLite's and the memory store's claims build on it; they write the
+    settlement as the claim ends, if the lease is still theirs.
+    """
+
+    __slots__ = ("consumer", "holder", "lease", "position", "settled")
+
+    def __init__(self, consumer: str, position: int, holder: object, lease: timedelta) -> None:
+        self.consumer = consumer
+        self.position = position
+        self.holder = holder
+        self.lease = lease
+        self.settled: Settlement | None = None
+
+    def settle(self, position: int, held: Sequence[HeldRecord], released: Sequence[int]) -> None:
+        """Keep what to write as the claim ends well."""
+        self.settled = Settlement(position, tuple(held), tuple(released))
+
+
+@attrs.frozen
 class ConsumerState:
     """Where a consumer stands.
 
@@ -183,6 +229,10 @@ def held_error(error: str | None) -> str | None:
     if error is None or len(error) <= _ERROR_LENGTH:
         return error
     return error[: _ERROR_LENGTH - 3] + "..."
+
+
+_AS_IS = frozenset({str, int, float, bool})
+"""The types of values JSON holds as they are."""
 
 
 def check_consumer(consumer: object) -> str:
@@ -219,10 +269,19 @@ def check_instant(at: object, name: str) -> datetime:
     return to_utc(at, name)
 
 
-class OutboxClaim(Protocol):
-    """A consumer's cursor, claimed: its drain's reads and its one write, in one transaction.
+def check_lease(lease: object) -> timedelta:
+    """Return ``lease`` if it is a claim's lease (1 second to 1 day), else raise InvalidInput."""
+    if not isinstance(lease, timedelta) or not _SHORTEST_LEASE <= lease <= _LONGEST_LEASE:
+        raise InvalidInput("lease", lease, "a timedelta from 1 second to 1 day")
+    return lease
 
-    Nobody else claims the same consumer's cursor until the claim ends.
+
+class OutboxClaim(Protocol):
+    """A consumer's cursor, claimed: its drain's reads, and its one write when it ends well.
+
+    Nobody else claims the same consumer's cursor until the claim ends or
+    its lease runs out (on SQLite and in memory; on PostgreSQL a row lock
+    holds it until the claim ends, and a process that dies ends it).
     """
 
     @property
@@ -241,7 +300,18 @@ class OutboxClaim(Protocol):
     def settle(self, position: int, held: Sequence[HeldRecord], released: Sequence[int]) -> None:
         """Move the cursor to ``position``, keep ``held`` (new or changed), forget ``released``.
 
-        Written when the claim ends well, all together; undone if it does not.
+        Written when the claim ends well, all together, and only if the claim
+        is still this one's (else :class:`~ticketflow.ClaimExpired` is raised
+        as the block ends); not written if the block ends with an error.
+        """
+        ...
+
+    def renew(self, at: datetime) -> None:
+        """Keep the claim for another lease from ``at``.
+
+        Raises:
+            ClaimExpired: the lease ran out and another claim took the
+                cursor; this claim will write nothing.
         """
         ...
 
@@ -295,12 +365,19 @@ class OutboxStore(Store, Protocol):
         """
         ...
 
-    def outbox_claim(self, consumer: str) -> AbstractContextManager[OutboxClaim | None]:
-        """Claim the consumer's cursor for the block, or give None if another holds it.
+    def outbox_claim(
+        self, consumer: str, *, at: datetime, lease: timedelta
+    ) -> AbstractContextManager[OutboxClaim | None]:
+        """Claim the consumer's cursor for the block, or give None at once if another holds it.
 
         A new consumer starts at position 0.  The claim lasts until the
-        block ends, and no longer if the process dies.  An error leaving the
-        block undoes what :meth:`OutboxClaim.settle` wrote.
+        block ends, or until its lease (``lease`` from ``at``, extended by
+        :meth:`OutboxClaim.renew`) runs out and another claim takes it,
+        whichever comes first; a process that dies leaves it for no longer
+        than its lease.  No transaction stays open while the block runs, so
+        the store's commands go on meanwhile (PostgreSQL may keep its claim's
+        row locked instead: that stops no command either).  An error leaving
+        the block writes nothing of what :meth:`OutboxClaim.settle` was given.
         """
         ...
 

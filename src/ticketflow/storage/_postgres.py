@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
@@ -80,6 +80,7 @@ from ticketflow.storage._outbox import (
     OutboxRecord,
     check_consumer,
     check_instant,
+    check_lease,
     check_limit,
     check_position,
     held_from_row,
@@ -348,6 +349,7 @@ class PostgresStore:
             )
         self._schema_checked = False
         self._recent: dict[str, Ticket] = {}
+        self._recent_sla: dict[str, StoredSLA] = {}
         if (dsn is None) == (pool is None):
             raise InvalidInput("dsn", dsn, "a connection string, or else pool=, not both")
         if pool is not None:
@@ -817,7 +819,7 @@ class PostgresStore:
             _escape(ticket.description),
             *(self._outbox_parameters(event) if outbox else ()),
         )
-        with self._remembering(ticket), self._transaction() as connection:
+        with self._remembering(ticket, sla), self._transaction() as connection:
             row = connection.execute(
                 _CREATE_WITH_OUTBOX if outbox else _CREATE, parameters
             ).fetchone()
@@ -904,7 +906,7 @@ class PostgresStore:
             *searched,
             *(self._outbox_parameters(event) if outbox else ()),
         )
-        with self._remembering(ticket), self._transaction(atomic=True) as connection:
+        with self._remembering(ticket, sla), self._transaction(atomic=True) as connection:
             try:
                 row = connection.execute(statement, parameters).fetchone()
             except pg_errors.UniqueViolation as error:
@@ -991,15 +993,27 @@ class PostgresStore:
         """
         return self._recent.get(ticket_id)
 
+    def recent_sla(self, ticket_id: str) -> StoredSLA | None:
+        """The SLA record this store object last committed itself with the ticket, if remembered.
+
+        Kept as :meth:`recent` keeps the ticket: the record stored at that
+        ticket's version, which a commit folds its event into (the version
+        it names says which it is) instead of reading it: one round trip less.
+        """
+        return self._recent_sla.get(ticket_id)
+
     @contextmanager
-    def _remembering(self, ticket: Ticket) -> Iterator[None]:
-        """Remember ``ticket`` once the block has committed it in a transaction of its own."""
+    def _remembering(self, ticket: Ticket, sla: StoredSLA = NO_SLA) -> Iterator[None]:
+        """Remember ``ticket`` (and its SLA record) once the block committed them on its own."""
         self._recent.pop(ticket.id, None)
+        self._recent_sla.pop(ticket.id, None)
         yield
         if id(self) not in _BOUND.get():
             if len(self._recent) >= _REMEMBERED:
                 self._recent.clear()
+                self._recent_sla.clear()
             self._recent[ticket.id] = ticket
+            self._recent_sla[ticket.id] = sla
 
     def schedule(self, ticket_id: str) -> Schedule:
         """Return the ticket's stored schedule."""
@@ -1313,6 +1327,7 @@ class PostgresStore:
         if not _readable(ticket_id):
             raise TicketNotFound(ticket_id)
         self._recent.pop(ticket_id, None)
+        self._recent_sla.pop(ticket_id, None)
         claimed = self._claimed()
         if claimed is not None:
             claimed.pop(ticket_id, None)
@@ -1386,13 +1401,19 @@ class PostgresStore:
         return [record_from_row(_stored(row)) for row in rows]
 
     @contextmanager
-    def outbox_claim(self, consumer: str) -> Iterator[_PostgresClaim | None]:
+    def outbox_claim(
+        self, consumer: str, *, at: datetime, lease: timedelta
+    ) -> Iterator[_PostgresClaim | None]:
         """Claim the cursor's row with ``FOR UPDATE SKIP LOCKED``, for one transaction.
 
         A drain of the same consumer elsewhere holds it: None at once, no wait.
-        A process that dies ends its transaction, and the claim with it.
+        A process that dies ends its transaction, and the claim with it, so
+        the lease is checked and kept only: the row lock never runs out (and
+        stops no command but another claim of the same consumer).
         """
         check_consumer(consumer)
+        check_instant(at, "at")
+        check_lease(lease)
         if not _readable(consumer):
             raise InvalidInput("consumer", consumer, "text UTF-8 can encode")
         name = _escape(consumer)
@@ -1514,6 +1535,10 @@ class _PostgresClaim:
                 _SELECT_RECORDS, (store.tenant, self.position, limit)
             ).fetchall()
         return [record_from_row(_stored(row)) for row in rows]
+
+    def renew(self, at: datetime) -> None:
+        """Nothing to do: the row stays locked until the claim's transaction ends."""
+        check_instant(at, "at")
 
     def settle(self, position: int, held: Sequence[HeldRecord], released: Sequence[int]) -> None:
         store = self._store

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
 from ticketflow._errors import (
+    ClaimExpired,
     ConcurrencyConflict,
     InvalidInput,
     StorageError,
@@ -72,9 +74,11 @@ from ticketflow.storage._outbox import (
     RECORD_COLUMNS,
     ConsumerState,
     HeldRecord,
+    LeasedClaim,
     OutboxRecord,
     check_consumer,
     check_instant,
+    check_lease,
     check_limit,
     check_position,
     held_from_row,
@@ -218,9 +222,13 @@ _OUTBOX = (
     at INTEGER NOT NULL,
     data TEXT NOT NULL
 )""",
+    # holder, lease_until: the drain that claimed the cursor, and until when
+    # (a short write claims it; the handler runs with no transaction open).
     """CREATE TABLE outbox_consumers (
     consumer TEXT PRIMARY KEY,
-    position INTEGER NOT NULL
+    position INTEGER NOT NULL,
+    holder TEXT,
+    lease_until INTEGER
 ) WITHOUT ROWID""",
     """CREATE TABLE outbox_held (
     consumer TEXT NOT NULL,
@@ -381,6 +389,7 @@ class SQLiteStore:
         self._lock = threading.RLock()  # serialises the one connection of ":memory:"
         self._connections: list[sqlite3.Connection] = []
         self._written: dict[str, tuple[tuple[Any, ...], Ticket]] = {}
+        self._recent_sla: dict[str, StoredSLA] = {}
         try:
             self.schema_version = self._migrate()
         except BaseException:
@@ -713,6 +722,7 @@ class SQLiteStore:
             rows = (dict(zip(COLUMNS, ticket_values, strict=True)), _event_columns(event_values))
             raise _unstorable(error, *rows) from None
         self._remember(ticket, ticket_values)
+        self._remember_sla(ticket.id, sla)
 
     def commit(
         self,
@@ -783,6 +793,7 @@ class SQLiteStore:
         except UnicodeEncodeError as error:  # rolled back: a value slipped past the checks
             raise _unstorable(error, columns, _event_columns(event_values)) from None
         self._remember(ticket, self._row_after(ticket, expected_version, columns))
+        self._remember_sla(ticket.id, sla)
 
     def _row_after(
         self, ticket: Ticket, expected_version: int, columns: Mapping[str, Any]
@@ -890,6 +901,25 @@ class SQLiteStore:
         except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
             return False
         return bool(updated == 1)
+
+    def _remember_sla(self, ticket_id: str, sla: StoredSLA) -> None:
+        """Remember the record just committed, unless a batch (which may roll back) holds it."""
+        if getattr(self._local, "batch", False):
+            self._recent_sla.pop(ticket_id, None)
+            return
+        if len(self._recent_sla) >= _REMEMBERED:
+            self._recent_sla.clear()
+        self._recent_sla[ticket_id] = sla
+
+    def recent_sla(self, ticket_id: str) -> StoredSLA | None:
+        """The SLA record this store object last committed with the ticket, if it remembers it.
+
+        Kept only for commits in a transaction of their own (never inside
+        :meth:`batch`, which may still roll back), so it is the record stored
+        at that ticket's version; a commit folds its event into it (the
+        version it names says which it is) instead of reading it.
+        """
+        return self._recent_sla.get(ticket_id)
 
     def sla(self, ticket_id: str) -> StoredSLA:
         """Return the ticket's stored SLA record."""
@@ -1138,28 +1168,46 @@ class SQLiteStore:
             return _read_records(connection, after, limit)
 
     @contextmanager
-    def outbox_claim(self, consumer: str) -> Iterator[_SQLiteClaim]:
-        """Claim the cursor with the write lock: a write transaction for the whole block.
+    def outbox_claim(
+        self, consumer: str, *, at: datetime, lease: timedelta
+    ) -> Iterator[_SQLiteClaim | None]:
+        """Claim the cursor with a lease: a short write names the holder and the lease's end.
 
-        Another drain waits for the lock (up to the store's timeout); what a
-        handler commits through this store, on this thread, joins the block's
-        transaction.
+        A live lease of another drain gives None at once.  The block runs
+        with no transaction open (the store's commands go on meanwhile);
+        its settlement is written as it ends, in a second short write, only
+        if the lease is still this claim's.
         """
         check_consumer(consumer)
-        with self.batch():
-            try:
-                with self._read() as connection:
-                    connection.execute(
-                        "INSERT OR IGNORE INTO outbox_consumers (consumer, position) "
-                        "VALUES (?, 0)",
-                        (consumer,),
-                    )
-                    (position,) = connection.execute(
-                        "SELECT position FROM outbox_consumers WHERE consumer = ?", (consumer,)
-                    ).fetchone()
-            except UnicodeEncodeError:
-                raise InvalidInput("consumer", consumer, "text UTF-8 can encode") from None
-            yield _SQLiteClaim(self, consumer, int(position))
+        instant = time_in(check_instant(at, "at"))
+        check_lease(lease)
+        holder = secrets.token_hex(16)
+        until = time_in(at + lease)
+        try:
+            with self._write() as connection:
+                connection.execute(
+                    "INSERT OR IGNORE INTO outbox_consumers (consumer, position) VALUES (?, 0)",
+                    (consumer,),
+                )
+                row = connection.execute(
+                    "UPDATE outbox_consumers SET holder = ?, lease_until = ? "
+                    "WHERE consumer = ? AND (holder IS NULL OR lease_until <= ?) "
+                    "RETURNING position",
+                    (holder, until, consumer, instant),
+                ).fetchone()
+        except UnicodeEncodeError:
+            raise InvalidInput("consumer", consumer, "text UTF-8 can encode") from None
+        if row is None:
+            yield None
+            return
+        claim = _SQLiteClaim(self, consumer, int(row[0]), holder, lease)
+        try:
+            yield claim
+        except BaseException:
+            with suppress(TicketflowError):  # else the lease runs out by itself
+                claim.release()
+            raise
+        claim.write()
 
     def outbox_dead(self, consumer: str) -> list[HeldRecord]:
         """The consumer's dead records, with their records."""
@@ -1236,41 +1284,74 @@ def _read_records(connection: sqlite3.Connection, after: int, limit: int) -> lis
     return [record_from_row(row) for row in rows]
 
 
-class _SQLiteClaim:
-    """A consumer's cursor, claimed by the write transaction it runs in."""
+class _SQLiteClaim(LeasedClaim):
+    """A consumer's cursor, claimed by a lease in its row; settled in a write of its own."""
 
-    __slots__ = ("_consumer", "_store", "position")
+    __slots__ = ("_store",)
 
-    def __init__(self, store: SQLiteStore, consumer: str, position: int) -> None:
+    def __init__(
+        self, store: SQLiteStore, consumer: str, position: int, holder: str, lease: timedelta
+    ) -> None:
+        super().__init__(consumer, position, holder, lease)
         self._store = store
-        self._consumer = consumer
-        self.position = position
 
     def held(self) -> list[HeldRecord]:
         with self._store._read() as connection:
-            rows = connection.execute(_SELECT_HELD, (self._consumer, False)).fetchall()
-        return [held_from_row(self._consumer, row) for row in rows]
+            rows = connection.execute(_SELECT_HELD, (self.consumer, False)).fetchall()
+        return [held_from_row(self.consumer, row) for row in rows]
 
     def read(self, limit: int) -> list[OutboxRecord]:
         with self._store._read() as connection:
             return _read_records(connection, self.position, limit)
 
-    def settle(self, position: int, held: Sequence[HeldRecord], released: Sequence[int]) -> None:
-        with self._store._read() as connection:
+    def renew(self, at: datetime) -> None:
+        until = time_in(check_instant(at, "at") + self.lease)
+        with self._store._write() as connection:
+            self._own(connection, "lease_until = ?", (until,))
+
+    def release(self) -> None:
+        """Give the cursor up, writing nothing else (if it is still this claim's)."""
+        with self._store._write() as connection:
+            connection.execute(
+                "UPDATE outbox_consumers SET holder = NULL, lease_until = NULL "
+                "WHERE consumer = ? AND holder = ?",
+                (self.consumer, self.holder),
+            )
+
+    def write(self) -> None:
+        """Write the settlement and give the cursor up; raise ClaimExpired if it was taken."""
+        settled = self.settled
+        if settled is None:
+            self.release()
+            return
+        with self._store._write() as connection:
+            self._own(
+                connection,
+                "position = ?, holder = NULL, lease_until = NULL",
+                (settled.position,),
+            )
             connection.executemany(
                 "DELETE FROM outbox_held WHERE consumer = ? AND position = ?",
-                [(self._consumer, gone) for gone in released],
+                [(self.consumer, gone) for gone in settled.released],
             )
             connection.executemany(
                 "INSERT OR REPLACE INTO outbox_held "
                 "(consumer, position, ticket_id, attempts, next_at, error, dead) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [held_values(record) for record in held],
+                [held_values(record) for record in settled.held],
             )
-            connection.execute(
-                "UPDATE outbox_consumers SET position = ? WHERE consumer = ?",
-                (position, self._consumer),
-            )
+
+    def _own(
+        self, connection: sqlite3.Connection, assignments: str, values: tuple[Any, ...]
+    ) -> None:
+        """Update the cursor's row if this claim still holds it, else raise ClaimExpired."""
+        updated = connection.execute(
+            f"UPDATE outbox_consumers SET {assignments} "  # noqa: S608 - our own names
+            "WHERE consumer = ? AND holder = ?",
+            (*values, self.consumer, self.holder),
+        ).rowcount
+        if updated != 1:
+            raise ClaimExpired(self._store.path, self.consumer)
 
 
 def _schedule_in(schedule: Schedule) -> tuple[int | None, str | None]:

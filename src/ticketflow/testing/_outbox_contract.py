@@ -11,10 +11,10 @@ import threading
 import unittest
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from ticketflow._actor import Actor
-from ticketflow._errors import ConcurrencyConflict, InvalidInput
+from ticketflow._errors import ClaimExpired, ConcurrencyConflict, InvalidInput
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Contact, Ticket
 from ticketflow._workflow import Workflow
@@ -24,6 +24,7 @@ from ticketflow.testing._laws import law
 from ticketflow.testing._strategies import CUSTOMER_IDS, START
 
 _WORKFLOW = Workflow.default()
+_LEASE = timedelta(minutes=1)
 
 
 class _Abandoned(Exception):
@@ -55,7 +56,7 @@ def _reply(
 @contextmanager
 def _claimed(store: OutboxStore, consumer: str) -> Iterator[OutboxClaim]:
     """The consumer's claim, which nobody else holds in these tests."""
-    with store.outbox_claim(consumer) as claim:
+    with store.outbox_claim(consumer, at=START, lease=_LEASE) as claim:
         if claim is None:
             raise AssertionError("a claim nobody else holds was refused")
         yield claim
@@ -162,31 +163,48 @@ class OutboxContract:
                 claim.settle(claim.position, [], [alive.record.position])
                 law(store.outbox_dead("mail") == [], "nothing is dead")
 
-    def test_a_claim_elsewhere_is_skipped_not_waited_for_or_waits_for_the_write_lock(
-        self,
-    ) -> None:
+    def test_a_claim_elsewhere_is_skipped_not_waited_for(self) -> None:
+        with self.fresh_outbox() as store:
+            ticket, _ = _create(store)
+            with _claimed(store, "mail") as claim:
+                later = START + _LEASE / 2
+                law(_elsewhere(store, "mail", later) == [None], "a live claim is skipped at once")
+                law(_elsewhere(store, "chat", later) == ["claimed"], "other consumers go on")
+                _reply(store, ticket)  # the store's commands go on meanwhile
+                claim.settle(1, [], [])
+            law(_elsewhere(store, "mail", START) == ["claimed"], "an ended claim is free at once")
+            law(store.outbox_consumers()[1].position == 1, "and its settlement was written")
+
+    def test_a_lease_is_renewed_and_one_that_ran_out_is_taken_over_or_held(self) -> None:
         with self.fresh_outbox() as store:
             _create(store)
-            got: list[object] = []
-            with _claimed(store, "mail") as claim:
-
-                def other() -> None:
+            _create(store)
+            expired = renewed = False
+            try:
+                with _claimed(store, "mail") as claim:
+                    claim.renew(START + _LEASE * 0.9)
+                    law(
+                        _elsewhere(store, "mail", START + _LEASE * 1.5) == [None],
+                        "a renewed lease lives a lease from its renewal",
+                    )
+                    taken = _elsewhere(store, "mail", START + _LEASE * 2, settle=2)
+                    law(taken in ([None], ["claimed"]), "a lease that ran out is taken, or held")
                     try:
-                        with store.outbox_claim("mail") as second:
-                            got.append(second)
-                    except Exception as error:  # noqa: BLE001 - what the other drain saw
-                        got.append(error)
-
-                thread = threading.Thread(target=other)
-                thread.start()
-                thread.join(timeout=0.5)
-                claimed_meanwhile = [item for item in got if item is not None]
-                law(
-                    not [item for item in claimed_meanwhile if not isinstance(item, Exception)],
-                    "no other drain of the consumer holds its cursor meanwhile",
-                )
-                claim.settle(1, [], [])
-            thread.join()
+                        claim.renew(START + _LEASE * 2)
+                        renewed = True
+                    except ClaimExpired:
+                        pass
+                    claim.settle(1, [], [])
+            except ClaimExpired:
+                expired = True
+            (state,) = store.outbox_consumers()
+            if taken == ["claimed"]:  # a lease: SQLite, memory
+                law(not renewed, "a claim taken over is not renewed")
+                law(expired, "a claim taken over writes nothing, and says so as it ends")
+                law(state.position == 2, "the claim that took over wrote its own")
+            else:  # a lock held for the claim's length: PostgreSQL
+                law(renewed and not expired, "a claim held past its lease goes on")
+                law(state.position == 1, "and settles")
 
     def test_pruning_keeps_what_a_consumer_has_not_passed_or_still_holds(self) -> None:
         with self.fresh_outbox() as store:
@@ -215,9 +233,45 @@ class OutboxContract:
                 raise AssertionError(f"read(after={after!r}, limit={limit!r}) was accepted")
             for consumer in ("", " ", "a\x00b", 7):
                 try:
-                    with store.outbox_claim(consumer):  # type: ignore[arg-type]
+                    with store.outbox_claim(consumer, at=START, lease=_LEASE):  # type: ignore[arg-type]
                         pass
                 except InvalidInput:
                     continue
                 raise AssertionError(f"consumer {consumer!r} was accepted")
+            for at, lease in (
+                (START.replace(tzinfo=None), _LEASE),
+                (START, timedelta(0)),
+                (START, 60),
+            ):
+                try:
+                    with store.outbox_claim("mail", at=at, lease=lease):  # type: ignore[arg-type]
+                        pass
+                except InvalidInput:
+                    continue
+                raise AssertionError(f"a claim at {at!r} for {lease!r} was accepted")
             law(store.outbox_consumers() == [], "a refused claim made no consumer")
+
+
+def _elsewhere(
+    store: OutboxStore, consumer: str, at: datetime, *, settle: int | None = None
+) -> list[object]:
+    """Claim the consumer's cursor in another thread, as another drain would: what it got.
+
+    ``["claimed"]`` (settled at ``settle`` if given), ``[None]`` when it was
+    refused, or the error it raised.
+    """
+    got: list[object] = []
+
+    def other() -> None:
+        try:
+            with store.outbox_claim(consumer, at=at, lease=_LEASE) as claim:
+                got.append(None if claim is None else "claimed")
+                if claim is not None and settle is not None:
+                    claim.settle(settle, [], [])
+        except Exception as error:  # noqa: BLE001 - what the other drain saw
+            got.append(error)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    return got
