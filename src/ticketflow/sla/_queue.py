@@ -173,7 +173,7 @@ def kept_queue(
     keeping.check()
     query = TicketQuery(statuses=statuses, department=department, assignee=assignee)
     wanted_count = None if limit is None else limit + 1  # one more tells whether a page follows
-    size = _PAGE if limit is None else max(limit, 1)
+    size = _PAGE if wanted_count is None else wanted_count
     found: list[tuple[tuple[int, datetime, str], QueueEntry]] = []
     if start is None or start[0] < _UNTIMED:
         index_after = None if start is None else (start[1], start[2])
