@@ -21,6 +21,7 @@ from ticketflow._names import (
     SET_PRIORITY,
     UPDATE_TAGS,
 )
+from ticketflow._reserved import NAMESPACE
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
 from ticketflow._workflow import Workflow
 from ticketflow.sla._calendar import Calendar, YearlyHoliday
@@ -122,6 +123,9 @@ _TEXT = st.text(
     max_size=30,
 ).filter(lambda text: not text.isspace())
 
+_FIELD_NAMES = _TEXT.filter(lambda name: not name.startswith(NAMESPACE))
+"""A host's field names: ticketflow keeps the ``ticketflow:`` namespace for itself."""
+
 _FIELD_VALUES = st.one_of(
     st.none(),
     st.booleans(),
@@ -169,7 +173,7 @@ def histories(
             tags=draw(st.frozensets(st.sampled_from(_TAGS), max_size=3)),
             assignee=draw(st.none() | st.sampled_from(AGENT_IDS)),
             department=draw(st.none() | st.sampled_from(_DEPARTMENTS)),
-            fields=draw(st.dictionaries(_TEXT, _FIELD_VALUES, max_size=3)),
+            fields=draw(st.dictionaries(_FIELD_NAMES, _FIELD_VALUES, max_size=3)),
         )
     ]
     for _step in range(draw(st.integers(0, max_steps))):
