@@ -878,25 +878,45 @@ class SQLiteStore:
     def count_stale(self, rules: str) -> int:
         """How many tickets another rule set (or none) scheduled."""
         check_page(None, 1, None, rules=rules)
-        try:
-            with self._read() as connection:
-                (count,) = connection.execute(
-                    "SELECT COUNT(*) FROM tickets WHERE schedule IS NULL OR schedule <> ?",
-                    (rules,),
-                ).fetchone()
-        except UnicodeEncodeError:  # not valid Unicode: every ticket's rule set differs
-            raise InvalidInput("rules", rules, "a rule set's fingerprint (ASCII text)") from None
-        return int(count)
+        return self._count_other(
+            "schedule", rules, "rules", "a rule set's fingerprint (ASCII text)"
+        )
 
     def reschedule(self, ticket_id: str, expected_version: int, schedule: Schedule) -> bool:
         """Set the schedule alone, if the ticket is still at ``expected_version``."""
-        planned = _schedule_in(schedule)
+        return self._set_alone(
+            "next_due_at = ?, schedule = ?", _schedule_in(schedule), ticket_id, expected_version
+        )
+
+    def _count_other(self, column: str, fingerprint: str, field: str, expected: str) -> int:
+        """How many tickets have ``column`` other than ``fingerprint`` (or none).
+
+        The count of ``count_stale``, ``count_sla_stale`` and ``count_unfigured``;
+        a fingerprint that is not valid Unicode is refused as ``field``.
+        """
+        try:
+            with self._read() as connection:
+                (count,) = connection.execute(
+                    f"SELECT COUNT(*) FROM tickets WHERE {column} IS NULL OR {column} <> ?",  # noqa: S608
+                    (fingerprint,),
+                ).fetchone()
+        except UnicodeEncodeError:  # not valid Unicode: no fingerprint is
+            raise InvalidInput(field, fingerprint, expected) from None
+        return int(count)
+
+    def _set_alone(
+        self, assignments: str, values: Sequence[Any], ticket_id: str, expected_version: int
+    ) -> bool:
+        """Set ``assignments`` alone, if the ticket is still at ``expected_version``.
+
+        What ``reschedule``, ``restate_sla`` and ``refigure`` write; False if
+        the ticket moved on or is gone.
+        """
         try:
             with self._write() as connection:
                 updated = connection.execute(
-                    "UPDATE tickets SET next_due_at = ?, schedule = ? "
-                    "WHERE id = ? AND version = ?",
-                    (*planned, ticket_id, expected_version),
+                    f"UPDATE tickets SET {assignments} WHERE id = ? AND version = ?",  # noqa: S608
+                    (*values, ticket_id, expected_version),
                 ).rowcount
         except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
             return False
@@ -968,29 +988,18 @@ class SQLiteStore:
     def count_sla_stale(self, policies: str) -> int:
         """How many tickets other policies (or none) kept SLA records for."""
         check_page(None, 1, None, rules=policies)
-        try:
-            with self._read() as connection:
-                (count,) = connection.execute(
-                    "SELECT COUNT(*) FROM tickets WHERE sla_policies IS NULL OR sla_policies <> ?",
-                    (policies,),
-                ).fetchone()
-        except UnicodeEncodeError:  # not valid Unicode: every ticket's policies differ
-            raise InvalidInput("policies", policies, "a fingerprint (ASCII text)") from None
-        return int(count)
+        return self._count_other(
+            "sla_policies", policies, "policies", "a fingerprint (ASCII text)"
+        )
 
     def restate_sla(self, ticket_id: str, expected_version: int, sla: StoredSLA) -> bool:
         """Set the SLA record alone, if the ticket is still at ``expected_version``."""
-        kept = sla_in(sla)
-        try:
-            with self._write() as connection:
-                updated = connection.execute(
-                    "UPDATE tickets SET sla_due_at = ?, sla_policies = ?, sla_state = ? "
-                    "WHERE id = ? AND version = ?",
-                    (*kept, ticket_id, expected_version),
-                ).rowcount
-        except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
-            return False
-        return bool(updated == 1)
+        return self._set_alone(
+            "sla_due_at = ?, sla_policies = ?, sla_state = ?",
+            sla_in(sla),
+            ticket_id,
+            expected_version,
+        )
 
     def figures(self, ticket_id: str) -> Figures | None:
         """Return the ticket's stored figures."""
@@ -1012,16 +1021,7 @@ class SQLiteStore:
     def refigure(self, ticket_id: str, expected_version: int, figures: Figures) -> bool:
         """Set the figures alone, if the ticket is still at ``expected_version``."""
         check_figures(figures, optional=False)
-        figured = _figures_in(figures)
-        try:
-            with self._write() as connection:
-                updated = connection.execute(
-                    f"UPDATE tickets SET {_SET_FIGURES} WHERE id = ? AND version = ?",  # noqa: S608
-                    (*figured, ticket_id, expected_version),
-                ).rowcount
-        except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
-            return False
-        return bool(updated == 1)
+        return self._set_alone(_SET_FIGURES, _figures_in(figures), ticket_id, expected_version)
 
     def unfigured(self, key: str, *, limit: int) -> list[Ticket]:
         """The tickets whose figures another key (or none) computed: three index ranges."""
@@ -1037,15 +1037,7 @@ class SQLiteStore:
     def count_unfigured(self, key: str) -> int:
         """How many tickets have figures another key (or none) computed."""
         check_page(None, 1, None, rules=key)
-        try:
-            with self._read() as connection:
-                (count,) = connection.execute(
-                    "SELECT COUNT(*) FROM tickets WHERE fig_key IS NULL OR fig_key <> ?",
-                    (key,),
-                ).fetchone()
-        except UnicodeEncodeError:  # not valid Unicode: no figures were computed under it
-            raise InvalidInput("key", key, "the figures' key (ASCII text)") from None
-        return int(count)
+        return self._count_other("fig_key", key, "key", "the figures' key (ASCII text)")
 
     def aggregate(
         self,
