@@ -37,6 +37,7 @@ from ticketflow import (
     IllegalTransition,
     InvalidInput,
     ManualClock,
+    MergeRefused,
     PermissionDenied,
     SLAOutOfDate,
     TicketNotFound,
@@ -47,6 +48,7 @@ from ticketflow.sla import (
     Calendar,
     EndOfWorkingDay,
     SLAPolicy,
+    Target,
     YearlyHoliday,
     sla_rules,
 )
@@ -251,6 +253,15 @@ class KeptLaws(RuleBasedStateMachine):
         with contextlib.suppress(IllegalTransition, PermissionDenied, InvalidInput):
             self.desk.fire(ticket_id, event, who, **payload)  # type: ignore[arg-type]
 
+    @rule(source=st.integers(0, 20), into=st.integers(0, 20))
+    def a_duplicate_is_merged(self, source: int, into: int) -> None:
+        # A merge closes the duplicate from any open status, reopened ones included.
+        source_id, target_id = (self.ids[n % len(self.ids)] for n in (source, into))
+        with contextlib.suppress(
+            TicketNotFound, MergeRefused, IllegalTransition, PermissionDenied, InvalidInput
+        ):
+            self.desk.merge(source_id, ADMIN, into=target_id)
+
     @rule(name=st.sampled_from(sorted(POLICY_SETS)))
     def the_policies_change(self, name: str) -> None:
         self._change_to(POLICY_SETS[name]())
@@ -381,6 +392,26 @@ def test_a_commit_on_clocks_kept_otherwise_replays_the_history_first() -> None:
     )
     assert new.sla(ticket.id) == truth[1]
     assert new.store.sla(ticket.id).policies == new.sla_fingerprint
+
+
+def test_a_reopened_ticket_merged_keeps_the_clocks_its_history_tells() -> None:
+    # The resolution undone by the reopen does not stand again when the merge
+    # closes the ticket: the resolution clock keeps the time counted since,
+    # unmet, as a replay of the history says.
+    clock = ManualClock(START)
+    desk = _desk(clock)
+    ticket = desk.open(subject="VPN", description="d", requester=ANA, priority="urgent")
+    target = desk.open(subject="VPN too", description="d", requester=ANA)
+    desk.resolve(ticket.id, ADMIN)
+    desk.reply(ticket.id, CUSTOMER, "Still broken.")  # reopens it
+    clock.advance(HOUR)
+    desk.merge(ticket.id, ADMIN, into=target.id)
+    truth = history_states(
+        POLICY_SETS["by priority"](), desk.workflow, desk.history(ticket.id), clock.now()
+    )
+    assert desk.sla(ticket.id) == truth[1]
+    resolution = next(state for state in truth[1] if state.target is Target.RESOLUTION)
+    assert (resolution.met, resolution.running, resolution.elapsed) == (False, False, HOUR)
 
 
 def test_the_sla_queue_pages_the_index_until_its_filters_fill_the_limit() -> None:

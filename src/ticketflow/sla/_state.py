@@ -54,7 +54,7 @@ _TARGETS = tuple(RUNS_OF)
 _RESELECTS = frozenset({"priority", "department"})
 """The ticket fields whose change chooses the policy again."""
 
-_SCHEME = "s1"
+_SCHEME = "s2"
 """The version of the SLA fingerprint's recipe and of the record's encoding."""
 
 
@@ -264,8 +264,12 @@ class SLAKeeper:
         if name == CREATE or not _RESELECTS.isdisjoint(event.changes):
             policy = self.select(made(), at)
         switch = (None if policy is None else policy.name) != kept.policy
-        first, nxt, _resolution, close = kept.clocks
-        stands = status in rooms.solved or status in rooms.closed
+        first, nxt, resolution, close = kept.clocks
+        # The resolution stands while the ticket stays solved or closed since it:
+        # closed after a reopen without being solved again (a merge), it does not.
+        stands = status in rooms.solved or (
+            status in rooms.closed and resolution.stopped is not None
+        )
         idle_reply = rooms.responses_idle
         # Each clock: its new cycle, start, stop and whether it counts after the event.
         plans: list[tuple[bool, datetime | None, datetime | None, bool]] = []
