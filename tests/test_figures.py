@@ -25,9 +25,8 @@ from hypothesis.stateful import (
     initialize,
     invariant,
     rule,
-    run_state_machine_as_test,
 )
-from pgserver import new_tenant, scratch_database
+from pgserver import migrated_pool, run_laws_on_postgres
 from psycopg_pool import ConnectionPool
 from support import ADMIN, AGENT, ANA, CUSTOMER, START
 
@@ -52,7 +51,6 @@ from ticketflow.storage import (
     Figures,
     MemoryStore,
     Period,
-    PostgresStore,
     SQLiteStore,
     Store,
     TicketQuery,
@@ -286,22 +284,12 @@ TestFigureLawsOnSQLite.settings = settings(max_examples=15, stateful_step_count=
 
 @pytest.fixture(scope="module")
 def postgres_pool() -> Iterator[ConnectionPool]:
-    with scratch_database() as dsn, ConnectionPool(dsn, min_size=1, max_size=2) as pool:
-        with PostgresStore(pool=pool) as store:
-            store.migrate()
+    with migrated_pool() as pool:
         yield pool
 
 
 def test_the_figure_laws_hold_on_postgres(postgres_pool: ConnectionPool) -> None:
-    class FigureLawsOnPostgres(FigureLaws):
-        def make_store(self) -> Store:
-            return PostgresStore(pool=postgres_pool, tenant=new_tenant())
-
-    # Fewer runs than in memory: the laws are proven there; here they check the store.
-    run_state_machine_as_test(
-        FigureLawsOnPostgres,
-        settings=settings(max_examples=5, stateful_step_count=15, deadline=None),
-    )
+    run_laws_on_postgres(FigureLaws, postgres_pool)
 
 
 # -- percentiles ------------------------------------------------------------------

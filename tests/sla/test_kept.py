@@ -25,9 +25,8 @@ from hypothesis.stateful import (
     initialize,
     invariant,
     rule,
-    run_state_machine_as_test,
 )
-from pgserver import new_tenant, scratch_database
+from pgserver import migrated_pool, run_laws_on_postgres
 from psycopg_pool import ConnectionPool
 from support import ADMIN, AGENT, ANA, CUSTOMER, START
 
@@ -54,7 +53,7 @@ from ticketflow.sla import (
 )
 from ticketflow.sla._clocks import sla_states
 from ticketflow.sla._state import history_states
-from ticketflow.storage import NO_SLA, MemoryStore, PostgresStore, SQLiteStore, Store, StoredSLA
+from ticketflow.storage import NO_SLA, MemoryStore, SQLiteStore, Store, StoredSLA
 from ticketflow.testing import bodies
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -338,22 +337,12 @@ TestKeptLawsOnSQLite.settings = settings(max_examples=15, stateful_step_count=25
 
 @pytest.fixture(scope="module")
 def postgres_pool() -> Iterator[ConnectionPool]:
-    with scratch_database() as dsn, ConnectionPool(dsn, min_size=1, max_size=2) as pool:
-        with PostgresStore(pool=pool) as store:
-            store.migrate()
+    with migrated_pool() as pool:
         yield pool
 
 
 def test_the_kept_laws_hold_on_postgres(postgres_pool: ConnectionPool) -> None:
-    class KeptLawsOnPostgres(KeptLaws):
-        def make_store(self) -> Store:
-            return PostgresStore(pool=postgres_pool, tenant=new_tenant())
-
-    # Fewer runs than in memory: the laws are proven there; here they check the store.
-    run_state_machine_as_test(
-        KeptLawsOnPostgres,
-        settings=settings(max_examples=5, stateful_step_count=15, deadline=None),
-    )
+    run_laws_on_postgres(KeptLaws, postgres_pool)
 
 
 # -- examples ---------------------------------------------------------------------
