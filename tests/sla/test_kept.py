@@ -309,6 +309,13 @@ class KeptLaws(RuleBasedStateMachine):
                 (s.due_at for s in at_last if s.running and s.due_at is not None), default=None
             )
             assert desk.store.sla(ticket_id).due_at == nearest, ticket_id
+            # Read at several instants, as a commit's schedule reads them, the
+            # clocks remember their due instants: still the history's answers.
+            clocks = desk._keeping.clocks(ticket_id)
+            if clocks is not None:
+                for instant in (history[-1].at, now, now + 3 * HOUR, now + 2 * DAY):
+                    measured = history_states(policies, desk.workflow, history, instant)[1]
+                    assert clocks.at(instant)[1] == measured, (ticket_id, instant)
 
     @invariant()
     def the_queue_is_in_due_order(self) -> None:

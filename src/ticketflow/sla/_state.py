@@ -348,8 +348,16 @@ class SLAKeeper:
             since = at
         return Clock(started, stopped, base, since, until, breached)
 
-    def states(self, kept: Kept, now: datetime) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:
-        """The policy in force and its targets' states at ``now`` (not before ``kept.at``)."""
+    def states(
+        self, kept: Kept, now: datetime, dues: dict[Target, datetime] | None = None
+    ) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:
+        """The policy in force and its targets' states at ``now`` (not before ``kept.at``).
+
+        ``dues``, kept by a caller that reads the same record at several
+        instants, remembers each running clock's due instant: while the
+        target is not reached, it is the same at every instant (the time
+        counted until then and the time left add up to the same open time).
+        """
         policy = self.by_name.get(kept.policy) if kept.policy is not None else None
         if policy is None:
             return None, ()
@@ -358,7 +366,13 @@ class SLAKeeper:
         for target, clock in zip(_TARGETS, kept.clocks, strict=True):
             promised = policy.budget(target, clock.started or now)
             if promised is not None:
-                states.append(_read(policy, target, promised, clock, now))
+                if dues is None:
+                    states.append(_read(policy, target, promised, clock, now))
+                    continue
+                state = _read(policy, target, promised, clock, now, due=dues.get(target))
+                if state.running and state.due_at is not None and state.remaining > _ZERO:
+                    dues[target] = state.due_at
+                states.append(state)
         return policy, tuple(states)
 
     def due_at(self, kept: Kept) -> datetime | None:
@@ -418,9 +432,19 @@ def _close(
 
 
 def _read(
-    policy: SLAPolicy, target: Target, promised: timedelta, clock: Clock, now: datetime
+    policy: SLAPolicy,
+    target: Target,
+    promised: timedelta,
+    clock: Clock,
+    now: datetime,
+    *,
+    due: datetime | None = None,
 ) -> SLAState:
-    """One target's state at ``now`` from its kept clock: the open run's time added."""
+    """One target's state at ``now`` from its kept clock: the open run's time added.
+
+    ``due``, if known, is the clock's due instant while its target is not
+    reached (see :meth:`SLAKeeper.states`).
+    """
     if clock.started is None:
         return SLAState(
             target, None, None, _ZERO, promised, False, False, False, None, policy.name
@@ -441,6 +465,7 @@ def _read(
         breached=breached,
         running=running,
         now=now,
+        due=due,
     )
 
 
@@ -455,10 +480,12 @@ def _judged(
     breached: datetime | None,
     running: bool,
     now: datetime,
+    due: datetime | None = None,
 ) -> SLAState:
     remaining = promised - elapsed
-    due = None
-    if running:
+    if not running:
+        due = None
+    elif remaining <= _ZERO or due is None:
         # At exactly the target the clock is due now, not yet breached.
         due = (
             policy.calendar_for(target).due_at(now, remaining) if remaining >= _ZERO else breached
