@@ -11,7 +11,7 @@ tests prove it after every command):
   (a reply counts, a first reply fixes the first response, a solved status
   fixes the resolution, the time since the previous event adds to the
   resolution clock unless the ticket sat in a status that pauses it); no
-  history is read;
+  history is read, and a new ticket's figures fold on none;
 * under SLA policies they are folded too, from the ticket's kept SLA
   clocks at the commit (the record the same commit stores, see
   :mod:`ticketflow.sla._keeping`): the covering policy and each target's
@@ -199,15 +199,15 @@ class FigureKeeper:
                 SLA policies; without them the figures are measured from the
                 history).
         """
-        if read is not None:
-            previous = self.store.figures(ticket.id)
-            if previous is not None and previous.key == self.key:
-                if not self.clocks:
-                    return self._fold(previous, read, ticket, event, policy=None, states=())
-                if clocks is not None:
-                    folded = self._fold_kept(previous, read, ticket, event, clocks)
-                    if folded is not None:
-                        return folded
+        # A new ticket's figures fold on none at all (its create event may solve it).
+        previous = Figures(self.key) if read is None else self.store.figures(ticket.id)
+        if previous is not None and previous.key == self.key:
+            if not self.clocks:
+                return self._fold(previous, read, ticket, event, policy=None, states=())
+            if clocks is not None:
+                folded = self._fold_kept(previous, read, ticket, event, clocks)
+                if folded is not None:
+                    return folded
         if read is None:
             history: Sequence[HistoryEvent] = [event]
         elif before is not None:
@@ -223,7 +223,12 @@ class FigureKeeper:
         return measured(ticket, history, self.workflow, self.clocks, key=self.key, kept=clocks)
 
     def _fold_kept(
-        self, previous: Figures, read: Ticket, ticket: Ticket, event: HistoryEvent, clocks: Clocks
+        self,
+        previous: Figures,
+        read: Ticket | None,
+        ticket: Ticket,
+        event: HistoryEvent,
+        clocks: Clocks,
     ) -> Figures | None:
         """The figures after ``event`` under the policy its kept clocks name (None: re-measure).
 
@@ -236,14 +241,14 @@ class FigureKeeper:
             policy, states = clocks(context)
         except InvalidInput:  # a clock due past the end of time: measured, without verdicts
             return None
-        if (None if policy is None else policy.name) != previous.policy:
+        if read is not None and (None if policy is None else policy.name) != previous.policy:
             return None
         return self._fold(previous, read, ticket, event, policy=policy, states=states)
 
     def _fold(
         self,
         previous: Figures,
-        read: Ticket,
+        read: Ticket | None,
         ticket: Ticket,
         event: HistoryEvent,
         *,
@@ -260,7 +265,9 @@ class FigureKeeper:
         if first_response is None and event.name == AGENT_REPLY:
             first_response = event.at - ticket.created_at
         resolved_at = previous.resolved_at
-        solved_now = event.to_status != read.status and event.to_status in self._solved
+        solved_now = event.to_status in self._solved and (
+            read is None or event.to_status != read.status
+        )
         if solved_now:
             resolved_at = event.at
         resolution = None
@@ -275,7 +282,7 @@ class FigureKeeper:
             clock = resolution_state.elapsed
         else:
             clock = previous.resolution_clock
-            if read.status not in self._idle:  # the time since the last event, in that status
+            if read is not None and read.status not in self._idle:  # the time since, in it
                 clock += _counted(policy, Target.RESOLUTION, read.updated_at, event.at)
         business_first_response = previous.business_first_response
         if first_response is None:
