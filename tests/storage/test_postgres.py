@@ -26,8 +26,10 @@ from ticketflow import (
     Actor,
     ConcurrencyConflict,
     Contact,
+    Helpdesk,
     HistoryEvent,
     InvalidInput,
+    ManualClock,
     StorageError,
     Ticket,
     TicketNotFound,
@@ -520,21 +522,24 @@ def test_a_claim_skips_the_tickets_another_batch_claimed(pool: ConnectionPool) -
         assert len(second.due(now, limit=10, claim=True)) == len(ids)
 
 
+def _waiting(desk: Helpdesk, count: int) -> list[str]:
+    """``count`` tickets waiting on the customer: each due for a reminder in 2 days."""
+    ids = []
+    for number in range(count):
+        ticket = desk.open(subject=f"S{number}", description="d",
+                           requester=Contact(name="Ana", email="ana@example.com"))  # fmt: skip
+        desk.reply(ticket.id, Actor.agent("a-1"), "Which client?")
+        ids.append(ticket.id)
+    return ids
+
+
 def test_several_sweepers_on_postgres_fire_each_due_ticket_once(database: str) -> None:
     import threading  # noqa: PLC0415
-
-    from ticketflow import Helpdesk, ManualClock  # noqa: PLC0415
 
     tenant = new_tenant()
     clock = ManualClock(START)
     with PostgresStore(database, tenant=tenant) as store:
-        desk = Helpdesk(store=store, clock=clock)
-        ids = []
-        for number in range(30):
-            ticket = desk.open(subject=f"S{number}", description="d",
-                               requester=Contact(name="Ana", email="ana@example.com"))  # fmt: skip
-            desk.reply(ticket.id, Actor.agent("a-1"), "Which client?")
-            ids.append(ticket.id)
+        ids = _waiting(Helpdesk(store=store, clock=clock), 30)
     clock.advance(timedelta(days=2))
     fired: list[str] = []
 
@@ -604,6 +609,19 @@ def test_inside_its_own_batch_the_store_names_the_tenant_once_and_reads_without_
         assert store.get(ticket.id) == later  # the batch committed
 
 
+def _recording(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The statements sent through ``Connection.execute`` from now on, as they are sent."""
+    sent: list[str] = []
+    execute = psycopg.Connection.execute
+
+    def recording(self: psycopg.Connection[object], query: object, *args: object) -> object:
+        sent.append(str(query))
+        return execute(self, query, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(psycopg.Connection, "execute", recording)
+    return sent
+
+
 def test_a_batch_reads_the_ledger_of_the_tickets_it_claims_once(
     pool: ConnectionPool, database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -621,14 +639,7 @@ def test_a_batch_reads_the_ledger_of_the_tickets_it_claims_once(
         first = tickets[0]
         noted, note = WORKFLOW.apply(first, "note", Actor.agent("a-1"), START, body="Hm.")
         store.commit(noted, note, first.version, [kept], schedule=Schedule(START, "r1-x"))
-        sent: list[str] = []
-        execute = psycopg.Connection.execute
-
-        def recording(self: psycopg.Connection[object], query: object, *args: object) -> object:
-            sent.append(str(query))
-            return execute(self, query, *args)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(psycopg.Connection, "execute", recording)
+        sent = _recording(monkeypatch)
         with store.batch():
             claimed = store.due(START + timedelta(hours=1), limit=10, claim=True)
             assert [ticket.id for _, ticket in claimed] == [ticket.id for ticket in tickets]
@@ -746,14 +757,7 @@ def test_a_conflict_on_a_claimed_ticket_is_raised_by_its_commit_before_anything_
             store.due(START, limit=1, claim=True)
             new, note = WORKFLOW.apply(ticket, "note", Actor.agent("a-1"), START, body="!")
             store.commit(new, note, ticket.version, [entry])
-            sent: list[str] = []
-            execute = psycopg.Connection.execute
-
-            def recording(self: psycopg.Connection[object], query: object, *args: object) -> Any:
-                sent.append(str(query))
-                return execute(self, query, *args)  # type: ignore[arg-type]
-
-            monkeypatch.setattr(psycopg.Connection, "execute", recording)
+            sent = _recording(monkeypatch)
             with pytest.raises(ConcurrencyConflict) as stale:
                 store.commit(new, note, ticket.version)
             assert (stale.value.expected_version, stale.value.actual_version) == (1, 2)
@@ -879,18 +883,11 @@ def test_a_batch_inside_a_batch_waits_for_its_commits_and_its_rollback_is_forgot
 def test_a_sweep_whose_batch_fails_when_its_writes_are_read_fires_the_rest_one_by_one(
     database: str,
 ) -> None:
-    from ticketflow import Helpdesk, ManualClock  # noqa: PLC0415
-
     tenant = new_tenant()
     clock = ManualClock(START)
     with PostgresStore(database, tenant=tenant) as store:
         desk = Helpdesk(store=store, clock=clock)
-        ids = []
-        for number in range(5):
-            ticket = desk.open(subject=f"S{number}", description="d",
-                               requester=Contact(name="Ana", email="ana@example.com"))  # fmt: skip
-            desk.reply(ticket.id, Actor.agent("a-1"), "Which client?")
-            ids.append(ticket.id)
+        ids = _waiting(desk, 5)
         clock.advance(timedelta(days=2))
         with _failing_events(database, tenant, "ticket_id", ids[2]):
             report = desk.run_rules(batch=5)

@@ -1242,20 +1242,26 @@ class PostgresStore:
             row = connection.execute(statement, parameters).fetchone()
         return row is not None
 
+    def _columns(
+        self, ticket_id: str, columns: str, claimed: Mapping[str, Sequence[Any]] | None
+    ) -> Sequence[Any] | None:
+        """The ticket's ``columns`` as stored: as claimed, if its batch claimed it; else read."""
+        if claimed and ticket_id in claimed:
+            return claimed[ticket_id]
+        with self._transaction(atomic=True) as connection:
+            return connection.execute(
+                f"SELECT {columns} FROM ticketflow_tickets "  # noqa: S608 - our own names
+                "WHERE tenant = %s AND id = %s",
+                (self._tenant, _escape(ticket_id)),
+            ).fetchone()
+
     def sla(self, ticket_id: str) -> StoredSLA:
         """Return the ticket's stored SLA record."""
         if not _readable(ticket_id):
             raise TicketNotFound(ticket_id)
         claims = self._claims()
-        if claims is not None and claims.knows(ticket_id):
-            row: Sequence[Any] | None = claims.sla[ticket_id]
-        else:
-            with self._transaction(atomic=True) as connection:
-                row = connection.execute(
-                    "SELECT sla_due_at, sla_policies, sla_state FROM ticketflow_tickets "
-                    "WHERE tenant = %s AND id = %s",
-                    (self._tenant, _escape(ticket_id)),
-                ).fetchone()
+        claimed = None if claims is None else claims.sla
+        row = self._columns(ticket_id, "sla_due_at, sla_policies, sla_state", claimed)
         if row is None:
             raise TicketNotFound(ticket_id)
         return sla_from_row(self._name, ticket_id, *row)
@@ -1324,15 +1330,8 @@ class PostgresStore:
         if not _readable(ticket_id):
             raise TicketNotFound(ticket_id)
         claims = self._claims()
-        if claims is not None and claims.knows(ticket_id):
-            row: Sequence[Any] | None = claims.figures[ticket_id]
-        else:
-            with self._transaction(atomic=True) as connection:
-                row = connection.execute(
-                    f"SELECT {', '.join(FIGURE_COLUMNS)} FROM ticketflow_tickets "  # noqa: S608
-                    "WHERE tenant = %s AND id = %s",
-                    (self._tenant, _escape(ticket_id)),
-                ).fetchone()
+        claimed = None if claims is None else claims.figures
+        row = self._columns(ticket_id, ", ".join(FIGURE_COLUMNS), claimed)
         if row is None:
             raise TicketNotFound(ticket_id)
         try:
