@@ -28,7 +28,7 @@ from hypothesis.stateful import (
 )
 from pgserver import migrated_pool, run_laws_on_postgres
 from psycopg_pool import ConnectionPool
-from support import ADMIN, AGENT, ANA, CUSTOMER, START
+from support import ADMIN, AGENT, ANA, CUSTOMER, START, merge_some
 
 from ticketflow import (
     Actor,
@@ -37,7 +37,6 @@ from ticketflow import (
     IllegalTransition,
     InvalidInput,
     ManualClock,
-    MergeRefused,
     MetricsReport,
     PermissionDenied,
     RatingScale,
@@ -202,11 +201,7 @@ class FigureLaws(RuleBasedStateMachine):
 
     @rule(source=st.integers(0, 20), into=st.integers(0, 20))
     def a_duplicate_is_merged(self, source: int, into: int) -> None:
-        source_id, target_id = (self.ids[n % len(self.ids)] for n in (source, into))
-        with contextlib.suppress(
-            TicketNotFound, MergeRefused, IllegalTransition, PermissionDenied, InvalidInput
-        ):
-            self.desk.merge(source_id, ADMIN, into=target_id)
+        merge_some(self.desk, self.ids, source, into)
 
     @rule()
     def sweep(self) -> None:

@@ -28,7 +28,7 @@ from hypothesis.stateful import (
 )
 from pgserver import migrated_pool, run_laws_on_postgres
 from psycopg_pool import ConnectionPool
-from support import ADMIN, AGENT, ANA, CUSTOMER, START
+from support import ADMIN, AGENT, ANA, CUSTOMER, START, merge_some
 
 from ticketflow import (
     Actor,
@@ -36,7 +36,6 @@ from ticketflow import (
     IllegalTransition,
     InvalidInput,
     ManualClock,
-    MergeRefused,
     PermissionDenied,
     SLAOutOfDate,
     TicketNotFound,
@@ -254,12 +253,7 @@ class KeptLaws(RuleBasedStateMachine):
 
     @rule(source=st.integers(0, 20), into=st.integers(0, 20))
     def a_duplicate_is_merged(self, source: int, into: int) -> None:
-        # A merge closes the duplicate from any open status, reopened ones included.
-        source_id, target_id = (self.ids[n % len(self.ids)] for n in (source, into))
-        with contextlib.suppress(
-            TicketNotFound, MergeRefused, IllegalTransition, PermissionDenied, InvalidInput
-        ):
-            self.desk.merge(source_id, ADMIN, into=target_id)
+        merge_some(self.desk, self.ids, source, into)
 
     @rule(name=st.sampled_from(sorted(POLICY_SETS)))
     def the_policies_change(self, name: str) -> None:
