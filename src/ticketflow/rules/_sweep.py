@@ -180,7 +180,7 @@ class Sweep:
 
         The rules whose conditions predict act on the tickets the stored
         schedule says are due: ``batch`` of them at a time are claimed and
-        fired in one store transaction (each firing in its own savepoint, the
+        fired in one store transaction (a refused firing undoes only itself, the
         hooks run once the batch has committed), so sweepers in several
         processes share the due tickets and a killed one leaves nothing
         claimed.  The other rules then act on the candidates their store
