@@ -77,7 +77,12 @@ EVENT_COLUMNS = (
 
 def time_in(value: datetime | None) -> int | None:
     """Return an aware datetime as integer microseconds since the epoch."""
-    return None if value is None else (value - EPOCH) // _MICROSECOND
+    if value is None:
+        return None
+    # Exact integer arithmetic on the parts: a timedelta floor-divided by a
+    # microsecond converts both to microseconds first, about twice the work.
+    delta = value - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def time_out(value: int | None, field: str = "time") -> datetime | None:
