@@ -366,10 +366,14 @@ class Sweep:
 
         def step(ticket: Ticket) -> Change | None:
             found.clear()
-            context = known if ticket is known.ticket else self.context(ticket, now)
+            if ticket is known.ticket:  # the sweep has just seen the rule hold on it
+                context = known
+            else:
+                context = self.context(ticket, now)
+                if not rule.when.holds(context):
+                    contexts[ticket.id] = context
+                    return None
             contexts[ticket.id] = context
-            if not rule.when.holds(context):
-                return None
             episode = rule.episode(context) or ticket.created_at
             if self.unit.store.fired(rule.name, ticket.id, episode):
                 return None
