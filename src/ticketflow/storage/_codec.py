@@ -94,8 +94,12 @@ def time_out(value: int | None, field: str = "time") -> datetime | None:
     return EPOCH + value * _MICROSECOND
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+"""One encoder for every value: ``json.dumps`` with these options builds a new one each call."""
+
+
 def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _ENCODER.encode(value)
 
 
 def _tags_in(tags: frozenset[str]) -> str:
