@@ -52,6 +52,7 @@ from ticketflow.storage._codec import (
     ticket_from_row,
     ticket_row,
     time_in,
+    time_out,
     unencodable,
 )
 from ticketflow.storage._figures import (
@@ -332,6 +333,8 @@ _POSITION = {name: index for index, name in enumerate(COLUMNS)}
 
 _KEPT = ("next_due_at", "schedule", "sla_due_at", "sla_policies", "sla_state", *FIGURE_COLUMNS)
 """The columns a commit writes besides the ticket's: its schedule, SLA record and figures."""
+
+_FIGURES_AT = _KEPT.index(FIGURE_COLUMNS[0])
 
 _INSERT_LEDGER = "INSERT INTO ledger (rule, ticket_id, episode, fired_at) VALUES (?, ?, ?, ?)"
 
@@ -989,7 +992,10 @@ class SQLiteStore:
             self._remember(
                 ticket, row[1:width]
             )  # a firing's commit then encodes what changed only
-            at = schedule_from_row(self._path, ticket.id, row[0]).next_due_at
+            try:
+                at = time_out(row[0], "next_due_at")
+            except UNDECODABLE as error:
+                raise damaged_row(self._path, ticket.id, error) from None
             assert at is not None  # noqa: S101 - the query asks for set instants
             found.append((at, ticket))
         if writes is not None:
@@ -1093,7 +1099,7 @@ class SQLiteStore:
         """Return the ticket's stored SLA record."""
         held = self._held(ticket_id)
         if held is not None:
-            return sla_from_row(self._path, ticket_id, *held.kept[2:5])
+            return sla_from_row(self._path, ticket_id, *held.kept[2:_FIGURES_AT])
         try:
             with self._read(ticket_id) as connection:
                 row = connection.execute(
@@ -1157,7 +1163,7 @@ class SQLiteStore:
         held = self._held(ticket_id)
         try:
             if held is not None:
-                row = held.kept[5:]
+                row = held.kept[_FIGURES_AT:]
             else:
                 with self._read(ticket_id) as connection:
                     row = connection.execute(
@@ -1651,7 +1657,9 @@ def _update_sql(
         names += _KEPT
         values += kept
     else:
-        for name, old, new in zip(_KEPT, stored, kept, strict=True):
+        # The figures, most of the columns, often stand as they were: one comparison.
+        width = len(_KEPT) if stored[_FIGURES_AT:] != kept[_FIGURES_AT:] else _FIGURES_AT
+        for name, old, new in zip(_KEPT[:width], stored[:width], kept[:width], strict=True):
             if old != new:
                 names.append(name)
                 values.append(new)
