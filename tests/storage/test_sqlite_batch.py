@@ -66,6 +66,16 @@ def note_each(store: SQLiteStore, bodies: list[str], then: type[Exception] | Non
             raise then
 
 
+def refuse_booms(store: SQLiteStore) -> None:
+    """Make the file refuse an event whose body is 'Boom.', as a host's trigger might."""
+    connection = sqlite3.connect(store.path)
+    connection.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN new.body = 'Boom.' "
+        "BEGIN SELECT RAISE(ABORT, 'refused by the host'); END"
+    )
+    connection.close()
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> SQLiteStore:
     return due_store(tmp_path / "tickets.sqlite3")
@@ -132,12 +142,7 @@ def test_text_utf8_cannot_encode_is_refused_naming_its_column_and_the_batch_goes
 
 
 def test_a_fault_writing_the_batch_out_rolls_all_of_it_back(store: SQLiteStore) -> None:
-    connection = sqlite3.connect(store.path)
-    connection.execute(
-        "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN new.body = 'Boom.' "
-        "BEGIN SELECT RAISE(ABORT, 'refused by the host'); END"
-    )
-    connection.close()
+    refuse_booms(store)
     page = store.due(LATER, limit=10)
     with pytest.raises(StorageError, match="refused by the host"):
         note_each(store, ["Fine.", "Boom.", "Fine."])
@@ -149,12 +154,7 @@ def test_a_fault_writing_the_batch_out_rolls_all_of_it_back(store: SQLiteStore) 
 
 
 def test_a_fault_seen_by_a_read_inside_the_batch_still_rolls_it_back(store: SQLiteStore) -> None:
-    connection = sqlite3.connect(store.path)
-    connection.execute(
-        "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN new.body = 'Boom.' "
-        "BEGIN SELECT RAISE(ABORT, 'refused by the host'); END"
-    )
-    connection.close()
+    refuse_booms(store)
     page = store.due(LATER, limit=10)
 
     def swallowing() -> None:
