@@ -754,7 +754,7 @@ class Helpdesk:
         Reads only the tickets whose stored next due instant has come (an
         indexed query, so a sweep costs what is due, not what is stored),
         ``batch`` at a time: each batch is claimed and fired on in one store
-        transaction, each firing in its own savepoint, and the hooks run once
+        transaction, a refused firing undoing only itself, and the hooks run once
         the batch has committed.  Any number of processes may sweep at once:
         each due ticket is claimed by one of them (``FOR UPDATE SKIP LOCKED``
         on PostgreSQL, the write lock on SQLite), and a killed one leaves

@@ -104,6 +104,7 @@ def test_no_query_the_desk_or_a_sweep_asks_scans_the_whole_tickets_table(
 SCHEDULE_QUERIES = {
     "due": due_sql(START, 100),
     "due, a page on": due_sql(START, 100, (START, "T-9")),
+    "due, claimed by a batch": due_sql(START, 100, kept=True),
     "stale": stale_sql("r1-now", 1),
     "stale, a batch": stale_sql("r1-now", 500),
     "sla queue": sla_queue_sql(TicketQuery(statuses={"new", "open"}), 50),

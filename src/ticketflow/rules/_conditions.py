@@ -397,6 +397,17 @@ class AllOf(Condition):
     """Every part holds."""
 
     parts: tuple[Condition, ...] = attrs.field(converter=_parts)
+    # Derived once from the parts (no part of the value): every commit's schedule asks.
+    _sla_last: tuple[Condition, ...] = attrs.field(init=False, eq=False, repr=False)
+    _lasting: bool = attrs.field(init=False, eq=False, repr=False)
+
+    @_sla_last.default
+    def _parts_sla_last(self) -> tuple[Condition, ...]:
+        return tuple(sorted(self.parts, key=lambda part: part.reads_sla))
+
+    @_lasting.default
+    def _parts_steady(self) -> bool:
+        return _steady(self.parts)
 
     def holds(self, context: Context) -> bool:
         """Whether every part holds."""
@@ -417,7 +428,7 @@ class AllOf(Condition):
         one of them rules out is never measured.
         """
         latest_time = ALWAYS
-        for part in sorted(self.parts, key=lambda part: part.reads_sla):
+        for part in self._sla_last:
             time = part.when(context)
             if time is None:
                 return None
@@ -430,7 +441,7 @@ class AllOf(Condition):
         Parts that each hold from their ``when`` on (none lists instants of
         its own) hold together from the latest: ``when`` alone.
         """
-        if _steady(self.parts):
+        if self._lasting:
             return Condition.instants(self, context)
         for part in self.parts:
             if not part.reads_sla and part.when(context) is None:
@@ -472,6 +483,11 @@ class AnyOf(Condition):
     """At least one part holds."""
 
     parts: tuple[Condition, ...] = attrs.field(converter=_parts)
+    _lasting: bool = attrs.field(init=False, eq=False, repr=False)  # derived, as AllOf's
+
+    @_lasting.default
+    def _parts_steady(self) -> bool:
+        return _steady(self.parts)
 
     def holds(self, context: Context) -> bool:
         """Whether a part holds."""
@@ -489,7 +505,7 @@ class AnyOf(Condition):
 
     def instants(self, context: Context) -> tuple[datetime, ...]:
         """The instants of every part (``when`` alone for parts that hold from it on)."""
-        if _steady(self.parts):
+        if self._lasting:
             return Condition.instants(self, context)
         return _union(self.parts, context)
 
@@ -520,7 +536,7 @@ def _steady(parts: tuple[Condition, ...]) -> bool:
     """
     for part in parts:
         if isinstance(part, (AllOf, AnyOf)):
-            if not _steady(part.parts):
+            if not part._lasting:  # the same question, answered when it was built
                 return False
         elif type(part).instants is not Condition.instants:
             return False

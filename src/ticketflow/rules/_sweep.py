@@ -180,7 +180,7 @@ class Sweep:
 
         The rules whose conditions predict act on the tickets the stored
         schedule says are due: ``batch`` of them at a time are claimed and
-        fired in one store transaction (each firing in its own savepoint, the
+        fired in one store transaction (a refused firing undoes only itself, the
         hooks run once the batch has committed), so sweepers in several
         processes share the due tickets and a killed one leaves nothing
         claimed.  The other rules then act on the candidates their store
@@ -366,10 +366,14 @@ class Sweep:
 
         def step(ticket: Ticket) -> Change | None:
             found.clear()
-            context = known if ticket is known.ticket else self.context(ticket, now)
+            if ticket is known.ticket:  # the sweep has just seen the rule hold on it
+                context = known
+            else:
+                context = self.context(ticket, now)
+                if not rule.when.holds(context):
+                    contexts[ticket.id] = context
+                    return None
             contexts[ticket.id] = context
-            if not rule.when.holds(context):
-                return None
             episode = rule.episode(context) or ticket.created_at
             if self.unit.store.fired(rule.name, ticket.id, episode):
                 return None

@@ -28,7 +28,7 @@ from ticketflow._actor import Actor
 from ticketflow._errors import InvalidInput, StorageError
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Channel, Contact, Priority, Ticket
-from ticketflow._validate import enum_value, text, valid_unicode
+from ticketflow._validate import enum_value, field_map, text, valid_unicode
 from ticketflow.storage._query import ORDER_FIELDS, TicketQuery
 from ticketflow.storage._schedule import Schedule
 from ticketflow.storage._sla import StoredSLA, check_sla
@@ -77,7 +77,12 @@ EVENT_COLUMNS = (
 
 def time_in(value: datetime | None) -> int | None:
     """Return an aware datetime as integer microseconds since the epoch."""
-    return None if value is None else (value - EPOCH) // _MICROSECOND
+    if value is None:
+        return None
+    # Exact integer arithmetic on the parts: a timedelta floor-divided by a
+    # microsecond converts both to microseconds first, about twice the work.
+    delta = value - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def time_out(value: int | None, field: str = "time") -> datetime | None:
@@ -89,8 +94,12 @@ def time_out(value: int | None, field: str = "time") -> datetime | None:
     return EPOCH + value * _MICROSECOND
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+"""One encoder for every value: ``json.dumps`` with these options builds a new one each call."""
+
+
 def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _ENCODER.encode(value)
 
 
 def _tags_in(tags: frozenset[str]) -> str:
@@ -156,9 +165,16 @@ def ticket_row(ticket: Ticket) -> tuple[Any, ...]:
 
 
 def ticket_from_row(row: tuple[Any, ...]) -> Ticket:
-    """Rebuild a ticket from its ``tickets`` row (checked by the constructors)."""
+    """Rebuild a ticket from its ``tickets`` row, every value checked.
+
+    The checks are the constructors' (text, the contact, the enums, the
+    custom fields, the times as :func:`time_out` reads them); the ticket is
+    then filled in directly, as ``_history.next_version`` does, since its
+    converters would only convert again what is already converted.
+    """
     values = dict(zip(COLUMNS, row, strict=True))
-    return Ticket(
+    ticket = _new(Ticket)
+    ticket.__dict__.update(
         id=text(values["id"], "id"),
         subject=text(values["subject"], "subject"),
         description=text(values["description"], "description"),
@@ -174,12 +190,23 @@ def ticket_from_row(row: tuple[Any, ...]) -> Ticket:
         assignee=values["assignee"],
         department=values["department"],
         tags=frozenset(json.loads(values["tags"])),
-        fields=_fields_out(json.loads(values["fields"])),
-        **{name: time_out(values[name], name) for name in TIME_FIELDS},
+        fields=field_map(_fields_out(json.loads(values["fields"]))),
         reopen_count=values["reopen_count"],
         parent_id=values["parent_id"],
         version=values["version"],
     )
+    for name in TIME_FIELDS:
+        ticket.__dict__[name] = time_out(values[name], name)
+    for name in _REQUIRED_TIMES:
+        if ticket.__dict__[name] is None:
+            raise InvalidInput(name, None, "an aware datetime")
+    return ticket
+
+
+_new = object.__new__
+
+_REQUIRED_TIMES = ("created_at", "updated_at", "status_changed_at")
+"""The times every ticket has (the constructor refuses None for them)."""
 
 
 def _fields_out(value: Mapping[str, Any]) -> dict[str, Any]:

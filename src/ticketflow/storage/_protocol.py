@@ -124,8 +124,11 @@ class Store(Protocol):
     def batch(self) -> AbstractContextManager[None]:
         """Run the calls made inside the block in one transaction, committed when it ends.
 
-        Each write inside runs in its own savepoint: one that raises (a
-        conflict) undoes only itself, and the block carries on.  An error
+        A write inside that raises (a conflict) undoes only itself, and the
+        block carries on: each runs in its own savepoint, or (a store may do
+        so for the tickets the block claimed, which no one else can move) is
+        checked before it keeps anything and written with the block's others
+        when the block ends or before a read that could see it.  An error
         leaving the block rolls every write of the block back.  Claims
         (``due(claim=True)``) last until the block ends, so a process that
         dies leaves nothing claimed.  A batch inside a batch is a savepoint

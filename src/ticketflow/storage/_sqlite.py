@@ -9,7 +9,9 @@ version and is migrated forward when a file is opened.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import operator
 import os
 import secrets
 import sqlite3
@@ -19,7 +21,7 @@ from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ticketflow._errors import (
     ClaimExpired,
@@ -50,6 +52,7 @@ from ticketflow.storage._codec import (
     ticket_from_row,
     ticket_row,
     time_in,
+    time_out,
     unencodable,
 )
 from ticketflow.storage._figures import (
@@ -328,6 +331,101 @@ _REMEMBERED = 4096
 _POSITION = {name: index for index, name in enumerate(COLUMNS)}
 """Where each column sits in a ``tickets`` row."""
 
+_KEPT = ("next_due_at", "schedule", "sla_due_at", "sla_policies", "sla_state", *FIGURE_COLUMNS)
+"""The columns a commit writes besides the ticket's: its schedule, SLA record and figures."""
+
+_FIGURES_AT = _KEPT.index(FIGURE_COLUMNS[0])
+
+_INSERT_LEDGER = "INSERT INTO ledger (rule, ticket_id, episode, fired_at) VALUES (?, ?, ?, ?)"
+
+
+class _Held:
+    """What a batch knows of a ticket it claimed: its version, kept columns and ledger.
+
+    A batch holds the database's one write lock, so what it read of a
+    ticket changes only by its own writes, which keep this up to date.
+    """
+
+    __slots__ = ("kept", "ledger", "version")
+
+    def __init__(self, version: int, kept: Sequence[Any], ledger: set[tuple[str, int]]) -> None:
+        self.version = version
+        self.kept = kept  # the values of _KEPT, as stored
+        self.ledger = ledger  # (rule, episode) of every ledger row of the ticket
+
+
+class _Writes:
+    """The writes of a batch's commits on tickets it holds, kept to be written together.
+
+    Each commit is checked when it is made (its version and ledger entries
+    against what the batch holds, its text as UTF-8) and written out, a
+    statement a table for the whole batch, when the batch ends or before
+    anything is read that they could change.  A fault while writing them
+    out (nothing a commit's checks could foresee: a full disk) marks the
+    batch ``failed``: it can only roll back.
+    """
+
+    __slots__ = ("events", "failed", "held", "ids", "ledger", "others", "shared", "updates")
+
+    def __init__(self) -> None:
+        self.held: dict[str, _Held] = {}
+        self.shared = False  # a batch inside the batch began: every write is made at once
+        self.failed = False
+        self.ids: set[str] = set()  # the tickets with writes not yet made
+        self.updates: list[tuple[str, tuple[Any, ...]]] = []
+        self.events: list[tuple[Any, ...]] = []
+        self.ledger: list[tuple[Any, ...]] = []
+        self.others: list[tuple[str, tuple[Any, ...]]] = []  # tags, search, outbox, in order
+
+    def forget(self, ticket_id: str | None) -> None:
+        """Stop holding ``ticket_id`` (None: every ticket), written to by other means."""
+        if ticket_id is None:
+            self.held.clear()
+        else:
+            self.held.pop(ticket_id, None)
+
+    def keep(self, held: _Held, change: _Commit) -> None:
+        """Check a commit of a ticket the batch holds against what it holds, and keep it.
+
+        Refused as the database would refuse it (a stale version, a ledger
+        entry already there, text UTF-8 cannot encode), it keeps nothing.
+        """
+        ticket_id, expected = change.ticket_id, change.expected_version
+        if held.version != expected:
+            raise ConcurrencyConflict(ticket_id, expected, held.version)
+        spent = [(rule, episode) for rule, _, episode, _ in change.ledger]
+        if len(set(spent)) < len(spent) or not held.ledger.isdisjoint(spent):
+            raise ConcurrencyConflict(ticket_id, expected, expected)
+        statement, values = _update_sql(change.columns, change.kept, held.kept)
+        values += (ticket_id, expected)
+        _encode(values, change.event, *change.ledger, *(row for _, row in change.more))
+        self.updates.append((statement, tuple(values)))
+        self.events.append(change.event)
+        self.ledger += change.ledger
+        self.others += change.more
+        self.ids.add(ticket_id)
+        held.version = change.columns["version"]
+        held.kept = change.kept
+        held.ledger.update(spent)
+
+    def write(self, connection: sqlite3.Connection) -> None:
+        """Make the kept writes: the updates in commit order, then a statement a table."""
+        if not self.ids:
+            return
+        updates, events, ledger, others = self.updates, self.events, self.ledger, self.others
+        self.ids, self.updates, self.events, self.ledger, self.others = set(), [], [], [], []
+        failed, self.failed = self.failed, True  # until every statement has run
+        for statement, group in itertools.groupby(updates, key=operator.itemgetter(0)):
+            values = [row for _, row in group]
+            if connection.executemany(statement, values).rowcount != len(values):
+                raise sqlite3.IntegrityError("a ticket the batch held moved under it")
+        connection.executemany(_INSERT_EVENT, events)
+        if ledger:
+            connection.executemany(_INSERT_LEDGER, ledger)
+        for statement, row in others:
+            connection.execute(statement, row)
+        self.failed = failed
+
 
 class SQLiteStore:
     """A Store in one SQLite file: durable, safe for threads and processes.
@@ -506,30 +604,75 @@ class SQLiteStore:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """One write transaction for the block (the write lock held); a savepoint per write.
+        """One write transaction for the block (the write lock held).
 
-        Inside another batch, a savepoint of it: an error undoes the block alone.
+        The commits of tickets the block claimed (``due(claim=True)``) are
+        checked at once and written together when the block ends, or before a
+        read they could change (:class:`_Writes`): a commit that raises wrote
+        nothing.  Every other write runs in a savepoint.  Inside another
+        batch, a savepoint of it: an error undoes the block alone (the outer
+        batch then writes each commit at once, in a savepoint of its own).
         """
-        if getattr(self._local, "batch", False):  # inside a batch: a savepoint of it
-            with self._lock if self._memory else _NO_LOCK, self._savepoint(self._connection()):
-                yield
+        writes: _Writes | None = getattr(self._local, "writes", None)
+        if writes is not None:  # inside a batch: a savepoint of it
+            with self._lock if self._memory else _NO_LOCK:
+                self._write_out(self._connection(), writes)
+                writes.shared = True
+                writes.forget(None)
+                with self._savepoint(self._connection()):
+                    yield
             return
-        with self._write():
+        with self._write() as connection:
+            writes = self._local.writes = _Writes()
             self._local.batch = True
             try:
                 yield
+                self._write_out(connection, writes)
             finally:
                 self._local.batch = False
+                self._local.writes = None
+            if writes.failed:
+                raise StorageError(
+                    self._path,
+                    "writing the batch's commits out failed, so the whole batch was rolled back",
+                )
+
+    def _write_out(self, connection: sqlite3.Connection, writes: _Writes | None) -> None:
+        """Make the batch's kept writes now (a read or another write is about to see them)."""
+        if writes is None or not writes.ids:
+            return
+        try:
+            writes.write(connection)
+        except sqlite3.Error as error:
+            raise self._translate(error) from None
+        except UnicodeEncodeError as error:  # each commit checked its text: not expected
+            raise StorageError(self._path, f"a batch's commit held {error.object!r}") from None
+
+    def _writes(self) -> _Writes | None:
+        """The kept writes of the batch this thread runs, unless it writes each at once."""
+        writes: _Writes | None = getattr(self._local, "writes", None)
+        return None if writes is None or writes.shared else writes
+
+    def _held(self, ticket_id: str) -> _Held | None:
+        """What the batch this thread runs holds of ``ticket_id``, if it claimed it."""
+        writes: _Writes | None = getattr(self._local, "writes", None)
+        return None if writes is None else writes.held.get(ticket_id)
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, ticket_id: str | None = None) -> Iterator[sqlite3.Connection]:
         """A write transaction: the write lock first, then all or nothing.
 
-        Inside :meth:`batch`, a savepoint in the batch's transaction instead.
+        Inside :meth:`batch`, a savepoint in the batch's transaction instead,
+        after the batch's kept writes; the batch stops holding ``ticket_id``
+        (None: any ticket), which the write may change.
         """
         connection = self._connection()
         with self._lock if self._memory else _NO_LOCK:
             if getattr(self._local, "batch", False):
+                writes: _Writes | None = getattr(self._local, "writes", None)
+                if writes is not None:
+                    self._write_out(connection, writes)
+                    writes.forget(ticket_id)
                 with self._savepoint(connection):
                     yield connection
                 return
@@ -564,9 +707,13 @@ class SQLiteStore:
             raise
 
     @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
+    def _read(self, ticket_id: str | None = None) -> Iterator[sqlite3.Connection]:
+        """A read; in a batch, after the kept writes it could see (of ``ticket_id``, if given)."""
         connection = self._connection()
         with self._lock if self._memory else _NO_LOCK:
+            writes: _Writes | None = getattr(self._local, "writes", None)
+            if writes is not None and (ticket_id is None or ticket_id in writes.ids):
+                self._write_out(connection, writes)
             try:
                 yield connection
             except sqlite3.Error as error:
@@ -657,7 +804,7 @@ class SQLiteStore:
     def get(self, ticket_id: str) -> Ticket:
         """Return the stored ticket."""
         try:
-            with self._read() as connection:
+            with self._read(ticket_id) as connection:
                 row = connection.execute(f"{_SELECT_TICKET} WHERE id = ?", (ticket_id,)).fetchone()
         except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
             row = None
@@ -706,7 +853,7 @@ class SQLiteStore:
         figured = _figures_in(figures)
         ticket_values, event_values = ticket_row(ticket), event_row(event)
         try:
-            with self._write() as connection:
+            with self._write(ticket.id) as connection:
                 existing = connection.execute(
                     "SELECT version FROM tickets WHERE id = ?", (ticket.id,)
                 ).fetchone()
@@ -746,50 +893,30 @@ class SQLiteStore:
         figured = _figures_in(figures)
         columns = changed_columns(event.changes)
         columns["version"] = ticket.version
-        assignments = ", ".join(f"{name} = ?" for name in columns)
-        statement = (
-            f"UPDATE tickets SET {assignments}, next_due_at = ?, schedule = ?, "  # noqa: S608
-            "sla_due_at = ?, sla_policies = ?, sla_state = ?, "
-            f"{_SET_FIGURES} WHERE id = ? AND version = ?"
-        )
         event_values = event_row(event)
-        rows = [
-            (entry.rule, ticket.id, time_in(entry.episode), time_in(entry.fired_at))
-            for entry in ledger
-        ]
+        more = _change_statements(ticket, event)
+        if outbox:
+            more.append((_INSERT_OUTBOX, record_values(event)))
+        change = _Commit(
+            ticket.id,
+            expected_version,
+            columns,
+            (*planned, *figured),
+            event_values,
+            [
+                (entry.rule, ticket.id, time_in(entry.episode), time_in(entry.fired_at))
+                for entry in ledger
+            ],
+            more,
+        )
+        writes = self._writes()
+        held = None if writes is None else writes.held.get(ticket.id)
         try:
-            with self._write() as connection:
-                updated = connection.execute(
-                    statement,
-                    (*columns.values(), *planned, *figured, ticket.id, expected_version),
-                ).rowcount
-                if updated != 1:
-                    stored = connection.execute(
-                        "SELECT version FROM tickets WHERE id = ?", (ticket.id,)
-                    ).fetchone()
-                    raise ConcurrencyConflict(
-                        ticket.id, expected_version, None if stored is None else stored[0]
-                    )
-                if "tags" in event.changes:
-                    connection.execute("DELETE FROM ticket_tags WHERE ticket_id = ?", (ticket.id,))
-                    _write_tags(connection, ticket)
-                connection.execute(_INSERT_EVENT, event_values)
-                _index_change(connection, ticket, event)
-                if outbox:
-                    connection.execute(_INSERT_OUTBOX, record_values(event))
-                if rows:
-                    try:
-                        connection.executemany(
-                            "INSERT INTO ledger (rule, ticket_id, episode, fired_at) "
-                            "VALUES (?, ?, ?, ?)",
-                            rows,
-                        )
-                    except (
-                        sqlite3.IntegrityError
-                    ):  # the rule already acted: all of this rolls back
-                        raise ConcurrencyConflict(
-                            ticket.id, expected_version, expected_version
-                        ) from None
+            if writes is not None and held is not None:
+                writes.keep(held, change)
+            else:
+                with self._write(ticket.id) as connection:
+                    _commit_now(connection, change)
         except UnicodeEncodeError as error:  # rolled back: a value slipped past the checks
             raise _unstorable(error, columns, _event_columns(event_values)) from None
         self._remember(ticket, self._row_after(ticket, expected_version, columns))
@@ -813,8 +940,11 @@ class SQLiteStore:
 
     def schedule(self, ticket_id: str) -> Schedule:
         """Return the ticket's stored schedule."""
+        held = self._held(ticket_id)
+        if held is not None:
+            return schedule_from_row(self._path, ticket_id, *held.kept[:2])
         try:
-            with self._read() as connection:
+            with self._read(ticket_id) as connection:
                 row = connection.execute(
                     "SELECT next_due_at, schedule FROM tickets WHERE id = ?", (ticket_id,)
                 ).fetchone()
@@ -835,22 +965,46 @@ class SQLiteStore:
         """The due tickets, in (next due instant, id) order, read through their index.
 
         A claim needs nothing more: a batch holds the database's one write
-        lock, so no other batch reads the due tickets until it ends.
+        lock, so no other batch reads the due tickets until it ends.  The
+        batch then holds what it read of them, and their ledger rows, so that
+        their commits are checked without reading them again and written
+        together (see :meth:`batch`).
         """
         instant, start = check_page(now, limit, after)
-        statement, parameters = due_sql(instant, limit, start)
+        writes = self._writes() if claim else None
+        spent: list[tuple[str, str, int]] = []
+        statement, parameters = due_sql(instant, limit, start, kept=writes is not None)
         try:
             with self._read() as connection:
                 rows = connection.execute(statement, parameters).fetchall()
+                if writes is not None and rows:
+                    spent = connection.execute(
+                        "SELECT ticket_id, rule, episode FROM ledger "  # noqa: S608 - marks only
+                        f"WHERE ticket_id IN ({', '.join('?' * len(rows))})",
+                        [row[1] for row in rows],
+                    ).fetchall()
         except UnicodeEncodeError:  # an id no ticket can have: nothing comes after it but ids
-            rows = []
+            rows, spent = [], []
+        width = len(COLUMNS) + 1
         found = []
         for row in rows:
-            ticket = self._decode(row[1:])
-            self._remember(ticket, row[1:])  # a firing's commit then encodes what changed only
-            at = schedule_from_row(self._path, ticket.id, row[0]).next_due_at
+            ticket = self._decode(row[1:width])
+            self._remember(
+                ticket, row[1:width]
+            )  # a firing's commit then encodes what changed only
+            try:
+                at = time_out(row[0], "next_due_at")
+            except UNDECODABLE as error:
+                raise damaged_row(self._path, ticket.id, error) from None
             assert at is not None  # noqa: S101 - the query asks for set instants
             found.append((at, ticket))
+        if writes is not None:
+            ledgers: dict[str, set[tuple[str, int]]] = {ticket.id: set() for _, ticket in found}
+            for ticket_id, rule, episode in spent:
+                ledgers[ticket_id].add((rule, episode))
+            for row, (_, ticket) in zip(rows, found, strict=True):
+                kept = (row[0], *row[width:])
+                writes.held[ticket.id] = _Held(ticket.version, kept, ledgers[ticket.id])
         return found
 
     def count_due(self, now: datetime) -> int:
@@ -913,7 +1067,7 @@ class SQLiteStore:
         the ticket moved on or is gone.
         """
         try:
-            with self._write() as connection:
+            with self._write(ticket_id) as connection:
                 updated = connection.execute(
                     f"UPDATE tickets SET {assignments} WHERE id = ? AND version = ?",  # noqa: S608
                     (*values, ticket_id, expected_version),
@@ -943,8 +1097,11 @@ class SQLiteStore:
 
     def sla(self, ticket_id: str) -> StoredSLA:
         """Return the ticket's stored SLA record."""
+        held = self._held(ticket_id)
+        if held is not None:
+            return sla_from_row(self._path, ticket_id, *held.kept[2:_FIGURES_AT])
         try:
-            with self._read() as connection:
+            with self._read(ticket_id) as connection:
                 row = connection.execute(
                     "SELECT sla_due_at, sla_policies, sla_state FROM tickets WHERE id = ?",
                     (ticket_id,),
@@ -1003,12 +1160,16 @@ class SQLiteStore:
 
     def figures(self, ticket_id: str) -> Figures | None:
         """Return the ticket's stored figures."""
+        held = self._held(ticket_id)
         try:
-            with self._read() as connection:
-                row = connection.execute(
-                    f"SELECT {', '.join(FIGURE_COLUMNS)} FROM tickets WHERE id = ?",  # noqa: S608
-                    (ticket_id,),
-                ).fetchone()
+            if held is not None:
+                row = held.kept[_FIGURES_AT:]
+            else:
+                with self._read(ticket_id) as connection:
+                    row = connection.execute(
+                        f"SELECT {', '.join(FIGURE_COLUMNS)} FROM tickets WHERE id = ?",  # noqa: S608
+                        (ticket_id,),
+                    ).fetchone()
         except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
             row = None
         if row is None:
@@ -1079,8 +1240,11 @@ class SQLiteStore:
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""
         instant = time_in(to_utc(episode, "episode"))
+        held = self._held(ticket_id)
+        if held is not None:
+            return (rule, instant) in held.ledger
         try:
-            with self._read() as connection:
+            with self._read(ticket_id) as connection:
                 found = connection.execute(
                     "SELECT 1 FROM ledger WHERE rule = ? AND ticket_id = ? AND episode = ?",
                     (rule, ticket_id, instant),
@@ -1092,7 +1256,7 @@ class SQLiteStore:
     def history(self, ticket_id: str) -> list[HistoryEvent]:
         """Return the ticket's events, oldest first."""
         try:
-            with self._read() as connection:
+            with self._read(ticket_id) as connection:
                 rows = connection.execute(_SELECT_EVENTS, (ticket_id,)).fetchall()
         except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
             rows = []
@@ -1138,7 +1302,7 @@ class SQLiteStore:
     def purge(self, ticket_id: str, expected_version: int) -> None:
         """Delete the ticket; its history, tags and ledger rows go with it."""
         try:
-            with self._write() as connection:
+            with self._write(ticket_id) as connection:
                 stored = connection.execute(
                     "SELECT version FROM tickets WHERE id = ?", (ticket_id,)
                 ).fetchone()
@@ -1422,39 +1586,122 @@ def _index(connection: sqlite3.Connection, ticket: Ticket) -> None:
 _DOCID = "(SELECT docid FROM search_keys WHERE ticket_id = ?)"
 
 
-def _index_change(connection: sqlite3.Connection, ticket: Ticket, event: HistoryEvent) -> None:
-    """Keep the ticket's searchable text in step with ``event``: its body, a changed subject."""
+def _change_statements(ticket: Ticket, event: HistoryEvent) -> list[tuple[str, tuple[Any, ...]]]:
+    """What else a commit writes: the tags if they changed, the searchable text of ``event``."""
+    statements: list[tuple[str, tuple[Any, ...]]] = []
+    if "tags" in event.changes:
+        statements.append(("DELETE FROM ticket_tags WHERE ticket_id = ?", (ticket.id,)))
+        statements += [(_INSERT_TAG, (tag, ticket.id)) for tag in sorted(ticket.tags)]
     if event.name in SEARCHED_EVENTS and event.body is not None:
-        connection.execute(
-            "UPDATE search SET conversation = CASE conversation WHEN '' THEN ? "  # noqa: S608
-            f"ELSE conversation || char(10) || ? END WHERE rowid = {_DOCID}",
-            (event.body, event.body, ticket.id),
+        statements.append(
+            (
+                "UPDATE search SET conversation = CASE conversation WHEN '' THEN ? "  # noqa: S608
+                f"ELSE conversation || char(10) || ? END WHERE rowid = {_DOCID}",
+                (event.body, event.body, ticket.id),
+            )
         )
     if "subject" in event.changes or "description" in event.changes:
-        connection.execute(
-            f"UPDATE search SET subject = ?, description = ? WHERE rowid = {_DOCID}",  # noqa: S608
-            (ticket.subject, ticket.description, ticket.id),
+        statements.append(
+            (
+                f"UPDATE search SET subject = ?, description = ? WHERE rowid = {_DOCID}",  # noqa: S608
+                (ticket.subject, ticket.description, ticket.id),
+            )
         )
+    return statements
+
+
+class _Commit(NamedTuple):
+    """A commit's rows, encoded: what it writes, now or with its batch."""
+
+    ticket_id: str
+    expected_version: int
+    columns: dict[str, Any]  # the ticket's changed columns
+    kept: tuple[Any, ...]  # the values of _KEPT
+    event: tuple[Any, ...]
+    ledger: list[tuple[Any, ...]]
+    more: list[tuple[str, tuple[Any, ...]]]  # tags, search, outbox
+
+
+def _commit_now(connection: sqlite3.Connection, change: _Commit) -> None:
+    """Write ``change`` at once, in the open transaction; a stale version or ledger conflicts."""
+    ticket_id, expected = change.ticket_id, change.expected_version
+    statement, values = _update_sql(change.columns, change.kept, None)
+    if connection.execute(statement, (*values, ticket_id, expected)).rowcount != 1:
+        stored = connection.execute(
+            "SELECT version FROM tickets WHERE id = ?", (ticket_id,)
+        ).fetchone()
+        raise ConcurrencyConflict(ticket_id, expected, None if stored is None else stored[0])
+    connection.execute(_INSERT_EVENT, change.event)
+    for statement, row in change.more:
+        connection.execute(statement, row)
+    if change.ledger:
+        try:
+            connection.executemany(_INSERT_LEDGER, change.ledger)
+        except sqlite3.IntegrityError:  # the rule already acted: all of it rolls back
+            raise ConcurrencyConflict(ticket_id, expected, expected) from None
+
+
+def _update_sql(
+    columns: Mapping[str, Any], kept: Sequence[Any], stored: Sequence[Any] | None
+) -> tuple[str, list[Any]]:
+    """A commit's ``UPDATE`` (less its ``id`` and ``version``) and its values.
+
+    It sets the ticket's changed ``columns``, and those of ``kept`` (the
+    values of :data:`_KEPT`) that differ from ``stored``; all of them if what
+    is stored is not known.  Each index on a column set is rewritten, even
+    if its value did not change.
+    """
+    names = list(columns)
+    values = list(columns.values())
+    if stored is None:
+        names += _KEPT
+        values += kept
+    else:
+        # The figures, most of the columns, often stand as they were: one comparison.
+        width = len(_KEPT) if stored[_FIGURES_AT:] != kept[_FIGURES_AT:] else _FIGURES_AT
+        for name, old, new in zip(_KEPT[:width], stored[:width], kept[:width], strict=True):
+            if old != new:
+                names.append(name)
+                values.append(new)
+    return _update_statement(tuple(names)), values
+
+
+@functools.lru_cache(maxsize=256)
+def _update_statement(names: tuple[str, ...]) -> str:
+    assignments = ", ".join(f"{name} = ?" for name in names)
+    return f"UPDATE tickets SET {assignments} WHERE id = ? AND version = ?"  # noqa: S608
+
+
+def _encode(*rows: Sequence[Any]) -> None:
+    """Raise :class:`UnicodeEncodeError` if a text of ``rows`` is one sqlite3 cannot bind."""
+    "".join([value for row in rows for value in row if isinstance(value, str)]).encode()
+
+
+_INSERT_TAG = "INSERT INTO ticket_tags (tag, ticket_id) VALUES (?, ?)"
 
 
 def _write_tags(connection: sqlite3.Connection, ticket: Ticket) -> None:
     connection.executemany(
-        "INSERT INTO ticket_tags (tag, ticket_id) VALUES (?, ?)",
+        _INSERT_TAG,
         [(tag, ticket.id) for tag in sorted(ticket.tags)],
     )
 
 
 def due_sql(
-    now: datetime, limit: int, after: tuple[datetime, str] | None = None
+    now: datetime, limit: int, after: tuple[datetime, str] | None = None, *, kept: bool = False
 ) -> tuple[str, list[Any]]:
-    """The statement and parameters of ``SQLiteStore.due``: a range of its index."""
+    """The statement and parameters of ``SQLiteStore.due``: a range of its index.
+
+    ``kept``: each row ends with the rest of :data:`_KEPT` (a batch's claim).
+    """
     where = "next_due_at <= ?"
     parameters: list[Any] = [time_in(now)]
     if after is not None:
         where += " AND (next_due_at, id) > (?, ?)"
         parameters += [time_in(after[0]), after[1]]
+    more = "".join(f", {name}" for name in _KEPT[1:]) if kept else ""
     statement = (
-        f"SELECT next_due_at, {', '.join(COLUMNS)} FROM tickets "  # noqa: S608 - our own names
+        f"SELECT next_due_at, {', '.join(COLUMNS)}{more} FROM tickets "  # noqa: S608 - our own names
         f"INDEXED BY tickets_by_next_due_at WHERE next_due_at IS NOT NULL AND {where} "
         "ORDER BY next_due_at, id LIMIT ?"
     )
