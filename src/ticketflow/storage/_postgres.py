@@ -58,7 +58,6 @@ from ticketflow.storage._codec import (
 from ticketflow.storage._figures import (
     FIGURE_COLUMNS,
     PICKED,
-    SPREADS,
     TARGETS,
     Figures,
     FigureTotals,
@@ -68,7 +67,6 @@ from ticketflow.storage._figures import (
     check_totals,
     figures_from_row,
     figures_row,
-    spreads_of_ordered,
     totals_from_rows,
     window_sql,
 )
@@ -1255,32 +1253,25 @@ class PostgresStore:
         created: Period | None = None,
         resolved: Period | None = None,
     ) -> FigureTotals:
-        """Add up the selected tickets' figures: a GROUP BY, and one ordered read a spread."""
+        """Add up the selected tickets' figures: one GROUP BY over their labels, one over tags."""
         instant, within, solved = check_totals(query, now, created, resolved)
         window, bounds = window_sql(within, solved, "%s")
         picked, parameters = query_sql(
             query, self._tenant, columns=", ".join((*PICKED, "tag_list")), ordered=False
         )
         selection = f"SELECT * FROM ({picked}) AS picked WHERE {window}"  # noqa: S608
-        sums, spreads = aggregate_sql(
+        by_labels, by_tag = aggregate_sql(
             selection,
-            "LEFT JOIN LATERAL unnest(base.tag_list) AS tags (tag) ON true",
+            "CROSS JOIN LATERAL unnest(base.tag_list) AS tags (tag)",
+            "base.tag_list = '{}'",
             "%s",
-            ", tag_list",
+            lambda value: f"string_agg(({value})::text, ',' ORDER BY {value})",
         )
-        selected = [*parameters, *bounds]
+        selected = [*parameters, *bounds, *[time_in(instant)] * len(TARGETS)]
         with self._transaction(atomic=True) as connection:
-            sum_rows = connection.execute(
-                sums, [*selected, *[time_in(instant)] * len(TARGETS)]
-            ).fetchall()
-            ordered = {
-                figure: [
-                    (value, *map(_unescape, labels), sorted(map(_unescape, tags)))
-                    for value, _id, *labels, tags in connection.execute(statement, selected)
-                ]
-                for figure, statement in zip(SPREADS, spreads, strict=True)
-            }
-        return totals_from_rows(sum_rows, spreads_of_ordered(ordered), _unescape)
+            labelled = connection.execute(by_labels, selected).fetchall()
+            tagged = connection.execute(by_tag, selected).fetchall()
+        return totals_from_rows(labelled, tagged, _unescape)
 
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""

@@ -55,7 +55,6 @@ from ticketflow.storage._codec import (
 from ticketflow.storage._figures import (
     FIGURE_COLUMNS,
     PICKED,
-    SPREADS,
     TARGETS,
     Figures,
     FigureTotals,
@@ -65,7 +64,6 @@ from ticketflow.storage._figures import (
     check_totals,
     figures_from_row,
     figures_row,
-    spreads_of_ordered,
     totals_from_rows,
     window_sql,
 )
@@ -1047,34 +1045,23 @@ class SQLiteStore:
         created: Period | None = None,
         resolved: Period | None = None,
     ) -> FigureTotals:
-        """Add up the selected tickets' figures: a GROUP BY, and one ordered read a spread."""
+        """Add up the selected tickets' figures: one GROUP BY over their labels, one over tags."""
         instant, within, solved = check_totals(query, now, created, resolved)
         window, bounds = window_sql(within, solved, "?")
-        picked, parameters = query_sql(query, columns=", ".join(PICKED), ordered=False)
+        picked, parameters = query_sql(query, columns=", ".join((*PICKED, "tags")), ordered=False)
         selection = f"SELECT * FROM ({picked}) WHERE {window}"  # noqa: S608 - our own names
-        sums, spreads = aggregate_sql(
-            selection, "LEFT JOIN ticket_tags AS tags ON tags.ticket_id = base.id", "?"
+        by_labels, by_tag = aggregate_sql(
+            selection,
+            "JOIN ticket_tags AS tags ON tags.ticket_id = base.id",
+            "base.tags = '[]'",  # the codec's JSON of no tags
+            "?",
+            lambda value: f"group_concat({value})",
         )
-        selected = [*parameters, *bounds]
+        selected = [*parameters, *bounds, *[time_in(instant)] * len(TARGETS)]
         with self._read() as connection:
-            sum_rows = connection.execute(
-                sums, [*selected, *[time_in(instant)] * len(TARGETS)]
-            ).fetchall()
-            tags: dict[str, list[str]] = {}
-            for ticket_id, tag in connection.execute(
-                f"SELECT tags.ticket_id, tags.tag FROM ({selection}) AS base "  # noqa: S608
-                "JOIN ticket_tags AS tags ON tags.ticket_id = base.id ORDER BY tags.tag",
-                selected,
-            ):
-                tags.setdefault(ticket_id, []).append(tag)
-            ordered = {
-                figure: [
-                    (value, *labels, tags.get(ticket_id, ()))
-                    for value, ticket_id, *labels in connection.execute(statement, selected)
-                ]
-                for figure, statement in zip(SPREADS, spreads, strict=True)
-            }
-        return totals_from_rows(sum_rows, spreads_of_ordered(ordered))
+            labelled = connection.execute(by_labels, selected).fetchall()
+            tagged = connection.execute(by_tag, selected).fetchall()
+        return totals_from_rows(labelled, tagged)
 
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""
