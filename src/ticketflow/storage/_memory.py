@@ -39,7 +39,13 @@ from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
 from ticketflow.storage._search import SearchQuery, conversation, score
-from ticketflow.storage._sla import NO_SLA, StoredSLA, check_sla, check_sla_page
+from ticketflow.storage._sla import (
+    NO_SLA,
+    StoredSLA,
+    check_sla,
+    check_sla_page,
+    check_untimed_page,
+)
 
 
 class MemoryStore:
@@ -297,6 +303,23 @@ class MemoryStore:
                 if query.matches(ticket):
                     found.append((self._slas[ticket.id], ticket))
                 index += 1
+        return found
+
+    def sla_untimed(
+        self, query: TicketQuery, *, limit: int, after: str | None = None
+    ) -> list[tuple[StoredSLA, Ticket]]:
+        """The tickets ``query`` selects whose SLA record has no due instant, in id order."""
+        query = check_untimed_page(query, limit, after)
+        found: list[tuple[StoredSLA, Ticket]] = []
+        with self._lock:
+            for ticket_id in sorted(self._tickets):
+                if after is not None and ticket_id <= after:
+                    continue
+                sla, ticket = self._slas.get(ticket_id, NO_SLA), self._tickets[ticket_id]
+                if sla.due_at is None and query.matches(ticket):
+                    found.append((sla, ticket))
+                    if len(found) == limit:
+                        break
         return found
 
     def sla_stale(self, policies: str, *, limit: int) -> list[Ticket]:

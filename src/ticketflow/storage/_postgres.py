@@ -90,7 +90,7 @@ from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
 from ticketflow.storage._search import SEARCHED_EVENTS, SearchQuery, searched_body
-from ticketflow.storage._sla import NO_SLA, StoredSLA, check_sla_page
+from ticketflow.storage._sla import NO_SLA, StoredSLA, check_sla_page, check_untimed_page
 
 try:
     import psycopg
@@ -1146,7 +1146,19 @@ class PostgresStore:
         query, start = check_sla_page(query, limit, after)
         if start is not None and not _readable(start[1]):
             raise InvalidInput("after", start, "the (instant, id) of the last ticket read")
-        statement, parameters = sla_queue_sql(self._tenant, query, limit, start)
+        return self._sla_rows(*sla_queue_sql(self._tenant, query, limit, start))
+
+    def sla_untimed(
+        self, query: TicketQuery, *, limit: int, after: str | None = None
+    ) -> list[tuple[StoredSLA, Ticket]]:
+        """The tickets with no SLA due instant, in id order: a range of the primary key."""
+        query = check_untimed_page(query, limit, after)
+        if after is not None and not _readable(after):
+            raise InvalidInput("after", after, "the id of the last ticket read")
+        return self._sla_rows(*sla_untimed_sql(self._tenant, query, limit, after))
+
+    def _sla_rows(self, statement: str, parameters: list[Any]) -> list[tuple[StoredSLA, Ticket]]:
+        """The tickets (and their SLA records) a statement of :func:`sla_rows_sql` reads."""
         with self._transaction() as connection:
             rows = connection.execute(statement, parameters).fetchall()
         found = []
@@ -1722,15 +1734,42 @@ def sla_queue_sql(
     tenant: str, query: TicketQuery, limit: int, after: tuple[datetime, str] | None = None
 ) -> tuple[str, list[Any]]:
     """The statement and parameters of ``PostgresStore.sla_queue``: its index, in order."""
+    past = (
+        None
+        if after is None
+        else ("(sla_due_at, id) > (%s, %s)", [time_in(after[0]), _escape(after[1])])
+    )
+    return sla_rows_sql(
+        tenant, query, "sla_due_at IS NOT NULL", past, order="sla_due_at, id", limit=limit
+    )
+
+
+def sla_untimed_sql(
+    tenant: str, query: TicketQuery, limit: int, after: str | None = None
+) -> tuple[str, list[Any]]:
+    """The statement and parameters of ``PostgresStore.sla_untimed``, in id order."""
+    past = None if after is None else ("id > %s", [_escape(after)])
+    return sla_rows_sql(tenant, query, "sla_due_at IS NULL", past, order="id", limit=limit)
+
+
+def sla_rows_sql(
+    tenant: str,
+    query: TicketQuery,
+    which: str,
+    past: tuple[str, list[Any]] | None,
+    *,
+    order: str,
+    limit: int,
+) -> tuple[str, list[Any]]:
+    """A page of tickets with their SLA records: ``which`` of them, past ``past``, in ``order``."""
     where, parameters = filters_sql(query, tenant)
-    if after is not None:
-        where.append("(sla_due_at, id) > (%s, %s)")
-        parameters += [time_in(after[0]), _escape(after[1])]
+    if past is not None:
+        where.append(past[0])
+        parameters += past[1]
     statement = (
         "SELECT sla_due_at, sla_policies, sla_state, "  # noqa: S608 - our own names
         f"{', '.join(COLUMNS)} FROM ticketflow_tickets "
-        f"WHERE sla_due_at IS NOT NULL AND {' AND '.join(where)} "
-        "ORDER BY sla_due_at, id LIMIT %s"
+        f"WHERE {which} AND {' AND '.join(where)} ORDER BY {order} LIMIT %s"
     )
     return statement, [*parameters, limit]
 

@@ -77,3 +77,13 @@ def check_sla_page(
     if not isinstance(query, TicketQuery):
         raise InvalidInput("query", query, "a TicketQuery (its filters select the tickets)")
     return query, start
+
+
+def check_untimed_page(query: object, limit: object, after: object) -> TicketQuery:
+    """Check the arguments of ``Store.sla_untimed``; return the query."""
+    check_page(None, limit, None)
+    if not isinstance(query, TicketQuery):
+        raise InvalidInput("query", query, "a TicketQuery (its filters select the tickets)")
+    if after is not None and not isinstance(after, str):
+        raise InvalidInput("after", after, "None, or the id of the last ticket read")
+    return query

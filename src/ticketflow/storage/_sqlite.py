@@ -88,7 +88,7 @@ from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
 from ticketflow.storage._search import SEARCHED_EVENTS, WEIGHTS, SearchQuery, fts5_match
-from ticketflow.storage._sla import NO_SLA, StoredSLA, check_sla_page
+from ticketflow.storage._sla import NO_SLA, StoredSLA, check_sla_page, check_untimed_page
 
 _NULLABLE_TIMES = [name for name in TIME_FIELDS if name not in ("created_at", "updated_at")]
 _REQUIRED_TIMES = ("created_at", "updated_at", "status_changed_at")
@@ -962,7 +962,17 @@ class SQLiteStore:
     ) -> list[tuple[StoredSLA, Ticket]]:
         """The tickets with an SLA due instant, in (instant, id) order, read through its index."""
         query, start = check_sla_page(query, limit, after)
-        statement, parameters = sla_queue_sql(query, limit, start)
+        return self._sla_rows(*sla_queue_sql(query, limit, start))
+
+    def sla_untimed(
+        self, query: TicketQuery, *, limit: int, after: str | None = None
+    ) -> list[tuple[StoredSLA, Ticket]]:
+        """The tickets with no SLA due instant, in id order: a range of the primary key."""
+        query = check_untimed_page(query, limit, after)
+        return self._sla_rows(*sla_untimed_sql(query, limit, after))
+
+    def _sla_rows(self, statement: str, parameters: list[Any]) -> list[tuple[StoredSLA, Ticket]]:
+        """The tickets (and their SLA records) a statement of :func:`sla_rows_sql` reads."""
         try:
             with self._read() as connection:
                 rows = connection.execute(statement, parameters).fetchall()
@@ -1470,15 +1480,42 @@ def sla_queue_sql(
     query: TicketQuery, limit: int, after: tuple[datetime, str] | None = None
 ) -> tuple[str, list[Any]]:
     """The statement and parameters of ``SQLiteStore.sla_queue``: its index, in order."""
+    past = None if after is None else ("(sla_due_at, id) > (?, ?)", [time_in(after[0]), after[1]])
+    return sla_rows_sql(
+        query,
+        "INDEXED BY tickets_by_sla_due_at WHERE sla_due_at IS NOT NULL",
+        past,
+        order="sla_due_at, id",
+        limit=limit,
+    )
+
+
+def sla_untimed_sql(
+    query: TicketQuery, limit: int, after: str | None = None
+) -> tuple[str, list[Any]]:
+    """The statement and parameters of ``SQLiteStore.sla_untimed``, in id order."""
+    past = None if after is None else ("id > ?", [after])
+    return sla_rows_sql(query, "WHERE sla_due_at IS NULL", past, order="id", limit=limit)
+
+
+def sla_rows_sql(
+    query: TicketQuery,
+    which: str,
+    past: tuple[str, list[Any]] | None,
+    *,
+    order: str,
+    limit: int,
+) -> tuple[str, list[Any]]:
+    """A page of tickets with their SLA records: ``which`` of them, past ``past``, in ``order``."""
     where, parameters = filters_sql(query)
-    if after is not None:
-        where.append("(sla_due_at, id) > (?, ?)")
-        parameters += [time_in(after[0]), after[1]]
+    if past is not None:
+        where.append(past[0])
+        parameters += past[1]
     statement = (
         f"SELECT sla_due_at, sla_policies, sla_state, {', '.join(COLUMNS)} FROM tickets "  # noqa: S608
-        "INDEXED BY tickets_by_sla_due_at WHERE sla_due_at IS NOT NULL"
+        + which
         + "".join(f" AND {condition}" for condition in where)
-        + " ORDER BY sla_due_at, id LIMIT ?"
+        + f" ORDER BY {order} LIMIT ?"
     )
     return statement, [*parameters, limit]
 
