@@ -396,6 +396,8 @@ SCHEDULE_QUERIES = {
         "big", TicketQuery(department="it"), 50, (START, "T-9")
     ),
     "sla stale": _postgres.stale_sql("big", "s1-now", 1, column="sla_policies"),
+    # As count_unfigured and count_sla_stale count, on the column whose keys the table has.
+    "other fingerprints, counted": _postgres.count_other_sql("big", "r1-now", "schedule"),
 }
 
 
