@@ -90,7 +90,13 @@ from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
 from ticketflow.storage._search import SEARCHED_EVENTS, SearchQuery, searched_body
-from ticketflow.storage._sla import NO_SLA, StoredSLA, check_sla_page, check_untimed_page
+from ticketflow.storage._sla import (
+    NO_SLA,
+    StoredSLA,
+    check_sla_page,
+    check_untimed_page,
+    sla_page_sql,
+)
 
 try:
     import psycopg
@@ -1158,7 +1164,7 @@ class PostgresStore:
         return self._sla_rows(*sla_untimed_sql(self._tenant, query, limit, after))
 
     def _sla_rows(self, statement: str, parameters: list[Any]) -> list[tuple[StoredSLA, Ticket]]:
-        """The tickets (and their SLA records) a statement of :func:`sla_rows_sql` reads."""
+        """The tickets (and their SLA records) a statement of :func:`sla_page_sql` reads."""
         with self._transaction() as connection:
             rows = connection.execute(statement, parameters).fetchall()
         found = []
@@ -1748,8 +1754,14 @@ def sla_queue_sql(
         if after is None
         else ("(sla_due_at, id) > (%s, %s)", [time_in(after[0]), _escape(after[1])])
     )
-    return sla_rows_sql(
-        tenant, query, "sla_due_at IS NOT NULL", past, order="sla_due_at, id", limit=limit
+    return sla_page_sql(
+        COLUMNS,
+        "ticketflow_tickets",
+        "sla_due_at IS NOT NULL",
+        filters_sql(query, tenant),
+        past,
+        order="sla_due_at, id",
+        limit=("%s", limit),
     )
 
 
@@ -1758,29 +1770,9 @@ def sla_untimed_sql(
 ) -> tuple[str, list[Any]]:
     """The statement and parameters of ``PostgresStore.sla_untimed``, in id order."""
     past = None if after is None else ("id > %s", [_escape(after)])
-    return sla_rows_sql(tenant, query, "sla_due_at IS NULL", past, order="id", limit=limit)
-
-
-def sla_rows_sql(
-    tenant: str,
-    query: TicketQuery,
-    which: str,
-    past: tuple[str, list[Any]] | None,
-    *,
-    order: str,
-    limit: int,
-) -> tuple[str, list[Any]]:
-    """A page of tickets with their SLA records: ``which`` of them, past ``past``, in ``order``."""
-    where, parameters = filters_sql(query, tenant)
-    if past is not None:
-        where.append(past[0])
-        parameters += past[1]
-    statement = (
-        "SELECT sla_due_at, sla_policies, sla_state, "  # noqa: S608 - our own names
-        f"{', '.join(COLUMNS)} FROM ticketflow_tickets "
-        f"WHERE {which} AND {' AND '.join(where)} ORDER BY {order} LIMIT %s"
-    )
-    return statement, [*parameters, limit]
+    filters = filters_sql(query, tenant)
+    table, which = "ticketflow_tickets", "sla_due_at IS NULL"
+    return sla_page_sql(COLUMNS, table, which, filters, past, order="id", limit=("%s", limit))
 
 
 def filters_sql(query: TicketQuery, tenant: str) -> tuple[list[str], list[Any]]:

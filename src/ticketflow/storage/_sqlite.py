@@ -88,7 +88,13 @@ from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
 from ticketflow.storage._search import SEARCHED_EVENTS, WEIGHTS, SearchQuery, fts5_match
-from ticketflow.storage._sla import NO_SLA, StoredSLA, check_sla_page, check_untimed_page
+from ticketflow.storage._sla import (
+    NO_SLA,
+    StoredSLA,
+    check_sla_page,
+    check_untimed_page,
+    sla_page_sql,
+)
 
 _NULLABLE_TIMES = [name for name in TIME_FIELDS if name not in ("created_at", "updated_at")]
 _REQUIRED_TIMES = ("created_at", "updated_at", "status_changed_at")
@@ -972,7 +978,7 @@ class SQLiteStore:
         return self._sla_rows(*sla_untimed_sql(query, limit, after))
 
     def _sla_rows(self, statement: str, parameters: list[Any]) -> list[tuple[StoredSLA, Ticket]]:
-        """The tickets (and their SLA records) a statement of :func:`sla_rows_sql` reads."""
+        """The tickets (and their SLA records) a statement of :func:`sla_page_sql` reads."""
         try:
             with self._read() as connection:
                 rows = connection.execute(statement, parameters).fetchall()
@@ -1481,12 +1487,14 @@ def sla_queue_sql(
 ) -> tuple[str, list[Any]]:
     """The statement and parameters of ``SQLiteStore.sla_queue``: its index, in order."""
     past = None if after is None else ("(sla_due_at, id) > (?, ?)", [time_in(after[0]), after[1]])
-    return sla_rows_sql(
-        query,
-        "INDEXED BY tickets_by_sla_due_at WHERE sla_due_at IS NOT NULL",
+    return sla_page_sql(
+        COLUMNS,
+        "tickets INDEXED BY tickets_by_sla_due_at",
+        "sla_due_at IS NOT NULL",
+        filters_sql(query),
         past,
         order="sla_due_at, id",
-        limit=limit,
+        limit=("?", limit),
     )
 
 
@@ -1495,29 +1503,15 @@ def sla_untimed_sql(
 ) -> tuple[str, list[Any]]:
     """The statement and parameters of ``SQLiteStore.sla_untimed``, in id order."""
     past = None if after is None else ("id > ?", [after])
-    return sla_rows_sql(query, "WHERE sla_due_at IS NULL", past, order="id", limit=limit)
-
-
-def sla_rows_sql(
-    query: TicketQuery,
-    which: str,
-    past: tuple[str, list[Any]] | None,
-    *,
-    order: str,
-    limit: int,
-) -> tuple[str, list[Any]]:
-    """A page of tickets with their SLA records: ``which`` of them, past ``past``, in ``order``."""
-    where, parameters = filters_sql(query)
-    if past is not None:
-        where.append(past[0])
-        parameters += past[1]
-    statement = (
-        f"SELECT sla_due_at, sla_policies, sla_state, {', '.join(COLUMNS)} FROM tickets "  # noqa: S608
-        + which
-        + "".join(f" AND {condition}" for condition in where)
-        + f" ORDER BY {order} LIMIT ?"
+    return sla_page_sql(
+        COLUMNS,
+        "tickets",
+        "sla_due_at IS NULL",
+        filters_sql(query),
+        past,
+        order="id",
+        limit=("?", limit),
     )
-    return statement, [*parameters, limit]
 
 
 def filters_sql(query: TicketQuery) -> tuple[list[str], list[Any]]:

@@ -14,7 +14,7 @@ SQLiteStore run it in ticketflow's own tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -97,6 +97,20 @@ def _opened(
     )
     store.create(ticket, event, schedule=schedule, sla=sla)
     return ticket, event
+
+
+def _refuses_each(page: Callable[..., object], name: str, *, after: object) -> None:
+    """A page of tickets (``sla_queue``, ``sla_untimed``) refuses a bad limit, query, ``after``."""
+    for bad in (
+        {"query": TicketQuery(), "limit": 0},
+        {"query": "it", "limit": 1},
+        {"query": TicketQuery(), "limit": 1, "after": after},
+    ):
+        try:
+            page(**bad)
+        except InvalidInput:
+            continue
+        raise AssertionError(f"{name} accepted {bad}")
 
 
 def _reply(ticket: Ticket, minutes: int = 5) -> tuple[Ticket, HistoryEvent]:
@@ -571,17 +585,7 @@ class StoreContract(OutboxContract):
             )
             closed = store.sla_queue(TicketQuery(statuses={"closed"}), limit=10)
             law(closed == [], "a status filter selects too")
-            for bad in (
-                {"query": TicketQuery(), "limit": 0},
-                {"query": "it", "limit": 1},
-                {"query": TicketQuery(), "limit": 1, "after": "T-1"},
-            ):
-                try:
-                    store.sla_queue(**bad)  # type: ignore[arg-type]
-                except InvalidInput:
-                    pass
-                else:
-                    raise AssertionError(f"sla_queue accepted {bad}")
+            _refuses_each(store.sla_queue, "sla_queue", after="T-1")
 
     def test_the_tickets_with_no_sla_due_instant_page_in_id_order_with_the_querys_filters(
         self,
@@ -622,17 +626,7 @@ class StoreContract(OutboxContract):
             )
             closed = store.sla_untimed(TicketQuery(statuses={"closed"}), limit=10)
             law(closed == [], "a status filter selects too")
-            for bad in (
-                {"query": TicketQuery(), "limit": 0},
-                {"query": "it", "limit": 1},
-                {"query": TicketQuery(), "limit": 1, "after": (START, "T-1")},
-            ):
-                try:
-                    store.sla_untimed(**bad)  # type: ignore[arg-type]
-                except InvalidInput:
-                    pass
-                else:
-                    raise AssertionError(f"sla_untimed accepted {bad}")
+            _refuses_each(store.sla_untimed, "sla_untimed", after=(START, "T-1"))
 
     def test_sla_stale_finds_the_tickets_other_policies_kept_and_restate_replaces_one(
         self,
