@@ -67,6 +67,7 @@ class MemoryStore:
         self._schedules: dict[str, Schedule] = {}
         self._slas: dict[str, StoredSLA] = {}
         self._sla_order: list[tuple[datetime, str]] = []  # (due_at, id), sorted: the index
+        self._untimed: list[str] = []  # the ids of the records without due_at, sorted
         self._figures: dict[str, Figures | None] = {}
         self._ids = itertools.count(1)
         self._undo: _Undo | None = None  # the open batch's, touched under the lock only
@@ -265,17 +266,21 @@ class MemoryStore:
             return True
 
     def _keep_sla(self, ticket_id: str, sla: StoredSLA | None) -> None:
-        """Set (None: forget) the ticket's SLA record, and its place in the sorted index."""
+        """Set (None: forget) the ticket's SLA record, and its place in the sorted indexes."""
         old = self._slas.get(ticket_id)
         if old is not None and old.due_at is not None:
             index = bisect.bisect_left(self._sla_order, (old.due_at, ticket_id))
             del self._sla_order[index]
+        elif old is not None:
+            del self._untimed[bisect.bisect_left(self._untimed, ticket_id)]
         if sla is None:
             self._slas.pop(ticket_id, None)
             return
         self._slas[ticket_id] = sla
         if sla.due_at is not None:
             bisect.insort(self._sla_order, (sla.due_at, ticket_id))
+        else:
+            bisect.insort(self._untimed, ticket_id)
 
     def sla(self, ticket_id: str) -> StoredSLA:
         """Return the ticket's SLA record."""
@@ -308,18 +313,17 @@ class MemoryStore:
     def sla_untimed(
         self, query: TicketQuery, *, limit: int, after: str | None = None
     ) -> list[tuple[StoredSLA, Ticket]]:
-        """The tickets ``query`` selects whose SLA record has no due instant, in id order."""
+        """Walk the sorted ids of the records without a due instant from ``after``."""
         query = check_untimed_page(query, limit, after)
         found: list[tuple[StoredSLA, Ticket]] = []
         with self._lock:
-            for ticket_id in sorted(self._tickets):
-                if after is not None and ticket_id <= after:
-                    continue
-                sla, ticket = self._slas.get(ticket_id, NO_SLA), self._tickets[ticket_id]
-                if sla.due_at is None and query.matches(ticket):
-                    found.append((sla, ticket))
-                    if len(found) == limit:
-                        break
+            untimed = self._untimed
+            index = 0 if after is None else bisect.bisect_right(untimed, after)
+            while index < len(untimed) and len(found) < limit:
+                ticket = self._tickets[untimed[index]]
+                if query.matches(ticket):
+                    found.append((self._slas[ticket.id], ticket))
+                index += 1
         return found
 
     def sla_stale(self, policies: str, *, limit: int) -> list[Ticket]:
