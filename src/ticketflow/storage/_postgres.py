@@ -119,6 +119,7 @@ _MIGRATIONS = (
     "005_figures.sql",
     "006_outbox.sql",
     "007_search.sql",
+    "008_labels_statistics.sql",
 )
 """The schema, as forward migrations: file n takes schema version n - 1 to n."""
 
