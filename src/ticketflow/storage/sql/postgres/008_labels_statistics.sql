@@ -6,6 +6,8 @@
 -- every ticket's row to group them (spilling to disk at 100,000 tickets);
 -- with them it knows there are few and counts them in a hash table, about
 -- twice as fast.  ANALYZE (autovacuum) fills them; nothing else reads them.
+-- IF NOT EXISTS: a database brought back to an earlier version by hand (as
+-- a test of 007 does) replays this step over the object it kept.
 
-CREATE STATISTICS ticketflow_tickets_by_labels (ndistinct)
+CREATE STATISTICS IF NOT EXISTS ticketflow_tickets_by_labels (ndistinct)
     ON department, priority, assignee, status FROM ticketflow_tickets;
