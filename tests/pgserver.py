@@ -21,6 +21,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings
+from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
+from psycopg_pool import ConnectionPool
+
+from ticketflow.storage import PostgresStore, Store
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 """The server, without a database: append ``/name``."""
@@ -75,6 +80,35 @@ def scratch_database(template: str | None = None) -> Iterator[str]:
 def new_tenant() -> str:
     """A tenant no other test uses: a store of it starts as empty as a new database."""
     return f"t-{uuid.uuid4().hex}"
+
+
+@contextmanager
+def migrated_pool() -> Iterator[ConnectionPool]:
+    """A small pool on a new scratch database, migrated: each tenant of it is an empty store."""
+    with scratch_database() as dsn, ConnectionPool(dsn, min_size=1, max_size=2) as pool:
+        with PostgresStore(pool=pool) as store:
+            store.migrate()
+        yield pool
+
+
+def run_laws_on_postgres(
+    machine: type[RuleBasedStateMachine], pool: ConnectionPool, *, max_examples: int = 5
+) -> None:
+    """Run a stateful proof whose every run stores its tickets in a new tenant of ``pool``.
+
+    ``machine`` makes its store with ``make_store()``.  Fewer runs than in
+    memory: the laws are proven there; here they check the store.
+    """
+
+    class OnPostgres(machine):  # type: ignore[valid-type, misc]
+        def make_store(self) -> Store:
+            return PostgresStore(pool=pool, tenant=new_tenant())
+
+    OnPostgres.__name__ = OnPostgres.__qualname__ = f"{machine.__name__}OnPostgres"
+    run_state_machine_as_test(
+        OnPostgres,
+        settings=settings(max_examples=max_examples, stateful_step_count=15, deadline=None),
+    )
 
 
 def schema_of(dsn: str) -> str:

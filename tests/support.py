@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ticketflow import Actor, Contact, Workflow
+from ticketflow import (
+    Actor,
+    Contact,
+    Helpdesk,
+    IllegalTransition,
+    InvalidInput,
+    MergeRefused,
+    PermissionDenied,
+    TicketNotFound,
+    Workflow,
+)
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 ANA = Contact(name="Ana Ozola", email="ana@example.com")
@@ -30,3 +42,16 @@ def renamed_workflow(**names: str) -> Workflow:
         row["from"] = names.get(row["from"], row["from"])
         row["to"] = names.get(row["to"], row["to"])
     return Workflow.from_dict(data)
+
+
+def merge_some(desk: Helpdesk, ids: Sequence[str], source: int, into: int) -> None:
+    """Merge the ``source``-th ticket of ``ids`` into the ``into``-th, as an admin, if it may be.
+
+    For the stateful proofs: a merge closes the duplicate from any open
+    status (a reopened one included); a refused or impossible merge changes nothing.
+    """
+    source_id, target_id = (ids[n % len(ids)] for n in (source, into))
+    with contextlib.suppress(
+        TicketNotFound, MergeRefused, IllegalTransition, PermissionDenied, InvalidInput
+    ):
+        desk.merge(source_id, ADMIN, into=target_id)

@@ -85,6 +85,18 @@ def test_the_rules_benchmark_runs_at_a_hundredth_and_prints_every_figure(
     assert all(isinstance(value, (int, float)) and value > 0 for value in figures.values())
 
 
+def test_the_rules_benchmark_measures_postgresql_alone_when_asked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    require_server()
+    import bench_rules  # noqa: PLC0415 - found through the path above
+
+    assert bench_rules.main(["--json", "--quick", "--only-postgres"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert list(figures) == ["fires_per_s_pg_1", "fires_per_s_pg_4", "fires_pg_4_over_1"]
+    assert all(isinstance(value, (int, float)) and value > 0 for value in figures.values())
+
+
 def test_the_sla_benchmark_database_stores_what_the_scheduler_computes(tmp_path: Path) -> None:
     import bench_rules  # noqa: PLC0415 - found through the path above
 

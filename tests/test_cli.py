@@ -378,7 +378,7 @@ def test_recompute_sla_keeps_every_tickets_clocks_again_and_resumes(
     capsys.readouterr()
     assert main(["recompute-sla", "--db", str(database), "--batch", "7"]) == 0
     said = capsys.readouterr().out
-    assert said.startswith(f"recomputed the SLA clocks of {tickets} tickets under s1-")
+    assert said.startswith(f"recomputed the SLA clocks of {tickets} tickets under s2-")
     assert main(["recompute-sla", "--db", str(database)]) == 0
     assert capsys.readouterr().out.startswith("recomputed the SLA clocks of 0 tickets")
     assert main(["recompute-sla", "--db", str(tmp_path / "none.sqlite3")]) == 2
@@ -402,7 +402,7 @@ def test_report_asks_for_refigure_when_figures_are_missing_and_refigure_fixes_it
     assert f"ticketflow report: {tickets} stored ticket(s) hold figures" in err
     assert "`ticketflow refigure`" in err
     assert main(["refigure", "--db", str(database), "--batch", "7"]) == 0
-    assert capsys.readouterr().out.startswith(f"stored the figures of {tickets} tickets under f1-")
+    assert capsys.readouterr().out.startswith(f"stored the figures of {tickets} tickets under f2-")
     assert main(["refigure", "--db", str(database)]) == 0
     assert capsys.readouterr().out.startswith("stored the figures of 0 tickets")
     assert main(["report", "--db", str(database)]) == 0

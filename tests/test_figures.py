@@ -25,11 +25,10 @@ from hypothesis.stateful import (
     initialize,
     invariant,
     rule,
-    run_state_machine_as_test,
 )
-from pgserver import new_tenant, scratch_database
+from pgserver import migrated_pool, run_laws_on_postgres
 from psycopg_pool import ConnectionPool
-from support import ADMIN, AGENT, ANA, CUSTOMER, START
+from support import ADMIN, AGENT, ANA, CUSTOMER, START, merge_some
 
 from ticketflow import (
     Actor,
@@ -38,7 +37,6 @@ from ticketflow import (
     IllegalTransition,
     InvalidInput,
     ManualClock,
-    MergeRefused,
     MetricsReport,
     PermissionDenied,
     RatingScale,
@@ -52,7 +50,6 @@ from ticketflow.storage import (
     Figures,
     MemoryStore,
     Period,
-    PostgresStore,
     SQLiteStore,
     Store,
     TicketQuery,
@@ -204,11 +201,7 @@ class FigureLaws(RuleBasedStateMachine):
 
     @rule(source=st.integers(0, 20), into=st.integers(0, 20))
     def a_duplicate_is_merged(self, source: int, into: int) -> None:
-        source_id, target_id = (self.ids[n % len(self.ids)] for n in (source, into))
-        with contextlib.suppress(
-            TicketNotFound, MergeRefused, IllegalTransition, PermissionDenied, InvalidInput
-        ):
-            self.desk.merge(source_id, ADMIN, into=target_id)
+        merge_some(self.desk, self.ids, source, into)
 
     @rule()
     def sweep(self) -> None:
@@ -286,22 +279,12 @@ TestFigureLawsOnSQLite.settings = settings(max_examples=15, stateful_step_count=
 
 @pytest.fixture(scope="module")
 def postgres_pool() -> Iterator[ConnectionPool]:
-    with scratch_database() as dsn, ConnectionPool(dsn, min_size=1, max_size=2) as pool:
-        with PostgresStore(pool=pool) as store:
-            store.migrate()
+    with migrated_pool() as pool:
         yield pool
 
 
 def test_the_figure_laws_hold_on_postgres(postgres_pool: ConnectionPool) -> None:
-    class FigureLawsOnPostgres(FigureLaws):
-        def make_store(self) -> Store:
-            return PostgresStore(pool=postgres_pool, tenant=new_tenant())
-
-    # Fewer runs than in memory: the laws are proven there; here they check the store.
-    run_state_machine_as_test(
-        FigureLawsOnPostgres,
-        settings=settings(max_examples=5, stateful_step_count=15, deadline=None),
-    )
+    run_laws_on_postgres(FigureLaws, postgres_pool)
 
 
 # -- percentiles ------------------------------------------------------------------
@@ -486,14 +469,50 @@ def test_without_sla_policies_a_commit_folds_its_figures_without_reading_the_his
     )  # fmt: skip
 
 
-def test_under_sla_policies_a_commit_reads_the_history_once_for_schedule_and_figures() -> None:
+def test_under_sla_policies_figures_fold_on_the_kept_clocks_without_the_history() -> None:
     store = CountingStore()
     clock = ManualClock(START)
     desk = Helpdesk(store=store, clock=clock, sla_policies=POLICY_SETS["office"]())
     ticket = desk.open(subject="s", description="d", requester=ANA)
+    for _ in range(2):
+        clock.advance(5 * HOUR)
+        desk.reply(ticket.id, AGENT, "Try this.")
+        clock.advance(DAY)
+        desk.reply(ticket.id, CUSTOMER, "Still broken.")
+    desk.resolve(ticket.id, ADMIN)
+    clock.advance(3 * DAY)
+    desk.reopen(ticket.id, ADMIN)
+    clock.advance(HOUR)
+    desk.resolve(ticket.id, ADMIN)
+    assert store.reads[ticket.id] == 0
+    stored = store.figures(ticket.id)
+    assert stored is not None
+    assert stored == measured(
+        desk.get(ticket.id), desk.history(ticket.id), desk.workflow, desk._clocks,
+        key=desk.figures_key,
+    )  # fmt: skip
+
+
+def test_a_commit_under_another_covering_policy_measures_the_figures_from_the_history() -> None:
+    # The figures before were counted on the old policy's calendars, which may
+    # count the past differently from the new one's: the history is read once.
+    store = CountingStore()
+    clock = ManualClock(START)
+    desk = Helpdesk(store=store, clock=clock, sla_policies=POLICY_SETS["by priority"]())
+    ticket = desk.open(subject="s", description="d", requester=ANA)
     clock.advance(HOUR)
     desk.reply(ticket.id, AGENT, "Try this.")
+    assert store.reads[ticket.id] == 0
+    clock.advance(HOUR)
+    desk.fire(ticket.id, "set_priority", ADMIN, priority="urgent")
     assert store.reads[ticket.id] == 1
+    stored = store.figures(ticket.id)
+    assert stored is not None
+    assert stored.policy == "urgent"
+    assert stored == measured(
+        desk.get(ticket.id), desk.history(ticket.id), desk.workflow, desk._clocks,
+        key=desk.figures_key,
+    )  # fmt: skip
 
 
 def test_the_key_stays_the_same_once_a_calendar_has_walked_days() -> None:

@@ -115,6 +115,25 @@ def test_a_reopen_undoes_the_resolution() -> None:
     assert (timeline.resolved_at, timeline.resolution_stands) == (at(1), False)
 
 
+def test_a_close_after_a_reopen_does_not_make_the_undone_resolution_stand() -> None:
+    # A merge closes a ticket from any open status: reopened, it was never solved again.
+    history = life(
+        (1, "resolve", ADMIN, {}), (2, "reopen", ADMIN, {}), (3, "merge", ADMIN, {"into": "T-9"})
+    )
+    timeline = Timeline.of(WORKFLOW, history, at(4))
+    assert (timeline.resolved_at, timeline.resolution_stands, timeline.closed_at) == (
+        at(1),
+        False,
+        at(3),
+    )
+    runs = timeline.resolution()
+    assert (runs.stopped, runs.intervals, runs.running) == (
+        None,
+        ((at(0), at(1)), (at(2), at(3))),
+        False,
+    )
+
+
 def test_paused_and_pending_time_are_the_stays_in_those_statuses() -> None:
     timeline = Timeline.of(WORKFLOW, ANSWERED_AND_RESOLVED, at(12))
     assert timeline.paused() == ((at(5), at(8)),)

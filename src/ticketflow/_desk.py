@@ -178,7 +178,6 @@ class Helpdesk:
         )
         self._figures = FigureKeeper(self._unit.store, workflow, self._clocks)
         self._unit.figure = self._figures.plan
-        self._unit.figures_read_history = bool(self._clocks)
 
     def _rules_for(self, workflow: Workflow) -> tuple[Rule, ...]:
         """The rules given, or the default rules that ``workflow`` has the events for."""

@@ -11,11 +11,15 @@ tests prove it after every command):
   (a reply counts, a first reply fixes the first response, a solved status
   fixes the resolution, the time since the previous event adds to the
   resolution clock unless the ticket sat in a status that pauses it); no
-  history is read;
-* under SLA policies, each target's verdict comes from the ticket's SLA
-  clocks measured at the commit (from its history, as the clocks are
-  measured for the schedule), since the covering policy, its calendars and
-  every clock can change with any event;
+  history is read, and a new ticket's figures fold on none;
+* under SLA policies they are folded too, from the ticket's kept SLA
+  clocks at the commit (the record the same commit stores, see
+  :mod:`ticketflow.sla._keeping`): the covering policy and each target's
+  state give the verdicts and the resolution clock, and the business
+  figures are counted on the policy's calendars, for the time since the
+  previous event or, when a figure first becomes known, for its stretch;
+  only a commit whose covering policy changed (its calendars may count the
+  past differently) measures the ticket from its history;
 * a ticket whose stored figures were computed under other SLA policies or
   another workflow (their :attr:`FigureKeeper.key` differs), or none, is
   computed from its history: :meth:`FigureKeeper.recompute` does it for all.
@@ -26,6 +30,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from ticketflow._errors import InvalidInput, TicketNotFound
 from ticketflow._history import HistoryEvent
@@ -38,15 +43,19 @@ from ticketflow._ticket import Ticket
 from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
 from ticketflow.rules._schedule import canonical
-from ticketflow.sla._clocks import SLAState
+from ticketflow.sla._calendar import Calendar
+from ticketflow.sla._clocks import SLAState, business_time
 from ticketflow.sla._measure import SLAClocks
 from ticketflow.sla._policy import SLAPolicy, Target, policy_for
 from ticketflow.storage import Figures, Store, Verdict
 
+if TYPE_CHECKING:
+    from ticketflow.rules._context import Clocks
+
 Progress = Callable[[str, int, int], None]
 """Called as ``progress("figures", done, total)`` while figures are recomputed."""
 
-_RECIPE = "f1"
+_RECIPE = "f2"
 """The version of the figures' recipe: a new recipe changes every key."""
 
 _MICROSECOND = timedelta(microseconds=1)
@@ -95,10 +104,15 @@ def measured(
     *,
     key: str,
     at: datetime | None = None,
+    kept: Clocks | None = None,
 ) -> Figures:
-    """The ticket's figures from its whole history, at ``at`` (default: its last event)."""
+    """The ticket's figures from its whole history, at ``at`` (default: its last event).
+
+    ``kept``, the ticket's kept SLA clocks if the caller has them, spares
+    measuring the clocks from the history.
+    """
     context = Context(
-        ticket, at or history[-1].at, workflow, history=history, clocks=clocks or None
+        ticket, at or history[-1].at, workflow, history=history, clocks=kept or clocks or None
     )
     try:
         policy, states = context.sla_policy(), context.sla()
@@ -135,6 +149,16 @@ def measured(
     )
 
 
+def _counted(
+    policy: SLAPolicy | None, target: Target, start: datetime, end: datetime
+) -> timedelta:
+    """The business time from ``start`` to ``end`` on ``target``'s calendar (no policy: wall)."""
+    if policy is None:
+        return end - start
+    calendar: Calendar = policy.calendar_for(target)
+    return business_time(calendar, [(start, end)])
+
+
 class FigureKeeper:
     """Computes the figures each commit stores, under a desk's workflow and SLA policies.
 
@@ -162,6 +186,7 @@ class FigureKeeper:
         ticket: Ticket,
         event: HistoryEvent,
         before: Sequence[HistoryEvent] | None,
+        clocks: Clocks | None = None,
     ) -> Figures | None:
         """The figures to commit with ``ticket`` and its new ``event`` (None: none known).
 
@@ -170,11 +195,19 @@ class FigureKeeper:
             ticket: the ticket after the event.
             event: the new event.
             before: the events before ``event``, if the caller has them.
+            clocks: the ticket's SLA clocks as this commit keeps them (under
+                SLA policies; without them the figures are measured from the
+                history).
         """
-        if read is not None and not self.clocks:
-            previous = self.store.figures(ticket.id)
-            if previous is not None and previous.key == self.key:
-                return self._fold(previous, read, ticket, event)
+        # A new ticket's figures fold on none at all (its create event may solve it).
+        previous = Figures(self.key) if read is None else self.store.figures(ticket.id)
+        if previous is not None and previous.key == self.key:
+            if not self.clocks:
+                return self._fold(previous, read, ticket, event, policy=None, states=())
+            if clocks is not None:
+                folded = self._fold_kept(previous, read, ticket, event, clocks)
+                if folded is not None:
+                    return folded
         if read is None:
             history: Sequence[HistoryEvent] = [event]
         elif before is not None:
@@ -187,34 +220,101 @@ class FigureKeeper:
             history = [*(old for old in earlier if old.seq < event.seq), event]
         if history[0].name != CREATE:  # stored without its events (a bulk load): none
             return None
-        return measured(ticket, history, self.workflow, self.clocks, key=self.key)
+        return measured(ticket, history, self.workflow, self.clocks, key=self.key, kept=clocks)
+
+    def _fold_kept(
+        self,
+        previous: Figures,
+        read: Ticket | None,
+        ticket: Ticket,
+        event: HistoryEvent,
+        clocks: Clocks,
+    ) -> Figures | None:
+        """The figures after ``event`` under the policy its kept clocks name (None: re-measure).
+
+        The figures before were counted on the calendars of the policy named
+        in them; if another covers the ticket now, its calendars may count
+        the past differently, and the ticket is measured from its history.
+        """
+        context = Context(ticket, event.at, self.workflow, clocks=clocks)
+        try:
+            policy, states = clocks(context)
+        except InvalidInput:  # a clock due past the end of time: measured, without verdicts
+            return None
+        if read is not None and (None if policy is None else policy.name) != previous.policy:
+            return None
+        return self._fold(previous, read, ticket, event, policy=policy, states=states)
 
     def _fold(
-        self, previous: Figures, read: Ticket, ticket: Ticket, event: HistoryEvent
+        self,
+        previous: Figures,
+        read: Ticket | None,
+        ticket: Ticket,
+        event: HistoryEvent,
+        *,
+        policy: SLAPolicy | None,
+        states: Sequence[SLAState],
     ) -> Figures:
-        """The figures after ``event``, from those before it (24x7: business time is wall time)."""
-        clock = previous.resolution_clock
-        if read.status not in self._idle:  # the time since the last event, in that status
-            clock += event.at - read.updated_at
-        resolved_at = previous.resolved_at
-        if event.to_status != read.status and event.to_status in self._solved:
-            resolved_at = event.at
+        """The figures after ``event``, from those before it, under ``policy`` (as before it).
+
+        Without a policy business time is wall time; with one, each stretch
+        is counted on the calendar of the target it matches, as
+        :func:`~ticketflow._metrics.ticket_metrics` counts it.
+        """
         first_response = previous.first_response
         if first_response is None and event.name == AGENT_REPLY:
             first_response = event.at - ticket.created_at
+        resolved_at = previous.resolved_at
+        solved_now = event.to_status in self._solved and (
+            read is None or event.to_status != read.status
+        )
+        if solved_now:
+            resolved_at = event.at
         resolution = None
-        if resolved_at is not None and ticket.status in self._standing:
+        # A resolution stands while the ticket stays solved or closed since it
+        # (see ticketflow._timeline): a close after a reopen does not revive it.
+        stood = previous.resolution is not None
+        if resolved_at is not None and (solved_now or (stood and ticket.status in self._standing)):
             resolution = resolved_at - ticket.created_at
+        counted = {state.target: state for state in states}
+        resolution_state = counted.get(Target.RESOLUTION)
+        if resolution_state is not None:
+            clock = resolution_state.elapsed
+        else:
+            clock = previous.resolution_clock
+            if read is not None and read.status not in self._idle:  # the time since, in it
+                clock += _counted(policy, Target.RESOLUTION, read.updated_at, event.at)
+        business_first_response = previous.business_first_response
+        if first_response is None:
+            business_first_response = None
+        elif business_first_response is None:
+            business_first_response = _counted(
+                policy,
+                Target.FIRST_RESPONSE,
+                ticket.created_at,
+                ticket.created_at + first_response,
+            )
+        business_resolution = previous.business_resolution
+        if resolution is None or resolved_at is None:
+            business_resolution = None
+        elif business_resolution is None or resolved_at != previous.resolved_at:
+            business_resolution = _counted(
+                policy, Target.RESOLUTION, ticket.created_at, resolved_at
+            )
         return Figures(
             key=self.key,
             first_response=first_response,
             resolution=resolution,
-            business_first_response=first_response,
-            business_resolution=resolution,
+            business_first_response=business_first_response,
+            business_resolution=business_resolution,
             resolution_clock=clock,
             resolved_at=resolved_at,
             replies=previous.replies + (event.name == AGENT_REPLY),
             customer_replies=previous.customer_replies + (event.name == CUSTOMER_REPLY),
+            policy=None if policy is None else policy.name,
+            sla={}
+            if policy is None
+            else {state.target.value: verdict(state, policy, event.at) for state in states},
             rating=score_of(ticket),
             rateable=resolution is not None and MERGED_INTO not in ticket.fields,
         )

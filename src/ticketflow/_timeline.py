@@ -15,7 +15,9 @@ The projections, in words:
   ``customer_reply``) with none waiting already starts one, the next staff
   reply (``agent_reply``) ends it; the first wait ends with the first reply;
 * the **resolution**: the latest entry into a ``solved`` status; it
-  *stands* while the ticket is solved or closed, and a reopen undoes it;
+  *stands* while the ticket stays solved or closed, and a reopen undoes it
+  (a ticket reopened and then closed without being solved again, as a
+  merge closes it, has no resolution that stands);
 * the **runs** of a clock: the intervals in which an SLA clock counts.
 
 The SLA clocks start and stop at these:
@@ -168,8 +170,8 @@ class Timeline:
             no length.  The last span is the current status.
         waits: every wait for a staff reply, in order (see :func:`waits`).
         resolved_at: the latest entry into a solved status (None: never resolved).
-        resolution_stands: whether the ticket is still solved or closed, so
-            that ``resolved_at`` is its resolution.
+        resolution_stands: whether the ticket has stayed solved or closed
+            since ``resolved_at``, so that it is its resolution.
         closed_at: the first entry into a closed status after ``resolved_at``.
     """
 
@@ -201,6 +203,7 @@ class Timeline:
         first = history[0]
         since, status = first.at, first.to_status
         resolved_at = since if status in solved else None
+        stands = resolved_at is not None  # solved or closed ever since the resolution
         closed_at = None
         spans: list[Span] = []
         for event in history:
@@ -210,9 +213,12 @@ class Timeline:
             spans.append(Span(since, event.at, status))
             since, status = event.at, entered
             if entered in solved:
-                resolved_at, closed_at = since, None
-            elif closed_at is None and resolved_at is not None and entered in closed:
-                closed_at = since
+                resolved_at, closed_at, stands = since, None, True
+            elif entered in closed:
+                if closed_at is None and resolved_at is not None:
+                    closed_at = since
+            else:
+                stands = False  # reopened: the resolution is undone
         end = max(to_utc(now, "now"), history[-1].at)
         spans.append(Span(since, end, status))
         return cls(
@@ -222,7 +228,7 @@ class Timeline:
             spans=tuple(spans),
             waits=waits(history),
             resolved_at=resolved_at,
-            resolution_stands=status in solved or status in closed,
+            resolution_stands=stands,
             closed_at=closed_at,
             rooms=rooms,
         )

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVarTuple
 
 from ticketflow._clock import Clock
-from ticketflow._errors import ConcurrencyConflict, HookFailed, TicketflowError, TicketNotFound
+from ticketflow._errors import ConcurrencyConflict, HookFailed, TicketflowError
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
 from ticketflow._validate import to_utc, whole_number
@@ -60,12 +60,23 @@ class Plan(Protocol):
     ) -> Schedule: ...
 
 
-Figuring = Callable[
-    [Ticket | None, Ticket, HistoryEvent, Sequence[HistoryEvent] | None], Figures | None
-]
-"""Computes the figures committed with a ticket: from the ticket read (None: a new one),
-the ticket after the change, its new event, and the history before the event if at hand.
-"""
+class Figuring(Protocol):
+    """Computes the figures committed with a ticket.
+
+    From the ticket read (None: a new one), the ticket after the change, its
+    new event, the history before the event if at hand, and the ticket's SLA
+    clocks as the same commit keeps them (see :class:`Measure`).
+    """
+
+    def __call__(
+        self,
+        read: Ticket | None,
+        ticket: Ticket,
+        event: HistoryEvent,
+        history: Sequence[HistoryEvent] | None,
+        clocks: Clocks | None = None,
+        /,
+    ) -> Figures | None: ...
 
 
 def _no_figures(
@@ -73,6 +84,8 @@ def _no_figures(
     _ticket: Ticket,
     _event: HistoryEvent,
     _history: Sequence[HistoryEvent] | None,
+    _clocks: Clocks | None = None,
+    /,
 ) -> Figures | None:
     return None
 
@@ -148,7 +161,6 @@ class UnitOfWork:
         "_local",
         "clock",
         "figure",
-        "figures_read_history",
         "hooks",
         "measure",
         "outbox",
@@ -170,8 +182,6 @@ class UnitOfWork:
         """Keeps each commit's SLA clocks; the owner sets it from its SLA policies."""
         self.figure: Figuring = _no_figures
         """Computes each commit's figures; the owner sets it (None: the store keeps none)."""
-        self.figures_read_history = False
-        """Whether the figures need the history: it is then read once for them and the plan."""
         self._local = threading.local()  # the batch this thread runs, if any
         self.outbox: OutboxStore | None = None
         """The store, when commits write outbox records too (the owner sets it); else None."""
@@ -222,7 +232,7 @@ class UnitOfWork:
         """Store a new ticket with its ``create`` event, then run the hooks."""
         sla, clocks = self.measure(ticket, event, ())
         schedule = self.plan(ticket, event, (), (), clocks=clocks)
-        figures = self.figure(None, ticket, event, ())
+        figures = self.figure(None, ticket, event, (), clocks)
         if self.outbox is None:
             self.store.create(ticket, event, schedule=schedule, sla=sla, figures=figures)
         else:
@@ -309,14 +319,12 @@ class UnitOfWork:
         if change.purge:
             self.store.purge(read.id, read.version)
             return
+        # The history is read only where something cannot be folded on what is
+        # stored (each reader reads it itself), unless the change has it.
         before = change.history
-        if before is None and self.figures_read_history:
-            # Read once, for the SLA clocks (if they cannot be folded), the
-            # schedule and the figures.
-            before = self._history_before(change.event)
         sla, clocks = self.measure(change.ticket, change.event, before)
         schedule = self.plan(change.ticket, change.event, change.ledger, before, clocks=clocks)
-        figures = self.figure(read, change.ticket, change.event, before)
+        figures = self.figure(read, change.ticket, change.event, before, clocks)
         if self.outbox is None:
             self.store.commit(
                 change.ticket,
@@ -342,13 +350,6 @@ class UnitOfWork:
     def _records(self, event: HistoryEvent) -> bool:
         """Whether ``event`` gets an outbox record."""
         return self.outbox_events is None or event.name in self.outbox_events
-
-    def _history_before(self, event: HistoryEvent) -> Sequence[HistoryEvent] | None:
-        """The ticket's events before ``event``, read once for the schedule and the figures."""
-        try:
-            return [old for old in self.store.history(event.ticket_id) if old.seq < event.seq]
-        except TicketNotFound:  # gone, or stored without its events: the commit says which
-            return None
 
     def _after(self, change: Change, failed: list[HookFailed] | None) -> None:
         """Run the hooks of a committed change, or keep them for the end of the batch."""

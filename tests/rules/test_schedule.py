@@ -30,9 +30,8 @@ from hypothesis.stateful import (
     initialize,
     invariant,
     rule,
-    run_state_machine_as_test,
 )
-from pgserver import new_tenant, scratch_database
+from pgserver import migrated_pool, run_laws_on_postgres
 from psycopg_pool import ConnectionPool
 from support import AGENT, ANA, CUSTOMER, START
 
@@ -60,7 +59,6 @@ from ticketflow.sla import Calendar, SLAPolicy, SLAState, sla_rules
 from ticketflow.storage import (
     UNSCHEDULED,
     MemoryStore,
-    PostgresStore,
     Schedule,
     SQLiteStore,
     Store,
@@ -300,22 +298,12 @@ TestScheduleLawsOnSQLite.settings = settings(
 
 @pytest.fixture(scope="module")
 def postgres_pool() -> Iterator[ConnectionPool]:
-    with scratch_database() as dsn, ConnectionPool(dsn, min_size=1, max_size=2) as pool:
-        with PostgresStore(pool=pool) as store:
-            store.migrate()
+    with migrated_pool() as pool:
         yield pool
 
 
 def test_the_schedule_laws_hold_on_postgres(postgres_pool: ConnectionPool) -> None:
-    class ScheduleLawsOnPostgres(ScheduleLaws):
-        def make_store(self) -> Store:
-            return PostgresStore(pool=postgres_pool, tenant=new_tenant())
-
-    # Fewer runs than in memory: the laws are proven there; here they check the store.
-    run_state_machine_as_test(
-        ScheduleLawsOnPostgres,
-        settings=settings(max_examples=6, stateful_step_count=15, deadline=None),
-    )
+    run_laws_on_postgres(ScheduleLaws, postgres_pool, max_examples=6)
 
 
 # -- examples ---------------------------------------------------------------------

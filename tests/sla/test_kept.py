@@ -25,11 +25,10 @@ from hypothesis.stateful import (
     initialize,
     invariant,
     rule,
-    run_state_machine_as_test,
 )
-from pgserver import new_tenant, scratch_database
+from pgserver import migrated_pool, new_tenant, run_laws_on_postgres
 from psycopg_pool import ConnectionPool
-from support import ADMIN, AGENT, ANA, CUSTOMER, START
+from support import ADMIN, AGENT, ANA, CUSTOMER, START, merge_some
 
 from ticketflow import (
     Actor,
@@ -47,6 +46,7 @@ from ticketflow.sla import (
     Calendar,
     EndOfWorkingDay,
     SLAPolicy,
+    Target,
     YearlyHoliday,
     sla_rules,
 )
@@ -251,6 +251,10 @@ class KeptLaws(RuleBasedStateMachine):
         with contextlib.suppress(IllegalTransition, PermissionDenied, InvalidInput):
             self.desk.fire(ticket_id, event, who, **payload)  # type: ignore[arg-type]
 
+    @rule(source=st.integers(0, 20), into=st.integers(0, 20))
+    def a_duplicate_is_merged(self, source: int, into: int) -> None:
+        merge_some(self.desk, self.ids, source, into)
+
     @rule(name=st.sampled_from(sorted(POLICY_SETS)))
     def the_policies_change(self, name: str) -> None:
         self._change_to(POLICY_SETS[name]())
@@ -299,6 +303,13 @@ class KeptLaws(RuleBasedStateMachine):
                 (s.due_at for s in at_last if s.running and s.due_at is not None), default=None
             )
             assert desk.store.sla(ticket_id).due_at == nearest, ticket_id
+            # Read at several instants, as a commit's schedule reads them, the
+            # clocks remember their due instants: still the history's answers.
+            clocks = desk._keeping.clocks(ticket_id)
+            if clocks is not None:
+                for instant in (history[-1].at, now, now + 3 * HOUR, now + 2 * DAY):
+                    measured = history_states(policies, desk.workflow, history, instant)[1]
+                    assert clocks.at(instant)[1] == measured, (ticket_id, instant)
 
     @invariant()
     def the_queue_is_in_due_order(self) -> None:
@@ -327,22 +338,12 @@ TestKeptLawsOnSQLite.settings = settings(max_examples=15, stateful_step_count=25
 
 @pytest.fixture(scope="module")
 def postgres_pool() -> Iterator[ConnectionPool]:
-    with scratch_database() as dsn, ConnectionPool(dsn, min_size=1, max_size=2) as pool:
-        with PostgresStore(pool=pool) as store:
-            store.migrate()
+    with migrated_pool() as pool:
         yield pool
 
 
 def test_the_kept_laws_hold_on_postgres(postgres_pool: ConnectionPool) -> None:
-    class KeptLawsOnPostgres(KeptLaws):
-        def make_store(self) -> Store:
-            return PostgresStore(pool=postgres_pool, tenant=new_tenant())
-
-    # Fewer runs than in memory: the laws are proven there; here they check the store.
-    run_state_machine_as_test(
-        KeptLawsOnPostgres,
-        settings=settings(max_examples=5, stateful_step_count=15, deadline=None),
-    )
+    run_laws_on_postgres(KeptLaws, postgres_pool)
 
 
 # -- examples ---------------------------------------------------------------------
@@ -381,6 +382,26 @@ def test_a_commit_on_clocks_kept_otherwise_replays_the_history_first() -> None:
     )
     assert new.sla(ticket.id) == truth[1]
     assert new.store.sla(ticket.id).policies == new.sla_fingerprint
+
+
+def test_a_reopened_ticket_merged_keeps_the_clocks_its_history_tells() -> None:
+    # The resolution undone by the reopen does not stand again when the merge
+    # closes the ticket: the resolution clock keeps the time counted since,
+    # unmet, as a replay of the history says.
+    clock = ManualClock(START)
+    desk = _desk(clock)
+    ticket = desk.open(subject="VPN", description="d", requester=ANA, priority="urgent")
+    target = desk.open(subject="VPN too", description="d", requester=ANA)
+    desk.resolve(ticket.id, ADMIN)
+    desk.reply(ticket.id, CUSTOMER, "Still broken.")  # reopens it
+    clock.advance(HOUR)
+    desk.merge(ticket.id, ADMIN, into=target.id)
+    truth = history_states(
+        POLICY_SETS["by priority"](), desk.workflow, desk.history(ticket.id), clock.now()
+    )
+    assert desk.sla(ticket.id) == truth[1]
+    resolution = next(state for state in truth[1] if state.target is Target.RESOLUTION)
+    assert (resolution.met, resolution.running, resolution.elapsed) == (False, False, HOUR)
 
 
 def test_the_sla_queue_pages_the_index_until_its_filters_fill_the_limit() -> None:

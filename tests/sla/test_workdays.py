@@ -447,3 +447,49 @@ def test_a_day_target_due_past_the_end_of_time_is_refused_as_input_when_measured
             desk.open(subject="Late", description="Very.", requester=ANA)
         assert refused.value.field == "days"
         assert desk.store.query(TicketQuery()) == []
+
+
+def test_a_policy_names_each_targets_promise_and_calendar_and_refuses_what_is_no_target() -> None:
+    policy = SLAPolicy(
+        "office",
+        first_response=timedelta(hours=4),
+        resolution=BusinessDays(3),
+        calendar=OFFICE,
+        calendars={"first_response": Calendar.always()},
+    )
+    friday = datetime(2026, 3, 13, 10, tzinfo=UTC)
+    assert policy.calendar_for(Target.FIRST_RESPONSE) == Calendar.always()
+    assert policy.calendar_for(Target.RESOLUTION) is OFFICE
+    assert policy.target(Target.RESOLUTION) == BusinessDays(3)
+    assert policy.target(Target.CLOSE_WITHIN) is None
+    assert policy.budget(Target.FIRST_RESPONSE, friday) == timedelta(hours=4)
+    assert policy.budget(Target.RESOLUTION, friday) == timedelta(hours=27)
+    assert policy.budget(Target.NEXT_RESPONSE, friday) is None
+    for method in (policy.calendar_for, policy.target):
+        with pytest.raises(InvalidInput, match="a Target: one of 'first_response'"):
+            method("first_response")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="target"):
+        policy.budget("resolution", friday)  # type: ignore[arg-type]
+
+
+@given(
+    start=st.datetimes(
+        min_value=datetime(2026, 1, 1),  # noqa: DTZ001 - hypothesis bounds are naive
+        max_value=datetime(2027, 1, 1),  # noqa: DTZ001
+        timezones=st.just(UTC),
+    ),
+    hours=st.integers(0, 200),
+)
+def test_a_calendar_answers_a_due_instant_it_remembers_as_it_computed_it(
+    start: datetime, hours: int
+) -> None:
+    fresh = Calendar.business("Europe/Riga", weekdays=("09:00", "18:00"))
+    first = fresh.due_at(start, timedelta(hours=hours))
+    assert fresh.due_at(start, timedelta(hours=hours)) == first  # remembered
+    assert fresh.due_at(start.astimezone(RIGA), timedelta(hours=hours)) == first  # same instant
+    assert (
+        Calendar.business("Europe/Riga", weekdays=("09:00", "18:00")).due_at(
+            start, timedelta(hours=hours)
+        )
+        == first
+    )

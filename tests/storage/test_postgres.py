@@ -9,29 +9,36 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from importlib import resources
+from typing import Any
 
 import psycopg
 import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 from pgserver import SERVER, new_tenant, scratch_database
+from psycopg.waiting import Wait
 from psycopg_pool import ConnectionPool
 
 from ticketflow import (
     Actor,
     ConcurrencyConflict,
     Contact,
+    Helpdesk,
     HistoryEvent,
     InvalidInput,
+    ManualClock,
     StorageError,
     Ticket,
     TicketNotFound,
     Workflow,
 )
 from ticketflow.storage import (
+    NO_SLA,
     ORDER_FIELDS,
+    Figures,
     LedgerEntry,
     PostgresStore,
     Schedule,
@@ -539,21 +546,24 @@ def test_a_claim_skips_the_tickets_another_batch_claimed(pool: ConnectionPool) -
         assert len(second.due(now, limit=10, claim=True)) == len(ids)
 
 
+def _waiting(desk: Helpdesk, count: int) -> list[str]:
+    """``count`` tickets waiting on the customer: each due for a reminder in 2 days."""
+    ids = []
+    for number in range(count):
+        ticket = desk.open(subject=f"S{number}", description="d",
+                           requester=Contact(name="Ana", email="ana@example.com"))  # fmt: skip
+        desk.reply(ticket.id, Actor.agent("a-1"), "Which client?")
+        ids.append(ticket.id)
+    return ids
+
+
 def test_several_sweepers_on_postgres_fire_each_due_ticket_once(database: str) -> None:
     import threading  # noqa: PLC0415
-
-    from ticketflow import Helpdesk, ManualClock  # noqa: PLC0415
 
     tenant = new_tenant()
     clock = ManualClock(START)
     with PostgresStore(database, tenant=tenant) as store:
-        desk = Helpdesk(store=store, clock=clock)
-        ids = []
-        for number in range(30):
-            ticket = desk.open(subject=f"S{number}", description="d",
-                               requester=Contact(name="Ana", email="ana@example.com"))  # fmt: skip
-            desk.reply(ticket.id, Actor.agent("a-1"), "Which client?")
-            ids.append(ticket.id)
+        ids = _waiting(Helpdesk(store=store, clock=clock), 30)
     clock.advance(timedelta(days=2))
     fired: list[str] = []
 
@@ -623,6 +633,19 @@ def test_inside_its_own_batch_the_store_names_the_tenant_once_and_reads_without_
         assert store.get(ticket.id) == later  # the batch committed
 
 
+def _recording(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The statements sent through ``Connection.execute`` from now on, as they are sent."""
+    sent: list[str] = []
+    execute = psycopg.Connection.execute
+
+    def recording(self: psycopg.Connection[object], query: object, *args: object) -> object:
+        sent.append(str(query))
+        return execute(self, query, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(psycopg.Connection, "execute", recording)
+    return sent
+
+
 def test_a_batch_reads_the_ledger_of_the_tickets_it_claims_once(
     pool: ConnectionPool, database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -640,14 +663,7 @@ def test_a_batch_reads_the_ledger_of_the_tickets_it_claims_once(
         first = tickets[0]
         noted, note = WORKFLOW.apply(first, "note", Actor.agent("a-1"), START, body="Hm.")
         store.commit(noted, note, first.version, [kept], schedule=Schedule(START, "r1-x"))
-        sent: list[str] = []
-        execute = psycopg.Connection.execute
-
-        def recording(self: psycopg.Connection[object], query: object, *args: object) -> object:
-            sent.append(str(query))
-            return execute(self, query, *args)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(psycopg.Connection, "execute", recording)
+        sent = _recording(monkeypatch)
         with store.batch():
             claimed = store.due(START + timedelta(hours=1), limit=10, claim=True)
             assert [ticket.id for _, ticket in claimed] == [ticket.id for ticket in tickets]
@@ -662,3 +678,253 @@ def test_a_batch_reads_the_ledger_of_the_tickets_it_claims_once(
             assert store.fired("remind", second.id, START)  # its own commit, known at once
         assert store.fired("remind", second.id, START)
         assert not store.fired("remind", tickets[2].id, START)
+
+
+# -- a batch's claimed tickets: known, and their writes sent ahead ---------------
+
+
+@contextmanager
+def _counting_round_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Count the times a connection waited for the server to answer: one a round trip.
+
+    A statement sent in pipeline mode does not wait; the sync that reads the
+    outcome of all of them does, once.
+    """
+    trips = [0]
+    wait = psycopg.Connection.wait
+
+    def counting(self: psycopg.Connection[object], gen: Any, *args: Any, **kwargs: Any) -> Any:
+        def watched() -> Any:
+            sent, waited = None, False
+            while True:
+                try:
+                    wanted = gen.send(sent)
+                except StopIteration as stop:
+                    trips[0] += waited
+                    return stop.value
+                waited = waited or wanted == Wait.R
+                sent = yield wanted
+
+        return wait(self, watched(), *args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(psycopg.Connection, "wait", counting)
+        yield trips
+
+
+def _due_tickets(store: PostgresStore, count: int) -> list[tuple[Ticket, HistoryEvent]]:
+    """``count`` new tickets, each due at START."""
+    made = []
+    for _ in range(count):
+        ticket, event = WORKFLOW.create(
+            store.new_id(), Actor.customer("ana@example.com"), START, subject="S",
+            description="d", requester=Contact(name="Ana", email="ana@example.com"),
+        )  # fmt: skip
+        store.create(ticket, event, schedule=Schedule(START, "r1-x"), figures=Figures("f1-x"))
+        made.append((ticket, event))
+    return made
+
+
+@pytest.mark.usefixtures("pool")  # migrated
+def test_a_batch_answers_for_its_claimed_tickets_and_checks_their_commits_in_one_round_trip(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with PostgresStore(database, tenant=new_tenant()) as store:
+        made = _due_tickets(store, 20)
+        with _counting_round_trips(monkeypatch) as trips, store.batch():
+            claimed = store.due(START + timedelta(hours=1), limit=50, claim=True)
+            assert {ticket.id: ticket for _, ticket in claimed} == {t.id: t for t, _ in made}
+            before = trips[0]
+            committed = []
+            for ticket, created in made:
+                assert not store.fired("remind", ticket.id, START)
+                assert store.figures(ticket.id) == Figures("f1-x")
+                assert store.sla(ticket.id) == NO_SLA
+                assert store.history(ticket.id) == [created]
+                new, note = WORKFLOW.apply(ticket, "note", Actor.agent("a-1"), START, body="!")
+                entry = LedgerEntry("remind", START, START)
+                store.commit(
+                    new,
+                    note,
+                    1,
+                    [entry],
+                    schedule=Schedule(START, "r1-x"),
+                    figures=Figures("f1-y"),
+                )
+                assert store.fired("remind", ticket.id, START)  # known at once
+                assert store.figures(ticket.id) == Figures("f1-y")
+                assert store.history(ticket.id) == [created, note]
+                committed.append((new, created, note))
+            assert store.reschedule(made[0][0].id, 2, Schedule(None, "r1-x"))
+            assert not store.reschedule(made[1][0].id, 1, Schedule(None, "r1-x"))  # moved on
+            # Every history in one statement; the commits and the schedule sent ahead.
+            assert trips[0] - before == 1
+        # Leaving the batch: one round trip reads every outcome, one commits.
+        assert trips[0] - before == 3
+        for new, created, note in committed:
+            assert store.get(new.id) == new
+            assert store.history(new.id) == [created, note]
+            assert store.fired("remind", new.id, START)
+            assert store.figures(new.id) == Figures("f1-y")
+        assert store.schedule(made[0][0].id) == Schedule(None, "r1-x")
+        assert store.schedule(made[1][0].id) == Schedule(START, "r1-x")
+
+
+@pytest.mark.usefixtures("pool")  # migrated
+def test_a_conflict_on_a_claimed_ticket_is_raised_by_its_commit_before_anything_is_sent(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with PostgresStore(database, tenant=new_tenant()) as store:
+        ((ticket, created),) = _due_tickets(store, 1)
+        entry = LedgerEntry("remind", START, START)
+        with store.batch():
+            store.due(START, limit=1, claim=True)
+            new, note = WORKFLOW.apply(ticket, "note", Actor.agent("a-1"), START, body="!")
+            store.commit(new, note, ticket.version, [entry])
+            sent = _recording(monkeypatch)
+            with pytest.raises(ConcurrencyConflict) as stale:
+                store.commit(new, note, ticket.version)
+            assert (stale.value.expected_version, stale.value.actual_version) == (1, 2)
+            later, other = WORKFLOW.apply(new, "note", Actor.agent("a-1"), START, body="?")
+            with pytest.raises(ConcurrencyConflict) as acted:  # the rule acted already
+                store.commit(later, other, new.version, [entry])
+            assert acted.value.actual_version == 2
+            twice = LedgerEntry("close", START, START)
+            with pytest.raises(ConcurrencyConflict):  # one entry twice in one commit
+                store.commit(later, other, new.version, [twice, twice])
+            assert sent == []
+            monkeypatch.undo()
+            store.commit(later, other, new.version)  # the batch goes on
+        assert store.history(ticket.id) == [created, note, other]
+        assert not store.fired("close", ticket.id, START)
+
+
+@contextmanager
+def _failing_events(database: str, tenant: str, column: str, value: str) -> Iterator[None]:
+    """Make the server refuse to store an event of ``tenant`` whose ``column`` is ``value``."""
+    with psycopg.connect(database, autocommit=True) as admin:
+        admin.execute(
+            "CREATE OR REPLACE FUNCTION tf_test_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
+        )
+        admin.execute(
+            "CREATE TRIGGER tf_test_refuse BEFORE INSERT ON ticketflow_events FOR EACH ROW "
+            f"WHEN (NEW.tenant = '{tenant}' AND NEW.{column} = '{value}') "
+            "EXECUTE FUNCTION tf_test_refuse()"
+        )
+        try:
+            yield
+        finally:
+            admin.execute("DROP TRIGGER tf_test_refuse ON ticketflow_events")
+
+
+def _noted(
+    store: PostgresStore, made: list[tuple[Ticket, HistoryEvent]], bodies: list[str]
+) -> None:
+    """In one batch, claim the tickets ``made`` and commit a note to each, with ``bodies``."""
+    with store.batch():
+        store.due(START, limit=len(made), claim=True)
+        for (ticket, _), body in zip(made, bodies, strict=True):
+            new, note = WORKFLOW.apply(ticket, "note", Actor.agent("a-1"), START, body=body)
+            store.commit(new, note, ticket.version)  # sent ahead: no error yet
+
+
+@pytest.mark.usefixtures("pool")  # migrated
+def test_a_commit_sent_ahead_that_fails_rolls_the_whole_batch_back(database: str) -> None:
+    tenant = new_tenant()
+    with (
+        PostgresStore(database, tenant=tenant) as store,
+        _failing_events(database, tenant, "body", "no"),
+    ):
+        made = _due_tickets(store, 3)
+        with pytest.raises(StorageError, match="sent ahead in this batch failed") as failed:
+            _noted(store, made, ["yes", "no", "yes"])
+        assert "refused by the test" in str(failed.value)
+        for ticket, created in made:
+            assert store.get(ticket.id) == ticket
+            assert store.history(ticket.id) == [created]
+
+
+def _going_on(store: PostgresStore, made: list[tuple[Ticket, HistoryEvent]]) -> None:
+    """Claim both, commit a refused note to the first, go on after the errors it causes."""
+    (ticket, _), (other, _) = made
+    with store.batch():
+        store.due(START, limit=2, claim=True)
+        new, note = WORKFLOW.apply(ticket, "note", Actor.agent("a-1"), START, body="no")
+        store.commit(new, note, ticket.version)
+        with pytest.raises(StorageError, match="sent ahead"):
+            store.count_due(START)  # the next statement reads what was sent first
+        newer, noted = WORKFLOW.apply(other, "note", Actor.agent("a-1"), START, body="ok")
+        with pytest.raises(StorageError, match="sent ahead"):
+            store.commit(newer, noted, other.version)
+
+
+@pytest.mark.usefixtures("pool")  # migrated
+def test_a_batch_whose_write_sent_ahead_failed_cannot_commit_even_if_the_error_is_caught(
+    database: str,
+) -> None:
+    tenant = new_tenant()
+    with (
+        PostgresStore(database, tenant=tenant) as store,
+        _failing_events(database, tenant, "body", "no"),
+    ):
+        made = _due_tickets(store, 2)
+        with pytest.raises(StorageError, match="sent ahead"):
+            _going_on(store, made)
+        for ticket, created in made:
+            assert store.get(ticket.id) == ticket
+            assert store.history(ticket.id) == [created]
+
+
+def _undone(store: PostgresStore, new: Ticket, note: HistoryEvent, entry: LedgerEntry) -> None:
+    """Commit inside a batch inside the current one, then fail that inner batch."""
+    with store.batch():
+        store.commit(new, note, new.version - 1, [entry])
+        assert store.history(new.id)[-1] == note
+        raise ZeroDivisionError  # undoes the inner batch alone
+
+
+@pytest.mark.usefixtures("pool")  # migrated
+def test_a_batch_inside_a_batch_waits_for_its_commits_and_its_rollback_is_forgotten(
+    database: str,
+) -> None:
+    with PostgresStore(database, tenant=new_tenant()) as store:
+        ((ticket, created),) = _due_tickets(store, 1)
+        entry = LedgerEntry("remind", START, START)
+        new, note = WORKFLOW.apply(ticket, "note", Actor.agent("a-1"), START, body="!")
+        with store.batch():
+            store.due(START, limit=1, claim=True)
+            with pytest.raises(ZeroDivisionError):
+                _undone(store, new, note, entry)
+            # What the outer batch knew is read again: the inner commit was undone.
+            assert not store.fired("remind", ticket.id, START)
+            assert store.history(ticket.id) == [created]
+            store.commit(new, note, ticket.version, [entry])
+        assert store.history(ticket.id) == [created, note]
+        assert store.fired("remind", ticket.id, START)
+
+
+def test_a_sweep_whose_batch_fails_when_its_writes_are_read_fires_the_rest_one_by_one(
+    database: str,
+) -> None:
+    tenant = new_tenant()
+    clock = ManualClock(START)
+    with PostgresStore(database, tenant=tenant) as store:
+        desk = Helpdesk(store=store, clock=clock)
+        ids = _waiting(desk, 5)
+        clock.advance(timedelta(days=2))
+        with _failing_events(database, tenant, "ticket_id", ids[2]):
+            report = desk.run_rules(batch=5)
+        fired = sorted(firing.ticket_id for firing in report.fired)
+        assert fired == sorted(set(ids) - {ids[2]})
+        assert [(skip.rule, skip.ticket_id) for skip in report.skipped] == [("*", ids[2])]
+        assert "refused by the test" in report.skipped[0].reason
+        for ticket_id in ids:
+            reminded = [event.name for event in store.history(ticket_id)].count("remind")
+            assert reminded == (ticket_id != ids[2])
+        with psycopg.connect(database) as connection:
+            ledger = connection.execute(
+                "SELECT count(*) FROM ticketflow_ledger WHERE tenant = %s", (tenant,)
+            ).fetchone()
+        assert ledger == (len(fired),)
+        assert [firing.ticket_id for firing in desk.run_rules().fired] == [ids[2]]

@@ -368,6 +368,9 @@ _Opening = tuple[datetime, datetime, bool]
 _KEPT_DAYS = 1 << 12
 """Days a calendar keeps walked (about 11 years), each a few shifts."""
 
+_KEPT_DUES = 1 << 10
+"""Answers of ``Calendar.due_at`` a calendar keeps."""
+
 
 def _openings(
     day: date, shifts: tuple[tuple[time, time], ...], zone: ZoneInfo, cut: bool
@@ -477,6 +480,11 @@ class Calendar:
     """The days walked so far, as :meth:`_openings_on` gives them: SLA clocks and
     metrics walk the same days again and again.  A memo, not state: cleared
     when it grows past ``_KEPT_DAYS``."""
+    _dues: dict[tuple[datetime, timedelta], datetime] = attrs.field(
+        init=False, eq=False, repr=False, factory=dict
+    )
+    """The latest answers of :meth:`due_at`: a commit asks the same question for
+    its schedule and for its figures.  A memo, cleared past ``_KEPT_DUES``."""
 
     @classmethod
     def always(cls) -> Calendar:
@@ -701,6 +709,19 @@ class Calendar:
                 can place (9999-12-24 UTC on business hours, the end of
                 ``datetime`` when always open).
         """
+        if type(start) is datetime and type(duration) is timedelta:
+            key = (start, duration)
+            found = self._dues.get(key)
+            if found is None:
+                found = self._due_at(start, duration)
+                dues = self._dues
+                if len(dues) >= _KEPT_DUES:
+                    dues.clear()
+                dues[key] = found
+            return found
+        return self._due_at(start, duration)
+
+    def _due_at(self, start: datetime, duration: timedelta) -> datetime:
         begin = self._moment(start, "start")
         if not isinstance(duration, timedelta) or duration < _NO_TIME:
             raise InvalidInput("duration", duration, "a timedelta, zero or more")

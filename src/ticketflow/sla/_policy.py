@@ -112,6 +112,16 @@ def _condition(_policy: object, _attribute: object, value: Condition | None) -> 
         )
 
 
+def _terms_of(policy: SLAPolicy) -> Mapping[Target, tuple[TargetTime | None, Calendar]]:
+    """Each target's promise and the calendar it counts on."""
+    return MappingProxyType(
+        {
+            target: (getattr(policy, target.value), policy.calendars.get(target, policy.calendar))
+            for target in Target
+        }
+    )
+
+
 def _policy_name(value: object) -> str:
     return text(value, "SLAPolicy.name")
 
@@ -154,18 +164,32 @@ class SLAPolicy:
     calendars: Mapping[Target, Calendar] = attrs.field(
         factory=lambda: MappingProxyType({}), converter=_calendars, hash=False
     )
+    _terms: Mapping[Target, tuple[TargetTime | None, Calendar]] = attrs.field(
+        init=False,
+        eq=False,
+        hash=False,
+        repr=False,
+        default=attrs.Factory(_terms_of, takes_self=True),
+    )
+    """Each target's promise and calendar, looked up once: the SLA clocks ask at every commit."""
 
     def __attrs_post_init__(self) -> None:
         _within_a_century(self)
 
+    def _term(self, which: Target) -> tuple[TargetTime | None, Calendar]:
+        found = self._terms.get(which)
+        if found is None:
+            choices = ", ".join(repr(target.value) for target in Target)
+            raise InvalidInput("target", which, f"a Target: one of {choices}")
+        return found
+
     def calendar_for(self, which: Target) -> Calendar:
         """The calendar ``which`` counts on: its own in ``calendars``, else ``calendar``."""
-        return self.calendars.get(which, self.calendar)
+        return self._term(which)[1]
 
     def target(self, which: Target) -> TargetTime | None:
         """What is promised for ``which``, if anything: business time, or working days."""
-        value: TargetTime | None = getattr(self, which.value)
-        return value
+        return self._term(which)[0]
 
     def budget(self, which: Target, started: datetime) -> timedelta | None:
         """The business time the clock of ``which``, started at ``started``, may count.
@@ -178,10 +202,10 @@ class SLAPolicy:
             InvalidInput: ``started`` is not an aware datetime the calendar
                 can place, or the target falls due after the last instant it can.
         """
-        promised = self.target(which)
-        if promised is None:
-            return None
-        return budget(promised, self.calendar_for(which), started)
+        promised, calendar = self._term(which)
+        if promised is None or type(promised) is timedelta:
+            return promised
+        return budget(promised, calendar, started)
 
     def covers(self, context: Context) -> bool:
         """Whether the policy applies to the context's ticket."""

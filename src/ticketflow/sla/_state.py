@@ -54,7 +54,7 @@ _TARGETS = tuple(RUNS_OF)
 _RESELECTS = frozenset({"priority", "department"})
 """The ticket fields whose change chooses the policy again."""
 
-_SCHEME = "s1"
+_SCHEME = "s2"
 """The version of the SLA fingerprint's recipe and of the record's encoding."""
 
 
@@ -264,8 +264,12 @@ class SLAKeeper:
         if name == CREATE or not _RESELECTS.isdisjoint(event.changes):
             policy = self.select(made(), at)
         switch = (None if policy is None else policy.name) != kept.policy
-        first, nxt, _resolution, close = kept.clocks
-        stands = status in rooms.solved or status in rooms.closed
+        first, nxt, resolution, close = kept.clocks
+        # The resolution stands while the ticket stays solved or closed since it:
+        # closed after a reopen without being solved again (a merge), it does not.
+        stands = status in rooms.solved or (
+            status in rooms.closed and resolution.stopped is not None
+        )
         idle_reply = rooms.responses_idle
         # Each clock: its new cycle, start, stop and whether it counts after the event.
         plans: list[tuple[bool, datetime | None, datetime | None, bool]] = []
@@ -344,8 +348,16 @@ class SLAKeeper:
             since = at
         return Clock(started, stopped, base, since, until, breached)
 
-    def states(self, kept: Kept, now: datetime) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:
-        """The policy in force and its targets' states at ``now`` (not before ``kept.at``)."""
+    def states(
+        self, kept: Kept, now: datetime, dues: dict[Target, datetime] | None = None
+    ) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:
+        """The policy in force and its targets' states at ``now`` (not before ``kept.at``).
+
+        ``dues``, kept by a caller that reads the same record at several
+        instants, remembers each running clock's due instant: while the
+        target is not reached, it is the same at every instant (the time
+        counted until then and the time left add up to the same open time).
+        """
         policy = self.by_name.get(kept.policy) if kept.policy is not None else None
         if policy is None:
             return None, ()
@@ -354,7 +366,13 @@ class SLAKeeper:
         for target, clock in zip(_TARGETS, kept.clocks, strict=True):
             promised = policy.budget(target, clock.started or now)
             if promised is not None:
-                states.append(_read(policy, target, promised, clock, now))
+                if dues is None:
+                    states.append(_read(policy, target, promised, clock, now))
+                    continue
+                state = _read(policy, target, promised, clock, now, due=dues.get(target))
+                if state.running and state.due_at is not None and state.remaining > _ZERO:
+                    dues[target] = state.due_at
+                states.append(state)
         return policy, tuple(states)
 
     def due_at(self, kept: Kept) -> datetime | None:
@@ -414,9 +432,19 @@ def _close(
 
 
 def _read(
-    policy: SLAPolicy, target: Target, promised: timedelta, clock: Clock, now: datetime
+    policy: SLAPolicy,
+    target: Target,
+    promised: timedelta,
+    clock: Clock,
+    now: datetime,
+    *,
+    due: datetime | None = None,
 ) -> SLAState:
-    """One target's state at ``now`` from its kept clock: the open run's time added."""
+    """One target's state at ``now`` from its kept clock: the open run's time added.
+
+    ``due``, if known, is the clock's due instant while its target is not
+    reached (see :meth:`SLAKeeper.states`).
+    """
     if clock.started is None:
         return SLAState(
             target, None, None, _ZERO, promised, False, False, False, None, policy.name
@@ -437,6 +465,7 @@ def _read(
         breached=breached,
         running=running,
         now=now,
+        due=due,
     )
 
 
@@ -451,10 +480,12 @@ def _judged(
     breached: datetime | None,
     running: bool,
     now: datetime,
+    due: datetime | None = None,
 ) -> SLAState:
     remaining = promised - elapsed
-    due = None
-    if running:
+    if not running:
+        due = None
+    elif remaining <= _ZERO or due is None:
         # At exactly the target the clock is due now, not yet breached.
         due = (
             policy.calendar_for(target).due_at(now, remaining) if remaining >= _ZERO else breached

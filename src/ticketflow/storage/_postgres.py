@@ -19,7 +19,7 @@ import re
 import select
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext, suppress
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 from importlib import resources
@@ -153,15 +153,10 @@ need not name it again, and its reads need no savepoint: a read that fails
 fails the batch, which the sweep rolls back and retries ticket by ticket.
 """
 
-_CLAIMED: ContextVar[Mapping[int, dict[str, set[tuple[str, int | None]]]]] = ContextVar(
-    "ticketflow_postgres_claimed", default=MappingProxyType({})
+_CLAIMS: ContextVar[Mapping[int, _Claims]] = ContextVar(
+    "ticketflow_postgres_claims", default=MappingProxyType({})
 )
-"""The ledger of the tickets each store's own batch claimed: ticket id -> (rule, episode).
-
-The batch holds those tickets' rows locked, and a ledger entry is written
-only with a commit of its ticket, so nobody else adds to it until the batch
-ends: ``fired`` answers for them without a round trip.
-"""
+"""What each store's own batch knows of the tickets it claimed (see :class:`_Claims`)."""
 
 _LOCK_KEY = 0x7469636B6574666C  # "ticketfl": the advisory lock that serialises migrations
 
@@ -482,29 +477,120 @@ class PostgresStore:
         host's pool, likewise; inside :meth:`using` (or another batch) the
         block is a savepoint of the transaction already bound, so an error
         undoes the block alone.
+
+        In the store's own batch, the tickets ``due(claim=True)`` returns are
+        known (:class:`_Claims`): their reads need no round trip, and their
+        commits are sent ahead, in pipeline mode; a conflict is still raised
+        by the commit itself, while a fault of the server is raised by the
+        batch's next statement or at its end, and fails the whole batch.
         """
         if id(self) in _BOUND.get():
+            claims = self._claims()
+            if claims is not None:
+                claims.nested += 1  # its writes wait for their outcome: it may roll back alone
             try:
                 with self._transaction():  # a savepoint of the transaction bound
                     yield
             except BaseException:
-                claimed = self._claimed()
-                if claimed is not None:
-                    claimed.clear()  # what it knew may include entries just undone
+                if claims is not None:
+                    claims.forget()  # what it knew may include writes just undone
                 raise
+            finally:
+                if claims is not None:
+                    claims.nested -= 1
             return
         with self._transaction(several=True) as connection, self.using(connection):
             token = _OWN_BATCH.set(MappingProxyType({**_OWN_BATCH.get(), id(self): connection}))
-            known = _CLAIMED.set(MappingProxyType({**_CLAIMED.get(), id(self): {}}))
+            claims = _Claims()
+            known = _CLAIMS.set(MappingProxyType({**_CLAIMS.get(), id(self): claims}))
             try:
                 yield
+                self._check_sent(claims)  # before the batch commits
+            except BaseException:
+                claims.abandon()
+                raise
             finally:
-                _CLAIMED.reset(known)
+                _CLAIMS.reset(known)
                 _OWN_BATCH.reset(token)
 
-    def _claimed(self) -> dict[str, set[tuple[str, int | None]]] | None:
-        """The ledger of the tickets this store's own batch claimed, if one is under way."""
-        return _CLAIMED.get().get(id(self))
+    def _claims(self) -> _Claims | None:
+        """What this store's own batch knows of the tickets it claimed, if one is under way."""
+        return _CLAIMS.get().get(id(self))
+
+    def _send_ahead(
+        self, claims: _Claims, ticket_id: str, statement: str, parameters: Sequence[Any]
+    ) -> None:
+        """Send a write of a claimed ticket in pipeline mode, without waiting for it.
+
+        ``statement`` returns one row if it applied, none if not.  Writes of
+        one statement are queued and go together (``executemany``, far less
+        work for the client than a statement at a time), a few at a time so
+        that the server works on them while the batch goes on.
+        """
+        if claims.failed is not None:
+            raise claims.failed
+        if claims.queued and (statement != claims.statement or len(claims.queued) >= _AHEAD):
+            self._send_queued(claims)
+        claims.statement = statement
+        claims.queued.append(parameters)
+        claims.queued_ids.append(ticket_id)
+
+    def _send_queued(self, claims: _Claims) -> None:
+        """Send the writes queued, in pipeline mode (:meth:`_check_sent` reads their outcome)."""
+        statement, queued, ids = claims.statement, claims.queued, claims.queued_ids
+        claims.queued, claims.queued_ids = [], []
+        connection = _OWN_BATCH.get()[id(self)]
+        try:
+            if claims.pipeline is None:
+                stack = ExitStack()
+                stack.enter_context(connection.pipeline())
+                claims.pipeline = stack
+            cursor = connection.cursor()
+            cursor.executemany(statement, queued)
+        except psycopg.Error as error:  # a write sent before failed: the batch with it
+            raise self._failed_ahead(claims, error) from None
+        claims.pending.append((cursor, ids))
+
+    def _failed_ahead(self, claims: _Claims, error: psycopg.Error) -> StorageError:
+        """Keep and return the batch's failure: ``error`` came from a write sent ahead."""
+        translated = self._translate(error)
+        claims.failed = (
+            translated
+            if isinstance(translated, StorageError) and _lost(error)
+            else StorageError(
+                self._name,
+                f"a write {_SENT_AHEAD} in this batch failed "
+                f"({self._scrub(str(error).strip())}); the batch is rolled back",
+            )
+        )
+        return claims.failed
+
+    def _check_sent(self, claims: _Claims) -> None:
+        """Read the outcome of the writes the batch sent ahead; if one did not apply, fail it.
+
+        One round trip for all of them.  The failure is kept: the batch
+        cannot commit even if the caller goes on.
+        """
+        if claims.failed is not None:
+            raise claims.failed
+        if claims.queued:
+            self._send_queued(claims)
+        pipeline, pending = claims.pipeline, claims.pending
+        if pipeline is None:
+            return
+        claims.pipeline, claims.pending = None, []
+        try:
+            pipeline.close()  # leaves pipeline mode: a Sync, then every result is read
+        except psycopg.Error as error:
+            raise self._failed_ahead(claims, error) from None
+        for cursor, ids in pending:
+            if cursor.rowcount != len(ids):  # one row each that applied
+                claims.failed = StorageError(
+                    self._name,
+                    f"a write of one of the tickets {', '.join(map(repr, ids))} {_SENT_AHEAD} "
+                    "in this batch found its claimed row changed; the batch is rolled back",
+                )
+                raise claims.failed
 
     @contextmanager
     def _transaction(
@@ -544,6 +630,11 @@ class PostgresStore:
             # The store's own batch: the tenant is named in its transaction
             # already, and an atomic block has nothing to undo.  (Two round
             # trips less a call: each firing of a sweep reads, then commits.)
+            # What the batch sent ahead is checked first, so that a failure
+            # there is the batch's, not this call's.
+            claims = self._claims()
+            if claims is not None:
+                self._check_sent(claims)
             with nullcontext() if atomic else bound.transaction():
                 yield bound
             return
@@ -862,7 +953,7 @@ class PostgresStore:
         values: list[Any] = [_escape(value) for value in columns.values()]
         if "tags" in event.changes:
             assignments.append("tag_list = %s::text[]")
-            values.append([_escape(tag) for tag in sorted(ticket.tags)])
+            values.append(_text_array([_escape(tag) for tag in sorted(ticket.tags)]))
         assignments += [
             "next_due_at = %s::bigint",
             "schedule = %s::text",
@@ -873,6 +964,7 @@ class PostgresStore:
         ]
         values += [*planned, *figured]
         search, searched = self._search_change(ticket, event)
+        spent = [(entry.rule, time_in(entry.episode)) for entry in entries]
         statement = (
             # Our own names; every value is a parameter.  The update happens only
             # if no ledger entry of this commit is kept already (the ticket's row
@@ -893,12 +985,12 @@ class PostgresStore:
             "FROM updated, entry)"
             + search
             + (f", outbox AS ({_OUTBOX_INSERT}updated)" if outbox else "")
-            + " SELECT count(*) FROM updated"
+            + _COUNT_UPDATED
         )
         parameters = (
-            [_escape(entry.rule) for entry in entries],
-            [time_in(entry.episode) for entry in entries],
-            [time_in(entry.fired_at) for entry in entries],
+            _text_array([_escape(rule) for rule, _ in spent]),
+            _bigint_array([episode for _, episode in spent]),
+            _bigint_array([time_in(entry.fired_at) for entry in entries]),
             *values,
             self._tenant,
             _escape(ticket.id),
@@ -911,6 +1003,22 @@ class PostgresStore:
             *searched,
             *(self._outbox_parameters(event) if outbox else ()),
         )
+        claims = self._claims()
+        known = None if claims is None else claims.ahead(ticket.id)
+        if claims is not None and known is not None:
+            # Claimed: its row is locked and known, so the conflict the statement
+            # would find is found here, and the statement is sent without waiting.
+            if (
+                known != expected_version
+                or len(set(spent)) < len(spent)
+                or not claims.ledger[ticket.id].isdisjoint(spent)
+            ):
+                raise ConcurrencyConflict(ticket.id, expected_version, known)
+            with self._remembering(ticket, sla):
+                applied = statement.replace(_COUNT_UPDATED, " SELECT id FROM updated")
+                self._send_ahead(claims, ticket.id, applied, parameters)
+            claims.committed(ticket, event, spent, figured, planned[2:])
+            return
         with self._remembering(ticket, sla), self._transaction(atomic=True) as connection:
             try:
                 row = connection.execute(statement, parameters).fetchone()
@@ -925,9 +1033,8 @@ class PostgresStore:
                 # ledger entry kept already: the rule acted for this episode.
                 stored = self._version(connection, ticket.id)
                 raise ConcurrencyConflict(ticket.id, expected_version, stored)
-        claimed = self._claimed()
-        if claimed is not None and ticket.id in claimed:
-            claimed[ticket.id] |= {(entry.rule, time_in(entry.episode)) for entry in entries}
+        if claims is not None and claims.knows(ticket.id):
+            claims.committed(ticket, event, spent, figured, planned[2:])
 
     def _search_change(self, ticket: Ticket, event: HistoryEvent) -> tuple[str, list[Any]]:
         """The part of a commit's statement that keeps the ticket's search document in step.
@@ -1051,17 +1158,21 @@ class PostgresStore:
         if start is not None and not _readable(start[1]):
             raise InvalidInput("after", start, "the (instant, id) of the last due ticket read")
         statement, parameters = due_sql(self._tenant, instant, limit, start, claim=claim)
-        claimed = self._claimed() if claim else None
-        with self._transaction() as connection:
+        claims = self._claims() if claim else None
+        with self._transaction(atomic=True) as connection:
             rows = connection.execute(statement, parameters).fetchall()
-            if claimed is not None and rows:
-                self._read_ledger(connection, [row[1] for row in rows], claimed)
+            if claims is not None and rows:
+                self._read_ledger(connection, [row[1] for row in rows], claims.ledger)
         found = []
+        end = 1 + len(COLUMNS)
         for row in rows:
-            ticket = self._decode(row[1:])
+            ticket = self._decode(row[1:end])
             at = schedule_from_row(self._name, ticket.id, row[0]).next_due_at
             assert at is not None  # noqa: S101 - the query asks for set instants
             found.append((at, ticket))
+            if claims is not None:
+                figures = end + len(FIGURE_COLUMNS)
+                claims.claimed(ticket, row[end:figures], row[figures:])
         return found
 
     def _read_ledger(
@@ -1120,24 +1231,42 @@ class PostgresStore:
         planned = _schedule_in(schedule)
         if not _readable(ticket_id):
             return False
+        statement = (
+            "UPDATE ticketflow_tickets SET next_due_at = %s, schedule = %s "
+            "WHERE tenant = %s AND id = %s AND version = %s RETURNING id"
+        )
+        parameters = (*planned, self._tenant, _escape(ticket_id), expected_version)
+        claims = self._claims()
+        known = None if claims is None else claims.ahead(ticket_id)
+        if claims is not None and known is not None:  # claimed: its version is known
+            if known != expected_version:
+                return False
+            self._send_ahead(claims, ticket_id, statement, parameters)
+            return True
         with self._transaction() as connection:
-            row = connection.execute(
-                "UPDATE ticketflow_tickets SET next_due_at = %s, schedule = %s "
-                "WHERE tenant = %s AND id = %s AND version = %s RETURNING id",
-                (*planned, self._tenant, _escape(ticket_id), expected_version),
-            ).fetchone()
+            row = connection.execute(statement, parameters).fetchone()
         return row is not None
+
+    def _columns(
+        self, ticket_id: str, columns: str, claimed: Mapping[str, Sequence[Any]] | None
+    ) -> Sequence[Any] | None:
+        """The ticket's ``columns`` as stored: as claimed, if its batch claimed it; else read."""
+        if claimed and ticket_id in claimed:
+            return claimed[ticket_id]
+        with self._transaction(atomic=True) as connection:
+            return connection.execute(
+                f"SELECT {columns} FROM ticketflow_tickets "  # noqa: S608 - our own names
+                "WHERE tenant = %s AND id = %s",
+                (self._tenant, _escape(ticket_id)),
+            ).fetchone()
 
     def sla(self, ticket_id: str) -> StoredSLA:
         """Return the ticket's stored SLA record."""
         if not _readable(ticket_id):
             raise TicketNotFound(ticket_id)
-        with self._transaction(atomic=True) as connection:
-            row = connection.execute(
-                "SELECT sla_due_at, sla_policies, sla_state FROM ticketflow_tickets "
-                "WHERE tenant = %s AND id = %s",
-                (self._tenant, _escape(ticket_id)),
-            ).fetchone()
+        claims = self._claims()
+        claimed = None if claims is None else claims.sla
+        row = self._columns(ticket_id, "sla_due_at, sla_policies, sla_state", claimed)
         if row is None:
             raise TicketNotFound(ticket_id)
         return sla_from_row(self._name, ticket_id, *row)
@@ -1199,6 +1328,9 @@ class PostgresStore:
         kept = sla_in(sla)
         if not _readable(ticket_id):
             return False
+        claims = self._claims()
+        if claims is not None:
+            claims.forget(ticket_id)  # read from the row from now on
         with self._transaction() as connection:
             row = connection.execute(
                 "UPDATE ticketflow_tickets SET sla_due_at = %s, sla_policies = %s, sla_state = %s "
@@ -1211,12 +1343,9 @@ class PostgresStore:
         """Return the ticket's stored figures."""
         if not _readable(ticket_id):
             raise TicketNotFound(ticket_id)
-        with self._transaction(atomic=True) as connection:
-            row = connection.execute(
-                f"SELECT {', '.join(FIGURE_COLUMNS)} FROM ticketflow_tickets "  # noqa: S608
-                "WHERE tenant = %s AND id = %s",
-                (self._tenant, _escape(ticket_id)),
-            ).fetchone()
+        claims = self._claims()
+        claimed = None if claims is None else claims.figures
+        row = self._columns(ticket_id, ", ".join(FIGURE_COLUMNS), claimed)
         if row is None:
             raise TicketNotFound(ticket_id)
         try:
@@ -1230,6 +1359,9 @@ class PostgresStore:
         figured = _figures_in(figures)
         if not _readable(ticket_id):
             return False
+        claims = self._claims()
+        if claims is not None:
+            claims.forget(ticket_id)  # read from the row from now on
         with self._transaction() as connection:
             row = connection.execute(
                 f"UPDATE ticketflow_tickets SET {', '.join(_SET_FIGURES)} "  # noqa: S608
@@ -1293,9 +1425,9 @@ class PostgresStore:
         instant = time_in(to_utc(episode, "episode"))
         if not (_readable(rule) and _readable(ticket_id)):
             return False
-        claimed = self._claimed()
-        if claimed is not None and ticket_id in claimed:
-            return (rule, instant) in claimed[ticket_id]
+        claims = self._claims()
+        if claims is not None and claims.knows(ticket_id):
+            return (rule, instant) in claims.ledger[ticket_id]
         with self._transaction(atomic=True) as connection:
             found = connection.execute(
                 "SELECT 1 FROM ticketflow_ledger "
@@ -1308,6 +1440,9 @@ class PostgresStore:
         """Return the ticket's events, oldest first."""
         if not _readable(ticket_id):
             raise TicketNotFound(ticket_id)
+        claims = self._claims()
+        if claims is not None and claims.knows(ticket_id):
+            return self._claimed_history(claims, ticket_id)
         with self._transaction(atomic=True) as connection:
             rows = connection.execute(
                 f"SELECT {_EVENT_NAMES} FROM ticketflow_events "  # noqa: S608 - our own names
@@ -1320,6 +1455,35 @@ class PostgresStore:
             return [event_from_row(_stored(row)) for row in rows]
         except UNDECODABLE as error:
             raise damaged_row(self._name, ticket_id, error) from None
+
+    def _claimed_history(self, claims: _Claims, ticket_id: str) -> list[HistoryEvent]:
+        """A claimed ticket's history, read with those of every claimed ticket not read yet.
+
+        Asked for one, the others are likely to be asked for too (the same
+        rules, figures or SLA clocks look at each): one statement for all.
+        """
+        if ticket_id not in claims.histories:
+            unread = [known for known in claims.versions if known not in claims.histories]
+            with self._transaction(atomic=True) as connection:
+                rows = connection.execute(
+                    f"SELECT {_EVENT_NAMES} FROM ticketflow_events "  # noqa: S608 - our own names
+                    "WHERE tenant = %s AND ticket_id = ANY(%s::text[]) ORDER BY ticket_id, seq",
+                    (self._tenant, [_escape(known) for known in unread]),
+                ).fetchall()
+            read: dict[str, list[Any]] = {known: [] for known in unread}
+            for row in rows:
+                read[_unescape(row[0])].append(row)
+            for known, events in read.items():
+                try:
+                    claims.histories[known] = [event_from_row(_stored(row)) for row in events]
+                except UNDECODABLE as error:
+                    claims.histories[known] = damaged_row(self._name, known, error)
+        history = claims.histories[ticket_id]
+        if isinstance(history, StorageError):
+            raise history
+        if not history:
+            raise TicketNotFound(ticket_id)
+        return list(history)
 
     def query(self, query: TicketQuery) -> list[Ticket]:
         """Filter, order and limit in SQL, served by the indexes."""
@@ -1334,9 +1498,9 @@ class PostgresStore:
             raise TicketNotFound(ticket_id)
         self._recent.pop(ticket_id, None)
         self._recent_sla.pop(ticket_id, None)
-        claimed = self._claimed()
-        if claimed is not None:
-            claimed.pop(ticket_id, None)
+        claims = self._claims()
+        if claims is not None:
+            claims.forget(ticket_id)
         with self._transaction() as connection:
             deleted = connection.execute(
                 "DELETE FROM ticketflow_tickets WHERE tenant = %s AND id = %s AND version = %s "
@@ -1575,6 +1739,125 @@ class _PostgresClaim:
             )
 
 
+_SENT_AHEAD = "sent ahead"
+"""How a batch's report of a failed write sent in pipeline mode begins."""
+
+_AHEAD = 20
+"""How many writes of one statement a batch queues before it sends them."""
+
+_COUNT_UPDATED = " SELECT count(*) FROM updated"
+"""The end of a commit's statement: how many rows it updated (one, or none)."""
+
+
+class _Claims:
+    """What a store's own batch knows of the tickets it claimed, and the writes it sent ahead.
+
+    A claimed ticket's row stays locked (``FOR UPDATE``) until the batch
+    ends, and only a commit of that ticket changes its version, ledger,
+    figures, SLA record or history; so the claim reads them (the ledger in
+    a second statement, the histories on the first ask, of every claimed
+    ticket at once) and the batch's own commits keep them current.  Reads of
+    them need no round trip, and a commit's conflict (a moved version, a
+    rule that already acted) is found here, before anything is sent.
+
+    The commits (and schedules) of claimed tickets are then sent in pipeline
+    mode without waiting: their outcome is read before the batch's next
+    other statement and before it commits, one round trip for all of them,
+    and one that did not apply fails the batch.
+    """
+
+    __slots__ = (
+        "failed",
+        "figures",
+        "histories",
+        "ledger",
+        "nested",
+        "pending",
+        "pipeline",
+        "queued",
+        "queued_ids",
+        "sla",
+        "statement",
+        "versions",
+    )
+
+    def __init__(self) -> None:
+        self.versions: dict[str, int] = {}
+        """The version of each claimed ticket (its key: the ticket is claimed and known)."""
+        self.ledger: dict[str, set[tuple[str, int | None]]] = {}
+        """Each claimed ticket's ledger: (rule, episode)."""
+        self.figures: dict[str, Sequence[Any]] = {}
+        """Each claimed ticket's figure columns, as stored (escaped)."""
+        self.sla: dict[str, Sequence[Any]] = {}
+        """Each claimed ticket's SLA columns, as stored."""
+        self.histories: dict[str, list[HistoryEvent] | StorageError] = {}
+        """The history of each claimed ticket read so far (all of them on the first ask)."""
+        self.statement = ""
+        """The statement of the writes queued."""
+        self.queued: list[Sequence[Any]] = []
+        """The parameters of the writes queued, not sent yet."""
+        self.queued_ids: list[str] = []
+        """The ticket of each write queued."""
+        self.pending: list[tuple[psycopg.Cursor[Any], list[str]]] = []
+        """The writes sent ahead: (their cursor, the ticket of each)."""
+        self.pipeline: ExitStack | None = None
+        """Open while writes were sent ahead and their outcome not read yet."""
+        self.failed: StorageError | None = None
+        """Why the batch cannot commit: a write sent ahead did not apply."""
+        self.nested = 0
+        """How many batches inside this one are open (their writes are not sent ahead)."""
+
+    def knows(self, ticket_id: str) -> bool:
+        """Whether ``ticket_id`` was claimed and its rows are known."""
+        return ticket_id in self.versions
+
+    def ahead(self, ticket_id: str) -> int | None:
+        """The claimed ticket's version, if a write of it may be sent ahead; else None."""
+        return None if self.nested else self.versions.get(ticket_id)
+
+    def claimed(self, ticket: Ticket, figures: Sequence[Any], sla: Sequence[Any]) -> None:
+        """Know a ticket just claimed, with its stored figure and SLA columns."""
+        self.versions[ticket.id] = ticket.version
+        self.figures[ticket.id] = figures
+        self.sla[ticket.id] = sla
+
+    def committed(
+        self,
+        ticket: Ticket,
+        event: HistoryEvent,
+        spent: Iterable[tuple[str, int | None]],
+        figures: Sequence[Any],
+        sla: Sequence[Any],
+    ) -> None:
+        """Follow a commit of a claimed ticket: its columns as stored, its event."""
+        self.versions[ticket.id] = ticket.version
+        self.ledger[ticket.id] |= set(spent)
+        self.figures[ticket.id] = figures
+        self.sla[ticket.id] = sla
+        history = self.histories.get(ticket.id)
+        if isinstance(history, list):
+            history.append(event)
+
+    def forget(self, ticket_id: str | None = None) -> None:
+        """Stop answering for ``ticket_id`` (None: every ticket): it is read from the server."""
+        known = (self.versions, self.ledger, self.figures, self.sla, self.histories)
+        for table in known:
+            if ticket_id is None:
+                table.clear()
+            else:
+                table.pop(ticket_id, None)
+
+    def abandon(self) -> None:
+        """Leave pipeline mode for a batch that rolls back: what was sent no longer matters."""
+        pipeline, self.pipeline = self.pipeline, None
+        self.pending.clear()
+        self.queued, self.queued_ids = [], []
+        if pipeline is not None:
+            # The batch is rolled back (or its connection lost) whatever they said.
+            with suppress(psycopg.Error):
+                pipeline.close()
+
+
 def due_sql(
     tenant: str,
     now: datetime,
@@ -1589,9 +1872,11 @@ def due_sql(
     if after is not None:
         where += " AND (next_due_at, id) > (%s, %s)"
         parameters += [time_in(after[0]), _escape(after[1])]
+    # A claim also reads what the batch then answers for the locked rows (_Claims).
+    claimed = ", ".join(("", *FIGURE_COLUMNS, "sla_due_at", "sla_policies", "sla_state"))
     statement = (
-        f"SELECT next_due_at, {', '.join(COLUMNS)} FROM ticketflow_tickets "  # noqa: S608
-        f"WHERE tenant = %s AND next_due_at IS NOT NULL AND {where} "
+        f"SELECT next_due_at, {', '.join(COLUMNS)}{claimed if claim else ''} "  # noqa: S608
+        f"FROM ticketflow_tickets WHERE tenant = %s AND next_due_at IS NOT NULL AND {where} "
         "ORDER BY next_due_at, id LIMIT %s" + (" FOR UPDATE SKIP LOCKED" if claim else "")
     )
     return statement, [*parameters, limit]
@@ -1626,6 +1911,17 @@ def count_other_sql(tenant: str, fingerprint: str, column: str) -> tuple[str, li
     part = f"(SELECT count(*) FROM ticketflow_tickets WHERE tenant = %s AND {column}"  # noqa: S608
     statement = f"SELECT {part} IS NULL) + {part} < %s) + {part} > %s)"
     return statement, [tenant, tenant, fingerprint, tenant, fingerprint]
+
+
+def _text_array(values: Sequence[str]) -> str:
+    """A text array as a PostgreSQL literal: psycopg dumps a list element by element in Python."""
+    quoted = (value.replace("\\", "\\\\").replace('"', '\\"') for value in values)
+    return "{" + ",".join(f'"{value}"' for value in quoted) + "}"
+
+
+def _bigint_array(values: Sequence[int | None]) -> str:
+    """A bigint array as a PostgreSQL literal (see :func:`_text_array`)."""
+    return "{" + ",".join("NULL" if value is None else str(int(value)) for value in values) + "}"
 
 
 def _figures_in(figures: Figures | None) -> list[Any]:
