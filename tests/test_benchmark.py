@@ -175,3 +175,13 @@ def test_the_outbox_benchmark_runs_quick_and_prints_its_sqlite_figures(
         "drain_per_s",
     ]
     assert all(isinstance(value, float) and value > 0 for value in figures.values())
+
+
+def test_the_sla_benchmark_measures_only_the_parts_asked_for() -> None:
+    require_server()
+    import bench_sla  # noqa: PLC0415 - found through the path above
+
+    figures = bench_sla.measure(100, queue_total=120, commit_tickets=10, parts=("metrics",))
+    assert list(figures) == ["metrics_s_100k_sqlite", "metrics_s_100k_pg"]
+    figures = bench_sla.measure(100, queue_total=120, parts=("queue",))
+    assert list(figures) == ["queue_ms_100k_sqlite", "queue_ms_100k_pg"]

@@ -26,7 +26,7 @@ from hypothesis.stateful import (
     invariant,
     rule,
 )
-from pgserver import migrated_pool, run_laws_on_postgres
+from pgserver import migrated_pool, new_tenant, run_laws_on_postgres
 from psycopg_pool import ConnectionPool
 from support import ADMIN, AGENT, ANA, CUSTOMER, START, merge_some
 
@@ -52,7 +52,7 @@ from ticketflow.sla import (
 )
 from ticketflow.sla._clocks import sla_states
 from ticketflow.sla._state import history_states
-from ticketflow.storage import NO_SLA, MemoryStore, SQLiteStore, Store, StoredSLA
+from ticketflow.storage import NO_SLA, MemoryStore, PostgresStore, SQLiteStore, Store, StoredSLA
 from ticketflow.testing import bodies
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -470,3 +470,48 @@ def test_a_desk_without_policies_still_tells_the_wait_in_its_sla_queue() -> None
         (waiting.id, START),
         (answered.id, None),
     ]
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
+def test_the_sla_queue_pages_on_past_the_due_tickets_to_those_without_a_clock_in_id_order(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store: Store
+    if kind == "memory":
+        store = MemoryStore()
+    elif kind == "sqlite":
+        store = SQLiteStore(tmp_path / "tickets.sqlite3")
+    else:
+        pool = request.getfixturevalue("postgres_pool")
+        store = PostgresStore(pool=pool, tenant=new_tenant())
+    clock = ManualClock(START)
+    urgent_only = (SLAPolicy("urgent", applies_to=PriorityIs("urgent"), first_response=HOUR),)
+    desk = Helpdesk(store=store, clock=clock, rules=(), sla_policies=urgent_only)
+    opened = []
+    for number in range(11):
+        priority = "urgent" if number % 4 == 0 else ("normal", "low")[number % 2]
+        opened.append(desk.open(subject=f"S{number}", description="d", requester=ANA,
+                                priority=priority))  # fmt: skip
+        clock.advance(timedelta(minutes=5))
+    closed = desk.open(subject="Done", description="d", requester=ANA)
+    desk.resolve(closed.id, ADMIN)
+    desk.close(closed.id, ADMIN)
+    # The tail comes from the store a page at a time, never from every active ticket.
+    monkeypatch.setattr(store, "query", None)
+    timed = [ticket.id for ticket in opened if ticket.priority.value == "urgent"]
+    untimed = sorted(ticket.id for ticket in opened if ticket.priority.value != "urgent")
+    for priority, expected in ((None, timed + untimed), ("low", sorted(
+        ticket.id for ticket in opened if ticket.priority.value == "low"
+    ))):  # fmt: skip
+        seen, after = [], None
+        while True:
+            page = desk.queue(priority=priority, limit=2, after=after)
+            seen += [entry.ticket.id for entry in page]
+            assert len(page) <= 2
+            if page.next is None:
+                break
+            after = page.next
+        assert seen == expected, priority
+        assert all(entry.due_at is None for entry in desk.queue(priority="low"))
+    if isinstance(store, SQLiteStore | PostgresStore):
+        store.close()

@@ -403,6 +403,8 @@ SCHEDULE_QUERIES = {
         "big", TicketQuery(department="it"), 50, (START, "T-9")
     ),
     "sla stale": _postgres.stale_sql("big", "s1-now", 1, column="sla_policies"),
+    # As count_unfigured and count_sla_stale count, on the column whose keys the table has.
+    "other fingerprints, counted": _postgres.count_other_sql("big", "r1-now", "schedule"),
 }
 
 
@@ -414,6 +416,28 @@ def test_the_schedule_queries_read_their_indexes(
     plan = [str(row[0]) for row in big.execute(f"EXPLAIN {statement}", parameters)]
     assert not [step for step in plan if "Seq Scan" in step], plan
     assert any("ticketflow_tickets_by_" in step for step in plan), plan
+
+
+@pytest.mark.parametrize("after", [None, "T-900"])
+def test_the_sla_queues_tail_reads_an_index_in_id_order(
+    big: psycopg.Connection[tuple[object, ...]], after: str | None
+) -> None:
+    statement, parameters = _postgres.sla_untimed_sql(
+        "big", TicketQuery(statuses={"new", "open"}), 50, after
+    )
+    plan = [str(row[0]) for row in big.execute(f"EXPLAIN {statement}", parameters)]
+    assert not [step for step in plan if "Seq Scan" in step], plan
+    assert any("Index Scan using ticketflow_tickets_" in step for step in plan), plan
+
+
+@pytest.mark.parametrize("query", ["sla queue", "sla queue, a page on"])
+def test_the_sla_queue_reads_the_index_of_the_due_instant(
+    big: psycopg.Connection[tuple[object, ...]], query: str
+) -> None:
+    statement, parameters = SCHEDULE_QUERIES[query]
+    plan = [str(row[0]) for row in big.execute(f"EXPLAIN {statement}", parameters)]
+    assert any("ticketflow_tickets_by_sla_due_at" in step for step in plan), plan
+    assert not any("Sort" in step for step in plan), plan
 
 
 def test_a_lookup_by_id_reads_the_primary_key(

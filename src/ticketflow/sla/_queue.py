@@ -155,7 +155,8 @@ def kept_queue(
     The tickets with a running clock come from the store's index on their
     nearest due instant (:meth:`Store.sla_queue`), page by page until
     ``limit``; only if fewer are found do the tickets without a running clock
-    follow, in id order.  No history is read.  A cursor holds the place of
+    follow, in id order, page by page too (:meth:`Store.sla_untimed`).  No
+    history is read.  A cursor holds the place of
     the last entry (in the index: its kept due instant and id; past it: its
     id), so a walk through the pages is stable while tickets are created.
 
@@ -187,19 +188,16 @@ def kept_queue(
             if len(page) < size:
                 break
             index_after = (page[-1][0].due_at or _LAST, page[-1][1].id)
-    if wanted_count is None or len(found) < wanted_count:
-        past = start[2] if start is not None and start[0] == _UNTIMED else None
-        for ticket in sorted(store.query(query), key=lambda ticket: ticket.id):
-            if (past is not None and ticket.id <= past) or (
-                wanted is not None and ticket.priority is not wanted
-            ):
-                continue
-            stored = store.sla(ticket.id)
-            if stored.due_at is not None:
-                continue  # in the index: listed before
-            found.append(((_UNTIMED, _LAST, ticket.id), _kept_entry(keeping, ticket, stored, now)))
-            if wanted_count is not None and len(found) >= wanted_count:
-                break
+    past = start[2] if start is not None and start[0] == _UNTIMED else None
+    while wanted_count is None or len(found) < wanted_count:
+        untimed = store.sla_untimed(query, limit=size, after=past)
+        for stored, ticket in untimed:
+            if wanted is None or ticket.priority is wanted:
+                key = (_UNTIMED, _LAST, ticket.id)
+                found.append((key, _kept_entry(keeping, ticket, stored, now)))
+        if len(untimed) < size:
+            break
+        past = untimed[-1][1].id
     entries = [entry for _key, entry in found]
     if limit is None or len(found) <= limit or limit == 0:
         return Page(entries[:limit])

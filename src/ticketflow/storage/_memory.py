@@ -39,7 +39,13 @@ from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
 from ticketflow.storage._search import SearchQuery, conversation, score
-from ticketflow.storage._sla import NO_SLA, StoredSLA, check_sla, check_sla_page
+from ticketflow.storage._sla import (
+    NO_SLA,
+    StoredSLA,
+    check_sla,
+    check_sla_page,
+    check_untimed_page,
+)
 
 
 class MemoryStore:
@@ -61,6 +67,7 @@ class MemoryStore:
         self._schedules: dict[str, Schedule] = {}
         self._slas: dict[str, StoredSLA] = {}
         self._sla_order: list[tuple[datetime, str]] = []  # (due_at, id), sorted: the index
+        self._untimed: list[str] = []  # the ids of the records without due_at, sorted
         self._figures: dict[str, Figures | None] = {}
         self._ids = itertools.count(1)
         self._undo: _Undo | None = None  # the open batch's, touched under the lock only
@@ -259,17 +266,21 @@ class MemoryStore:
             return True
 
     def _keep_sla(self, ticket_id: str, sla: StoredSLA | None) -> None:
-        """Set (None: forget) the ticket's SLA record, and its place in the sorted index."""
+        """Set (None: forget) the ticket's SLA record, and its place in the sorted indexes."""
         old = self._slas.get(ticket_id)
         if old is not None and old.due_at is not None:
             index = bisect.bisect_left(self._sla_order, (old.due_at, ticket_id))
             del self._sla_order[index]
+        elif old is not None:
+            del self._untimed[bisect.bisect_left(self._untimed, ticket_id)]
         if sla is None:
             self._slas.pop(ticket_id, None)
             return
         self._slas[ticket_id] = sla
         if sla.due_at is not None:
             bisect.insort(self._sla_order, (sla.due_at, ticket_id))
+        else:
+            bisect.insort(self._untimed, ticket_id)
 
     def sla(self, ticket_id: str) -> StoredSLA:
         """Return the ticket's SLA record."""
@@ -294,6 +305,22 @@ class MemoryStore:
             index = 0 if start is None else bisect.bisect_right(order, start)
             while index < len(order) and len(found) < limit:
                 ticket = self._tickets[order[index][1]]
+                if query.matches(ticket):
+                    found.append((self._slas[ticket.id], ticket))
+                index += 1
+        return found
+
+    def sla_untimed(
+        self, query: TicketQuery, *, limit: int, after: str | None = None
+    ) -> list[tuple[StoredSLA, Ticket]]:
+        """Walk the sorted ids of the records without a due instant from ``after``."""
+        query = check_untimed_page(query, limit, after)
+        found: list[tuple[StoredSLA, Ticket]] = []
+        with self._lock:
+            untimed = self._untimed
+            index = 0 if after is None else bisect.bisect_right(untimed, after)
+            while index < len(untimed) and len(found) < limit:
+                ticket = self._tickets[untimed[index]]
                 if query.matches(ticket):
                     found.append((self._slas[ticket.id], ticket))
                 index += 1

@@ -188,6 +188,18 @@ class Store(Protocol):
         """
         ...
 
+    def sla_untimed(
+        self, query: TicketQuery, *, limit: int, after: str | None = None
+    ) -> list[tuple[StoredSLA, Ticket]]:
+        """Return up to ``limit`` tickets ``query`` selects whose SLA record has no due instant.
+
+        Each with its record, in id order, starting past ``after`` (the id of
+        the last ticket of the previous page); only the query's filters
+        count, not its order or limit.  What an SLA queue lists after the
+        tickets :meth:`sla_queue` gives, a page at a time.
+        """
+        ...
+
     def sla_stale(self, policies: str, *, limit: int) -> list[Ticket]:
         """Up to ``limit`` tickets whose SLA record was not kept under ``policies``, in id order.
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -77,3 +79,42 @@ def check_sla_page(
     if not isinstance(query, TicketQuery):
         raise InvalidInput("query", query, "a TicketQuery (its filters select the tickets)")
     return query, start
+
+
+def check_untimed_page(query: object, limit: object, after: object) -> TicketQuery:
+    """Check the arguments of ``Store.sla_untimed``; return the query."""
+    check_page(None, limit, None)
+    if not isinstance(query, TicketQuery):
+        raise InvalidInput("query", query, "a TicketQuery (its filters select the tickets)")
+    if after is not None and not isinstance(after, str):
+        raise InvalidInput("after", after, "None, or the id of the last ticket read")
+    return query
+
+
+def sla_page_sql(
+    columns: Sequence[str],
+    table: str,
+    which: str,
+    filters: tuple[list[str], list[Any]],
+    past: tuple[str, list[Any]] | None,
+    *,
+    order: str,
+    limit: tuple[str, int],
+) -> tuple[str, list[Any]]:
+    """A SQL store's page of tickets with their SLA records (``sla_queue``, ``sla_untimed``).
+
+    The SLA record, then the ticket's ``columns``, of ``which`` of the
+    tickets in ``table`` (with any index hint), those the
+    query's ``filters`` (conditions and parameters) select, past ``past``
+    (a condition and its parameters), in ``order``; ``limit`` is the
+    driver's parameter mark and the limit.
+    """
+    where, parameters = filters
+    if past is not None:
+        where = [*where, past[0]]
+        parameters = [*parameters, *past[1]]
+    statement = (
+        f"SELECT sla_due_at, sla_policies, sla_state, {', '.join(columns)} "  # noqa: S608
+        f"FROM {table} WHERE {' AND '.join((which, *where))} ORDER BY {order} LIMIT {limit[0]}"
+    )
+    return statement, [*parameters, limit[1]]

@@ -58,7 +58,6 @@ from ticketflow.storage._codec import (
 from ticketflow.storage._figures import (
     FIGURE_COLUMNS,
     PICKED,
-    SPREADS,
     TARGETS,
     Figures,
     FigureTotals,
@@ -68,7 +67,6 @@ from ticketflow.storage._figures import (
     check_totals,
     figures_from_row,
     figures_row,
-    spreads_of_ordered,
     totals_from_rows,
     window_sql,
 )
@@ -93,7 +91,13 @@ from ticketflow.storage._protocol import check_follows
 from ticketflow.storage._query import TicketQuery
 from ticketflow.storage._schedule import UNSCHEDULED, Schedule, check_page, check_schedule
 from ticketflow.storage._search import SEARCHED_EVENTS, WEIGHTS, SearchQuery, fts5_match
-from ticketflow.storage._sla import NO_SLA, StoredSLA, check_sla_page
+from ticketflow.storage._sla import (
+    NO_SLA,
+    StoredSLA,
+    check_sla_page,
+    check_untimed_page,
+    sla_page_sql,
+)
 
 _NULLABLE_TIMES = [name for name in TIME_FIELDS if name not in ("created_at", "updated_at")]
 _REQUIRED_TIMES = ("created_at", "updated_at", "status_changed_at")
@@ -1121,7 +1125,17 @@ class SQLiteStore:
     ) -> list[tuple[StoredSLA, Ticket]]:
         """The tickets with an SLA due instant, in (instant, id) order, read through its index."""
         query, start = check_sla_page(query, limit, after)
-        statement, parameters = sla_queue_sql(query, limit, start)
+        return self._sla_rows(*sla_queue_sql(query, limit, start))
+
+    def sla_untimed(
+        self, query: TicketQuery, *, limit: int, after: str | None = None
+    ) -> list[tuple[StoredSLA, Ticket]]:
+        """The tickets with no SLA due instant, in id order: a range of the primary key."""
+        query = check_untimed_page(query, limit, after)
+        return self._sla_rows(*sla_untimed_sql(query, limit, after))
+
+    def _sla_rows(self, statement: str, parameters: list[Any]) -> list[tuple[StoredSLA, Ticket]]:
+        """The tickets (and their SLA records) a statement of :func:`sla_page_sql` reads."""
         try:
             with self._read() as connection:
                 rows = connection.execute(statement, parameters).fetchall()
@@ -1208,34 +1222,23 @@ class SQLiteStore:
         created: Period | None = None,
         resolved: Period | None = None,
     ) -> FigureTotals:
-        """Add up the selected tickets' figures: a GROUP BY, and one ordered read a spread."""
+        """Add up the selected tickets' figures: one GROUP BY over their labels, one over tags."""
         instant, within, solved = check_totals(query, now, created, resolved)
         window, bounds = window_sql(within, solved, "?")
-        picked, parameters = query_sql(query, columns=", ".join(PICKED), ordered=False)
+        picked, parameters = query_sql(query, columns=", ".join((*PICKED, "tags")), ordered=False)
         selection = f"SELECT * FROM ({picked}) WHERE {window}"  # noqa: S608 - our own names
-        sums, spreads = aggregate_sql(
-            selection, "LEFT JOIN ticket_tags AS tags ON tags.ticket_id = base.id", "?"
+        by_labels, by_tag = aggregate_sql(
+            selection,
+            "JOIN ticket_tags AS tags ON tags.ticket_id = base.id",
+            "base.tags = '[]'",  # the codec's JSON of no tags
+            "?",
+            lambda value: f"group_concat({value})",
         )
-        selected = [*parameters, *bounds]
+        selected = [*parameters, *bounds, *[time_in(instant)] * len(TARGETS)]
         with self._read() as connection:
-            sum_rows = connection.execute(
-                sums, [*selected, *[time_in(instant)] * len(TARGETS)]
-            ).fetchall()
-            tags: dict[str, list[str]] = {}
-            for ticket_id, tag in connection.execute(
-                f"SELECT tags.ticket_id, tags.tag FROM ({selection}) AS base "  # noqa: S608
-                "JOIN ticket_tags AS tags ON tags.ticket_id = base.id ORDER BY tags.tag",
-                selected,
-            ):
-                tags.setdefault(ticket_id, []).append(tag)
-            ordered = {
-                figure: [
-                    (value, *labels, tags.get(ticket_id, ()))
-                    for value, ticket_id, *labels in connection.execute(statement, selected)
-                ]
-                for figure, statement in zip(SPREADS, spreads, strict=True)
-            }
-        return totals_from_rows(sum_rows, spreads_of_ordered(ordered))
+            labelled = connection.execute(by_labels, selected).fetchall()
+            tagged = connection.execute(by_tag, selected).fetchall()
+        return totals_from_rows(labelled, tagged)
 
     def fired(self, rule: str, ticket_id: str, episode: datetime) -> bool:
         """Whether ``rule`` already acted on the ticket for ``episode``."""
@@ -1730,17 +1733,32 @@ def sla_queue_sql(
     query: TicketQuery, limit: int, after: tuple[datetime, str] | None = None
 ) -> tuple[str, list[Any]]:
     """The statement and parameters of ``SQLiteStore.sla_queue``: its index, in order."""
-    where, parameters = filters_sql(query)
-    if after is not None:
-        where.append("(sla_due_at, id) > (?, ?)")
-        parameters += [time_in(after[0]), after[1]]
-    statement = (
-        f"SELECT sla_due_at, sla_policies, sla_state, {', '.join(COLUMNS)} FROM tickets "  # noqa: S608
-        "INDEXED BY tickets_by_sla_due_at WHERE sla_due_at IS NOT NULL"
-        + "".join(f" AND {condition}" for condition in where)
-        + " ORDER BY sla_due_at, id LIMIT ?"
+    past = None if after is None else ("(sla_due_at, id) > (?, ?)", [time_in(after[0]), after[1]])
+    return sla_page_sql(
+        COLUMNS,
+        "tickets INDEXED BY tickets_by_sla_due_at",
+        "sla_due_at IS NOT NULL",
+        filters_sql(query),
+        past,
+        order="sla_due_at, id",
+        limit=("?", limit),
     )
-    return statement, [*parameters, limit]
+
+
+def sla_untimed_sql(
+    query: TicketQuery, limit: int, after: str | None = None
+) -> tuple[str, list[Any]]:
+    """The statement and parameters of ``SQLiteStore.sla_untimed``, in id order."""
+    past = None if after is None else ("id > ?", [after])
+    return sla_page_sql(
+        COLUMNS,
+        "tickets",
+        "sla_due_at IS NULL",
+        filters_sql(query),
+        past,
+        order="id",
+        limit=("?", limit),
+    )
 
 
 def filters_sql(query: TicketQuery) -> tuple[list[str], list[Any]]:

@@ -14,7 +14,7 @@ SQLiteStore run it in ticketflow's own tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -97,6 +97,20 @@ def _opened(
     )
     store.create(ticket, event, schedule=schedule, sla=sla)
     return ticket, event
+
+
+def _refuses_each(page: Callable[..., object], name: str, *, after: object) -> None:
+    """A page of tickets (``sla_queue``, ``sla_untimed``) refuses a bad limit, query, ``after``."""
+    for bad in (
+        {"query": TicketQuery(), "limit": 0},
+        {"query": "it", "limit": 1},
+        {"query": TicketQuery(), "limit": 1, "after": after},
+    ):
+        try:
+            page(**bad)
+        except InvalidInput:
+            continue
+        raise AssertionError(f"{name} accepted {bad}")
 
 
 def _reply(ticket: Ticket, minutes: int = 5) -> tuple[Ticket, HistoryEvent]:
@@ -571,17 +585,48 @@ class StoreContract(OutboxContract):
             )
             closed = store.sla_queue(TicketQuery(statuses={"closed"}), limit=10)
             law(closed == [], "a status filter selects too")
-            for bad in (
-                {"query": TicketQuery(), "limit": 0},
-                {"query": "it", "limit": 1},
-                {"query": TicketQuery(), "limit": 1, "after": "T-1"},
-            ):
-                try:
-                    store.sla_queue(**bad)  # type: ignore[arg-type]
-                except InvalidInput:
-                    pass
-                else:
-                    raise AssertionError(f"sla_queue accepted {bad}")
+            _refuses_each(store.sla_queue, "sla_queue", after="T-1")
+
+    def test_the_tickets_with_no_sla_due_instant_page_in_id_order_with_the_querys_filters(
+        self,
+    ) -> None:
+        with self.fresh() as store:
+            untimed, in_it = [], set()
+            for number in range(7):
+                due = START + timedelta(hours=number) if number % 3 == 0 else None
+                department = "it" if number % 2 else "billing"
+                ticket, _ = _opened(
+                    store, sla=StoredSLA(due, "s1-one", f"[{number}]"), department=department
+                )
+                if due is None:
+                    untimed.append(ticket.id)
+                    if department == "it":
+                        in_it.add(ticket.id)
+            never, _ = _opened(store)  # no record kept: no due instant either
+            untimed.append(never.id)
+            seen: list[str] = []
+            after = None
+            while True:
+                page = store.sla_untimed(TicketQuery(), limit=2, after=after)
+                if not page:
+                    break
+                law(len(page) <= 2, "a page holds at most its limit")
+                law(
+                    all(kept == store.sla(ticket.id) for kept, ticket in page),
+                    "each with its record",
+                )
+                law(all(kept.due_at is None for kept, _ in page), "none has a due instant")
+                seen += [ticket.id for _, ticket in page]
+                after = seen[-1]
+            law(seen == sorted(untimed), "every ticket without a due instant once, in id order")
+            it = store.sla_untimed(TicketQuery(department="it"), limit=10)
+            law(
+                [ticket.id for _, ticket in it] == sorted(in_it),
+                "the query's filters select, the order stays",
+            )
+            closed = store.sla_untimed(TicketQuery(statuses={"closed"}), limit=10)
+            law(closed == [], "a status filter selects too")
+            _refuses_each(store.sla_untimed, "sla_untimed", after=(START, "T-1"))
 
     def test_sla_stale_finds_the_tickets_other_policies_kept_and_restate_replaces_one(
         self,
