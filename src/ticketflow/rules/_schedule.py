@@ -264,12 +264,35 @@ class Scheduler:
 
         measured = self.clocks if clocks is None else clocks
         context = Context(ticket, event.at, self.workflow, history=history, clocks=measured)
-        return self.schedule(context, self._ledger(ticket.id, ledger), clocks=measured)
+        fired = self._ledger(ticket.id, ledger, event.seq - 1)
+        return self.schedule(context, fired, clocks=measured)
 
-    def _ledger(self, ticket_id: str, spent: Sequence[LedgerEntry] = ()) -> Fired:
-        """Asks whether a rule acted on the ticket for an episode: ``spent``, then the store."""
+    def _ledger(
+        self, ticket_id: str, spent: Sequence[LedgerEntry] = (), version: int | None = None
+    ) -> Fired:
+        """Asks whether a rule acted on the ticket for an episode: ``spent``, then the store.
+
+        ``version``, the version of the ticket a commit replaces (0: it creates
+        the ticket), lets the ledger as of it come from what the store
+        remembers (``store.recent_ledger(ticket_id, version)``, optional): a
+        ticket's ledger rows are written with its commits only, and a new
+        ticket has none.
+        """
         store = self.store
         kept = {(entry.rule, entry.episode) for entry in spent}
+        known: frozenset[tuple[str, datetime]] | None = None
+        if version == 0:
+            known = frozenset()
+        elif version is not None:
+            recent = getattr(store, "recent_ledger", None)
+            known = None if recent is None else recent(ticket_id, version)
+        if known is not None:
+            kept.update(known)
+
+            def marked(rule: str, episode: datetime) -> bool:
+                return (rule, episode) in kept
+
+            return marked
 
         def fired(rule: str, episode: datetime) -> bool:
             return (rule, episode) in kept or store.fired(rule, ticket_id, episode)

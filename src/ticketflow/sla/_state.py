@@ -34,6 +34,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from json.encoder import encode_basestring_ascii as _quoted
 from typing import Any, NamedTuple
 
 from ticketflow._errors import InvalidInput
@@ -139,30 +140,29 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def encode(kept: Kept) -> str:
-    """The record as JSON text, as stores keep it."""
-    clocks = [
-        [
-            _micros(clock.started),
-            _micros(clock.stopped),
-            clock.base // timedelta(microseconds=1),
-            _micros(clock.since),
-            _micros(clock.until),
-            _micros(clock.breached_at),
-        ]
+    """The record as JSON text, as stores keep it.
+
+    Written out by hand, the text ``json.dumps`` would write with the
+    separators ``,`` and ``:``: every commit under SLA policies encodes one.
+    """
+    clocks = ",".join(
+        f"[{_number(_micros(clock.started))},{_number(_micros(clock.stopped))},"
+        f"{clock.base // _MICROSECOND},{_number(_micros(clock.since))},"
+        f"{_number(_micros(clock.until))},{_number(_micros(clock.breached_at))}]"
         for clock in kept.clocks
-    ]
-    return json.dumps(
-        [
-            _SCHEME,
-            kept.seq,
-            _micros(kept.at),
-            kept.status,
-            kept.policy,
-            _micros(kept.waiting),
-            clocks,
-        ],
-        separators=(",", ":"),
     )
+    policy = "null" if kept.policy is None else _quoted(kept.policy)
+    return (
+        f'["{_SCHEME}",{kept.seq},{_micros(kept.at)},{_quoted(kept.status)},{policy},'
+        f"{_number(_micros(kept.waiting))},[{clocks}]]"
+    )
+
+
+def _number(value: int | None) -> str:
+    return "null" if value is None else str(value)
+
+
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def decode(text: str) -> Kept | None:
@@ -332,7 +332,10 @@ class SLAKeeper:
         if since is not None:
             # A run that stopped before this instant cannot carry on: add it up now.
             if restart or switch or (until is not None and until != at):
-                base, breached = _close(clock, old, target, at if until is None else until)
+                promised = None if old is None else old.budget(target, clock.started or since)
+                base, breached = _close(
+                    clock, old, target, at if until is None else until, promised
+                )
                 since = until = None
             elif until is None and not counts:
                 until = at  # stopped: kept open, to carry on if it counts again at this instant
@@ -349,14 +352,13 @@ class SLAKeeper:
         return Clock(started, stopped, base, since, until, breached)
 
     def states(
-        self, kept: Kept, now: datetime, dues: dict[Target, datetime] | None = None
+        self, kept: Kept, now: datetime, memo: Reading | None = None
     ) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:
         """The policy in force and its targets' states at ``now`` (not before ``kept.at``).
 
-        ``dues``, kept by a caller that reads the same record at several
-        instants, remembers each running clock's due instant: while the
-        target is not reached, it is the same at every instant (the time
-        counted until then and the time left add up to the same open time).
+        ``memo``, kept by a caller that reads the same record at several
+        instants, saves what does not change from one instant to the next
+        (see :class:`Reading`).
         """
         policy = self.by_name.get(kept.policy) if kept.policy is not None else None
         if policy is None:
@@ -364,15 +366,24 @@ class SLAKeeper:
         now = max(now, kept.at)
         states = []
         for target, clock in zip(_TARGETS, kept.clocks, strict=True):
-            promised = policy.budget(target, clock.started or now)
-            if promised is not None:
-                if dues is None:
-                    states.append(_read(policy, target, promised, clock, now))
+            if memo is not None:
+                still = memo.still.get(target)
+                if still is not None:
+                    states.append(still)
                     continue
-                state = _read(policy, target, promised, clock, now, due=dues.get(target))
-                if state.running and state.due_at is not None and state.remaining > _ZERO:
-                    dues[target] = state.due_at
-                states.append(state)
+            promised = policy.budget(target, clock.started or now)
+            if promised is None:
+                continue
+            if memo is None:
+                states.append(_read(policy, target, promised, clock, now))
+                continue
+            state = _read(policy, target, promised, clock, now, due=memo.dues.get(target))
+            if state.running:
+                if state.due_at is not None and state.remaining > _ZERO:
+                    memo.dues[target] = state.due_at
+            elif clock.started is not None:
+                memo.still[target] = state
+            states.append(state)
         return policy, tuple(states)
 
     def due_at(self, kept: Kept) -> datetime | None:
@@ -400,6 +411,24 @@ class SLAKeeper:
         return nearest
 
 
+class Reading:
+    """What a caller reading one record at several instants keeps from one reading to the next.
+
+    Attributes:
+        dues: each running clock's due instant: while its target is not
+            reached, the same at every instant (the time counted until then
+            and the time left add up to the same open time).
+        still: the state of each started clock that does not run (stopped,
+            paused or waiting): nothing in it depends on the instant read.
+    """
+
+    __slots__ = ("dues", "still")
+
+    def __init__(self) -> None:
+        self.dues: dict[Target, datetime] = {}
+        self.still: dict[Target, SLAState] = {}
+
+
 def _chosen(
     policies: Sequence[SLAPolicy], workflow: Workflow, ticket: Ticket, at: datetime
 ) -> SLAPolicy | None:
@@ -417,15 +446,24 @@ def _no_clocks(_context: Context) -> tuple[SLAPolicy | None, tuple[SLAState, ...
 
 
 def _close(
-    clock: Clock, policy: SLAPolicy | None, target: Target, end: datetime
+    clock: Clock,
+    policy: SLAPolicy | None,
+    target: Target,
+    end: datetime,
+    promised: timedelta | None,
 ) -> tuple[timedelta, datetime | None]:
-    """Add the run from ``clock.since`` to ``end`` to its base, noting a breach inside it."""
+    """Add the run from ``clock.since`` to ``end`` to its base, noting a breach inside it.
+
+    ``promised`` is the clock's target under ``policy`` (its budget from the
+    clock's start), which the caller has at hand.
+    """
     if policy is None or clock.since is None:
         return clock.base, clock.breached_at
     calendar = policy.calendar_for(target)
-    piece = calendar.elapsed(clock.since, end)
+    # A run that starts at the instant read (a clock started or resumed by
+    # the commit being folded) has counted nothing yet: no calendar walk.
+    piece = _ZERO if end == clock.since else calendar.elapsed(clock.since, end)
     breached = clock.breached_at
-    promised = policy.budget(target, clock.started or clock.since)
     if breached is None and promised is not None and clock.base + piece > promised:
         breached = calendar.due_at(clock.since, promised - clock.base)
     return clock.base + piece, breached
@@ -452,7 +490,7 @@ def _read(
     elapsed, breached = clock.base, clock.breached_at
     if clock.since is not None:
         elapsed, breached = _close(
-            clock, policy, target, now if clock.until is None else clock.until
+            clock, policy, target, now if clock.until is None else clock.until, promised
         )
     running = clock.since is not None and clock.until is None
     return _judged(

@@ -70,7 +70,7 @@ from ticketflow.storage._figures import (
     totals_from_rows,
     window_sql,
 )
-from ticketflow.storage._ledger import LedgerEntry
+from ticketflow.storage._ledger import LedgerEntry, Mark, RecentMarks
 from ticketflow.storage._outbox import (
     RECORD_COLUMNS,
     ConsumerState,
@@ -350,6 +350,7 @@ class PostgresStore:
         self._schema_checked = False
         self._recent: dict[str, Ticket] = {}
         self._recent_sla: dict[str, StoredSLA] = {}
+        self._marks = RecentMarks()  # the ledger of tickets this object wrote, by version
         if (dsn is None) == (pool is None):
             raise InvalidInput("dsn", dsn, "a connection string, or else pool=, not both")
         if pool is not None:
@@ -1014,12 +1015,15 @@ class PostgresStore:
                 or not claims.ledger[ticket.id].isdisjoint(spent)
             ):
                 raise ConcurrencyConflict(ticket.id, expected_version, known)
-            with self._remembering(ticket, sla):
+            with self._remembering(ticket, sla, expected_version, entries):
                 applied = statement.replace(_COUNT_UPDATED, " SELECT id FROM updated")
                 self._send_ahead(claims, ticket.id, applied, parameters)
             claims.committed(ticket, event, spent, figured, planned[2:])
             return
-        with self._remembering(ticket, sla), self._transaction(atomic=True) as connection:
+        with (
+            self._remembering(ticket, sla, expected_version, entries),
+            self._transaction(atomic=True) as connection,
+        ):
             try:
                 row = connection.execute(statement, parameters).fetchone()
             except pg_errors.UniqueViolation as error:
@@ -1114,18 +1118,43 @@ class PostgresStore:
         """
         return self._recent_sla.get(ticket_id)
 
+    def recent_ledger(self, ticket_id: str, version: int) -> frozenset[Mark] | None:
+        """The ``(rule, episode)`` of the ticket's ledger rows at ``version``, if remembered.
+
+        Remembered as :meth:`recent` remembers the ticket (see
+        :class:`RecentMarks`): a commit's schedule asks which rules already
+        acted without a round trip to the ledger.
+        """
+        return self._marks.at(ticket_id, version)
+
     @contextmanager
-    def _remembering(self, ticket: Ticket, sla: StoredSLA = NO_SLA) -> Iterator[None]:
-        """Remember ``ticket`` (and its SLA record) once the block committed them on its own."""
+    def _remembering(
+        self,
+        ticket: Ticket,
+        sla: StoredSLA = NO_SLA,
+        expected: int = 0,
+        entries: Sequence[LedgerEntry] = (),
+    ) -> Iterator[None]:
+        """Remember ``ticket`` (its SLA record, its ledger) once the block committed them alone.
+
+        ``expected`` is the version the commit replaced (0: the block creates
+        the ticket), ``entries`` the ledger entries it wrote.
+        """
         self._recent.pop(ticket.id, None)
         self._recent_sla.pop(ticket.id, None)
-        yield
-        if id(self) not in _BOUND.get():
-            if len(self._recent) >= _REMEMBERED:
-                self._recent.clear()
-                self._recent_sla.clear()
-            self._recent[ticket.id] = ticket
-            self._recent_sla[ticket.id] = sla
+        yield  # a block that fails wrote nothing: the marks known stay true
+        if id(self) in _BOUND.get():  # the host's or a batch's transaction may roll back
+            self._marks.forget(ticket.id)
+            return
+        if len(self._recent) >= _REMEMBERED:
+            self._recent.clear()
+            self._recent_sla.clear()
+        self._recent[ticket.id] = ticket
+        self._recent_sla[ticket.id] = sla
+        if expected == 0:
+            self._marks.created(ticket.id)
+        else:
+            self._marks.committed(ticket.id, expected, ticket.version, entries)
 
     def schedule(self, ticket_id: str) -> Schedule:
         """Return the ticket's stored schedule."""
@@ -1498,6 +1527,7 @@ class PostgresStore:
             raise TicketNotFound(ticket_id)
         self._recent.pop(ticket_id, None)
         self._recent_sla.pop(ticket_id, None)
+        self._marks.forget(ticket_id)
         claims = self._claims()
         if claims is not None:
             claims.forget(ticket_id)

@@ -70,7 +70,7 @@ from ticketflow.storage._figures import (
     totals_from_rows,
     window_sql,
 )
-from ticketflow.storage._ledger import LedgerEntry
+from ticketflow.storage._ledger import LedgerEntry, Mark, RecentMarks
 from ticketflow.storage._outbox import (
     RECORD_COLUMNS,
     ConsumerState,
@@ -492,6 +492,7 @@ class SQLiteStore:
         self._connections: list[sqlite3.Connection] = []
         self._written: dict[str, tuple[tuple[Any, ...], Ticket]] = {}
         self._recent_sla: dict[str, StoredSLA] = {}
+        self._marks = RecentMarks()  # the ledger of tickets this object wrote, by version
         try:
             self.schema_version = self._migrate()
         except BaseException:
@@ -874,6 +875,10 @@ class SQLiteStore:
             raise _unstorable(error, *rows) from None
         self._remember(ticket, ticket_values)
         self._remember_sla(ticket.id, sla)
+        if getattr(self._local, "batch", False):
+            self._marks.forget(ticket.id)
+        else:
+            self._marks.created(ticket.id)
 
     def commit(
         self,
@@ -893,6 +898,7 @@ class SQLiteStore:
         ``outbox=True``, the event's outbox record too.
         """
         check_follows(ticket, event, expected_version)
+        ledger = tuple(ledger)  # read twice: written, and remembered
         planned = (*_schedule_in(schedule), *sla_in(sla))
         figured = _figures_in(figures)
         columns = changed_columns(event.changes)
@@ -925,6 +931,10 @@ class SQLiteStore:
             raise _unstorable(error, columns, _event_columns(event_values)) from None
         self._remember(ticket, self._row_after(ticket, expected_version, columns))
         self._remember_sla(ticket.id, sla)
+        if getattr(self._local, "batch", False):
+            self._marks.forget(ticket.id)
+        else:
+            self._marks.committed(ticket.id, expected_version, ticket.version, ledger)
 
     def _row_after(
         self, ticket: Ticket, expected_version: int, columns: Mapping[str, Any]
@@ -1098,6 +1108,15 @@ class SQLiteStore:
         version it names says which it is) instead of reading it.
         """
         return self._recent_sla.get(ticket_id)
+
+    def recent_ledger(self, ticket_id: str, version: int) -> frozenset[Mark] | None:
+        """The ``(rule, episode)`` of the ticket's ledger rows at ``version``, if remembered.
+
+        Remembered for the tickets this store object created and committed
+        in transactions of their own (see :class:`RecentMarks`): a commit's
+        schedule asks which rules already acted without reading the ledger.
+        """
+        return self._marks.at(ticket_id, version)
 
     def sla(self, ticket_id: str) -> StoredSLA:
         """Return the ticket's stored SLA record."""
@@ -1304,6 +1323,7 @@ class SQLiteStore:
 
     def purge(self, ticket_id: str, expected_version: int) -> None:
         """Delete the ticket; its history, tags and ledger rows go with it."""
+        self._marks.forget(ticket_id)
         try:
             with self._write(ticket_id) as connection:
                 stored = connection.execute(
