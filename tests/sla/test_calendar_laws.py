@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -173,6 +174,19 @@ def test_due_at_and_elapsed_are_inverse_and_due_at_is_the_earliest(
     assert calendar.elapsed(start, due) == duration
     if duration:
         assert calendar.elapsed(start, due - TICK) < duration
+
+
+@given(business_calendars(), st.data(), durations)
+def test_due_at_one_tick_more_is_the_same_remembered_or_walked(
+    calendar: Calendar, data: st.DataObject, duration: timedelta
+) -> None:
+    # A calendar remembers, beside a due instant, the one a microsecond more
+    # falls due at when it can tell without a walk; a fresh copy walks.
+    start = data.draw(near(calendar))
+    calendar.due_at(start, duration)
+    assert calendar.due_at(start, duration + TICK) == attrs.evolve(calendar).due_at(
+        start, duration + TICK
+    )
 
 
 @given(business_calendars(), st.data())

@@ -12,13 +12,14 @@ what :func:`~ticketflow.sla._clocks.sla_states` says.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import pytest
-from hypothesis import settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -51,11 +52,12 @@ from ticketflow.sla import (
     sla_rules,
 )
 from ticketflow.sla._clocks import sla_states
-from ticketflow.sla._state import history_states
+from ticketflow.sla._state import Clock, Kept, decode, encode, history_states
 from ticketflow.storage import NO_SLA, MemoryStore, PostgresStore, SQLiteStore, Store, StoredSLA
 from ticketflow.testing import bodies
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 OFFICE = Calendar.business("Europe/Riga", {day: [(time(9), time(17))] for day in range(5)})
 NIGHTS = Calendar.business(
@@ -457,6 +459,45 @@ def test_a_stored_record_that_does_not_decode_reads_as_out_of_date(text: str) ->
             POLICY_SETS["by priority"](), desk.workflow, desk.history(ticket.id), clock.now()
         )[1]
     )
+
+
+_INSTANTS = st.none() | st.datetimes(timezones=st.just(UTC))
+_CLOCKS = st.builds(
+    Clock,
+    _INSTANTS,
+    _INSTANTS,
+    st.timedeltas(min_value=-DAY * 400, max_value=DAY * 4000),
+    _INSTANTS,
+    _INSTANTS,
+    _INSTANTS,
+)
+
+
+@given(
+    st.builds(
+        Kept,
+        st.integers(min_value=1, max_value=2**40),
+        st.datetimes(timezones=st.just(UTC)),
+        st.text(max_size=12),
+        st.none() | st.text(max_size=12),
+        _INSTANTS,
+        st.tuples(_CLOCKS, _CLOCKS, _CLOCKS, _CLOCKS),
+    )
+)
+def test_a_record_is_written_as_json_would_write_it_and_reads_back_the_same(kept: Kept) -> None:
+    text = encode(kept)
+
+    def micros(value: datetime | None) -> int | None:
+        return None if value is None else (value - EPOCH) // timedelta(microseconds=1)
+
+    clocks = [
+        [micros(c.started), micros(c.stopped), c.base // timedelta(microseconds=1),
+         micros(c.since), micros(c.until), micros(c.breached_at)]
+        for c in kept.clocks
+    ]  # fmt: skip
+    written = ["s2", kept.seq, micros(kept.at), kept.status, kept.policy, micros(kept.waiting)]
+    assert text == json.dumps([*written, clocks], separators=(",", ":"))
+    assert decode(text) == kept
 
 
 def test_a_desk_without_policies_still_tells_the_wait_in_its_sla_queue() -> None:

@@ -713,15 +713,24 @@ class Calendar:
             key = (start, duration)
             found = self._dues.get(key)
             if found is None:
-                found = self._due_at(start, duration)
+                found, open_until = self._due_at(start, duration)
                 dues = self._dues
                 if len(dues) >= _KEPT_DUES:
                     dues.clear()
                 dues[key] = found
+                if found < open_until:
+                    # Open right after it: one microsecond more is due one
+                    # microsecond later (what an SLA clock's breach asks next).
+                    dues[start, duration + _TICK] = found + _TICK
             return found
-        return self._due_at(start, duration)
+        return self._due_at(start, duration)[0]
 
-    def _due_at(self, start: datetime, duration: timedelta) -> datetime:
+    def _due_at(self, start: datetime, duration: timedelta) -> tuple[datetime, datetime]:
+        """The due instant, and the end of the open time it falls in (itself if not known).
+
+        Past the due instant and before that end, the calendar is open
+        without a break, and the instant can be placed.
+        """
         begin = self._moment(start, "start")
         if not isinstance(duration, timedelta) or duration < _NO_TIME:
             raise InvalidInput("duration", duration, "a timedelta, zero or more")
@@ -729,9 +738,9 @@ class Calendar:
         if hours is None or zone is None:
             if duration > _LATEST - begin:
                 raise self._too_long(duration, begin, _LATEST)
-            return begin + duration
+            return begin + duration, _LATEST
         if duration == _NO_TIME:
-            return begin
+            return begin, begin
         # No calendar holds more open time before _LAST than its week, written,
         # over the days left and two more (its zone's offset can shift a day
         # either way), and what clocks going back can add; a longer duration
@@ -762,21 +771,21 @@ class Calendar:
                     if closes - low >= left:
                         if low + left > _LAST:
                             raise self._too_long(duration, begin, _LAST)
-                        return low + left
+                        return low + left, min(closes, _LAST)
                     left -= closes - low
                     counted_to = closes
             day += _DAY
         raise self._too_long(duration, begin, _LAST)
 
-    def _due_sorted(self, begin: datetime, duration: timedelta) -> datetime:
-        """``due_at`` for shifts that may open out of order: a week at a time, sorted."""
+    def _due_sorted(self, begin: datetime, duration: timedelta) -> tuple[datetime, datetime]:
+        """``_due_at`` for shifts that may open out of order: a week at a time, sorted."""
         left = duration
         window = begin
         while window < _LAST:
             until = min(window + _WEEK, _LAST)
             for low, high in _merged(self._intervals(window, until)):
                 if high - low >= left:
-                    return low + left
+                    return low + left, high
                 left -= high - low
             window = until
         raise self._too_long(duration, begin, _LAST)

@@ -146,20 +146,20 @@ def encode(kept: Kept) -> str:
     separators ``,`` and ``:``: every commit under SLA policies encodes one.
     """
     clocks = ",".join(
-        f"[{_number(_micros(clock.started))},{_number(_micros(clock.stopped))},"
-        f"{clock.base // _MICROSECOND},{_number(_micros(clock.since))},"
-        f"{_number(_micros(clock.until))},{_number(_micros(clock.breached_at))}]"
+        f"[{_json(clock.started)},{_json(clock.stopped)},{clock.base // _MICROSECOND},"
+        f"{_json(clock.since)},{_json(clock.until)},{_json(clock.breached_at)}]"
         for clock in kept.clocks
     )
     policy = "null" if kept.policy is None else _quoted(kept.policy)
     return (
         f'["{_SCHEME}",{kept.seq},{_micros(kept.at)},{_quoted(kept.status)},{policy},'
-        f"{_number(_micros(kept.waiting))},[{clocks}]]"
+        f"{_json(kept.waiting)},[{clocks}]]"
     )
 
 
-def _number(value: int | None) -> str:
-    return "null" if value is None else str(value)
+def _json(value: datetime | None) -> str:
+    """An instant as :func:`encode` writes it: its microseconds since the epoch, or null."""
+    return "null" if value is None else str(_micros(value))
 
 
 _MICROSECOND = timedelta(microseconds=1)
