@@ -26,6 +26,7 @@ import attrs
 
 from ticketflow._history import HistoryEvent
 from ticketflow._ticket import Ticket
+from ticketflow._validate import to_utc
 from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
 from ticketflow.rules._report import Due
@@ -290,7 +291,7 @@ class Scheduler:
             kept.update(known)
 
             def marked(rule: str, episode: datetime) -> bool:
-                return (rule, episode) in kept
+                return (rule, to_utc(episode, "episode")) in kept  # refused as the store would
 
             return marked
 

@@ -1527,21 +1527,23 @@ class PostgresStore:
             raise TicketNotFound(ticket_id)
         self._recent.pop(ticket_id, None)
         self._recent_sla.pop(ticket_id, None)
-        self._marks.forget(ticket_id)
         claims = self._claims()
         if claims is not None:
             claims.forget(ticket_id)
-        with self._transaction() as connection:
-            deleted = connection.execute(
-                "DELETE FROM ticketflow_tickets WHERE tenant = %s AND id = %s AND version = %s "
-                "RETURNING id",
-                (self._tenant, _escape(ticket_id), expected_version),
-            ).fetchone()
-            if deleted is None:
-                stored = self._version(connection, ticket_id)
-                if stored is None:
-                    raise TicketNotFound(ticket_id)
-                raise ConcurrencyConflict(ticket_id, expected_version, stored)
+        try:
+            with self._transaction() as connection:
+                deleted = connection.execute(
+                    "DELETE FROM ticketflow_tickets WHERE tenant = %s AND id = %s "
+                    "AND version = %s RETURNING id",
+                    (self._tenant, _escape(ticket_id), expected_version),
+                ).fetchone()
+                if deleted is None:
+                    stored = self._version(connection, ticket_id)
+                    if stored is None:
+                        raise TicketNotFound(ticket_id)
+                    raise ConcurrencyConflict(ticket_id, expected_version, stored)
+        finally:  # after the delete: a commit of another thread may remember it meanwhile
+            self._marks.forget(ticket_id)
 
     # -- the outbox ------------------------------------------------------
 

@@ -1323,7 +1323,6 @@ class SQLiteStore:
 
     def purge(self, ticket_id: str, expected_version: int) -> None:
         """Delete the ticket; its history, tags and ledger rows go with it."""
-        self._marks.forget(ticket_id)
         try:
             with self._write(ticket_id) as connection:
                 stored = connection.execute(
@@ -1336,6 +1335,8 @@ class SQLiteStore:
                 connection.execute("DELETE FROM tickets WHERE id = ?", (ticket_id,))
         except UnicodeEncodeError:  # not valid Unicode: no stored ticket has that id
             raise TicketNotFound(ticket_id) from None
+        finally:  # after the delete: a commit of another thread may remember it meanwhile
+            self._marks.forget(ticket_id)
 
     # -- the outbox ------------------------------------------------------
 
