@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -34,30 +35,56 @@ from support import ADMIN, AGENT, ANA, CUSTOMER, START, merge_some
 from ticketflow import (
     Actor,
     Helpdesk,
+    HistoryEvent,
     IllegalTransition,
     InvalidInput,
     ManualClock,
     PermissionDenied,
     SLAOutOfDate,
+    Ticket,
     TicketNotFound,
 )
-from ticketflow.rules import InDepartment, PriorityIs
+from ticketflow._status import ACTIVE_CATEGORIES
+from ticketflow.rules import Action, Context, InCategory, InDepartment, PriorityIs, Rule
+from ticketflow.rules._schedule import Scheduler
 from ticketflow.sla import (
     BusinessDays,
     Calendar,
     EndOfWorkingDay,
+    SLAAtRisk,
+    SLABreached,
+    SLADueWithin,
     SLAPolicy,
     Target,
     YearlyHoliday,
     sla_rules,
 )
 from ticketflow.sla._clocks import sla_states
+from ticketflow.sla._keeping import KeptClocks
 from ticketflow.sla._state import Clock, Kept, decode, encode, history_states
 from ticketflow.storage import NO_SLA, MemoryStore, PostgresStore, SQLiteStore, Store, StoredSLA
 from ticketflow.testing import bodies
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NOTICE = Action("sla_warning")
+SETTLING = (
+    *sla_rules(warn_at=(0.5, 0.9)),
+    Rule("soon", InCategory(ACTIVE_CATEGORIES) & SLADueWithin(2 * HOUR), _NOTICE),
+    Rule("first_late", SLABreached(target=Target.FIRST_RESPONSE), _NOTICE),
+    Rule("either", SLAAtRisk(0.3, target="resolution") | SLADueWithin(DAY), _NOTICE),
+)
+"""Rules on every SLA condition, alone, with a part on the ticket and in a choice."""
+SETTLING_CONDITIONS = (
+    SLAAtRisk(0.5),
+    SLAAtRisk(0.9, target="next_response"),
+    SLABreached(),
+    SLABreached(target=Target.RESOLUTION),
+    SLADueWithin(HOUR),
+    SLADueWithin(DAY, target="first_response"),
+    *(rule.when for rule in SETTLING),
+)
+TICK = timedelta(microseconds=1)
 
 OFFICE = Calendar.business("Europe/Riga", {day: [(time(9), time(17))] for day in range(5)})
 NIGHTS = Calendar.business(
@@ -312,6 +339,57 @@ class KeptLaws(RuleBasedStateMachine):
                 for instant in (history[-1].at, now, now + 3 * HOUR, now + 2 * DAY):
                     measured = history_states(policies, desk.workflow, history, instant)[1]
                     assert clocks.at(instant)[1] == measured, (ticket_id, instant)
+
+    @invariant()
+    def the_schedule_told_from_now_is_the_schedule_measured_later(self) -> None:
+        # The SLA conditions answer for a later instant from the clocks at hand
+        # (Condition.settled); measuring the clocks at that instant must agree,
+        # rule, instant and the episodes asked about included.
+        desk = self.desk
+        scheduler = Scheduler(SETTLING, desk.workflow, desk.store)
+        for ticket_id in self._alive():
+            clocks = desk._keeping.clocks(ticket_id)
+            if clocks is None:
+                continue
+            ticket, history = desk.get(ticket_id), desk.store.history(ticket_id)
+            for instant in (history[-1].at, self.clock.now()):
+                answers = []
+                for settles in (True, False):
+                    asked: list[tuple[str, datetime]] = []
+
+                    def fired(rule: str, episode: datetime, asked: list[Any] = asked) -> bool:
+                        asked.append((rule, episode))
+                        return len(asked) % 3 == 0  # some did, so later instants are tried
+
+                    scheduler.settles = settles
+                    context = Context(
+                        ticket, instant, desk.workflow, history=history, clocks=clocks
+                    )
+                    answers.append((scheduler.next_due(context, fired, clocks=clocks), asked))
+                assert answers[0] == answers[1], (ticket_id, instant)
+            self._each_condition_settles_as_it_holds(ticket, history, clocks)
+
+    def _each_condition_settles_as_it_holds(
+        self, ticket: Ticket, history: Sequence[HistoryEvent], clocks: KeptClocks
+    ) -> None:
+        """Each condition's answer for later instants equals its answer on a context there.
+
+        At the instants where some condition may start or stop to hold (and a
+        microsecond either side), and some hours and days on.
+        """
+        workflow = self.desk.workflow
+        now = Context(ticket, history[-1].at, workflow, history=history, clocks=clocks)
+        found = {now.now + jump for jump in (HOUR, 5 * HOUR, DAY, 4 * DAY)}
+        for condition in SETTLING_CONDITIONS:
+            for instant in condition.instants(now):
+                if instant > now.now:  # not ALWAYS, nor the past
+                    found.update(instant + tick for tick in (-TICK, timedelta(0), TICK))
+        for instant in sorted(at for at in found if at > now.now):
+            there = Context(ticket, instant, workflow, history=history, clocks=clocks)
+            for condition in SETTLING_CONDITIONS:
+                told = condition.settled(now, instant)
+                measured = (condition.holds(there), condition.anchor(there))
+                assert told is None or told == measured, (ticket.id, condition, instant)
 
     @invariant()
     def the_queue_is_in_due_order(self) -> None:

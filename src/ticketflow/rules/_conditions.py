@@ -91,6 +91,17 @@ class Condition:
         """An instant, besides the time fields, that starts the episode (an SLA clock's start)."""
         return None
 
+    def settled(self, context: Context, at: datetime) -> tuple[bool, datetime | None] | None:
+        """Whether it holds at ``at``, and its :meth:`anchor` there, told from ``context``.
+
+        For a later instant ``at`` on the same ticket, nothing happening to it
+        in between: what :meth:`holds` and :meth:`anchor` would answer on a
+        context at ``at``, worked out from the context at hand (a commit's
+        schedule then need not measure the SLA clocks again at ``at``).  None
+        (the default) when the condition cannot tell without such a context.
+        """
+        return None
+
     def narrow(self, query: TicketQuery, now: datetime, workflow: Workflow) -> TicketQuery | None:
         """Return ``query`` narrowed to a superset of the tickets that can hold at ``now``.
 
@@ -130,6 +141,10 @@ class _Static(Condition):
     """A part that looks only at the ticket's fields: it holds always, or never."""
 
     predicts = True
+
+    def settled(self, context: Context, at: datetime) -> tuple[bool, datetime | None] | None:
+        """The same as now: the ticket's fields do not change with time."""
+        return self.holds(context), self.anchor(context)
 
     def when(self, context: Context) -> datetime | None:
         """Always, or never."""
@@ -456,6 +471,10 @@ class AllOf(Condition):
         """The latest anchor of the parts."""
         return _latest_anchor(self.parts, context)
 
+    def settled(self, context: Context, at: datetime) -> tuple[bool, datetime | None] | None:
+        """Every part's answer at ``at``, if each can tell: all hold, the latest anchor."""
+        return _settled(self.parts, context, at, all)
+
     def narrow(self, query: TicketQuery, now: datetime, workflow: Workflow) -> TicketQuery | None:
         """Narrow by each part that can."""
         narrowed: TicketQuery | None = None
@@ -517,6 +536,10 @@ class AnyOf(Condition):
         """The latest anchor of the parts."""
         return _latest_anchor(self.parts, context)
 
+    def settled(self, context: Context, at: datetime) -> tuple[bool, datetime | None] | None:
+        """Every part's answer at ``at``, if each can tell: one holds, the latest anchor."""
+        return _settled(self.parts, context, at, any)
+
     @property
     def reads_sla(self) -> bool:
         """Whether a part looks at SLA clocks."""
@@ -525,6 +548,25 @@ class AnyOf(Condition):
     def problems(self, workflow: Workflow) -> tuple[str, ...]:
         """The problems of every part."""
         return _problems_of(self.parts, workflow)
+
+
+def _settled(
+    parts: Iterable[Condition],
+    context: Context,
+    at: datetime,
+    joined: Callable[[Iterable[bool]], bool],
+) -> tuple[bool, datetime | None] | None:
+    """The parts' answers at ``at`` joined (``all`` or ``any``), None if one cannot tell."""
+    holds: list[bool] = []
+    anchor = None
+    for part in parts:
+        answer = part.settled(context, at)
+        if answer is None:
+            return None
+        holds.append(answer[0])
+        if answer[1] is not None and (anchor is None or answer[1] > anchor):
+            anchor = answer[1]
+    return joined(holds), anchor
 
 
 def _steady(parts: tuple[Condition, ...]) -> bool:

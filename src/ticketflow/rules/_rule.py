@@ -89,8 +89,11 @@ class Rule:
         The latest of the time fields its conditions name and of the starts of
         the SLA clocks they look at.
         """
-        ticket = context.ticket
-        found = self.when.anchor(context)
+        return self.episode_from(context.ticket, self.when.anchor(context))
+
+    def episode_from(self, ticket: Ticket, anchor: datetime | None) -> datetime | None:
+        """The episode on ``ticket`` given its conditions' ``anchor`` (see :meth:`episode`)."""
+        found = anchor
         for field in self.when.fields():  # a loop: asked of every due ticket, rule by rule
             value: datetime | None = getattr(ticket, field)
             if value is not None and (found is None or value > found):

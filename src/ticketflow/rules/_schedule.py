@@ -157,7 +157,16 @@ class Scheduler:
         more: what else the fingerprint covers (the SLA policies).
     """
 
-    __slots__ = ("clocks", "fingerprint", "rules", "scheduled", "store", "unscheduled", "workflow")
+    __slots__ = (
+        "clocks",
+        "fingerprint",
+        "rules",
+        "scheduled",
+        "settles",
+        "store",
+        "unscheduled",
+        "workflow",
+    )
 
     def __init__(
         self,
@@ -175,6 +184,9 @@ class Scheduler:
         self.scheduled = tuple(rule for rule in enabled if rule.when.predicts)
         self.unscheduled = tuple(rule for rule in enabled if not rule.when.predicts)
         self.fingerprint = fingerprint(self.rules, workflow, tuple(more))
+        self.settles = True
+        """Whether conditions may answer for later instants from the context at hand
+        (:meth:`~ticketflow.rules.Condition.settled`); the tests compare both ways."""
 
     def next_due(
         self, context: Context, fired: Fired | None = None, *, clocks: Clocks | None = None
@@ -197,11 +209,22 @@ class Scheduler:
                 moment = max(instant, ticket.created_at)
                 if best is not None and moment >= best.at:
                     break
-                later = self._at(context, max(instant, context.now), at_instant, clocks)
-                if not rule.when.holds(later):
-                    continue
-                episode = rule.episode(later) or ticket.created_at
-                if fired(rule.name, episode):
+                at = max(instant, context.now)
+                # A condition that can tell its answer at a later instant from
+                # the context at hand spares measuring the clocks there.
+                settled = (
+                    rule.when.settled(context, at) if self.settles and at > context.now else None
+                )
+                if settled is None:
+                    later = self._at(context, at, at_instant, clocks)
+                    if not rule.when.holds(later):
+                        continue
+                    episode = rule.episode(later)
+                else:
+                    if not settled[0]:
+                        continue
+                    episode = rule.episode_from(ticket, settled[1])
+                if fired(rule.name, episode or ticket.created_at):
                     continue
                 best = Due(rule.name, moment)
                 break

@@ -81,6 +81,46 @@ class _SLACondition(Condition):
         instants = self.instants(context)
         return instants[0] if instants else None
 
+    def _span(
+        self, state: SLAState, calendar: Calendar, now: datetime
+    ) -> tuple[datetime, datetime | None] | None:
+        """From when until when (None: for good) the running clock of ``state`` matches.
+
+        As long as nothing happens to the ticket; None if it does not match
+        again in this run.  The instants are those :meth:`_matches` reads the
+        clock at: the time it counts grows with the calendar's open time.
+        """
+        raise NotImplementedError
+
+    def settled(self, context: Context, at: datetime) -> tuple[bool, datetime | None] | None:
+        """Whether a running clock matches at ``at``, and the latest start of those that do.
+
+        Told from the clocks at the context's instant: a clock at rest stays
+        so until the ticket changes, and a running one matches over the span
+        its calendar gives (:meth:`_span`).  None for an earlier instant, a
+        clock without time to count, or one due past the calendar's end.
+        """
+        if at < context.now:
+            return None
+        policy = context.sla_policy()
+        if policy is None:
+            return False, None
+        holds, anchor = False, None
+        for state in context.sla():
+            if not state.running or (self.target is not None and state.target is not self.target):
+                continue
+            if state.elapsed + state.remaining <= _ZERO:
+                return None
+            try:
+                span = self._span(state, policy.calendar_for(state.target), context.now)
+            except InvalidInput:
+                return None
+            if span is not None and span[0] <= at and (span[1] is None or at < span[1]):
+                holds = True
+                if state.started_at is not None and (anchor is None or state.started_at > anchor):
+                    anchor = state.started_at
+        return holds, anchor
+
     def _matching(self, context: Context) -> list[SLAState]:
         return [
             state
@@ -143,6 +183,12 @@ class SLAAtRisk(_SLACondition):
         needed = _share(self.fraction, promised)
         return calendar.due_at(now, needed - state.elapsed)
 
+    def _span(
+        self, state: SLAState, calendar: Calendar, now: datetime
+    ) -> tuple[datetime, datetime | None] | None:
+        start = now if self._matches(state, now) else self._from(state, calendar, now)
+        return None if start is None else (start, _breach(state, calendar, now))
+
 
 @attrs.frozen
 class SLABreached(_SLACondition):
@@ -154,8 +200,12 @@ class SLABreached(_SLACondition):
         return state.breached
 
     def _from(self, state: SLAState, calendar: Calendar, now: datetime) -> datetime | None:
-        # Breached is strictly past the target: one microsecond of open time more.
-        return calendar.due_at(now, state.remaining + _TICK)
+        return _breach(state, calendar, now)
+
+    def _span(
+        self, state: SLAState, calendar: Calendar, now: datetime
+    ) -> tuple[datetime, datetime | None] | None:
+        return now if state.breached else _breach(state, calendar, now), None
 
 
 @attrs.frozen
@@ -178,8 +228,23 @@ class SLADueWithin(_SLACondition):
             return None
         return state.due_at - self.within
 
+    def _span(
+        self, state: SLAState, calendar: Calendar, now: datetime
+    ) -> tuple[datetime, datetime | None] | None:
+        start = self._from(state, calendar, now)
+        return None if start is None else (max(start, now), _breach(state, calendar, now))
+
 
 _TICK = timedelta(microseconds=1)
+_ZERO = timedelta(0)
+
+
+def _breach(state: SLAState, calendar: Calendar, now: datetime) -> datetime:
+    """When the running clock of ``state``, not breached, passes its target if nothing changes.
+
+    Breached is strictly past the target: one microsecond of open time more.
+    """
+    return calendar.due_at(now, state.remaining + _TICK)
 
 
 def _share(fraction: float, promised: timedelta) -> timedelta:
