@@ -6,6 +6,7 @@ The conditions look at the SLA clocks of the context they are handed
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -247,6 +248,7 @@ def _breach(state: SLAState, calendar: Calendar, now: datetime) -> datetime:
     return calendar.due_at(now, state.remaining + _TICK)
 
 
+@functools.lru_cache(maxsize=1024)  # a commit's schedule asks it of each running clock, twice
 def _share(fraction: float, promised: timedelta) -> timedelta:
     """The least duration whose share of ``promised`` is at least ``fraction``, as ``/`` says."""
     whole = promised // _TICK
