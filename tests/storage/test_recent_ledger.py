@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pgserver import new_tenant, scratch_database
+from pgserver import migrated_pool, new_tenant
 from psycopg_pool import ConnectionPool
 
 from ticketflow import (
@@ -36,9 +36,7 @@ Remembering = SQLiteStore | PostgresStore
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[ConnectionPool]:
-    with scratch_database() as dsn, ConnectionPool(dsn, min_size=1, max_size=4) as shared:
-        with PostgresStore(pool=shared) as store:
-            store.migrate()
+    with migrated_pool() as shared:
         yield shared
 
 
