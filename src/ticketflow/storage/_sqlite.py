@@ -874,11 +874,7 @@ class SQLiteStore:
             rows = (dict(zip(COLUMNS, ticket_values, strict=True)), _event_columns(event_values))
             raise _unstorable(error, *rows) from None
         self._remember(ticket, ticket_values)
-        self._remember_sla(ticket.id, sla)
-        if getattr(self._local, "batch", False):
-            self._marks.forget(ticket.id)
-        else:
-            self._marks.created(ticket.id)
+        self._remember_kept(ticket, sla)
 
     def commit(
         self,
@@ -930,11 +926,7 @@ class SQLiteStore:
         except UnicodeEncodeError as error:  # rolled back: a value slipped past the checks
             raise _unstorable(error, columns, _event_columns(event_values)) from None
         self._remember(ticket, self._row_after(ticket, expected_version, columns))
-        self._remember_sla(ticket.id, sla)
-        if getattr(self._local, "batch", False):
-            self._marks.forget(ticket.id)
-        else:
-            self._marks.committed(ticket.id, expected_version, ticket.version, ledger)
+        self._remember_kept(ticket, sla, expected_version, ledger)
 
     def _row_after(
         self, ticket: Ticket, expected_version: int, columns: Mapping[str, Any]
@@ -1090,14 +1082,30 @@ class SQLiteStore:
             return False
         return bool(updated == 1)
 
-    def _remember_sla(self, ticket_id: str, sla: StoredSLA) -> None:
-        """Remember the record just committed, unless a batch (which may roll back) holds it."""
+    def _remember_kept(
+        self,
+        ticket: Ticket,
+        sla: StoredSLA,
+        expected: int = 0,
+        entries: Sequence[LedgerEntry] = (),
+    ) -> None:
+        """Remember the SLA record and ledger just committed, unless a batch holds them.
+
+        ``expected`` is the version the commit replaced (0: it created the
+        ticket), ``entries`` the ledger entries it wrote.  A batch may still
+        roll back: what it writes is forgotten.
+        """
         if getattr(self._local, "batch", False):
-            self._recent_sla.pop(ticket_id, None)
+            self._recent_sla.pop(ticket.id, None)
+            self._marks.forget(ticket.id)
             return
         if len(self._recent_sla) >= _REMEMBERED:
             self._recent_sla.clear()
-        self._recent_sla[ticket_id] = sla
+        self._recent_sla[ticket.id] = sla
+        if expected == 0:
+            self._marks.created(ticket.id)
+        else:
+            self._marks.committed(ticket.id, expected, ticket.version, entries)
 
     def recent_sla(self, ticket_id: str) -> StoredSLA | None:
         """The SLA record this store object last committed with the ticket, if it remembers it.
