@@ -117,6 +117,11 @@ def test_a_deliver_killed_mid_batch_and_started_again_delivers_every_record(
             process.kill()
             process.communicate(timeout=30)
         process = _deliver(database, receiver.url, "--batch", "10", "--lease", "2s")
+        assert process.stdout is not None
+        # Its first line comes once it listens for signals: the killed ones may
+        # have sent every record already, and a SIGTERM that lands while the
+        # interpreter still starts ends it with -15 instead of a clean stop.
+        assert process.stdout.readline().startswith("ticketflow deliver: to ")
         deadline = time.monotonic() + 60
         while not set(ids) <= {h["Ticketflow-Id"] for h, _b in receiver.requests}:
             assert time.monotonic() < deadline, "not every record arrived"
