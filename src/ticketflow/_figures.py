@@ -58,8 +58,6 @@ Progress = Callable[[str, int, int], None]
 _RECIPE = "f2"
 """The version of the figures' recipe: a new recipe changes every key."""
 
-_MICROSECOND = timedelta(microseconds=1)
-
 
 def figures_key(workflow: Workflow, policies: Sequence[SLAPolicy]) -> str:
     """The key of what figures depend on: the SLA policies and the workflow's statuses.
@@ -88,9 +86,7 @@ def verdict(state: SLAState, policy: SLAPolicy, now: datetime) -> Verdict:
     breaches_at = None
     if state.running and not state.breached:
         try:
-            breaches_at = policy.calendar_for(state.target).due_at(
-                now, state.remaining + _MICROSECOND
-            )
+            breaches_at = state.breaches_at(policy.calendar_for(state.target), now)
         except InvalidInput:  # past the last instant the calendar can place: never
             breaches_at = None
     return Verdict(met=state.met, breached=state.breached, breaches_at=breaches_at)

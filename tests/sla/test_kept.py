@@ -576,6 +576,13 @@ def test_a_record_is_written_as_json_would_write_it_and_reads_back_the_same(kept
     written = ["s2", kept.seq, micros(kept.at), kept.status, kept.policy, micros(kept.waiting)]
     assert text == json.dumps([*written, clocks], separators=(",", ":"))
     assert decode(text) == kept
+    # With the clocks' texts remembered across records (and examples): the same text.
+    assert encode(kept, _TEXTS) == text
+    assert encode(kept, _TEXTS) == text
+
+
+_TEXTS: dict[Clock, str] = {}
+"""Clock texts remembered across the examples, as a desk remembers them across commits."""
 
 
 def test_a_desk_without_policies_still_tells_the_wait_in_its_sla_queue() -> None:

@@ -485,6 +485,11 @@ class Calendar:
     )
     """The latest answers of :meth:`due_at`: a commit asks the same question for
     its schedule and for its figures.  A memo, cleared past ``_KEPT_DUES``."""
+    _spans: dict[tuple[datetime, datetime], timedelta] = attrs.field(
+        init=False, eq=False, repr=False, factory=dict
+    )
+    """The latest answers of :meth:`elapsed` on business hours: a clock's run read
+    at one commit is added up at the next.  A memo, cleared past ``_KEPT_DUES``."""
 
     @classmethod
     def always(cls) -> Calendar:
@@ -666,9 +671,22 @@ class Calendar:
             b = self._moment(end, "end")
         if b < a:
             return -self.elapsed(b, a)
-        hours, zone = self.hours, self.zone
-        if hours is None or zone is None:
+        if self.hours is None:
             return b - a
+        key = (a, b)
+        found = self._spans.get(key)
+        if found is None:
+            found = self._elapsed(a, b)
+            spans = self._spans
+            if len(spans) >= _KEPT_DUES:
+                spans.clear()
+            spans[key] = found
+        return found
+
+    def _elapsed(self, a: datetime, b: datetime) -> timedelta:
+        """:meth:`elapsed` from ``a`` to a later ``b``, both checked, on business hours."""
+        zone = self.zone
+        assert zone is not None  # noqa: S101 - business hours have a zone
         # The walk of intervals() inlined, counting as it goes: SLA clocks and
         # metrics call this for every run of every clock of every ticket.
         # Shifts open in the order walked, unless a daylight-saving gap moves

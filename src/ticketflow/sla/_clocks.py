@@ -54,12 +54,45 @@ class SLAState:
     breached: bool
     breached_at: datetime | None
     policy: str
+    _run: tuple[datetime, timedelta] | None = attrs.field(
+        default=None, eq=False, repr=False, kw_only=True
+    )
+    """For a running clock read from a kept record: its run's start and the time counted before.
+
+    Not part of what the state says (it takes no part in equality): the
+    instants a running clock reaches an amount of time are walked from the
+    run's start, which stays the same at every commit of the run, so the
+    calendar's memo walks them once (:meth:`reaches`).
+    """
+
+    def reaches(self, calendar: Calendar, now: datetime, total: timedelta) -> datetime:
+        """When the running clock, read at ``now``, has counted ``total`` in all.
+
+        ``total`` must exceed :attr:`elapsed`; ``calendar`` is the clock's.
+        The same instant whether walked from ``now`` or from the run's start.
+        """
+        run = self._run
+        if run is None:
+            return calendar.due_at(now, total - self.elapsed)
+        since, base = run
+        return calendar.due_at(since, total - base)
+
+    def breaches_at(self, calendar: Calendar, now: datetime) -> datetime:
+        """When the running clock, read at ``now`` and not breached, passes its target.
+
+        If nothing changes: the first instant ``calendar`` has counted one
+        microsecond past the target.
+        """
+        return self.reaches(calendar, now, self.elapsed + self.remaining + _TICK)
 
     @property
     def fraction(self) -> float:
         """Elapsed over target: 1.0 and over is breached."""
         total = self.elapsed + self.remaining
         return self.elapsed / total if total else 0.0
+
+
+_TICK = timedelta(microseconds=1)
 
 
 RUNS_OF: Mapping[Target, Callable[[Timeline], Runs]] = MappingProxyType(

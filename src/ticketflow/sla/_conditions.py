@@ -181,14 +181,14 @@ class SLAAtRisk(_SLACondition):
         if state.breached:
             return None  # past its target: no longer at risk in this run
         promised = state.elapsed + state.remaining
-        needed = _share(self.fraction, promised)
-        return calendar.due_at(now, needed - state.elapsed)
+        # Not matching: less than the share has elapsed.
+        return state.reaches(calendar, now, _share(self.fraction, promised))
 
     def _span(
         self, state: SLAState, calendar: Calendar, now: datetime
     ) -> tuple[datetime, datetime | None] | None:
         start = now if self._matches(state, now) else self._from(state, calendar, now)
-        return None if start is None else (start, _breach(state, calendar, now))
+        return None if start is None else (start, state.breaches_at(calendar, now))
 
 
 @attrs.frozen
@@ -201,12 +201,12 @@ class SLABreached(_SLACondition):
         return state.breached
 
     def _from(self, state: SLAState, calendar: Calendar, now: datetime) -> datetime | None:
-        return _breach(state, calendar, now)
+        return state.breaches_at(calendar, now)
 
     def _span(
         self, state: SLAState, calendar: Calendar, now: datetime
     ) -> tuple[datetime, datetime | None] | None:
-        return now if state.breached else _breach(state, calendar, now), None
+        return now if state.breached else state.breaches_at(calendar, now), None
 
 
 @attrs.frozen
@@ -233,19 +233,11 @@ class SLADueWithin(_SLACondition):
         self, state: SLAState, calendar: Calendar, now: datetime
     ) -> tuple[datetime, datetime | None] | None:
         start = self._from(state, calendar, now)
-        return None if start is None else (max(start, now), _breach(state, calendar, now))
+        return None if start is None else (max(start, now), state.breaches_at(calendar, now))
 
 
 _TICK = timedelta(microseconds=1)
 _ZERO = timedelta(0)
-
-
-def _breach(state: SLAState, calendar: Calendar, now: datetime) -> datetime:
-    """When the running clock of ``state``, not breached, passes its target if nothing changes.
-
-    Breached is strictly past the target: one microsecond of open time more.
-    """
-    return calendar.due_at(now, state.remaining + _TICK)
 
 
 @functools.lru_cache(maxsize=1024)  # a commit's schedule asks it of each running clock, twice

@@ -23,7 +23,7 @@ from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
 from ticketflow.sla._clocks import SLAState
 from ticketflow.sla._policy import SLAPolicy
-from ticketflow.sla._state import Kept, Reading, SLAKeeper, encode, kept_from
+from ticketflow.sla._state import Clock, Kept, Reading, SLAKeeper, encode, kept_from
 from ticketflow.storage import Store, StoredSLA
 
 _KNOWN = 4096
@@ -80,13 +80,15 @@ class SLAKeeping:
         store: where the records are kept.
     """
 
-    __slots__ = ("keeper", "known", "store")
+    __slots__ = ("keeper", "known", "store", "texts")
 
     def __init__(self, policies: Iterable[SLAPolicy], workflow: Workflow, store: Store) -> None:
         self.keeper = SLAKeeper(policies, workflow)
         self.store = store
         self.known: dict[str, tuple[str, Kept]] = {}
         """The record last kept for each ticket, with its text: the same text needs no decoding."""
+        self.texts: dict[Clock, str] = {}
+        """The text of clocks encoded before: most stand as they were, commit to commit."""
 
     def decoded(self, ticket_id: str, found: StoredSLA, seq: int | None = None) -> Kept | None:
         """``found``'s record if kept under these policies (and of version ``seq``, if given).
@@ -119,7 +121,7 @@ class SLAKeeping:
         if kept is None:
             return StoredSLA(None, self.fingerprint, "")
         due = (clocks or KeptClocks(self.keeper, kept)).due_at()
-        return StoredSLA(due, self.fingerprint, encode(kept))
+        return StoredSLA(due, self.fingerprint, encode(kept, self.texts))
 
     def measure(
         self, ticket: Ticket, event: HistoryEvent, before: Sequence[HistoryEvent] | None

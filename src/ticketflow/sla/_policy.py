@@ -191,6 +191,13 @@ class SLAPolicy:
         """What is promised for ``which``, if anything: business time, or working days."""
         return self._term(which)[0]
 
+    def measure(self, which: Target, started: datetime) -> tuple[timedelta | None, Calendar]:
+        """:meth:`budget` and :meth:`calendar_for` in one look-up: the clocks ask both."""
+        promised, calendar = self._term(which)
+        if promised is None or type(promised) is timedelta:
+            return promised, calendar
+        return budget(promised, calendar, started), calendar
+
     def budget(self, which: Target, started: datetime) -> timedelta | None:
         """The business time the clock of ``which``, started at ``started``, may count.
 

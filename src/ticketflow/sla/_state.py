@@ -45,6 +45,7 @@ from ticketflow._timeline import Interval, Runs, Timeline, _Rooms
 from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
 from ticketflow.rules._schedule import canonical
+from ticketflow.sla._calendar import Calendar
 from ticketflow.sla._clocks import RUNS_OF, SLAState, _state
 from ticketflow.sla._policy import SLAPolicy, Target, policy_for
 
@@ -124,10 +125,7 @@ def sla_fingerprint(policies: Sequence[SLAPolicy], workflow: Workflow) -> str:
 
 
 def _micros(value: datetime | None) -> int | None:
-    if value is None:
-        return None
-    delta = value - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return None if value is None else (value - _EPOCH) // _MICROSECOND
 
 
 def _instant(value: int | None) -> datetime | None:
@@ -139,22 +137,42 @@ def _instant(value: int | None) -> datetime | None:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def encode(kept: Kept) -> str:
+def encode(kept: Kept, known: dict[Clock, str] | None = None) -> str:
     """The record as JSON text, as stores keep it.
 
     Written out by hand, the text ``json.dumps`` would write with the
     separators ``,`` and ``:``: every commit under SLA policies encodes one.
+    ``known``, kept by the caller from one record to the next, holds the
+    text of clocks written before: most clocks stand as they were.
     """
-    clocks = ",".join(
-        f"[{_json(clock.started)},{_json(clock.stopped)},{clock.base // _MICROSECOND},"
-        f"{_json(clock.since)},{_json(clock.until)},{_json(clock.breached_at)}]"
-        for clock in kept.clocks
-    )
+    if known is None:
+        clocks = ",".join(_clock_text(clock) for clock in kept.clocks)
+    else:
+        texts = []
+        for clock in kept.clocks:
+            text = known.get(clock)
+            if text is None:
+                if len(known) >= _KNOWN_CLOCKS:
+                    known.clear()
+                text = known[clock] = _clock_text(clock)
+            texts.append(text)
+        clocks = ",".join(texts)
     policy = "null" if kept.policy is None else _quoted(kept.policy)
     return (
         f'["{_SCHEME}",{kept.seq},{_micros(kept.at)},{_quoted(kept.status)},{policy},'
         f"{_json(kept.waiting)},[{clocks}]]"
     )
+
+
+def _clock_text(clock: Clock) -> str:
+    return (
+        f"[{_json(clock.started)},{_json(clock.stopped)},{clock.base // _MICROSECOND},"
+        f"{_json(clock.since)},{_json(clock.until)},{_json(clock.breached_at)}]"
+    )
+
+
+_KNOWN_CLOCKS = 1 << 14
+"""How many clocks' text :func:`encode` remembers for a caller, at most."""
 
 
 def _json(value: datetime | None) -> str:
@@ -332,10 +350,13 @@ class SLAKeeper:
         if since is not None:
             # A run that stopped before this instant cannot carry on: add it up now.
             if restart or switch or (until is not None and until != at):
-                promised = None if old is None else old.budget(target, clock.started or since)
-                base, breached = _close(
-                    clock, old, target, at if until is None else until, promised
-                )
+                if old is None:
+                    base, breached = clock.base, clock.breached_at
+                else:
+                    promised, calendar = old.measure(target, clock.started or since)
+                    base, breached = _close(
+                        clock, calendar, at if until is None else until, promised
+                    )
                 since = until = None
             elif until is None and not counts:
                 until = at  # stopped: kept open, to carry on if it counts again at this instant
@@ -371,13 +392,15 @@ class SLAKeeper:
                 if still is not None:
                     states.append(still)
                     continue
-            promised = policy.budget(target, clock.started or now)
+            promised, calendar = policy.measure(target, clock.started or now)
             if promised is None:
                 continue
             if memo is None:
-                states.append(_read(policy, target, promised, clock, now))
+                states.append(_read(policy.name, target, calendar, promised, clock, now=now))
                 continue
-            state = _read(policy, target, promised, clock, now, due=memo.dues.get(target))
+            state = _read(
+                policy.name, target, calendar, promised, clock, now=now, due=memo.dues.get(target)
+            )
             if state.running:
                 if state.due_at is not None and state.remaining > _ZERO:
                     memo.dues[target] = state.due_at
@@ -399,11 +422,11 @@ class SLAKeeper:
         for target, clock in zip(_TARGETS, kept.clocks, strict=True):
             if clock.since is None or clock.until is not None:
                 continue
-            promised = policy.budget(target, clock.started or clock.since)
+            promised, calendar = policy.measure(target, clock.started or clock.since)
             if promised is None:
                 continue
             try:
-                due = _read(policy, target, promised, clock, kept.at).due_at
+                due = _read(policy.name, target, calendar, promised, clock, now=kept.at).due_at
             except InvalidInput:  # past the end of the calendar's time: never
                 continue
             if due is not None and (nearest is None or due < nearest):
@@ -446,20 +469,15 @@ def _no_clocks(_context: Context) -> tuple[SLAPolicy | None, tuple[SLAState, ...
 
 
 def _close(
-    clock: Clock,
-    policy: SLAPolicy | None,
-    target: Target,
-    end: datetime,
-    promised: timedelta | None,
+    clock: Clock, calendar: Calendar, end: datetime, promised: timedelta | None
 ) -> tuple[timedelta, datetime | None]:
     """Add the run from ``clock.since`` to ``end`` to its base, noting a breach inside it.
 
-    ``promised`` is the clock's target under ``policy`` (its budget from the
-    clock's start), which the caller has at hand.
+    ``calendar`` and ``promised`` are the clock's under the policy in force
+    (its calendar, and its budget from the clock's start).
     """
-    if policy is None or clock.since is None:
+    if clock.since is None:
         return clock.base, clock.breached_at
-    calendar = policy.calendar_for(target)
     # A run that starts at the instant read (a clock started or resumed by
     # the commit being folded) has counted nothing yet: no calendar walk.
     piece = _ZERO if end == clock.since else calendar.elapsed(clock.since, end)
@@ -470,32 +488,43 @@ def _close(
 
 
 def _read(
-    policy: SLAPolicy,
+    policy: str,
     target: Target,
+    calendar: Calendar,
     promised: timedelta,
     clock: Clock,
-    now: datetime,
     *,
+    now: datetime,
     due: datetime | None = None,
 ) -> SLAState:
     """One target's state at ``now`` from its kept clock: the open run's time added.
 
+    ``policy`` names the policy in force, ``calendar`` is the clock's under it;
     ``due``, if known, is the clock's due instant while its target is not
     reached (see :meth:`SLAKeeper.states`).
     """
     if clock.started is None:
-        return SLAState(
-            target, None, None, _ZERO, promised, False, False, False, None, policy.name
-        )
+        return SLAState(target, None, None, _ZERO, promised, False, False, False, None, policy)
     elapsed, breached = clock.base, clock.breached_at
-    if clock.since is not None:
+    since = clock.since
+    if since is not None:
         elapsed, breached = _close(
-            clock, policy, target, now if clock.until is None else clock.until, promised
+            clock, calendar, now if clock.until is None else clock.until, promised
         )
-    running = clock.since is not None and clock.until is None
+    running = since is not None and clock.until is None
+    if running and due is None and breached is None and promised > clock.base:
+        # The due instant of a run counts from the run's start: the same key at
+        # every commit of the run, so the calendar's memo walks it once (and
+        # _close's breach instant is the same walk).  Past ``now`` it is the
+        # walk from ``now`` for what remains; at or before, _judged decides.
+        assert since is not None  # noqa: S101 - running: a run is under way
+        ahead = calendar.due_at(since, promised - clock.base)
+        if ahead > now:
+            due = ahead
     return _judged(
         policy,
         target,
+        calendar,
         promised,
         started=clock.started,
         stopped=clock.stopped,
@@ -504,12 +533,14 @@ def _read(
         running=running,
         now=now,
         due=due,
+        run=(since, clock.base) if running and since is not None else None,
     )
 
 
 def _judged(
-    policy: SLAPolicy,
+    policy: str,
     target: Target,
+    calendar: Calendar,
     promised: timedelta,
     *,
     started: datetime,
@@ -519,15 +550,14 @@ def _judged(
     running: bool,
     now: datetime,
     due: datetime | None = None,
+    run: tuple[datetime, timedelta] | None = None,
 ) -> SLAState:
     remaining = promised - elapsed
     if not running:
         due = None
     elif remaining <= _ZERO or due is None:
         # At exactly the target the clock is due now, not yet breached.
-        due = (
-            policy.calendar_for(target).due_at(now, remaining) if remaining >= _ZERO else breached
-        )
+        due = calendar.due_at(now, remaining) if remaining >= _ZERO else breached
     return SLAState(
         target=target,
         started_at=started,
@@ -538,7 +568,8 @@ def _judged(
         met=stopped is not None and breached is None,
         breached=breached is not None,
         breached_at=breached,
-        policy=policy.name,
+        policy=policy,
+        run=run,
     )
 
 
@@ -640,8 +671,9 @@ def _from_runs(
         elapsed += piece
     switch_up_to(now)
     return _judged(
-        policy,
+        policy.name,
         target,
+        policy.calendar_for(target),
         promised,
         started=runs.started,
         stopped=runs.stopped,
