@@ -48,6 +48,7 @@ from ticketflow.sla._clocks import SLAState, business_time
 from ticketflow.sla._measure import SLAClocks
 from ticketflow.sla._policy import SLAPolicy, Target, policy_for
 from ticketflow.storage import Figures, Store, Verdict
+from ticketflow.storage._figures import verdict_of
 
 if TYPE_CHECKING:
     from ticketflow.rules._context import Clocks
@@ -89,7 +90,7 @@ def verdict(state: SLAState, policy: SLAPolicy, now: datetime) -> Verdict:
             breaches_at = state.breaches_at(policy.calendar_for(state.target), now)
         except InvalidInput:  # past the last instant the calendar can place: never
             breaches_at = None
-    return Verdict(met=state.met, breached=state.breached, breaches_at=breaches_at)
+    return verdict_of(state.met, state.breached, breaches_at)
 
 
 def measured(

@@ -47,7 +47,7 @@ class KeptClocks:
         self.kept = kept
         self.measured: dict[datetime, tuple[SLAPolicy | None, tuple[SLAState, ...]]] = {}
         self.memo = Reading()
-        """What one instant's reading leaves to the next (due instants, clocks at rest)."""
+        """What one instant's reading leaves to the next (the due instants)."""
 
     def at(self, now: datetime) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:
         """The policy in force and its targets' states at ``now``."""

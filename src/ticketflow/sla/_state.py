@@ -171,7 +171,7 @@ def _clock_text(clock: Clock) -> str:
     )
 
 
-_KNOWN_CLOCKS = 1 << 14
+_KNOWN_CLOCKS = 1 << 13
 """How many clocks' text :func:`encode` remembers for a caller, at most."""
 
 
@@ -225,7 +225,7 @@ class SLAKeeper:
         workflow: the desk's workflow (which statuses pause or stop clocks).
     """
 
-    __slots__ = ("by_name", "fingerprint", "policies", "rooms", "workflow")
+    __slots__ = ("at_rest", "by_name", "fingerprint", "policies", "rooms", "workflow")
 
     def __init__(self, policies: Iterable[SLAPolicy], workflow: Workflow) -> None:
         self.policies = tuple(policies)
@@ -233,6 +233,13 @@ class SLAKeeper:
         self.rooms = _Rooms.of(workflow)
         self.by_name = {policy.name: policy for policy in self.policies}
         self.fingerprint = sla_fingerprint(self.policies, workflow)
+        self.at_rest: dict[tuple[str, Target, Clock], SLAState] = {}
+        """The states of started clocks that do not run, by policy, target and clock.
+
+        Such a state does not depend on the instant it is read at, and a
+        stopped clock stands as it was over the ticket's later commits.  A
+        memo, cleared past ``_AT_REST``.
+        """
 
     def select(self, ticket: Ticket, at: datetime) -> SLAPolicy | None:
         """The policy chosen for ``ticket`` as it stands at ``at`` (conditions see no history)."""
@@ -347,6 +354,13 @@ class SLAKeeper:
     ) -> Clock:
         restart, started, stopped, counts = plan
         base, since, until, breached = clock.base, clock.since, clock.until, clock.breached_at
+        if (
+            not (restart or switch)
+            and started == clock.started
+            and stopped == clock.stopped
+            and (counts if since is not None and until is None else since is None and not counts)
+        ):
+            return clock  # runs on, or stays at rest, as it was: the same clock
         if since is not None:
             # A run that stopped before this instant cannot carry on: add it up now.
             if restart or switch or (until is not None and until != at):
@@ -386,26 +400,25 @@ class SLAKeeper:
             return None, ()
         now = max(now, kept.at)
         states = []
+        at_rest = self.at_rest
         for target, clock in zip(_TARGETS, kept.clocks, strict=True):
-            if memo is not None:
-                still = memo.still.get(target)
-                if still is not None:
-                    states.append(still)
+            rests = clock.started is not None and (clock.since is None or clock.until is not None)
+            if rests:
+                found = at_rest.get((policy.name, target, clock))
+                if found is not None:
+                    states.append(found)
                     continue
             promised, calendar = policy.measure(target, clock.started or now)
             if promised is None:
                 continue
-            if memo is None:
-                states.append(_read(policy.name, target, calendar, promised, clock, now=now))
-                continue
-            state = _read(
-                policy.name, target, calendar, promised, clock, now=now, due=memo.dues.get(target)
-            )
-            if state.running:
-                if state.due_at is not None and state.remaining > _ZERO:
-                    memo.dues[target] = state.due_at
-            elif clock.started is not None:
-                memo.still[target] = state
+            due = None if memo is None else memo.dues.get(target)
+            state = _read(policy.name, target, calendar, promised, clock, now=now, due=due)
+            if rests:
+                if len(at_rest) >= _AT_REST:
+                    at_rest.clear()
+                at_rest[policy.name, target, clock] = state
+            elif memo is not None and state.due_at is not None and state.remaining > _ZERO:
+                memo.dues[target] = state.due_at
             states.append(state)
         return policy, tuple(states)
 
@@ -434,6 +447,10 @@ class SLAKeeper:
         return nearest
 
 
+_AT_REST = 1 << 13
+"""How many states of clocks at rest a keeper remembers, at most."""
+
+
 class Reading:
     """What a caller reading one record at several instants keeps from one reading to the next.
 
@@ -441,15 +458,14 @@ class Reading:
         dues: each running clock's due instant: while its target is not
             reached, the same at every instant (the time counted until then
             and the time left add up to the same open time).
-        still: the state of each started clock that does not run (stopped,
-            paused or waiting): nothing in it depends on the instant read.
+
+    The clocks at rest the keeper remembers itself (:attr:`SLAKeeper.at_rest`).
     """
 
-    __slots__ = ("dues", "still")
+    __slots__ = ("dues",)
 
     def __init__(self) -> None:
         self.dues: dict[Target, datetime] = {}
-        self.still: dict[Target, SLAState] = {}
 
 
 def _chosen(

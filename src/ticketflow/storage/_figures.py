@@ -125,6 +125,25 @@ class Verdict:
         )
 
 
+def verdict_of(met: bool, breached: bool, breaches_at: datetime | None) -> Verdict:
+    """The :class:`Verdict` of these values, shared: each commit writes and reads a few.
+
+    A verdict is immutable, so equal ones may be the same object; the last
+    few thousand made are kept.
+    """
+    key = (met, breached, breaches_at)
+    found = _MADE.get(key)
+    if found is None:
+        if len(_MADE) >= _KEPT_VERDICTS:
+            _MADE.clear()
+        found = _MADE[key] = Verdict(met, breached, breaches_at)
+    return found
+
+
+_MADE: dict[tuple[bool, bool, datetime | None], Verdict] = {}
+_KEPT_VERDICTS = 1 << 12
+
+
 def _verdicts(value: object) -> Mapping[str, Verdict]:
     if not isinstance(value, Mapping) or not all(
         name in TARGETS and isinstance(verdict, Verdict) for name, verdict in value.items()
@@ -278,7 +297,7 @@ def figures_from_row(row: Sequence[Any]) -> Figures | None:
     for index, name in enumerate(TARGETS):
         state, at = row[10 + 2 * index], row[11 + 2 * index]
         if state is not None:
-            sla[name] = Verdict(state == _MET, state == _BREACHED, time_out(at))
+            sla[name] = verdict_of(state == _MET, state == _BREACHED, time_out(at))
     rating, rateable = _rating_out(row[10 + 2 * len(TARGETS)])
     return Figures(
         key=row[0],
