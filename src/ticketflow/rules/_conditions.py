@@ -415,10 +415,16 @@ class AllOf(Condition):
     # Derived once from the parts (no part of the value): every commit's schedule asks.
     _sla_last: tuple[Condition, ...] = attrs.field(init=False, eq=False, repr=False)
     _lasting: bool = attrs.field(init=False, eq=False, repr=False)
+    _timed: tuple[Condition, ...] = attrs.field(init=False, eq=False, repr=False)
 
     @_sla_last.default
     def _parts_sla_last(self) -> tuple[Condition, ...]:
         return tuple(sorted(self.parts, key=lambda part: part.reads_sla))
+
+    @_timed.default
+    def _parts_timed(self) -> tuple[Condition, ...]:
+        """The parts not on the ticket's fields alone: those that may list instants."""
+        return tuple(part for part in self.parts if not isinstance(part, _Static))
 
     @_lasting.default
     def _parts_steady(self) -> bool:
@@ -461,7 +467,13 @@ class AllOf(Condition):
         for part in self.parts:
             if not part.reads_sla and part.when(context) is None:
                 return ()
-        return _union(self.parts, context)
+        # The parts on the ticket's fields hold (just asked), from ALWAYS on: they
+        # add no instant but "now", and a part that holds now lists one at or
+        # before it (as when() does), so the others' instants tell it.
+        found = _union(self._timed, context)
+        if len(self._timed) < len(self.parts) and found and ALWAYS < found[0] <= context.now:
+            return (ALWAYS, *found)
+        return found
 
     def fields(self) -> tuple[str, ...]:
         """The fields of every part."""

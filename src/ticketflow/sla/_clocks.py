@@ -65,6 +65,9 @@ class SLAState:
     calendar's memo walks them once (:meth:`reaches`).
     """
 
+    _breach: datetime | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    """:meth:`breaches_at`, when the reading that made the state had it at hand."""
+
     def reaches(self, calendar: Calendar, now: datetime, total: timedelta) -> datetime:
         """When the running clock, read at ``now``, has counted ``total`` in all.
 
@@ -83,6 +86,8 @@ class SLAState:
         If nothing changes: the first instant ``calendar`` has counted one
         microsecond past the target.
         """
+        if self._breach is not None:
+            return self._breach
         return self.reaches(calendar, now, self.elapsed + self.remaining + _TICK)
 
     @property

@@ -48,10 +48,12 @@ from ticketflow.rules._schedule import canonical
 from ticketflow.sla._calendar import Calendar
 from ticketflow.sla._clocks import RUNS_OF, SLAState, _state
 from ticketflow.sla._policy import SLAPolicy, Target, policy_for
+from ticketflow.sla._targets import budget
 
 _ZERO = timedelta(0)
 _TARGETS = tuple(RUNS_OF)
 """The targets, in the order a record keeps their clocks."""
+_FIRST, _NEXT, _RESOLUTION, _CLOSE = _TARGETS
 
 _RESELECTS = frozenset({"priority", "department"})
 """The ticket fields whose change chooses the policy again."""
@@ -333,20 +335,22 @@ class SLAKeeper:
                 and status not in rooms.paused
             )
             plans.append((False, close.started, cw_stop, counts))
-        clocks = tuple(
-            self._clock(clock, target, plan, at=at, old=old, new=policy, switch=switch)
-            for clock, target, plan in zip(kept.clocks, _TARGETS, plans, strict=True)
+        fold = self._clock
+        clocks = (
+            fold(first, _FIRST, plans[0], at, old, policy, switch),
+            fold(nxt, _NEXT, plans[1], at, old, policy, switch),
+            fold(resolution, _RESOLUTION, plans[2], at, old, policy, switch),
+            fold(close, _CLOSE, plans[3], at, old, policy, switch),
         )
         return Kept(
             event.seq, at, status, None if policy is None else policy.name, waiting, clocks
         )
 
     @staticmethod
-    def _clock(
+    def _clock(  # noqa: PLR0917 - positional: four calls a commit, in the fold's hot path
         clock: Clock,
         target: Target,
         plan: tuple[bool, datetime | None, datetime | None, bool],
-        *,
         at: datetime,
         old: SLAPolicy | None,
         new: SLAPolicy | None,
@@ -401,6 +405,7 @@ class SLAKeeper:
         now = max(now, kept.at)
         states = []
         at_rest = self.at_rest
+        terms = policy._terms  # each target's promise and calendar, looked up once
         for target, clock in zip(_TARGETS, kept.clocks, strict=True):
             rests = clock.started is not None and (clock.since is None or clock.until is not None)
             if rests:
@@ -408,9 +413,11 @@ class SLAKeeper:
                 if found is not None:
                     states.append(found)
                     continue
-            promised, calendar = policy.measure(target, clock.started or now)
+            promised, calendar = terms[target]
             if promised is None:
                 continue
+            if type(promised) is not timedelta:  # working days: a budget from the start
+                promised = budget(promised, calendar, clock.started or now)
             due = None if memo is None else memo.dues.get(target)
             state = _read(policy.name, target, calendar, promised, clock, now=now, due=due)
             if rests:
@@ -517,39 +524,54 @@ def _read(
 
     ``policy`` names the policy in force, ``calendar`` is the clock's under it;
     ``due``, if known, is the clock's due instant while its target is not
-    reached (see :meth:`SLAKeeper.states`).
+    reached (see :meth:`SLAKeeper.states`).  What :func:`_close` and
+    :func:`_judged` do, written out: every commit reads each clock.
     """
-    if clock.started is None:
+    started = clock.started
+    if started is None:
         return SLAState(target, None, None, _ZERO, promised, False, False, False, None, policy)
-    elapsed, breached = clock.base, clock.breached_at
-    since = clock.since
+    base, since, until, breached = clock.base, clock.since, clock.until, clock.breached_at
+    elapsed = base
     if since is not None:
-        elapsed, breached = _close(
-            clock, calendar, now if clock.until is None else clock.until, promised
-        )
-    running = since is not None and clock.until is None
-    if running and due is None and breached is None and promised > clock.base:
-        # The due instant of a run counts from the run's start: the same key at
-        # every commit of the run, so the calendar's memo walks it once (and
-        # _close's breach instant is the same walk).  Past ``now`` it is the
-        # walk from ``now`` for what remains; at or before, _judged decides.
-        assert since is not None  # noqa: S101 - running: a run is under way
-        ahead = calendar.due_at(since, promised - clock.base)
-        if ahead > now:
-            due = ahead
-    return _judged(
-        policy,
+        end = now if until is None else until
+        # A run that starts at the instant read has counted nothing yet: no walk.
+        if end != since:
+            elapsed = base + calendar.elapsed(since, end)
+        if breached is None and elapsed > promised:
+            breached = calendar.due_at(since, promised - base)
+    remaining = promised - elapsed
+    run = breach = None
+    if since is None or until is not None:
+        running, due = False, None
+    else:
+        running, run = True, (since, base)
+        if due is None and breached is None and promised > base:
+            # The due instant of a run counts from the run's start: the same key
+            # at every commit of the run, so the calendar's memo walks it once.
+            # Past ``now`` it is the walk from ``now`` for what remains.
+            ahead = calendar.due_at(since, promised - base)
+            if ahead > now:
+                due = ahead
+                try:  # asked of every running clock at a commit (its verdict, the SLA rules)
+                    breach = calendar.due_at(since, promised - base + _MICROSECOND)
+                except InvalidInput:  # past the calendar's last instant: asked, it says so
+                    breach = None
+        if remaining <= _ZERO or due is None:
+            # At exactly the target the clock is due now, not yet breached.
+            due = calendar.due_at(now, remaining) if remaining >= _ZERO else breached
+    return SLAState(
         target,
-        calendar,
-        promised,
-        started=clock.started,
-        stopped=clock.stopped,
-        elapsed=elapsed,
-        breached=breached,
-        running=running,
-        now=now,
-        due=due,
-        run=(since, clock.base) if running and since is not None else None,
+        started,
+        due,
+        elapsed,
+        remaining,
+        running,
+        clock.stopped is not None and breached is None,
+        breached is not None,
+        breached,
+        policy,
+        run=run,
+        breach=breach,
     )
 
 
@@ -566,7 +588,6 @@ def _judged(
     running: bool,
     now: datetime,
     due: datetime | None = None,
-    run: tuple[datetime, timedelta] | None = None,
 ) -> SLAState:
     remaining = promised - elapsed
     if not running:
@@ -585,7 +606,6 @@ def _judged(
         breached=breached is not None,
         breached_at=breached,
         policy=policy,
-        run=run,
     )
 
 
