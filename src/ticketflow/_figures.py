@@ -45,6 +45,7 @@ from ticketflow.rules._context import Context
 from ticketflow.rules._schedule import canonical
 from ticketflow.sla._calendar import Calendar
 from ticketflow.sla._clocks import SLAState, business_time
+from ticketflow.sla._keeping import KeptClocks
 from ticketflow.sla._measure import SLAClocks
 from ticketflow.sla._policy import SLAPolicy, Target, policy_for
 from ticketflow.storage import Figures, Store, Verdict
@@ -76,6 +77,10 @@ def figures_key(workflow: Workflow, policies: Sequence[SLAPolicy]) -> str:
         )
     )
     return f"{_RECIPE}-{hashlib.sha256(described.encode()).hexdigest()[:24]}"
+
+
+_NAMES = {target: target.value for target in Target}
+"""Each target's name, as the figures key their verdicts (an enum's ``value`` is slow)."""
 
 
 def verdict(state: SLAState, policy: SLAPolicy, now: datetime) -> Verdict:
@@ -233,9 +238,11 @@ class FigureKeeper:
         in them; if another covers the ticket now, its calendars may count
         the past differently, and the ticket is measured from its history.
         """
-        context = Context(ticket, event.at, self.workflow, clocks=clocks)
         try:
-            policy, states = clocks(context)
+            if isinstance(clocks, KeptClocks):  # the commit's own: no context to build
+                policy, states = clocks.at(event.at)
+            else:
+                policy, states = clocks(Context(ticket, event.at, self.workflow, clocks=clocks))
         except InvalidInput:  # a clock due past the end of time: measured, without verdicts
             return None
         if read is not None and (None if policy is None else policy.name) != previous.policy:
@@ -311,7 +318,7 @@ class FigureKeeper:
             policy=None if policy is None else policy.name,
             sla={}
             if policy is None
-            else {state.target.value: verdict(state, policy, event.at) for state in states},
+            else {_NAMES[state.target]: verdict(state, policy, event.at) for state in states},
             rating=score_of(ticket),
             rateable=resolution is not None and MERGED_INTO not in ticket.fields,
         )

@@ -249,3 +249,20 @@ def test_more_working_days_are_never_due_sooner(
     )
     # Not always later: a day's shift may end with the night shift of the day before.
     assert calendar.end_of_working_day(start, days - 1) <= calendar.end_of_working_day(start, days)
+
+
+@given(business_calendars(), st.data())
+def test_a_calendar_that_walked_before_answers_as_the_model_does(
+    calendar: Calendar, data: st.DataObject
+) -> None:
+    # One calendar asked again and again, as a desk's commits ask it: what it
+    # remembers (answers, the last opening it counted in) changes no answer.
+    for _ in range(6):
+        start = data.draw(near(calendar))
+        end = start + data.draw(st.timedeltas(timedelta(0), timedelta(days=2)))
+        assert calendar.elapsed(start, end) == model_elapsed(calendar, start, end)
+        # ... and a later read of the same run, which often lies in that opening.
+        later = end + data.draw(st.timedeltas(timedelta(0), timedelta(hours=2)))
+        assert calendar.elapsed(end, later) == model_elapsed(calendar, end, later)
+        duration = data.draw(st.timedeltas(timedelta(0), timedelta(hours=30)))
+        assert calendar.due_at(start, duration) == attrs.evolve(calendar).due_at(start, duration)

@@ -597,8 +597,11 @@ def _steady(parts: tuple[Condition, ...]) -> bool:
     return True
 
 
-def _union(parts: Iterable[Condition], context: Context) -> tuple[datetime, ...]:
+def _union(parts: Sequence[Condition], context: Context) -> tuple[datetime, ...]:
     """Every instant of every part, once each, earliest first."""
+    if len(parts) == 1:  # an AllOf's one timed part, most often: its instants as they are
+        found = parts[0].instants(context)
+        return found if len(found) < 2 else tuple(sorted(set(found)))
     return tuple(sorted({instant for part in parts for instant in part.instants(context)}))
 
 

@@ -121,6 +121,10 @@ class Context:
         """The SLA policy that covers the ticket, if any (measured with :meth:`sla`)."""
         return self._measure()[0]
 
+    def sla_clocks(self) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:
+        """:meth:`sla_policy` and :meth:`sla` together, in one call (measured once)."""
+        return self._measure()
+
     def sla(self) -> tuple[SLAState, ...]:
         """The state of each SLA target on the ticket at ``now``; measured once.
 

@@ -485,6 +485,12 @@ class Calendar:
     )
     """The latest answers of :meth:`due_at`: a commit asks the same question for
     its schedule and for its figures.  A memo, cleared past ``_KEPT_DUES``."""
+    _open: list[tuple[datetime, datetime]] = attrs.field(
+        init=False, eq=False, repr=False, factory=list
+    )
+    """The opening the latest walk counted in last, if any: open from end to end, so
+    the time from one instant in it to a later one is all business time (a
+    commit's clocks are read one after the other, most often in working hours)."""
     _spans: dict[tuple[datetime, datetime], timedelta] = attrs.field(
         init=False, eq=False, repr=False, factory=dict
     )
@@ -673,6 +679,9 @@ class Calendar:
             return -self.elapsed(b, a)
         if self.hours is None:
             return b - a
+        known = self._open
+        if known and known[0][0] <= a and b <= known[0][1]:
+            return b - a
         key = (a, b)
         found = self._spans.get(key)
         if found is None:
@@ -694,6 +703,7 @@ class Calendar:
         total = _NO_TIME
         counted_to = a  # the time before this is counted (or not open)
         opened = _EARLIEST
+        counted_in = None  # the last opening counted in
         openings_on, kept = self._openings_on, self._days.get
         day = a.astimezone(zone).date() - _DAY  # a shift from the day before may run on
         last = b.astimezone(zone).date()
@@ -710,7 +720,10 @@ class Calendar:
                 if low < high:
                     total += high - low
                     counted_to = high
+                    counted_in = opens, closes
             day += _DAY
+        if counted_in is not None:
+            self._open[:] = (counted_in,)
         return total
 
     def due_at(self, start: datetime, duration: timedelta) -> datetime:
@@ -759,6 +772,9 @@ class Calendar:
             return begin + duration, _LATEST
         if duration == _NO_TIME:
             return begin, begin
+        found = self._in_open(begin, duration)
+        if found is not None:
+            return found
         # No calendar holds more open time before _LAST than its week, written,
         # over the days left and two more (its zone's offset can shift a day
         # either way), and what clocks going back can add; a longer duration
@@ -794,6 +810,15 @@ class Calendar:
                     counted_to = closes
             day += _DAY
         raise self._too_long(duration, begin, _LAST)
+
+    def _in_open(self, begin: datetime, duration: timedelta) -> tuple[datetime, datetime] | None:
+        """:meth:`_due_at` without a walk, if the last opening counted in holds it all."""
+        known = self._open
+        if known and known[0][0] <= begin:
+            until = min(known[0][1], _LAST)
+            if duration <= until - begin:
+                return begin + duration, until
+        return None
 
     def _due_sorted(self, begin: datetime, duration: timedelta) -> tuple[datetime, datetime]:
         """``_due_at`` for shifts that may open out of order: a week at a time, sorted."""

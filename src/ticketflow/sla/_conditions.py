@@ -62,20 +62,21 @@ class _SLACondition(Condition):
         threshold, so these are the instants at which the condition may start
         to hold for a clock it did not hold for before.
         """
-        policy = context.sla_policy()
+        policy, states = context.sla_clocks()
         if policy is None:
             return ()
-        found = set()
-        for state in context.sla():
-            if not state.running or (self.target is not None and state.target is not self.target):
+        now, target = context.now, self.target
+        found = []
+        for state in states:
+            if not state.running or (target is not None and state.target is not target):
                 continue
-            if self._matches(state, context.now):
-                found.add(ALWAYS)
+            if self._matches(state, now):
+                found.append(ALWAYS)
                 continue
-            instant = self._from(state, policy.calendar_for(state.target), context.now)
+            instant = self._from(state, policy.calendar_for(state.target), now)
             if instant is not None:
-                found.add(instant)
-        return tuple(sorted(found))
+                found.append(instant)
+        return tuple(sorted(set(found))) if len(found) > 1 else tuple(found)
 
     def when(self, context: Context) -> datetime | None:
         """When the first running clock of the target comes to match, if nothing changes."""
@@ -103,11 +104,11 @@ class _SLACondition(Condition):
         """
         if at < context.now:
             return None
-        policy = context.sla_policy()
+        policy, states = context.sla_clocks()
         if policy is None:
             return False, None
         holds, anchor = False, None
-        for state in context.sla():
+        for state in states:
             if not state.running or (self.target is not None and state.target is not self.target):
                 continue
             if state.elapsed + state.remaining <= _ZERO:

@@ -236,11 +236,12 @@ class SLAKeeper:
         self.by_name = {policy.name: policy for policy in self.policies}
         self.fingerprint = sla_fingerprint(self.policies, workflow)
         self.at_rest: dict[tuple[str, Target, Clock], SLAState] = {}
-        """The states of started clocks that do not run, by policy, target and clock.
+        """The states of clocks that do not run, by policy, target and clock.
 
-        Such a state does not depend on the instant it is read at, and a
-        stopped clock stands as it was over the ticket's later commits.  A
-        memo, cleared past ``_AT_REST``.
+        Such a state does not depend on the instant it is read at (unless the
+        clock has not started and its promise is in working days, which are
+        counted from then), and a clock at rest stands as it was over the
+        ticket's later commits.  A memo, cleared past ``_AT_REST``.
         """
 
     def select(self, ticket: Ticket, at: datetime) -> SLAPolicy | None:
@@ -407,17 +408,23 @@ class SLAKeeper:
         at_rest = self.at_rest
         terms = policy._terms  # each target's promise and calendar, looked up once
         for target, clock in zip(_TARGETS, kept.clocks, strict=True):
-            rests = clock.started is not None and (clock.since is None or clock.until is not None)
+            promised, calendar = terms[target]
+            if promised is None:
+                continue
+            # A clock at rest reads the same at any instant: started and stopped or
+            # paused, or not started (its promise then counted from the instant
+            # read, which for working days depends on it).
+            started = clock.started
+            rests = (clock.since is None or clock.until is not None) and (
+                started is not None or type(promised) is timedelta
+            )
             if rests:
                 found = at_rest.get((policy.name, target, clock))
                 if found is not None:
                     states.append(found)
                     continue
-            promised, calendar = terms[target]
-            if promised is None:
-                continue
             if type(promised) is not timedelta:  # working days: a budget from the start
-                promised = budget(promised, calendar, clock.started or now)
+                promised = budget(promised, calendar, started or now)
             due = None if memo is None else memo.dues.get(target)
             state = _read(policy.name, target, calendar, promised, clock, now=now, due=due)
             if rests:
