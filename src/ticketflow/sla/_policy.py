@@ -209,10 +209,7 @@ class SLAPolicy:
             InvalidInput: ``started`` is not an aware datetime the calendar
                 can place, or the target falls due after the last instant it can.
         """
-        promised, calendar = self._term(which)
-        if promised is None or type(promised) is timedelta:
-            return promised
-        return budget(promised, calendar, started)
+        return self.measure(which, started)[0]
 
     def covers(self, context: Context) -> bool:
         """Whether the policy applies to the context's ticket."""
