@@ -49,6 +49,9 @@ in from each end of ``datetime``, so that the local day of an instant, the day
 before it and the day after its shifts end can all be represented."""
 _LAST_DAY = date(9999, 12, 25)
 """The last local day a shift opening at or before ``_LAST`` can start on."""
+_WEEKS_IN_A_CENTURY = 5200
+_CENTURY_BEFORE_LAST = _LAST - _WEEKS_IN_A_CENTURY * timedelta(weeks=1)
+"""A start from which the weeks up to ``_LAST`` hold ``_WEEKS_IN_A_CENTURY`` at least."""
 _FALL_BACK_PER_YEAR = timedelta(hours=3)
 """More than clocks go back in a year, over the years to 9999, in any zone: a
 shift that a change back falls in is that much longer than written.  Rules
@@ -457,6 +460,13 @@ class Calendar:
     _weekly: timedelta = attrs.field(
         init=False, eq=False, repr=False, default=attrs.Factory(_open_per_week, takes_self=True)
     )
+    _century: timedelta = attrs.field(
+        init=False,
+        eq=False,
+        repr=False,
+        default=attrs.Factory(lambda self: self._weekly * _WEEKS_IN_A_CENTURY, takes_self=True),
+    )
+    """The open time of ``_WEEKS_IN_A_CENTURY`` weeks as written (see :meth:`_due_at`)."""
     _dated: Mapping[date, tuple[tuple[time, time], ...]] = attrs.field(
         init=False, eq=False, repr=False, default=attrs.Factory(_dated_of, takes_self=True)
     )
@@ -762,31 +772,46 @@ class Calendar:
         Past the due instant and before that end, the calendar is open
         without a break, and the instant can be placed.
         """
-        begin = self._moment(start, "start")
+        begin = start
+        # Checked inline when already UTC and in range, as in elapsed().
+        if not (type(begin) is datetime and begin.tzinfo is UTC and _FIRST <= begin <= _LAST):
+            begin = self._moment(start, "start")
         if not isinstance(duration, timedelta) or duration < _NO_TIME:
             raise InvalidInput("duration", duration, "a timedelta, zero or more")
-        hours, zone = self.hours, self.zone
-        if hours is None or zone is None:
+        zone = self.zone
+        if zone is None:  # always open
             if duration > _LATEST - begin:
                 raise self._too_long(duration, begin, _LATEST)
             return begin + duration, _LATEST
         if duration == _NO_TIME:
             return begin, begin
-        found = self._in_open(begin, duration)
-        if found is not None:
-            return found
+        known = self._open  # the opening last counted in: no walk if it holds it all
+        if known and known[0][0] <= begin:
+            until = known[0][1] if known[0][1] < _LAST else _LAST
+            if duration <= until - begin:
+                return begin + duration, until
+        return self._walk_to_due(begin, duration)
+
+    def _walk_to_due(self, begin: datetime, duration: timedelta) -> tuple[datetime, datetime]:
+        """:meth:`_due_at` for a positive ``duration`` on business hours: the calendar walked."""
+        zone = self.zone
+        assert zone is not None  # noqa: S101 - business hours have a zone
         # No calendar holds more open time before _LAST than its week, written,
         # over the days left and two more (its zone's offset can shift a day
         # either way), and what clocks going back can add; a longer duration
         # is refused without a walk to the end of time.
-        room = _LAST - begin
-        most = (
-            _most_open(self._weekly, room + 2 * _DAY)
-            + _FALL_BACK_PER_YEAR * (room / _YEAR + 1)
-            + self._extra
-        )
-        if duration > most:
-            raise self._too_long(duration, begin, _LAST)
+        # Computed exactly, the bound is slow (a product of a long span with a
+        # float); not needed for a duration inside a century's weeks that
+        # starts a century or more before the end.
+        if begin > _CENTURY_BEFORE_LAST or duration > self._century:
+            room = _LAST - begin
+            most = (
+                _most_open(self._weekly, room + 2 * _DAY)
+                + _FALL_BACK_PER_YEAR * (room / _YEAR + 1)
+                + self._extra
+            )
+            if duration > most:
+                raise self._too_long(duration, begin, _LAST)
         # The walk of intervals() inlined, as in elapsed(), counting down
         # until the duration is used up.  It ends: every week has a shift, and
         # holidays are finitely many.  Shifts open in the order walked unless
@@ -810,15 +835,6 @@ class Calendar:
                     counted_to = closes
             day += _DAY
         raise self._too_long(duration, begin, _LAST)
-
-    def _in_open(self, begin: datetime, duration: timedelta) -> tuple[datetime, datetime] | None:
-        """:meth:`_due_at` without a walk, if the last opening counted in holds it all."""
-        known = self._open
-        if known and known[0][0] <= begin:
-            until = min(known[0][1], _LAST)
-            if duration <= until - begin:
-                return begin + duration, until
-        return None
 
     def _due_sorted(self, begin: datetime, duration: timedelta) -> tuple[datetime, datetime]:
         """``_due_at`` for shifts that may open out of order: a week at a time, sorted."""
