@@ -28,8 +28,9 @@ tests prove it after every command):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from ticketflow._errors import InvalidInput, TicketNotFound
@@ -49,7 +50,7 @@ from ticketflow.sla._keeping import KeptClocks
 from ticketflow.sla._measure import SLAClocks
 from ticketflow.sla._policy import SLAPolicy, Target, policy_for
 from ticketflow.storage import Figures, Store, Verdict
-from ticketflow.storage._figures import verdict_of
+from ticketflow.storage._figures import shared_verdicts
 
 if TYPE_CHECKING:
     from ticketflow.rules._context import Clocks
@@ -83,19 +84,30 @@ _NAMES = {target: target.value for target in Target}
 """Each target's name, as the figures key their verdicts (an enum's ``value`` is slow)."""
 
 
-def verdict(state: SLAState, policy: SLAPolicy, now: datetime) -> Verdict:
-    """A target's verdict from its clock's state at ``now`` (the commit's instant).
+def verdicts(
+    states: Sequence[SLAState], policy: SLAPolicy | None, now: datetime
+) -> Mapping[str, Verdict]:
+    """Each target's verdict from its clock's state at ``now`` (the commit's instant).
 
     A running clock not yet breached is breached from the first instant its
-    calendar has counted one microsecond past the target.
+    calendar has counted one microsecond past the target.  Equal verdicts
+    are one shared mapping (:func:`~ticketflow.storage._figures.shared_verdicts`).
     """
-    breaches_at = None
-    if state.running and not state.breached:
-        try:
-            breaches_at = state.breaches_at(policy.calendar_for(state.target), now)
-        except InvalidInput:  # past the last instant the calendar can place: never
-            breaches_at = None
-    return verdict_of(state.met, state.breached, breaches_at)
+    if policy is None:
+        return _NO_VERDICTS
+    flat: list[object] = []
+    for state in states:
+        breaches_at = None
+        if state.running and not state.breached:
+            try:
+                breaches_at = state.breaches_at(policy.calendar_for(state.target), now)
+            except InvalidInput:  # past the last instant the calendar can place: never
+                breaches_at = None
+        flat += (_NAMES[state.target], state.met, state.breached, breaches_at)
+    return shared_verdicts(tuple(flat))
+
+
+_NO_VERDICTS: Mapping[str, Verdict] = MappingProxyType({})
 
 
 def measured(
@@ -143,9 +155,7 @@ def measured(
         replies=metrics.replies,
         customer_replies=metrics.customer_replies,
         policy=None if policy is None else policy.name,
-        sla={}
-        if policy is None
-        else {state.target.value: verdict(state, policy, context.now) for state in states},
+        sla=verdicts(states, policy, context.now),
         rating=metrics.rating,
         rateable=metrics.rateable,
     )
@@ -316,9 +326,7 @@ class FigureKeeper:
             replies=previous.replies + (event.name == AGENT_REPLY),
             customer_replies=previous.customer_replies + (event.name == CUSTOMER_REPLY),
             policy=None if policy is None else policy.name,
-            sla={}
-            if policy is None
-            else {_NAMES[state.target]: verdict(state, policy, event.at) for state in states},
+            sla=verdicts(states, policy, event.at),
             rating=score_of(ticket),
             rateable=resolution is not None and MERGED_INTO not in ticket.fields,
         )

@@ -144,7 +144,69 @@ _MADE: dict[tuple[bool, bool, datetime | None], Verdict] = {}
 _KEPT_VERDICTS = 1 << 12
 
 
+class _Shared:
+    """Verdict mappings made once and shared, with their column values.
+
+    A commit under SLA policies writes a mapping of verdicts and the next
+    reads it back; most tickets' verdicts are like another's, or like their
+    last.  A mapping made here is checked once and never again (see
+    :func:`_verdicts`), and its columns are written once.  Memos, cleared
+    together when they grow past ``_KEPT_VERDICTS``.
+    """
+
+    __slots__ = ("by_row", "by_values", "columns", "made")
+
+    def __init__(self) -> None:
+        self.made: dict[int, Mapping[str, Verdict]] = {}
+        """The mappings made, by identity (kept alive here, so an id names one)."""
+        self.by_values: dict[tuple[Any, ...], Mapping[str, Verdict]] = {}
+        """By :func:`shared_verdicts`' flat values."""
+        self.by_row: dict[tuple[Any, ...], Mapping[str, Verdict]] = {}
+        """By their columns' values, as a row holds them."""
+        self.columns: dict[int, tuple[Any, ...]] = {}
+        """Each mapping's column values, by its identity."""
+
+    def keep(self, mapping: Mapping[str, Verdict]) -> Mapping[str, Verdict]:
+        """Share ``mapping`` (checked already) from now on; return it."""
+        if len(self.made) >= _KEPT_VERDICTS:
+            self.made.clear()
+            self.by_values.clear()
+            self.by_row.clear()
+            self.columns.clear()
+        self.made[id(mapping)] = mapping
+        return mapping
+
+    def known(self, value: object) -> bool:
+        """Whether ``value`` is a mapping made here (and so checked)."""
+        return self.made.get(id(value)) is value
+
+
+_SHARED = _Shared()
+
+
+def shared_verdicts(flat: tuple[Any, ...]) -> Mapping[str, Verdict]:
+    """The verdicts ``(name, met, breached, breaches_at, ...)`` as a mapping, shared.
+
+    What :class:`Figures` keeps as ``sla``, made once for equal values.
+
+    Raises:
+        InvalidInput: a name is not a target's, or an instant is not an aware datetime.
+    """
+    found = _SHARED.by_values.get(flat)
+    if found is None:
+        made = _verdicts(
+            {
+                flat[index]: verdict_of(flat[index + 1], flat[index + 2], flat[index + 3])
+                for index in range(0, len(flat), 4)
+            }
+        )
+        found = _SHARED.by_values[flat] = _SHARED.keep(made)
+    return found
+
+
 def _verdicts(value: object) -> Mapping[str, Verdict]:
+    if _SHARED.known(value):
+        return value  # type: ignore[return-value] # made by shared_verdicts, checked then
     if not isinstance(value, Mapping) or not all(
         name in TARGETS and isinstance(verdict, Verdict) for name, verdict in value.items()
     ):
@@ -247,14 +309,12 @@ def _span(value: Any) -> timedelta | None:
 
 def figures_row(figures: Figures) -> tuple[Any, ...]:
     """The column values of ``figures``, in the order of :data:`FIGURE_COLUMNS`."""
-    verdicts: list[Any] = []
-    for name in TARGETS:
-        verdict = figures.sla.get(name)
-        if verdict is None:
-            verdicts += [None, None]
-        else:
-            state = _MET if verdict.met else _BREACHED if verdict.breached else _OPEN
-            verdicts += [state, time_in(verdict.breaches_at)]
+    sla = figures.sla
+    verdicts = _SHARED.columns.get(id(sla)) if _SHARED.known(sla) else None
+    if verdicts is None:
+        verdicts = _columns(sla)
+        if _SHARED.known(sla):
+            _SHARED.columns[id(sla)] = verdicts
     return (
         figures.key,
         _micros(figures.first_response),
@@ -269,6 +329,19 @@ def figures_row(figures: Figures) -> tuple[Any, ...]:
         *verdicts,
         _rating_in(figures),
     )
+
+
+def _columns(sla: Mapping[str, Verdict]) -> tuple[Any, ...]:
+    """The ``fig_sla_<target>`` and ``fig_sla_<target>_at`` values of the verdicts."""
+    verdicts: list[Any] = []
+    for name in TARGETS:
+        verdict = sla.get(name)
+        if verdict is None:
+            verdicts += [None, None]
+        else:
+            state = _MET if verdict.met else _BREACHED if verdict.breached else _OPEN
+            verdicts += [state, time_in(verdict.breaches_at)]
+    return tuple(verdicts)
 
 
 def _rating_in(figures: Figures) -> int | None:
@@ -293,11 +366,13 @@ def figures_from_row(row: Sequence[Any]) -> Figures | None:
     """The figures held in ``row`` (:data:`FIGURE_COLUMNS`), None if none were stored."""
     if row[0] is None:
         return None
-    sla = {}
-    for index, name in enumerate(TARGETS):
-        state, at = row[10 + 2 * index], row[11 + 2 * index]
-        if state is not None:
-            sla[name] = verdict_of(state == _MET, state == _BREACHED, time_out(at))
+    columns = tuple(row[10 : 10 + 2 * len(TARGETS)])
+    sla = _SHARED.by_row.get(columns)
+    if sla is None:
+        sla = _verdicts_of_columns(columns)
+        if columns == _columns(sla):  # a row another writer made may differ (a 2 for 1, say)
+            _SHARED.by_row[columns] = _SHARED.keep(sla)
+            _SHARED.columns[id(sla)] = columns
     rating, rateable = _rating_out(row[10 + 2 * len(TARGETS)])
     return Figures(
         key=row[0],
@@ -314,6 +389,16 @@ def figures_from_row(row: Sequence[Any]) -> Figures | None:
         rating=rating,
         rateable=rateable,
     )
+
+
+def _verdicts_of_columns(columns: tuple[Any, ...]) -> Mapping[str, Verdict]:
+    """The verdicts that the ``fig_sla_*`` columns of a row hold."""
+    sla = {}
+    for index, name in enumerate(TARGETS):
+        state, at = columns[2 * index], columns[2 * index + 1]
+        if state is not None:
+            sla[name] = verdict_of(state == _MET, state == _BREACHED, time_out(at))
+    return _verdicts(sla)
 
 
 # -- totals -----------------------------------------------------------------------
