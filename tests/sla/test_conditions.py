@@ -6,11 +6,21 @@ from datetime import timedelta
 
 import pytest
 from counting import CountingStore
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import AGENT, ANA, START
 
 from ticketflow import Helpdesk, InvalidInput, ManualClock, Ticket
 from ticketflow.rules import Action, Condition, Context, InCategory, InStatus, PriorityIs, Rule
-from ticketflow.sla import SLAAtRisk, SLABreached, SLADueWithin, SLAPolicy, Target, sla_rules
+from ticketflow.sla import (
+    SLAAtRisk,
+    SLABreached,
+    SLADueWithin,
+    SLAPolicy,
+    SLAState,
+    Target,
+    sla_rules,
+)
 
 HOUR = timedelta(hours=1)
 
@@ -185,3 +195,23 @@ def test_in_status_and_sla_conditions_compose_in_sla_rules_of_ones_own(
     clock.advance(2 * HOUR)
     assert [(f.rule, f.ticket_id) for f in desk.run_rules().fired] == [("late_new", ticket.id)]
     assert desk.get(ticket.id).updated_at == START + 2 * HOUR
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    fraction=st.floats(min_value=0.001, max_value=0.999),
+    promised=st.integers(min_value=0, max_value=10**12),
+    elapsed=st.integers(min_value=0, max_value=10**12),
+    breached=st.booleans(),
+)
+def test_at_risk_reads_a_clock_as_its_fraction_says(
+    fraction: float, promised: int, elapsed: int, breached: bool
+) -> None:
+    # SLAAtRisk compares durations instead of dividing them: the same answer.
+    tick = timedelta(microseconds=1)
+    state = SLAState(
+        Target.RESOLUTION, START, None, elapsed * tick, (promised - elapsed) * tick,
+        True, False, breached, None, "p",
+    )  # fmt: skip
+    condition = SLAAtRisk(fraction)
+    assert condition._matches(state, START) == (not breached and state.fraction >= fraction)

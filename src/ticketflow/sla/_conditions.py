@@ -176,7 +176,12 @@ class SLAAtRisk(_SLACondition):
             raise InvalidInput("fraction", self.fraction, "a number between 0 and 1")
 
     def _matches(self, state: SLAState, now: datetime) -> bool:
-        return not state.breached and state.fraction >= self.fraction
+        # state.fraction >= self.fraction, without the division: the least
+        # elapsed time whose share reaches the fraction is remembered.
+        if state.breached:
+            return False
+        promised = state.elapsed + state.remaining
+        return promised > _ZERO and state.elapsed >= _share(self.fraction, promised)
 
     def _from(self, state: SLAState, calendar: Calendar, now: datetime) -> datetime | None:
         if state.breached:

@@ -65,10 +65,12 @@ class KeptClocks:
             _policy, states = self.at(self.kept.at)
         except InvalidInput:  # one falls due past the end of time: the others may not
             return self.keeper.due_at(self.kept)
-        return min(
-            (state.due_at for state in states if state.running and state.due_at is not None),
-            default=None,
-        )
+        nearest = None
+        for state in states:
+            due = state.due_at
+            if state.running and due is not None and (nearest is None or due < nearest):
+                nearest = due
+        return nearest
 
 
 class SLAKeeping:

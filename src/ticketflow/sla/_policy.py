@@ -183,17 +183,22 @@ class SLAPolicy:
             raise InvalidInput("target", which, f"a Target: one of {choices}")
         return found
 
+    # The look-ups below ask the table first and call _term() only for the
+    # error: the clocks, verdicts and SLA conditions ask a dozen times a commit.
+
     def calendar_for(self, which: Target) -> Calendar:
         """The calendar ``which`` counts on: its own in ``calendars``, else ``calendar``."""
-        return self._term(which)[1]
+        found = self._terms.get(which)
+        return (found or self._term(which))[1]
 
     def target(self, which: Target) -> TargetTime | None:
         """What is promised for ``which``, if anything: business time, or working days."""
-        return self._term(which)[0]
+        found = self._terms.get(which)
+        return (found or self._term(which))[0]
 
     def measure(self, which: Target, started: datetime) -> tuple[timedelta | None, Calendar]:
         """:meth:`budget` and :meth:`calendar_for` in one look-up: the clocks ask both."""
-        promised, calendar = self._term(which)
+        promised, calendar = self._terms.get(which) or self._term(which)
         if promised is None or type(promised) is timedelta:
             return promised, calendar
         return budget(promised, calendar, started), calendar
