@@ -575,3 +575,17 @@ def test_a_row_whose_verdict_codes_are_not_as_written_reads_the_same_each_time()
     assert first == second
     assert first is not None
     assert first.sla["first_response"] == Verdict()
+
+
+def test_columns_written_from_a_shared_mapping_read_back_as_it() -> None:
+    due = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    shared = shared_verdicts(("next_response", False, False, due, "resolution", True, False, None))
+    row = figures_row(Figures("k", sla=shared))
+    back = figures_from_row(row)
+    assert back is not None
+    assert back.sla is shared
+    # Met and breached at once is written as met: read back as it reads.
+    both = shared_verdicts(("resolution", True, True, None))
+    read = figures_from_row(figures_row(Figures("k", sla=both)))
+    assert read is not None
+    assert dict(read.sla) == {"resolution": Verdict(met=True)}

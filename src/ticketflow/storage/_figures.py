@@ -315,6 +315,10 @@ def figures_row(figures: Figures) -> tuple[Any, ...]:
         verdicts = _columns(sla)
         if _SHARED.known(sla):
             _SHARED.columns[id(sla)] = verdicts
+            # The next commit reads these columns back: the same mapping, unless
+            # a verdict both met and breached (read back as met) tells otherwise.
+            if not any(verdict.met and verdict.breached for verdict in sla.values()):
+                _SHARED.by_row[verdicts] = sla
     return (
         figures.key,
         _micros(figures.first_response),
