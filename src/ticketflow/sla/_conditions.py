@@ -55,6 +55,14 @@ class _SLACondition(Condition):
         """When the clock of ``state`` comes to match if nothing changes (None: not this run)."""
         raise NotImplementedError
 
+    def _start(self, state: SLAState, calendar: Calendar, now: datetime) -> datetime | None:
+        """ALWAYS if the clock of ``state`` matches at ``now``, else :meth:`_from`.
+
+        One call where the schedule asks both, a few a commit for each running
+        clock: the conditions write it out where that saves work.
+        """
+        return ALWAYS if self._matches(state, now) else self._from(state, calendar, now)
+
     def instants(self, context: Context) -> tuple[datetime, ...]:
         """When each running clock of the target comes to match, earliest first.
 
@@ -70,10 +78,7 @@ class _SLACondition(Condition):
         for state in states:
             if not state.running or (target is not None and state.target is not target):
                 continue
-            if self._matches(state, now):
-                found.append(ALWAYS)
-                continue
-            instant = self._from(state, policy.calendar_for(state.target), now)
+            instant = self._start(state, policy.calendar_for(state.target), now)
             if instant is not None:
                 found.append(instant)
         return tuple(sorted(set(found))) if len(found) > 1 else tuple(found)
@@ -190,11 +195,22 @@ class SLAAtRisk(_SLACondition):
         # Not matching: less than the share has elapsed.
         return state.reaches(calendar, now, _share(self.fraction, promised))
 
+    def _start(self, state: SLAState, calendar: Calendar, now: datetime) -> datetime | None:
+        if state.breached:
+            return None  # past its target: no longer at risk in this run
+        promised = state.elapsed + state.remaining
+        if promised <= _ZERO:  # no time to count: as _matches and _from say
+            return self._from(state, calendar, now)
+        share = _share(self.fraction, promised)
+        return ALWAYS if state.elapsed >= share else state.reaches(calendar, now, share)
+
     def _span(
         self, state: SLAState, calendar: Calendar, now: datetime
     ) -> tuple[datetime, datetime | None] | None:
-        start = now if self._matches(state, now) else self._from(state, calendar, now)
-        return None if start is None else (start, state.breaches_at(calendar, now))
+        start = self._start(state, calendar, now)
+        if start is None:
+            return None
+        return (now if start == ALWAYS else start), state.breaches_at(calendar, now)
 
 
 @attrs.frozen
@@ -208,6 +224,9 @@ class SLABreached(_SLACondition):
 
     def _from(self, state: SLAState, calendar: Calendar, now: datetime) -> datetime | None:
         return state.breaches_at(calendar, now)
+
+    def _start(self, state: SLAState, calendar: Calendar, now: datetime) -> datetime | None:
+        return ALWAYS if state.breached else state.breaches_at(calendar, now)
 
     def _span(
         self, state: SLAState, calendar: Calendar, now: datetime
