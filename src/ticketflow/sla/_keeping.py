@@ -23,7 +23,7 @@ from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
 from ticketflow.sla._clocks import SLAState
 from ticketflow.sla._policy import SLAPolicy
-from ticketflow.sla._state import Clock, Kept, Reading, SLAKeeper, encode, kept_from
+from ticketflow.sla._state import Clock, Kept, SLAKeeper, encode, kept_from
 from ticketflow.storage import Store, StoredSLA
 
 _KNOWN = 4096
@@ -40,20 +40,18 @@ class KeptClocks:
     instants for several rules.
     """
 
-    __slots__ = ("keeper", "kept", "measured", "memo")
+    __slots__ = ("keeper", "kept", "measured")
 
     def __init__(self, keeper: SLAKeeper, kept: Kept) -> None:
         self.keeper = keeper
         self.kept = kept
         self.measured: dict[datetime, tuple[SLAPolicy | None, tuple[SLAState, ...]]] = {}
-        self.memo = Reading()
-        """What one instant's reading leaves to the next (the due instants)."""
 
     def at(self, now: datetime) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:
         """The policy in force and its targets' states at ``now``."""
         found = self.measured.get(now)
         if found is None:
-            found = self.measured[now] = self.keeper.states(self.kept, now, self.memo)
+            found = self.measured[now] = self.keeper.states(self.kept, now)
         return found
 
     def __call__(self, context: Context) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:

@@ -410,21 +410,15 @@ class SLAKeeper:
             since = at
         return _made(Clock, (started, stopped, base, since, until, breached))
 
-    def states(
-        self, kept: Kept, now: datetime, memo: Reading | None = None
-    ) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:
-        """The policy in force and its targets' states at ``now`` (not before ``kept.at``).
-
-        ``memo``, kept by a caller that reads the same record at several
-        instants, saves what does not change from one instant to the next
-        (see :class:`Reading`).
-        """
+    def states(self, kept: Kept, now: datetime) -> tuple[SLAPolicy | None, tuple[SLAState, ...]]:
+        """The policy in force and its targets' states at ``now`` (not before ``kept.at``)."""
         policy = self.by_name.get(kept.policy) if kept.policy is not None else None
         if policy is None:
             return None, ()
         now = max(now, kept.at)
         states = []
         at_rest = self.at_rest
+        name = policy.name
         terms = policy._terms  # each target's promise and calendar, looked up once
         for target, clock in zip(_TARGETS, kept.clocks, strict=True):
             promised, calendar = terms[target]
@@ -438,20 +432,17 @@ class SLAKeeper:
                 started is not None or type(promised) is timedelta
             )
             if rests:
-                found = at_rest.get((policy.name, target, clock))
+                found = at_rest.get((name, target, clock))
                 if found is not None:
                     states.append(found)
                     continue
             if type(promised) is not timedelta:  # working days: a budget from the start
                 promised = budget(promised, calendar, started or now)
-            due = None if memo is None else memo.dues.get(target)
-            state = _read(policy.name, target, calendar, promised, clock, now=now, due=due)
+            state = _read(name, target, calendar, promised, clock, now)
             if rests:
                 if len(at_rest) >= _AT_REST:
                     at_rest.clear()
-                at_rest[policy.name, target, clock] = state
-            elif memo is not None and state.due_at is not None and state.remaining > _ZERO:
-                memo.dues[target] = state.due_at
+                at_rest[name, target, clock] = state
             states.append(state)
         return policy, tuple(states)
 
@@ -472,7 +463,7 @@ class SLAKeeper:
             if promised is None:
                 continue
             try:
-                due = _read(policy.name, target, calendar, promised, clock, now=kept.at).due_at
+                due = _read(policy.name, target, calendar, promised, clock, kept.at).due_at
             except InvalidInput:  # past the end of the calendar's time: never
                 continue
             if due is not None and (nearest is None or due < nearest):
@@ -482,23 +473,6 @@ class SLAKeeper:
 
 _AT_REST = 1 << 13
 """How many states of clocks at rest a keeper remembers, at most."""
-
-
-class Reading:
-    """What a caller reading one record at several instants keeps from one reading to the next.
-
-    Attributes:
-        dues: each running clock's due instant: while its target is not
-            reached, the same at every instant (the time counted until then
-            and the time left add up to the same open time).
-
-    The clocks at rest the keeper remembers itself (:attr:`SLAKeeper.at_rest`).
-    """
-
-    __slots__ = ("dues",)
-
-    def __init__(self) -> None:
-        self.dues: dict[Target, datetime] = {}
 
 
 def _chosen(
@@ -536,22 +510,19 @@ def _close(
     return clock.base + piece, breached
 
 
-def _read(
+def _read(  # noqa: PLR0917 - positional: a few calls a commit, in the reading's hot path
     policy: str,
     target: Target,
     calendar: Calendar,
     promised: timedelta,
     clock: Clock,
-    *,
     now: datetime,
-    due: datetime | None = None,
 ) -> SLAState:
     """One target's state at ``now`` from its kept clock: the open run's time added.
 
-    ``policy`` names the policy in force, ``calendar`` is the clock's under it;
-    ``due``, if known, is the clock's due instant while its target is not
-    reached (see :meth:`SLAKeeper.states`).  What :func:`_close` and
-    :func:`_judged` do, written out: every commit reads each clock.
+    ``policy`` names the policy in force, ``calendar`` is the clock's under it.
+    What :func:`_close` and :func:`_judged` do, written out: every commit
+    reads each clock.
     """
     started = clock.started
     if started is None:
@@ -566,20 +537,21 @@ def _read(
         if breached is None and elapsed > promised:
             breached = calendar.due_at(since, promised - base)
     remaining = promised - elapsed
-    run = breach = None
+    run = breach = due = None
     if since is None or until is not None:
-        running, due = False, None
+        running = False
     else:
         running, run = True, (since, base)
-        if due is None and breached is None and promised > base:
+        left = promised - base
+        if breached is None and left > _ZERO:
             # The due instant of a run counts from the run's start: the same key
             # at every commit of the run, so the calendar's memo walks it once.
             # Past ``now`` it is the walk from ``now`` for what remains.
-            ahead = calendar.due_at(since, promised - base)
+            ahead = calendar.due_at(since, left)
             if ahead > now:
                 due = ahead
                 try:  # asked of every running clock at a commit (its verdict, the SLA rules)
-                    breach = calendar.due_at(since, promised - base + _MICROSECOND)
+                    breach = calendar.due_at(since, left + _MICROSECOND)
                 except InvalidInput:  # past the calendar's last instant: asked, it says so
                     breach = None
         if remaining <= _ZERO or due is None:
