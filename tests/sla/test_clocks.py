@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from support import ADMIN, AGENT, ANA, CUSTOMER, START
 
 from ticketflow import Helpdesk, InvalidInput, ManualClock, Workflow
 from ticketflow.sla import SLAPolicy, SLAState, Target
-from ticketflow.sla._clocks import sla_states
+from ticketflow.sla._clocks import _built, sla_states
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -187,3 +190,40 @@ def test_a_clock_at_exactly_its_target_is_due_now_not_yet_breached(clock: Manual
     (first,) = desk.sla(ticket.id)
     assert (first.running, first.breached, first.due_at) == (True, False, clock.now())
     assert desk.queue()[0].due_at == clock.now()
+
+
+_INSTANTS = st.none() | st.datetimes(
+    min_value=datetime(2000, 1, 1),  # noqa: DTZ001 - Hypothesis takes naive bounds
+    max_value=datetime(2100, 1, 1),  # noqa: DTZ001
+    timezones=st.just(UTC),
+)
+_SPANS = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400))
+
+
+@given(
+    target=st.sampled_from(Target),
+    instants=st.tuples(_INSTANTS, _INSTANTS, _INSTANTS, _INSTANTS),
+    spans=st.tuples(_SPANS, _SPANS, _SPANS),
+    flags=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+    with_run=st.booleans(),
+)
+def test_the_readings_builder_makes_what_the_constructor_makes(
+    target: Target,
+    instants: tuple[datetime | None, ...],
+    spans: tuple[timedelta, ...],
+    flags: tuple[bool, bool, bool],
+    with_run: bool,
+) -> None:
+    started, due, breached_at, breach = instants
+    run = (START, spans[2]) if with_run else None
+    values = (target, started, due, spans[0], spans[1], *flags, breached_at, "p")
+    built = _built(*values, run, breach)
+    made = SLAState(*values, run=run, breach=breach)
+    assert type(built) is SLAState
+    assert built == made
+    assert hash(built) == hash(made)
+    assert repr(built) == repr(made)
+    assert (built._run, built._breach) == (made._run, made._breach)
+    assert attrs.asdict(built) == attrs.asdict(made)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        built.elapsed = timedelta(0)  # type: ignore[misc]

@@ -46,7 +46,7 @@ from ticketflow._workflow import Workflow
 from ticketflow.rules._context import Context
 from ticketflow.rules._schedule import canonical
 from ticketflow.sla._calendar import Calendar
-from ticketflow.sla._clocks import RUNS_OF, SLAState, _state
+from ticketflow.sla._clocks import RUNS_OF, SLAState, _built, _state
 from ticketflow.sla._policy import SLAPolicy, Target, policy_for
 from ticketflow.sla._targets import budget
 
@@ -377,14 +377,15 @@ class SLAKeeper:
         switch: bool,
     ) -> Clock:
         restart, started, stopped, counts = plan
-        base, since, until, breached = clock.base, clock.since, clock.until, clock.breached_at
+        since, until = clock.since, clock.until
         if (
             not (restart or switch)
-            and started == clock.started
-            and stopped == clock.stopped
+            and (started is clock.started or started == clock.started)
+            and (stopped is clock.stopped or stopped == clock.stopped)
             and (counts if since is not None and until is None else since is None and not counts)
         ):
             return clock  # runs on, or stays at rest, as it was: the same clock
+        base, breached = clock.base, clock.breached_at
         if since is not None:
             # A run that stopped before this instant cannot carry on: add it up now.
             if restart or switch or (until is not None and until != at):
@@ -557,7 +558,7 @@ def _read(  # noqa: PLR0917 - positional: a few calls a commit, in the reading's
         if remaining <= _ZERO or due is None:
             # At exactly the target the clock is due now, not yet breached.
             due = calendar.due_at(now, remaining) if remaining >= _ZERO else breached
-    return SLAState(
+    return _built(
         target,
         started,
         due,
@@ -568,8 +569,8 @@ def _read(  # noqa: PLR0917 - positional: a few calls a commit, in the reading's
         breached is not None,
         breached,
         policy,
-        run=run,
-        breach=breach,
+        run,
+        breach,
     )
 
 
