@@ -49,7 +49,6 @@ in from each end of ``datetime``, so that the local day of an instant, the day
 before it and the day after its shifts end can all be represented."""
 _LAST_DAY = date(9999, 12, 25)
 """The last local day a shift opening at or before ``_LAST`` can start on."""
-_TWO_DAYS = timedelta(days=2)
 _WEEKS_IN_A_CENTURY = 5200
 _CENTURY_BEFORE_LAST = _LAST - _WEEKS_IN_A_CENTURY * timedelta(weeks=1)
 """A start from which the weeks up to ``_LAST`` hold ``_WEEKS_IN_A_CENTURY`` at least."""
@@ -716,11 +715,8 @@ class Calendar:
         opened = _EARLIEST
         counted_in = None  # the last opening counted in
         openings_on, kept = self._openings_on, self._days.get
-        # From the local day before ``a`` to the local day of ``b``, each within
-        # a day of its UTC day (see _walk_to_due): no zone asked; the shifts of
-        # the days more have nothing between ``a`` and ``b``.
-        day = a.date() - _TWO_DAYS
-        last = b.date() + _DAY
+        day = a.astimezone(zone).date() - _DAY  # a shift from the day before may run on
+        last = b.astimezone(zone).date()
         while day <= last:
             for opens, closes, _moved in kept(day) or openings_on(day, zone):
                 if opens < opened:
@@ -824,11 +820,7 @@ class Calendar:
         left = duration
         counted_to = begin  # the time before this is counted (or not open)
         openings_on, kept = self._openings_on, self._days.get
-        # A shift from the local day before may run on; the local day is within
-        # one of the UTC day (offsets are under a day), so the walk starts two
-        # days before that, without asking the zone (the costliest step here):
-        # the shifts of a day more before it end before the instant.
-        day = begin.date() - _TWO_DAYS
+        day = begin.astimezone(zone).date() - _DAY  # a shift from the day before may run on
         while day <= _LAST_DAY:
             for opens, closes, moved in kept(day) or openings_on(day, zone):
                 if moved:
