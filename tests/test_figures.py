@@ -56,6 +56,7 @@ from ticketflow.storage import (
     Verdict,
 )
 from ticketflow.storage._figures import (
+    _SHARED,
     figures_from_row,
     figures_row,
     interpolate,
@@ -589,3 +590,10 @@ def test_columns_written_from_a_shared_mapping_read_back_as_it() -> None:
     read = figures_from_row(figures_row(Figures("k", sla=both)))
     assert read is not None
     assert dict(read.sla) == {"resolution": Verdict(met=True)}
+
+
+def test_noted_columns_belong_to_the_very_mapping_they_were_noted_for() -> None:
+    shared = shared_verdicts(("resolution", False, True, None, "close_within", False, False, None))
+    row = figures_row(Figures("k", sla=shared))
+    assert _SHARED.columns_of(shared) == row[10:18]
+    assert _SHARED.columns_of(dict(shared)) is None  # an equal mapping is not it

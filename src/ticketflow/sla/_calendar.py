@@ -690,8 +690,10 @@ class Calendar:
         if self.hours is None:
             return b - a
         known = self._open
-        if known and known[0][0] <= a and b <= known[0][1]:
-            return b - a
+        if known:  # never emptied once set: replaced whole, so read it once
+            opens, closes = known[0]
+            if opens <= a and b <= closes:
+                return b - a
         key = (a, b)
         found = self._spans.get(key)
         if found is None:
@@ -786,10 +788,12 @@ class Calendar:
         if duration == _NO_TIME:
             return begin, begin
         known = self._open  # the opening last counted in: no walk if it holds it all
-        if known and known[0][0] <= begin:
-            until = known[0][1] if known[0][1] < _LAST else _LAST
-            if duration <= until - begin:
-                return begin + duration, until
+        if known:  # never emptied once set: replaced whole, so read it once
+            opens, closes = known[0]
+            if opens <= begin:
+                until = closes if closes < _LAST else _LAST
+                if duration <= until - begin:
+                    return begin + duration, until
         return self._walk_to_due(begin, duration)
 
     def _walk_to_due(self, begin: datetime, duration: timedelta) -> tuple[datetime, datetime]:

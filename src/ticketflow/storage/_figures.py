@@ -163,8 +163,9 @@ class _Shared:
         """By :func:`shared_verdicts`' flat values."""
         self.by_row: dict[tuple[Any, ...], Mapping[str, Verdict]] = {}
         """By their columns' values, as a row holds them."""
-        self.columns: dict[int, tuple[Any, ...]] = {}
-        """Each mapping's column values, by its identity."""
+        self.columns: dict[int, tuple[Mapping[str, Verdict], tuple[Any, ...]]] = {}
+        """Each mapping's column values, by its identity, with the mapping itself: an
+        entry keeps its mapping alive, so no other object takes its id meanwhile."""
 
     def keep(self, mapping: Mapping[str, Verdict]) -> Mapping[str, Verdict]:
         """Share ``mapping`` (checked already) from now on; return it."""
@@ -179,6 +180,15 @@ class _Shared:
     def known(self, value: object) -> bool:
         """Whether ``value`` is a mapping made here (and so checked)."""
         return self.made.get(id(value)) is value
+
+    def columns_of(self, mapping: Mapping[str, Verdict]) -> tuple[Any, ...] | None:
+        """The column values noted for ``mapping`` (this very object), if any."""
+        entry = self.columns.get(id(mapping))
+        return entry[1] if entry is not None and entry[0] is mapping else None
+
+    def note(self, mapping: Mapping[str, Verdict], columns: tuple[Any, ...]) -> None:
+        """Note ``mapping``'s column values."""
+        self.columns[id(mapping)] = (mapping, columns)
 
 
 _SHARED = _Shared()
@@ -310,11 +320,11 @@ def _span(value: Any) -> timedelta | None:
 def figures_row(figures: Figures) -> tuple[Any, ...]:
     """The column values of ``figures``, in the order of :data:`FIGURE_COLUMNS`."""
     sla = figures.sla
-    verdicts = _SHARED.columns.get(id(sla)) if _SHARED.known(sla) else None
+    verdicts = _SHARED.columns_of(sla)
     if verdicts is None:
         verdicts = _columns(sla)
         if _SHARED.known(sla):
-            _SHARED.columns[id(sla)] = verdicts
+            _SHARED.note(sla, verdicts)
             # The next commit reads these columns back: the same mapping, unless
             # a verdict both met and breached (read back as met) tells otherwise.
             if not any(verdict.met and verdict.breached for verdict in sla.values()):
@@ -376,7 +386,7 @@ def figures_from_row(row: Sequence[Any]) -> Figures | None:
         sla = _verdicts_of_columns(columns)
         if columns == _columns(sla):  # a row another writer made may differ (a 2 for 1, say)
             _SHARED.by_row[columns] = _SHARED.keep(sla)
-            _SHARED.columns[id(sla)] = columns
+            _SHARED.note(sla, columns)
     rating, rateable = _rating_out(row[10 + 2 * len(TARGETS)])
     return Figures(
         key=row[0],
