@@ -154,41 +154,37 @@ class _Shared:
     together when they grow past ``_KEPT_VERDICTS``.
     """
 
-    __slots__ = ("by_row", "by_values", "columns", "made")
+    __slots__ = ("by_row", "by_values", "made")
 
     def __init__(self) -> None:
-        self.made: dict[int, Mapping[str, Verdict]] = {}
-        """The mappings made, by identity (kept alive here, so an id names one)."""
+        self.made: dict[int, tuple[Mapping[str, Verdict], tuple[Any, ...] | None]] = {}
+        """The mappings made, by identity, each with its column values once known.
+        An entry keeps its mapping alive, so no other object takes its id meanwhile."""
         self.by_values: dict[tuple[Any, ...], Mapping[str, Verdict]] = {}
         """By :func:`shared_verdicts`' flat values."""
         self.by_row: dict[tuple[Any, ...], Mapping[str, Verdict]] = {}
         """By their columns' values, as a row holds them."""
-        self.columns: dict[int, tuple[Mapping[str, Verdict], tuple[Any, ...]]] = {}
-        """Each mapping's column values, by its identity, with the mapping itself: an
-        entry keeps its mapping alive, so no other object takes its id meanwhile."""
 
-    def keep(self, mapping: Mapping[str, Verdict]) -> Mapping[str, Verdict]:
-        """Share ``mapping`` (checked already) from now on; return it."""
+    def keep(
+        self, mapping: Mapping[str, Verdict], columns: tuple[Any, ...] | None = None
+    ) -> Mapping[str, Verdict]:
+        """Share ``mapping`` (checked already) from now on, with its ``columns`` if known."""
         if len(self.made) >= _KEPT_VERDICTS:
             self.made.clear()
             self.by_values.clear()
             self.by_row.clear()
-            self.columns.clear()
-        self.made[id(mapping)] = mapping
+        self.made[id(mapping)] = (mapping, columns)
         return mapping
 
     def known(self, value: object) -> bool:
         """Whether ``value`` is a mapping made here (and so checked)."""
-        return self.made.get(id(value)) is value
+        entry = self.made.get(id(value))
+        return entry is not None and entry[0] is value
 
     def columns_of(self, mapping: Mapping[str, Verdict]) -> tuple[Any, ...] | None:
         """The column values noted for ``mapping`` (this very object), if any."""
-        entry = self.columns.get(id(mapping))
+        entry = self.made.get(id(mapping))
         return entry[1] if entry is not None and entry[0] is mapping else None
-
-    def note(self, mapping: Mapping[str, Verdict], columns: tuple[Any, ...]) -> None:
-        """Note ``mapping``'s column values."""
-        self.columns[id(mapping)] = (mapping, columns)
 
 
 _SHARED = _Shared()
@@ -324,7 +320,7 @@ def figures_row(figures: Figures) -> tuple[Any, ...]:
     if verdicts is None:
         verdicts = _columns(sla)
         if _SHARED.known(sla):
-            _SHARED.note(sla, verdicts)
+            _SHARED.keep(sla, verdicts)
             # The next commit reads these columns back: the same mapping, unless
             # a verdict both met and breached (read back as met) tells otherwise.
             if not any(verdict.met and verdict.breached for verdict in sla.values()):
@@ -385,8 +381,7 @@ def figures_from_row(row: Sequence[Any]) -> Figures | None:
     if sla is None:
         sla = _verdicts_of_columns(columns)
         if columns == _columns(sla):  # a row another writer made may differ (a 2 for 1, say)
-            _SHARED.by_row[columns] = _SHARED.keep(sla)
-            _SHARED.note(sla, columns)
+            _SHARED.by_row[columns] = _SHARED.keep(sla, columns)
     rating, rateable = _rating_out(row[10 + 2 * len(TARGETS)])
     return Figures(
         key=row[0],
